@@ -1,0 +1,18 @@
+/** The shape every verb in src/cli/ exports. */
+
+/** Where a command writes; main.ts passes the real streams, tests pass buffers. */
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+  env: Record<string, string | undefined>;
+}
+
+export interface Command {
+  name: string;
+  /** One line for `podunit help`. */
+  summary: string;
+  /** Usage line(s) for `podunit help NAME`. */
+  usage: string;
+  /** Runs the verb; returns the exit code. Throws PodunitError subclasses on failure. */
+  run(args: string[], io: Io): Promise<number>;
+}
