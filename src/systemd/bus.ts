@@ -1,0 +1,382 @@
+/**
+ * The systemd client podunit uses for everything: one connection to the system
+ * bus, raw method calls with explicit signatures (no introspection round trip),
+ * and job tracking through `JobRemoved`.
+ *
+ * Ordering matters: the match rule and `Subscribe` are sent before any method
+ * that queues a job. Messages on one connection are processed in order, so they
+ * are pipelined rather than awaited one by one, and a `JobRemoved` that arrives
+ * before the method reply that names its job is kept until the reply comes.
+ */
+import dbus from "dbus-next";
+import { BusUnreachableError, SystemdError } from "../errors.ts";
+import type { DbusProperty, JobMode } from "./types.ts";
+
+const DEST = "org.freedesktop.systemd1";
+const PATH = "/org/freedesktop/systemd1";
+const MANAGER = "org.freedesktop.systemd1.Manager";
+const PROPS = "org.freedesktop.DBus.Properties";
+const DEFAULT_ADDRESS = "unix:path=/run/dbus/system_bus_socket";
+
+/** The result a job ended with, as systemd reports it in `JobRemoved`. */
+export type JobResult = "done" | "canceled" | "timeout" | "failed" | "dependency" | "skipped" | string;
+
+/** The systemd operations podunit needs; implemented over D-Bus here, faked in unit tests. */
+export interface Systemd {
+  /** Creates and starts a transient unit; resolves when its start job is `done`. */
+  startTransientUnit(name: string, props: DbusProperty[], mode?: JobMode): Promise<void>;
+  /** Starts a unit (from a unit file) and waits for its job. */
+  startUnit(name: string, mode?: JobMode): Promise<void>;
+  /** Stops a unit and waits for its job; stopping a unit that is not loaded succeeds. */
+  stopUnit(name: string, mode?: JobMode): Promise<void>;
+  /** Forgets a failed unit (ResetFailedUnit); a unit that is not loaded is fine. */
+  resetFailedUnit(name: string): Promise<void>;
+  /** Sends a signal to a unit's processes (`who` = main, control or all). */
+  killUnit(name: string, who: "main" | "control" | "all", signal: number): Promise<void>;
+  /** The unit's object path, or null when systemd has no such unit loaded. */
+  getUnit(name: string): Promise<string | null>;
+  /** Reads properties of one interface of a unit object (`Unit`, `Service`, `Slice`...). */
+  getProperties(unitPath: string, iface: string, names: readonly string[]): Promise<Record<string, unknown>>;
+  /** All properties of one interface (GetAll), for status. */
+  getAllProperties(unitPath: string, iface: string): Promise<Record<string, unknown>>;
+  /** Loaded units whose names match the glob patterns (ListUnitsByPatterns). */
+  listUnits(patterns: string[], states?: string[]): Promise<UnitListEntry[]>;
+  /** systemd's version number (252 for "252.39-1~deb12u1"). */
+  version(): Promise<number>;
+  /** Asks systemd to reload unit files (daemon-reload); resolves when done. */
+  reload(): Promise<void>;
+  close(): void;
+}
+
+export interface UnitListEntry {
+  name: string;
+  description: string;
+  loadState: string;
+  activeState: string;
+  subState: string;
+  path: string;
+}
+
+export interface ConnectOptions {
+  /** Bus address; default `DBUS_SYSTEM_BUS_ADDRESS` or the standard system bus socket. */
+  address?: string;
+  /** How long connecting (and the Hello handshake) may take. */
+  connectTimeoutMs?: number;
+  /** How long any single method call may take before it is abandoned. */
+  callTimeoutMs?: number;
+  /** How long a job may run before waiting for it is abandoned. */
+  jobTimeoutMs?: number;
+}
+
+/** The bus address podunit uses for the given environment. */
+export function systemBusAddress(env: Record<string, string | undefined>): string {
+  return env.DBUS_SYSTEM_BUS_ADDRESS || DEFAULT_ADDRESS;
+}
+
+/** Wraps a D-Bus or job failure in a SystemdError that names the unit. */
+function systemdError(what: string, unit: string | undefined, err: unknown): SystemdError {
+  const e = err as { type?: string; text?: string; message?: string };
+  const name = e?.type;
+  const text = e?.text ?? e?.message ?? String(err);
+  return new SystemdError(`${what}: ${text}`, { dbusName: name, unit, cause: err });
+}
+
+/** Connects to the system bus and returns a ready client, or throws BusUnreachableError. */
+export async function connectSystemd(env: Record<string, string | undefined>, opts: ConnectOptions = {}): Promise<Systemd> {
+  const address = opts.address ?? systemBusAddress(env);
+  const connectTimeout = opts.connectTimeoutMs ?? 5000;
+  let bus: dbus.MessageBus;
+  try {
+    // sessionBus() is dbus-next's only entry point that takes an explicit address.
+    bus = dbus.sessionBus({ busAddress: address });
+  } catch (err) {
+    throw new BusUnreachableError(address, (err as Error).message);
+  }
+  const client = new DbusSystemd(bus, address, opts);
+  await client.ready(connectTimeout);
+  return client;
+}
+
+type Resolver = { resolve: (r: JobResult) => void; reject: (e: unknown) => void };
+
+class DbusSystemd implements Systemd {
+  private readonly waiters = new Map<string, Resolver>();
+  private readonly early = new Map<string, JobResult>();
+  private subscribed: Promise<void> | null = null;
+  private broken: Error | null = null;
+  private readonly callTimeout: number;
+  private readonly jobTimeout: number;
+
+  constructor(
+    private readonly bus: dbus.MessageBus,
+    private readonly address: string,
+    opts: ConnectOptions,
+  ) {
+    this.callTimeout = opts.callTimeoutMs ?? 30_000;
+    this.jobTimeout = opts.jobTimeoutMs ?? 300_000;
+    bus.on("message", (msg: dbus.Message) => this.onMessage(msg));
+    bus.on("error", (err: Error) => this.fail(err));
+  }
+
+  /** Resolves once the Hello handshake is done; rejects with BusUnreachableError otherwise. */
+  ready(timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        cleanup();
+        this.close();
+        reject(new BusUnreachableError(this.address, `no answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const onConnect = () => {
+        cleanup();
+        resolve();
+      };
+      const onError = (err: Error) => {
+        cleanup();
+        this.close();
+        reject(new BusUnreachableError(this.address, describeSocketError(err)));
+      };
+      const cleanup = () => {
+        clearTimeout(timer);
+        this.bus.removeListener("connect", onConnect);
+        this.bus.removeListener("error", onError);
+      };
+      this.bus.on("connect", onConnect);
+      this.bus.on("error", onError);
+    });
+  }
+
+  private fail(err: Error): void {
+    this.broken = err;
+    const e = new BusUnreachableError(this.address, `connection lost: ${describeSocketError(err)}`);
+    for (const w of this.waiters.values()) w.reject(e);
+    this.waiters.clear();
+  }
+
+  private onMessage(msg: dbus.Message): void {
+    if (msg.type !== dbus.MessageType.SIGNAL || msg.interface !== MANAGER || msg.member !== "JobRemoved") return;
+    const [, job, , result] = msg.body as [number, string, string, string];
+    const w = this.waiters.get(job);
+    if (w) {
+      this.waiters.delete(job);
+      w.resolve(result);
+    } else {
+      this.early.set(job, result);
+    }
+  }
+
+  /** One method call with an explicit signature and a timeout. */
+  private async call(iface: string, member: string, signature = "", body: unknown[] = [], path = PATH, destination = DEST): Promise<any[]> {
+    if (this.broken) throw new BusUnreachableError(this.address, `connection lost: ${describeSocketError(this.broken)}`);
+    const msg = new dbus.Message({ destination, path, interface: iface, member, signature, body });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new SystemdError(`systemd did not answer ${member} within ${this.callTimeout} ms`, { dbusName: "Timeout" })),
+        this.callTimeout,
+      );
+    });
+    try {
+      const reply = await Promise.race([this.bus.call(msg), timeout]);
+      return (reply?.body ?? []) as any[];
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** AddMatch for JobRemoved and Subscribe, sent once, before the first job. */
+  private subscribe(): Promise<void> {
+    this.subscribed ??= Promise.all([
+      this.call("org.freedesktop.DBus", "AddMatch", "s", [
+        `type='signal',sender='${DEST}',path='${PATH}',interface='${MANAGER}',member='JobRemoved'`,
+      ], "/org/freedesktop/DBus", "org.freedesktop.DBus"),
+      this.call(MANAGER, "Subscribe").catch((err) => {
+        // Already subscribed on this connection is fine.
+        if ((err as { type?: string }).type !== "org.freedesktop.systemd1.AlreadySubscribed") throw err;
+      }),
+    ]).then(() => undefined);
+    return this.subscribed;
+  }
+
+  /** Waits for the job at `jobPath` to be removed and returns its result. */
+  private waitJob(jobPath: string, unit: string): Promise<JobResult> {
+    const seen = this.early.get(jobPath);
+    if (seen !== undefined) {
+      this.early.delete(jobPath);
+      return Promise.resolve(seen);
+    }
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(jobPath);
+        reject(new SystemdError(`Job for '${unit}' did not finish within ${this.jobTimeout / 1000} s`, { unit, dbusName: "Timeout" }));
+      }, this.jobTimeout);
+      this.waiters.set(jobPath, {
+        resolve: (r) => {
+          clearTimeout(timer);
+          resolve(r);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      });
+    });
+  }
+
+  /** Sends a job-queuing call (subscription first), waits for the job, checks its result. */
+  private async job(verb: string, unit: string, queue: () => Promise<any[]>, okResults: JobResult[] = ["done"]): Promise<void> {
+    const sub = this.subscribe();
+    let body: any[];
+    try {
+      [, body] = await Promise.all([sub, queue()]);
+    } catch (err) {
+      if (err instanceof SystemdError || err instanceof BusUnreachableError) throw err;
+      throw systemdError(`Failed to ${verb} '${unit}'`, unit, err);
+    }
+    const jobPath = body[0] as string;
+    const result = await this.waitJob(jobPath, unit);
+    if (!okResults.includes(result)) {
+      throw new SystemdError(`Failed to ${verb} '${unit}': job ended with result '${result}'`, {
+        unit,
+        dbusName: result,
+        hint: `See 'systemctl status ${unit}' and 'journalctl -u ${unit}'.`,
+      });
+    }
+  }
+
+  async startTransientUnit(name: string, props: DbusProperty[], mode: JobMode = "fail"): Promise<void> {
+    const encoded = props.map((p) => [p.name, new dbus.Variant(p.signature, p.value)]);
+    const send = () => this.call(MANAGER, "StartTransientUnit", "ssa(sv)a(sa(sv))", [name, mode, encoded, []]);
+    try {
+      await this.job("start", name, send);
+    } catch (err) {
+      // A failed leftover of the same name blocks a new transient unit: reset it and try once more.
+      if (err instanceof SystemdError && err.dbusName === "org.freedesktop.systemd1.UnitExists") {
+        const state = await this.activeState(name);
+        if (state === "failed" || state === "inactive") {
+          await this.resetFailedUnit(name);
+          await this.job("start", name, send);
+          return;
+        }
+        throw new SystemdError(`Failed to start '${name}': a unit of that name already exists and is ${state ?? "loaded"}`, {
+          unit: name,
+          dbusName: err.dbusName,
+          hint: `Stop it first ('systemctl stop ${name}').`,
+        });
+      }
+      throw err;
+    }
+  }
+
+  private async activeState(name: string): Promise<string | null> {
+    const path = await this.getUnit(name);
+    if (!path) return null;
+    const p = await this.getProperties(path, "org.freedesktop.systemd1.Unit", ["ActiveState"]);
+    return (p.ActiveState as string) ?? null;
+  }
+
+  startUnit(name: string, mode: JobMode = "replace"): Promise<void> {
+    return this.job("start", name, () => this.call(MANAGER, "StartUnit", "ss", [name, mode]));
+  }
+
+  async stopUnit(name: string, mode: JobMode = "replace"): Promise<void> {
+    try {
+      await this.job("stop", name, () => this.call(MANAGER, "StopUnit", "ss", [name, mode]));
+    } catch (err) {
+      if (err instanceof SystemdError && err.dbusName === "org.freedesktop.systemd1.NoSuchUnit") return;
+      throw err;
+    }
+  }
+
+  async resetFailedUnit(name: string): Promise<void> {
+    try {
+      await this.call(MANAGER, "ResetFailedUnit", "s", [name]);
+    } catch (err) {
+      const type = (err as { type?: string }).type;
+      if (type === "org.freedesktop.systemd1.NoSuchUnit") return;
+      throw systemdError(`Failed to reset '${name}'`, name, err);
+    }
+  }
+
+  async killUnit(name: string, who: "main" | "control" | "all", signal: number): Promise<void> {
+    try {
+      await this.call(MANAGER, "KillUnit", "ssi", [name, who, signal]);
+    } catch (err) {
+      throw systemdError(`Failed to send signal ${signal} to '${name}'`, name, err);
+    }
+  }
+
+  async getUnit(name: string): Promise<string | null> {
+    try {
+      const [path] = await this.call(MANAGER, "GetUnit", "s", [name]);
+      return path as string;
+    } catch (err) {
+      if ((err as { type?: string }).type === "org.freedesktop.systemd1.NoSuchUnit") return null;
+      throw systemdError(`Failed to look up '${name}'`, name, err);
+    }
+  }
+
+  async getProperties(unitPath: string, iface: string, names: readonly string[]): Promise<Record<string, unknown>> {
+    const values = await Promise.all(
+      names.map((n) =>
+        this.call(PROPS, "Get", "ss", [iface, n], unitPath).then(
+          ([v]) => (v as dbus.Variant).value,
+          (err) => {
+            throw systemdError(`Failed to read ${n} of ${unitPath}`, undefined, err);
+          },
+        ),
+      ),
+    );
+    return Object.fromEntries(names.map((n, i) => [n, values[i]]));
+  }
+
+  async getAllProperties(unitPath: string, iface: string): Promise<Record<string, unknown>> {
+    try {
+      const [all] = await this.call(PROPS, "GetAll", "s", [iface], unitPath);
+      return Object.fromEntries(Object.entries(all as Record<string, dbus.Variant>).map(([k, v]) => [k, v.value]));
+    } catch (err) {
+      throw systemdError(`Failed to read ${iface} of ${unitPath}`, undefined, err);
+    }
+  }
+
+  async listUnits(patterns: string[], states: string[] = []): Promise<UnitListEntry[]> {
+    const [rows] = await this.call(MANAGER, "ListUnitsByPatterns", "asas", [states, patterns]);
+    return (rows as any[][]).map((r) => ({
+      name: r[0],
+      description: r[1],
+      loadState: r[2],
+      activeState: r[3],
+      subState: r[4],
+      path: r[6],
+    }));
+  }
+
+  async version(): Promise<number> {
+    const [v] = await this.call(PROPS, "Get", "ss", [MANAGER, "Version"]);
+    const m = /^(\d+)/.exec(String((v as dbus.Variant).value));
+    return m ? Number(m[1]) : 0;
+  }
+
+  async reload(): Promise<void> {
+    try {
+      await this.call(MANAGER, "Reload");
+    } catch (err) {
+      throw systemdError("Failed to reload systemd", undefined, err);
+    }
+  }
+
+  close(): void {
+    try {
+      this.bus.disconnect();
+    } catch {
+      // already closed
+    }
+  }
+}
+
+function describeSocketError(err: Error): string {
+  const code = (err as { code?: string }).code;
+  if (code === "ENOENT") return "the socket does not exist";
+  if (code === "ECONNREFUSED") return "connection refused (nothing is listening)";
+  if (code === "EACCES") return "permission denied";
+  return err.message || String(err);
+}
