@@ -11,4 +11,4 @@ shift
 while read -r dir; do
   echo $$ >"$dir/cgroup.procs"
 done <"$labdir/cgroups"
-exec nsenter -t "$(cat "$labdir/pid")" -m -u -i -n -p -C --wd=/ -- "$@"
+exec nsenter -t "$(cat "$labdir/pid")" -m -u -i -n -p -C -- "$@"

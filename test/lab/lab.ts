@@ -47,6 +47,15 @@ export function uncheckable(mode: CgroupMode): string[] {
   ];
 }
 
+/** Labs that are up, so an interrupted run still tears them down. */
+const live = new Set<Lab>();
+for (const [sig, code] of [["SIGINT", 130], ["SIGTERM", 143], ["SIGHUP", 129]] as const) {
+  process.on(sig, () => {
+    for (const lab of live) lab.shutdown();
+    process.exit(code);
+  });
+}
+
 export class Lab {
   private down = false;
   private readonly onExit = () => this.shutdown();
@@ -61,6 +70,7 @@ export class Lab {
     readonly cgroupMode: CgroupMode,
   ) {
     process.on("exit", this.onExit);
+    live.add(this);
   }
 
   /** The lab's bus, reachable from the host. */
@@ -111,9 +121,8 @@ export class Lab {
       const launch = tail(join(dir, "launch.log"), 30);
       if (lab) lab.shutdown();
       else {
-        try {
-          process.kill(proc.pid, "SIGKILL");
-        } catch {}
+        tryKill(proc.pid, 9);
+        waitGone(proc.pid, 5000);
         removeLabCgroups(dir);
         rmSync(dir, { recursive: true, force: true });
       }
@@ -166,6 +175,7 @@ export class Lab {
   shutdown(): void {
     if (this.down) return;
     this.down = true;
+    live.delete(this);
     process.removeListener("exit", this.onExit);
     tryKill(this.pid, SIGRTMIN_PLUS_4);
     waitGone(this.pid, 5000);

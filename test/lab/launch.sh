@@ -37,12 +37,12 @@ while IFS=: read -r _ ctl path; do
   mnt=${mountpoint[${ctl:-unified}]:-}
   [ -n "$mnt" ] || continue
   dir="$mnt${path%/}/podunit-lab-$name"
+  echo "$dir" >>"$labdir/cgroups" # listed before it exists, so teardown never misses it
   mkdir -p "$dir"
   if [ -f "$dir/cpuset.cpus" ] && [ -z "$(cat "$dir/cpuset.cpus")" ]; then
     cat "$(dirname "$dir")/cpuset.cpus" >"$dir/cpuset.cpus"
     cat "$(dirname "$dir")/cpuset.mems" >"$dir/cpuset.mems"
   fi
-  echo "$dir" >>"$labdir/cgroups"
 done </proc/self/cgroup
 
 # On a pure cgroup v2 host, hand the controllers the parent grants on to the lab.

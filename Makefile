@@ -1,0 +1,65 @@
+# podunit: build, test, install. `make help` lists the targets.
+SHELL := /bin/bash
+BUN ?= node_modules/.bin/bun
+PREFIX ?= /usr/local
+DESTDIR ?=
+BUILD_FLAGS := --compile --no-compile-autoload-dotenv --no-compile-autoload-bunfig \
+	--external x11 --external usocket --external event-stream
+SRC := $(shell find src -name '*.ts') package.json
+
+.PHONY: setup all build test test-unit test-system lint demo bench clean install help deps
+
+all: build
+
+help:
+	@echo "make setup        install everything needed on Debian 12 (apt packages as root, npm packages)"
+	@echo "make deps         install the npm packages only (into node_modules)"
+	@echo "make build        compile dist/podunit (one self-contained executable)"
+	@echo "make test         pure tests, then system tests against a real systemd in a lab"
+	@echo "make test-unit    pure tests only (no root needed)"
+	@echo "make test-system  system tests only (root: boots test labs)"
+	@echo "make lint         type-check"
+	@echo "make demo         start a demo in a lab and show it"
+	@echo "make bench        binary size and start-up time"
+	@echo "make install      install the binary and units under PREFIX ($(PREFIX))"
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+deps: node_modules/.package-lock.json
+
+# Everything a fresh Debian 12 machine needs (Debian packages as root, npm packages).
+setup:
+	bash contrib/setup-debian.sh
+
+dist/podunit: $(SRC) node_modules/.package-lock.json
+	@mkdir -p dist
+	$(BUN) build $(BUILD_FLAGS) --outfile $@ src/main.ts
+
+build: dist/podunit
+
+lint: deps
+	node_modules/.bin/tsc --noEmit -p .
+
+test-unit: deps
+	$(BUN) test --timeout 20000 test/unit
+
+test-system: build
+	$(BUN) test --timeout 120000 test/system
+
+test: deps build
+	$(BUN) run test/run.ts
+
+demo: build
+	$(BUN) run test/lab/demo.ts
+
+bench: build
+	$(BUN) run bench/binary.ts
+
+install: build
+	install -Dm755 dist/podunit $(DESTDIR)$(PREFIX)/bin/podunit
+	install -Dm644 units/podunit.slice $(DESTDIR)/etc/systemd/system/podunit.slice
+
+clean:
+	rm -rf dist

@@ -1,0 +1,29 @@
+#!/bin/bash
+# Installs what podunit's build, demo and tests need on Debian 12 (as root):
+# the Debian packages below (apt-get, only when one is missing) and the npm
+# packages from package-lock.json (bun among them) into node_modules.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  systemd dbus util-linux mount   # the lab's PID 1 and bus; unshare, nsenter
+  runc catatonit                  # runc sandbox and rootfs members; the sandbox's pause process
+  busybox-static                  # test and demo root file systems
+  iproute2 procps hostname        # loopback and hostname inside pods; pgrep in tests
+  make nodejs npm ca-certificates # build
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  [ "$(id -u)" = 0 ] || { echo "setup: run as root to install: ${missing[*]}" >&2; exit 1; }
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi

@@ -1,0 +1,57 @@
+/**
+ * The command layer: argv → verb. The one place that prints errors and sets
+ * the exit code; everything below it throws PodunitError subclasses.
+ */
+import type { Command, Io } from "./cli/command.ts";
+import { helpCommand } from "./cli/help.ts";
+import { version, VERSION } from "./cli/version.ts";
+import { debug } from "./cli/debug.ts";
+import { ExitCode, PodunitError, UsageError } from "./errors.ts";
+
+const commands: Command[] = [];
+commands.push(debug, version, helpCommand(() => commands));
+
+/** Runs podunit with the given arguments (without argv[0]); returns the exit code. */
+export async function main(argv: string[], io: Io): Promise<number> {
+  try {
+    const [verb, ...rest] = argv;
+    if (verb === undefined || verb === "--help" || verb === "-h") return await helpCommand(() => commands).run([], io);
+    if (verb === "--version") return await version.run([], io);
+    if (verb.startsWith("-")) throw new UsageError(`Unknown option '${verb}'.`);
+    const cmd = commands.find((c) => c.name === verb);
+    if (!cmd) throw new UsageError(`Unknown command '${verb}'.`);
+    if (rest.includes("--help") && !rest.slice(0, rest.indexOf("--help")).includes("--")) {
+      return await helpCommand(() => commands).run([verb], io);
+    }
+    return await cmd.run(rest, io);
+  } catch (err) {
+    return report(err, io);
+  }
+}
+
+/** Turns an error into the message a person reads and the exit code. */
+export function report(err: unknown, io: Io): number {
+  if (err instanceof UsageError) {
+    io.err(`podunit: ${err.message} ${err.hint ?? ""}`.trimEnd() + "\n");
+    return err.exitCode;
+  }
+  if (err instanceof PodunitError) {
+    io.err(`podunit: ${err.message}\n`);
+    if (err.hint) io.err(`podunit: ${err.hint}\n`);
+    return err.exitCode;
+  }
+  const e = err as Error;
+  io.err(`podunit: internal error: ${e?.message ?? String(err)}\n`);
+  io.err(io.env.PODUNIT_DEBUG ? `${e?.stack ?? ""}\n` : "podunit: This is a bug in podunit " + VERSION + "; set PODUNIT_DEBUG=1 for details.\n");
+  return ExitCode.INTERNAL;
+}
+
+if (import.meta.main) {
+  const io: Io = {
+    out: (t) => process.stdout.write(t),
+    err: (t) => process.stderr.write(t),
+    env: process.env,
+  };
+  const code = await main(process.argv.slice(2), io);
+  process.exitCode = code;
+}

@@ -1,0 +1,88 @@
+/**
+ * The test command (`make test`): pure tests, then system tests against real
+ * systemd labs, then a check that nothing was left behind. Prints one summary,
+ * ending in a line `tests: N passed, N failed`.
+ */
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { REPO } from "./lab/lab.ts";
+
+const BUN = process.execPath;
+
+interface Counts {
+  pass: number;
+  fail: number;
+  skip: number;
+}
+
+/** Runs one `bun test` over a directory, streaming its output, and returns the counts it printed. */
+async function bunTest(dir: string, timeoutMs: number, env: Record<string, string> = {}): Promise<Counts & { status: number }> {
+  const proc = Bun.spawn([BUN, "test", "--timeout", String(timeoutMs), dir], {
+    cwd: REPO,
+    stdout: "inherit",
+    stderr: "pipe",
+    env: { ...process.env, ...env },
+  });
+  let text = "";
+  const decoder = new TextDecoder();
+  for await (const chunk of proc.stderr) {
+    const s = decoder.decode(chunk);
+    text += s;
+    process.stderr.write(s);
+  }
+  const status = await proc.exited;
+  const n = (re: RegExp) => Number(re.exec(text)?.[1] ?? 0);
+  return { status, pass: n(/^\s*(\d+) pass$/m), fail: n(/^\s*(\d+) fail$/m), skip: n(/^\s*(\d+) skip$/m) };
+}
+
+/** Things the labs must not leave on the host: cgroups with processes, mounts, lab directories. */
+function leftovers(): string[] {
+  const found: string[] = [];
+  for (const line of readFileSync("/proc/self/cgroup", "utf8").split("\n").filter(Boolean)) {
+    const [, ctl, path] = line.split(":") as [string, string, string];
+    const name = ctl === "" ? "unified" : ctl.replace(/^name=/, "");
+    const base = existsSync("/sys/fs/cgroup/cgroup.controllers") ? join("/sys/fs/cgroup", path) : join("/sys/fs/cgroup", name, path);
+    try {
+      for (const k of readdirSync(base)) if (k.startsWith("podunit-lab-")) found.push(`cgroup ${join(base, k)}`);
+    } catch {}
+  }
+  for (const line of readFileSync("/proc/self/mountinfo", "utf8").split("\n")) {
+    if (line.includes("podunit-lab")) found.push(`mount ${line.split(" ")[4]}`);
+  }
+  for (const d of readdirSync(tmpdir())) if (d.startsWith("podunit-lab-")) found.push(`directory ${join(tmpdir(), d)}`);
+  return found;
+}
+
+const started = performance.now();
+const unit = await bunTest("test/unit", 20_000);
+
+const reportDir = mkdtempSync(join(tmpdir(), "podunit-test-"));
+const reportFile = join(reportDir, "labs.jsonl");
+const system = await bunTest("test/system", 180_000, { PODUNIT_TEST_REPORT: reportFile });
+const labs = existsSync(reportFile)
+  ? readFileSync(reportFile, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as { systemd: string; cgroupMode: string; uncheckable: string[] })
+  : [];
+rmSync(reportDir, { recursive: true, force: true });
+const left = leftovers();
+
+const secs = ((performance.now() - started) / 1000).toFixed(1);
+const modes = [...new Set(labs.map((l) => l.cgroupMode))];
+const versions = [...new Set(labs.map((l) => l.systemd))];
+console.log("");
+console.log(`unit tests: ${unit.pass} passed, ${unit.fail} failed, ${unit.skip} skipped`);
+console.log(
+  `system tests: ${system.pass} passed, ${system.fail} failed, ${system.skip} skipped, against a real ${versions.join(", ") || "systemd (no lab booted)"} ` +
+    `in ${labs.length} lab(s), cgroup mode ${modes.join(", ") || "unknown"}`,
+);
+for (const m of modes) {
+  const u = labs.find((l) => l.cgroupMode === m)?.uncheckable ?? [];
+  if (u.length) console.log(`  not checkable in ${m} mode: ${u.join("; ")}`);
+}
+console.log(left.length ? `left behind on the host:\n  ${left.join("\n  ")}` : "left behind on the host: nothing");
+// A run that leaves debris, boots no lab or whose runner failed without a failing test counts as one more failure.
+const runnerFailed = (unit.status !== 0 || system.status !== 0) && unit.fail + system.fail === 0;
+const failed = unit.fail + system.fail + Number(left.length > 0) + Number(labs.length === 0) + Number(runnerFailed);
+console.log(`(${secs} s)`);
+console.log(`tests: ${unit.pass + system.pass} passed, ${failed} failed, ${unit.skip + system.skip} skipped`);
+process.exit(failed === 0 ? 0 : 1);
