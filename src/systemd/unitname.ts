@@ -1,0 +1,77 @@
+/**
+ * Unit names and cgroup paths of a pod, escaped by systemd's rules
+ * (`unit_name_escape()`: `/` becomes `-`; `-`, `\` and every byte outside
+ * `[A-Za-z0-9:_.]` becomes `\xNN`; a leading `.` is escaped too).
+ */
+
+const PLAIN = /^[A-Za-z0-9:_.]$/;
+
+function hexByte(b: number): string {
+  return `\\x${b.toString(16).padStart(2, "0")}`;
+}
+
+/** Escapes one string into a unit-name component, byte by byte over its UTF-8 form. */
+export function escapeUnitName(s: string): string {
+  const bytes = new TextEncoder().encode(s);
+  let out = "";
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    const c = String.fromCharCode(b);
+    if (i === 0 && c === ".") out += hexByte(b);
+    else if (c === "/") out += "-";
+    else if (b < 0x80 && PLAIN.test(c)) out += c;
+    else out += hexByte(b);
+  }
+  return out;
+}
+
+/** Reverses escapeUnitName (`-` back to `/`, `\xNN` back to its byte). */
+export function unescapeUnitName(s: string): string {
+  const bytes: number[] = [];
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    if (c === "-") bytes.push(0x2f);
+    else if (c === "\\" && s[i + 1] === "x" && /^[0-9a-fA-F]{2}$/.test(s.slice(i + 2, i + 4))) {
+      bytes.push(parseInt(s.slice(i + 2, i + 4), 16));
+      i += 3;
+    } else bytes.push(...new TextEncoder().encode(c));
+  }
+  return new TextDecoder().decode(new Uint8Array(bytes));
+}
+
+/** The slice that holds every pod (a static unit shipped in units/). */
+export const ROOT_SLICE = "podunit.slice";
+
+/** `podunit-<pod>.slice`: the pod's cgroup parent, nested below podunit.slice. */
+export function podSliceName(pod: string): string {
+  return `podunit-${escapeUnitName(pod)}.slice`;
+}
+
+/** `podunit-<pod>-sandbox.service`: the process that holds the pod's namespaces. */
+export function sandboxUnitName(pod: string): string {
+  return `podunit-${escapeUnitName(pod)}-sandbox.service`;
+}
+
+/** `podunit-<pod>-<member>.service`. */
+export function memberUnitName(pod: string, member: string): string {
+  return `podunit-${escapeUnitName(pod)}-${escapeUnitName(member)}.service`;
+}
+
+/** `podunit-<pod>.target`: wants every unit of the pod (unit files only). */
+export function podTargetName(pod: string): string {
+  return `podunit-${escapeUnitName(pod)}.target`;
+}
+
+/** cgroup path of the pod's slice: `/podunit.slice/podunit-<pod>.slice`. */
+export function podSliceCgroup(pod: string): string {
+  return `/${ROOT_SLICE}/${podSliceName(pod)}`;
+}
+
+/**
+ * cgroup path of a unit inside the pod's slice. The directory name is the
+ * escaped unit name verbatim: names starting with `podunit-` never need
+ * systemd's cgroup-name escaping (a `_` prefix for reserved names).
+ */
+export function unitCgroup(pod: string, unit: string): string {
+  return `${podSliceCgroup(pod)}/${unit}`;
+}
