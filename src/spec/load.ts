@@ -1,0 +1,186 @@
+/**
+ * Finds and reads pod spec files: `web` means `<dir>/web.toml`, anything with a
+ * "/" or ending in ".toml" is a path. The file system sits behind two small
+ * functions so tests can run without a disk.
+ */
+import { open, readdir } from "node:fs/promises";
+import { basename, resolve } from "node:path";
+import { NotFoundError, PermissionError, PodunitError, SpecError, UsageError } from "../errors.ts";
+import { parseSpec, stemOf } from "./parse.ts";
+import type { PodSpec } from "./types.ts";
+import { isValidName } from "./units.ts";
+
+/** Where pod specs live unless --dir or PODUNIT_SPEC_DIR says otherwise. */
+export const DEFAULT_SPEC_DIR = "/etc/podunit/pods";
+
+/** The largest spec file podunit reads. */
+export const MAX_SPEC_BYTES = 1024 * 1024;
+
+/** Reads a whole file; resolves to undefined when it does not exist. */
+export type ReadFile = (path: string, maxBytes: number) => Promise<Uint8Array | undefined>;
+/** Lists a directory's entries that are files (or links to them); undefined when the directory does not exist. */
+export type ListDir = (dir: string) => Promise<string[] | undefined>;
+
+export interface LoadOptions {
+  /** Directory of named specs; default env.PODUNIT_SPEC_DIR, then /etc/podunit/pods. */
+  dir?: string;
+  env: Record<string, string | undefined>;
+  /** Base for relative paths; default the process's working directory. */
+  cwd?: string;
+  readFile?: ReadFile;
+}
+
+/** The spec directory in effect: `dir`, else PODUNIT_SPEC_DIR, else /etc/podunit/pods. */
+export function specDir(opts: { dir?: string; env: Record<string, string | undefined> }): string {
+  return opts.dir || opts.env.PODUNIT_SPEC_DIR || DEFAULT_SPEC_DIR;
+}
+
+/** True when `ref` names a file rather than a pod: it contains "/" or ends in ".toml". */
+export function isPathRef(ref: string): boolean {
+  return ref.includes("/") || ref.endsWith(".toml");
+}
+
+/** Where `ref` is looked for. */
+export function specPath(ref: string, opts: { dir?: string; env: Record<string, string | undefined>; cwd?: string }): string {
+  const cwd = opts.cwd ?? process.cwd();
+  if (isPathRef(ref)) return resolve(cwd, ref);
+  if (!isValidName(ref)) {
+    throw new UsageError(
+      `'${ref}' is neither a pod name nor a path to a .toml file.`,
+      "A pod name is lower-case letters, digits and '-' (such as 'web'); a path contains '/' or ends in '.toml'.",
+    );
+  }
+  return resolve(cwd, specDir(opts), `${ref}.toml`);
+}
+
+/** Finds, reads and validates one pod spec. */
+export async function loadSpec(ref: string, opts: LoadOptions): Promise<PodSpec> {
+  const path = specPath(ref, opts);
+  const read = opts.readFile ?? readFileFromDisk;
+  const bytes = await read(path, MAX_SPEC_BYTES + 1);
+  if (bytes === undefined) {
+    const named = !isPathRef(ref);
+    throw new NotFoundError(
+      named ? `No pod spec for '${ref}': '${path}' does not exist.` : `No pod spec at '${path}': the file does not exist.`,
+      named
+        ? `Looked for ${path}. Put the spec there, choose another directory with --dir or PODUNIT_SPEC_DIR, or give a path to a .toml file.`
+        : `Looked for ${path}. Check the path, or give a pod name to look in ${specDir(opts)}.`,
+    );
+  }
+  const text = decodeSpec(bytes, path);
+  const stem = stemOf(path) ?? basename(path);
+  return parseSpec(text, path, { defaultName: stem });
+}
+
+/** UTF-8 text of a spec file, or a SpecError for a file too large or not UTF-8. */
+export function decodeSpec(bytes: Uint8Array, file: string): string {
+  if (bytes.length > MAX_SPEC_BYTES) {
+    throw new SpecError([{ file, path: "", message: `expected a file of at most ${MAX_SPEC_BYTES} bytes, found a larger one` }]);
+  }
+  const bad = firstInvalidUtf8(bytes);
+  if (bad >= 0) {
+    let line = 1;
+    let start = 0;
+    for (let i = 0; i < bad; i++) {
+      if (bytes[i] === 0x0a) {
+        line++;
+        start = i + 1;
+      }
+    }
+    const column = [...new TextDecoder().decode(bytes.subarray(start, bad))].length + 1;
+    throw new SpecError([{ file, line, column, path: "", message: `expected UTF-8 text, found the byte 0x${bytes[bad]!.toString(16).padStart(2, "0")}` }]);
+  }
+  return new TextDecoder("utf-8").decode(bytes);
+}
+
+/** Offset of the first byte that is not part of a well-formed UTF-8 sequence, or -1. */
+export function firstInvalidUtf8(b: Uint8Array): number {
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i]!;
+    let need: number;
+    let min: number;
+    if (c < 0x80) {
+      i++;
+      continue;
+    } else if (c >= 0xc2 && c <= 0xdf) {
+      need = 1;
+      min = 0x80;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      need = 2;
+      min = 0x800;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      need = 3;
+      min = 0x10000;
+    } else {
+      return i;
+    }
+    let cp = c & (0x3f >> need);
+    for (let k = 1; k <= need; k++) {
+      const x = b[i + k];
+      if (x === undefined || (x & 0xc0) !== 0x80) return i;
+      cp = (cp << 6) | (x & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
+    i += need + 1;
+  }
+  return -1;
+}
+
+/** Pod names of the `*.toml` files in `dir`, sorted; empty when the directory does not exist. */
+export async function listSpecs(dir: string, list: ListDir = listDirFromDisk): Promise<string[]> {
+  const names = (await list(dir)) ?? [];
+  return names
+    .filter((n) => n.endsWith(".toml") && n.length > ".toml".length)
+    .map((n) => n.slice(0, -".toml".length))
+    .sort();
+}
+
+const MISSING = new Set(["ENOENT", "ENOTDIR"]);
+
+/** The real file reader: refuses anything but a regular file and stops after `maxBytes`. */
+export const readFileFromDisk: ReadFile = async (path, maxBytes) => {
+  let handle;
+  try {
+    handle = await open(path, "r");
+  } catch (e) {
+    if (MISSING.has((e as NodeJS.ErrnoException).code ?? "")) return undefined;
+    throw fileError(path, e);
+  }
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) throw new PodunitError(`Failed to read '${path}': not a regular file.`);
+    const buf = new Uint8Array(Math.min(maxBytes, st.size + 1));
+    let got = 0;
+    while (got < buf.length) {
+      const { bytesRead } = await handle.read(buf, got, buf.length - got, got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    return buf.subarray(0, got);
+  } catch (e) {
+    throw e instanceof PodunitError ? e : fileError(path, e);
+  } finally {
+    await handle.close();
+  }
+};
+
+/** The real directory lister. */
+export const listDirFromDisk: ListDir = async (dir) => {
+  try {
+    const entries = await readdir(dir, { withFileTypes: true });
+    return entries.filter((e) => e.isFile() || e.isSymbolicLink()).map((e) => e.name);
+  } catch (e) {
+    if (MISSING.has((e as NodeJS.ErrnoException).code ?? "")) return undefined;
+    throw fileError(dir, e);
+  }
+};
+
+function fileError(path: string, e: unknown): PodunitError {
+  const code = (e as NodeJS.ErrnoException).code;
+  const why = e instanceof Error ? e.message : String(e);
+  if (code === "EACCES" || code === "EPERM") {
+    return new PermissionError(`Failed to read '${path}': permission denied.`, "Run as root, or make the file readable.");
+  }
+  return new PodunitError(`Failed to read '${path}': ${why}`, { cause: e });
+}

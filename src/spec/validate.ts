@@ -1,0 +1,476 @@
+/**
+ * Validation of a parsed TOML table into a PodSpec: every key, every value,
+ * the relations between them (conflicts, `after` references and cycles, member
+ * limits within pod limits). Records every problem on the checker; pure.
+ */
+import { closest, oneOf, quote } from "./describe.ts";
+import {
+  Checker,
+  get,
+  isTable,
+  readBool,
+  readChoice,
+  readDuration,
+  readPercent,
+  readSize,
+  readString,
+  readStringArray,
+  readTasks,
+  type Shown,
+  type Table,
+} from "./fields.ts";
+import type { Seg } from "./locate.ts";
+import type { Limits, MemberKind, MemberSpec, Namespace, PodSpec, RestartPolicy, SandboxBackend } from "./types.ts";
+import { checkAbsolutePath, checkHostname, checkName, checkTargetName, isEnvName, parseUser } from "./units.ts";
+
+const POD_KEYS = [
+  "hostname",
+  "share",
+  "host_network",
+  "host_ipc",
+  "host_pid",
+  "sandbox",
+  "memory_max",
+  "cpu_quota",
+  "tasks_max",
+  "install",
+  "containers",
+] as const;
+
+const MEMBER_KEYS = [
+  "kind",
+  "command",
+  "env",
+  "workdir",
+  "user",
+  "rootfs",
+  "readonly_rootfs",
+  "memory_max",
+  "cpu_quota",
+  "tasks_max",
+  "restart",
+  "restart_sec",
+  "stop_timeout",
+  "after",
+] as const;
+
+const INSTALL_KEYS = ["wanted_by"] as const;
+
+/** Keys people bring from elsewhere, and what to write instead. */
+const POD_HINTS: Record<string, string> = {
+  name: `the pod's name is its file's name ("web.toml" holds the pod "web")`,
+  host_uts: `there is no host_uts; leave "uts" out of share instead`,
+  members: "members are tables named [containers.NAME]",
+  pod: "the pod's settings go at the top of the file",
+};
+const MEMBER_HINTS: Record<string, string> = {
+  hostname: "a member cannot set a hostname (it would rename the whole pod); set hostname at the top of the file",
+  name: "a member's name is its table's name, as in [containers.app]",
+  image: `podunit runs a root file system directory, not an image; use rootfs = "/path/to/rootfs"`,
+  group: `give the group together with the user, as user = "1000:1000"`,
+  share: "namespaces are shared pod-wide; set share at the top of the file",
+  host_network: "host_network is pod-wide; set it at the top of the file",
+};
+const MEMBER_ALIASES: Record<string, string> = {
+  environment: "env",
+  cmd: "command",
+  args: "command",
+  entrypoint: "command",
+  exec: "command",
+  depends_on: "after",
+  requires: "after",
+  needs: "after",
+  working_dir: "workdir",
+  working_directory: "workdir",
+  cwd: "workdir",
+  memory: "memory_max",
+  mem_limit: "memory_max",
+  memory_limit: "memory_max",
+  cpus: "cpu_quota",
+  cpu: "cpu_quota",
+  cpu_limit: "cpu_quota",
+  pids_limit: "tasks_max",
+  pids_max: "tasks_max",
+  restart_policy: "restart",
+  type: "kind",
+  read_only: "readonly_rootfs",
+};
+
+const NAMESPACES: readonly Namespace[] = ["net", "ipc", "uts", "pid"];
+const RESTARTS: readonly RestartPolicy[] = ["no", "on-failure", "always"];
+const KINDS: readonly MemberKind[] = ["service", "init"];
+const BACKENDS: readonly SandboxBackend[] = ["runc", "native"];
+
+/** Reports every key of `t` not in `known`, with a did-you-mean or a hint. */
+function checkKeys(
+  c: Checker,
+  t: Table,
+  path: Seg[],
+  known: readonly string[],
+  hints: Record<string, string> = {},
+  aliases: Record<string, string> = {},
+): void {
+  for (const key of Object.keys(t)) {
+    if (known.includes(key)) continue;
+    const hint = Object.hasOwn(hints, key) ? hints[key] : undefined;
+    const near = Object.hasOwn(aliases, key) ? aliases[key] : closest(key, known);
+    const tail = hint ?? (near !== undefined ? `did you mean '${near}'?` : `expected one of ${known.map((k) => `'${k}'`).join(", ")}`);
+    c.add([...path, key], `unknown key; ${tail}`);
+  }
+}
+
+interface MemberDraft {
+  spec: MemberSpec;
+  shown: { memoryMax?: Shown<bigint>; cpuQuota?: Shown<number>; tasksMax?: Shown<bigint> };
+  /** Valid entries of `after`, with their index in the array. */
+  after: { value: string; index: number }[];
+}
+
+/** Validates the whole table. `podName` is the file's stem (undefined when there is no file name). */
+export function validatePod(c: Checker, t: Table, podName: string | undefined, file: string): Omit<PodSpec, "file"> {
+  checkKeys(c, t, [], POD_KEYS, POD_HINTS);
+
+  const name = podName ?? "";
+  if (podName === undefined) {
+    c.add([], `expected the spec to come from a file named NAME.toml to take the pod's name from, found ${quote(file)}`);
+  } else {
+    const r = checkName(podName, "pod");
+    if (!r.ok) c.add([], `the pod's name comes from the file's name: ${r.message}; rename the file`);
+  }
+
+  const hostNetwork = readBool(c, get(t, "host_network"), ["host_network"]) ?? false;
+  const hostIpc = readBool(c, get(t, "host_ipc"), ["host_ipc"]) ?? false;
+  const hostPid = readBool(c, get(t, "host_pid"), ["host_pid"]) ?? false;
+  const share = readShare(c, get(t, "share"), { net: hostNetwork, ipc: hostIpc, pid: hostPid });
+
+  let hostname = name;
+  const rawHostname = get(t, "hostname");
+  const h = readString(c, rawHostname, ["hostname"], `a hostname such as "web"`);
+  if (h !== undefined) {
+    const r = c.parsed(["hostname"], checkHostname(h));
+    if (r !== undefined) {
+      hostname = r;
+      if (!share.includes("uts")) {
+        c.add(["hostname"], `expected "uts" in share to give the pod a hostname, found share = [${share.map((s) => quote(s)).join(", ")}]`);
+      }
+    }
+  }
+
+  const sandbox = readChoice(c, get(t, "sandbox"), ["sandbox"], BACKENDS);
+  const podShown = readLimits(c, t, []);
+  const install = readInstall(c, get(t, "install"));
+  const members = readMembers(c, get(t, "containers"), podShown);
+
+  const spec: Omit<PodSpec, "file"> = {
+    name,
+    hostname,
+    share,
+    hostNetwork,
+    hostIpc,
+    hostPid,
+    limits: limitsOf(podShown),
+    members,
+  };
+  if (sandbox !== undefined) spec.sandbox = sandbox;
+  if (install !== undefined) spec.install = install;
+  return spec;
+}
+
+/** `share`: a subset of net, ipc, uts, pid; default net, ipc, uts minus what the host provides. */
+function readShare(c: Checker, v: unknown, host: { net: boolean; ipc: boolean; pid: boolean }): Namespace[] {
+  const hostKey = { net: "host_network", ipc: "host_ipc", pid: "host_pid" } as const;
+  const fromHost = (ns: Namespace) => ns !== "uts" && host[ns];
+  if (v === undefined) {
+    return (["ipc", "net", "uts"] as const).filter((ns) => !fromHost(ns));
+  }
+  const items = readStringArray(c, v, ["share"], `["net", "ipc", "uts"]`) ?? [];
+  const seen = new Set<Namespace>();
+  for (const { value, index } of items) {
+    if (value === "mnt" || value === "mount") {
+      c.add(["share", index], `expected "net", "ipc", "uts" or "pid", found ${quote(value)}; every member keeps its own mount namespace`);
+      continue;
+    }
+    const ns = readChoice(c, value, ["share", index], NAMESPACES);
+    if (ns === undefined) continue;
+    if (seen.has(ns)) {
+      c.add(["share", index], `expected each namespace once, found ${quote(ns)} again`);
+      continue;
+    }
+    seen.add(ns);
+    if (ns !== "uts" && fromHost(ns)) {
+      c.add(
+        [hostKey[ns]],
+        `expected ${quote(ns)} to be left out of share when the pod uses the host's namespace, found both ${hostKey[ns]} = true and ${quote(ns)} in share`,
+      );
+    }
+  }
+  return [...seen].sort();
+}
+
+function readLimits(c: Checker, t: Table, path: Seg[]): MemberDraft["shown"] {
+  const shown: MemberDraft["shown"] = {};
+  const memoryMax = readSize(c, get(t, "memory_max"), [...path, "memory_max"]);
+  const cpuQuota = readPercent(c, get(t, "cpu_quota"), [...path, "cpu_quota"]);
+  const tasksMax = readTasks(c, get(t, "tasks_max"), [...path, "tasks_max"]);
+  if (memoryMax) shown.memoryMax = memoryMax;
+  if (cpuQuota) shown.cpuQuota = cpuQuota;
+  if (tasksMax) shown.tasksMax = tasksMax;
+  return shown;
+}
+
+function limitsOf(s: MemberDraft["shown"]): Limits {
+  const l: Limits = {};
+  if (s.memoryMax) l.memoryMax = s.memoryMax.value;
+  if (s.cpuQuota) l.cpuQuota = s.cpuQuota.value;
+  if (s.tasksMax) l.tasksMax = s.tasksMax.value;
+  return l;
+}
+
+function readInstall(c: Checker, v: unknown): { wantedBy: string[] } | undefined {
+  if (v === undefined) return undefined;
+  if (!isTable(v)) {
+    c.wrongType(["install"], `a table such as [install] with wanted_by = ["multi-user.target"]`, v);
+    return undefined;
+  }
+  checkKeys(c, v, ["install"], INSTALL_KEYS);
+  const raw = get(v, "wanted_by");
+  if (raw === undefined) return { wantedBy: ["multi-user.target"] };
+  const items = readStringArray(c, raw, ["install", "wanted_by"], `["multi-user.target"]`);
+  if (items === undefined) return undefined;
+  if (Array.isArray(raw) && raw.length === 0) {
+    c.add(["install", "wanted_by"], `expected at least one target such as "multi-user.target", found an empty array`);
+  }
+  const wantedBy: string[] = [];
+  for (const { value, index } of items) {
+    const name = c.parsed(["install", "wanted_by", index], checkTargetName(value));
+    if (name === undefined) continue;
+    if (wantedBy.includes(name)) c.add(["install", "wanted_by", index], `expected each target once, found ${quote(name)} again`);
+    else wantedBy.push(name);
+  }
+  return { wantedBy };
+}
+
+function readMembers(c: Checker, v: unknown, pod: MemberDraft["shown"]): MemberSpec[] {
+  const expected = "at least one member such as [containers.app] with a command";
+  if (v === undefined || (isTable(v) && Object.keys(v).length === 0)) {
+    c.add(["containers"], `expected ${expected}, found ${v === undefined ? "none" : "an empty table"}`);
+    return [];
+  }
+  if (!isTable(v)) {
+    c.wrongType(["containers"], `a table of members such as [containers.app]`, v);
+    return [];
+  }
+  let names = Object.keys(v);
+  // JavaScript lists integer-like keys ("1", "42") first; restore the file's order.
+  if (names.some((n) => /^(0|[1-9][0-9]*)$/.test(n))) {
+    const at = (n: string) => c.index().offset(["containers", n]) ?? Infinity;
+    names = names.map((n) => [n, at(n)] as const).sort((a, b) => a[1] - b[1]).map(([n]) => n);
+  }
+  const drafts: MemberDraft[] = [];
+  for (const name of names) {
+    c.parsed(["containers", name], checkName(name, "member"));
+    const body = v[name];
+    if (!isTable(body)) {
+      c.wrongType(["containers", name], `a table such as [containers.${/^[a-z0-9-]+$/.test(name) ? name : "app"}] with command = [...]`, body);
+      continue;
+    }
+    drafts.push(readMember(c, name, body));
+  }
+  checkAfter(c, drafts, names);
+  for (const d of drafts) checkWithinPod(c, d, pod);
+  return drafts.map((d) => d.spec);
+}
+
+function readMember(c: Checker, name: string, t: Table): MemberDraft {
+  const p = (key: string): Seg[] => ["containers", name, key];
+  checkKeys(c, t, ["containers", name], MEMBER_KEYS, MEMBER_HINTS, MEMBER_ALIASES);
+
+  const kind = readChoice(c, get(t, "kind"), p("kind"), KINDS) ?? "service";
+  const command = readCommand(c, get(t, "command"), p("command"));
+  const env = readEnv(c, get(t, "env"), p("env"));
+
+  const rootfs = readPath(c, get(t, "rootfs"), p("rootfs"), false);
+  const workdir = readPath(c, get(t, "workdir"), p("workdir"), true);
+  const readonlyRootfs = readBool(c, get(t, "readonly_rootfs"), p("readonly_rootfs")) ?? false;
+  if (readonlyRootfs && get(t, "rootfs") === undefined) {
+    c.add(p("readonly_rootfs"), "expected rootfs to be set for readonly_rootfs = true, found no rootfs");
+  }
+
+  let user: string | undefined;
+  const rawUser = get(t, "user");
+  if (typeof rawUser === "number") {
+    c.wrongType(p("user"), `a user such as "1000:1000"`, rawUser, `; write "${c.raw(rawUser, p("user")) ?? rawUser}"`);
+  }
+  const u = typeof rawUser === "number" ? undefined : readString(c, rawUser, p("user"), `a user such as "1000:1000"`);
+  if (u !== undefined) {
+    const parsed = c.parsed(p("user"), parseUser(u));
+    if (parsed?.name !== undefined && get(t, "rootfs") !== undefined) {
+      c.add(p("user"), `expected a numeric user such as "1000:1000" for a member with rootfs (names are not looked up inside a rootfs), found ${quote(u)}`);
+    } else if (parsed !== undefined) {
+      user = u;
+    }
+  }
+
+  const defaultRestart: RestartPolicy = kind === "init" ? "no" : "on-failure";
+  let restart = readChoice(c, get(t, "restart"), p("restart"), RESTARTS) ?? defaultRestart;
+  if (kind === "init" && restart === "always") {
+    c.add(p("restart"), `expected "no" or "on-failure" for an init member (it runs to completion), found "always"`);
+    restart = defaultRestart;
+  }
+  const restartSec = readDuration(c, get(t, "restart_sec"), p("restart_sec"), 0n);
+  const stopTimeout = readDuration(c, get(t, "stop_timeout"), p("stop_timeout"), 1n);
+
+  const after = readStringArray(c, get(t, "after"), p("after"), `["db"]`) ?? [];
+  const shown = readLimits(c, t, ["containers", name]);
+
+  const spec: MemberSpec = {
+    name,
+    kind,
+    command,
+    env,
+    readonlyRootfs,
+    limits: limitsOf(shown),
+    restart,
+    after: [],
+  };
+  if (workdir !== undefined) spec.workdir = workdir;
+  if (user !== undefined) spec.user = user;
+  if (rootfs !== undefined) spec.rootfs = rootfs;
+  if (restartSec !== undefined) spec.restartSec = restartSec;
+  if (stopTimeout !== undefined) spec.stopTimeout = stopTimeout;
+  return { spec, shown, after };
+}
+
+function readCommand(c: Checker, v: unknown, path: Seg[]): string[] {
+  if (v === undefined) {
+    c.add(path, `expected a command such as ["/usr/bin/redis-server", "--port", "6379"], found none`);
+    return [];
+  }
+  const items = readStringArray(c, v, path, `["/usr/bin/redis-server", "--port", "6379"]`, true);
+  if (items === undefined) return [];
+  if (Array.isArray(v) && v.length === 0) c.add(path, "expected at least the program to run, found an empty array");
+  for (const { value, index } of items) {
+    if (value === "") c.add([...path, index], `expected a non-empty string, found ""`);
+    else if (value.includes("\0")) c.add([...path, index], `expected a string without NUL characters, found ${quote(value)}`);
+  }
+  return items.map((i) => i.value);
+}
+
+function readEnv(c: Checker, v: unknown, path: Seg[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  if (v === undefined) return env;
+  if (!isTable(v)) {
+    c.wrongType(path, `a table such as env = { LOG_LEVEL = "info" }`, v);
+    return env;
+  }
+  for (const key of Object.keys(v)) {
+    const value = v[key];
+    if (!isEnvName(key)) {
+      c.add([...path, key], `expected a variable name such as "LOG_LEVEL" (letters, digits and "_", not starting with a digit), found ${quote(key)}`);
+    }
+    if (typeof value !== "string") {
+      const hint = typeof value === "number" || typeof value === "boolean" ? `; write "${c.raw(value, [...path, key]) ?? String(value)}"` : "";
+      c.wrongType([...path, key], "a string", value, hint);
+    } else if (value.includes("\0")) {
+      c.add([...path, key], `expected a value without NUL characters, found ${quote(value)}`);
+    } else if (isEnvName(key)) {
+      Object.defineProperty(env, key, { value, enumerable: true, writable: true, configurable: true });
+    }
+  }
+  return env;
+}
+
+function readPath(c: Checker, v: unknown, path: Seg[], allowRoot: boolean): string | undefined {
+  const s = readString(c, v, path, `an absolute path such as "/var/lib/app"`);
+  return s === undefined ? undefined : c.parsed(path, checkAbsolutePath(s, allowRoot));
+}
+
+/** `after`: names of other members, each once, without cycles. */
+function checkAfter(c: Checker, drafts: MemberDraft[], allNames: string[]): void {
+  const known = new Set(allNames);
+  const edges = new Map<string, string[]>();
+  for (const d of drafts) {
+    const self = d.spec.name;
+    const others = allNames.filter((n) => n !== self);
+    const list = others.length > 0 && others.length <= 8 ? ` (${oneOf(others)})` : "";
+    const out: string[] = [];
+    for (const { value, index } of d.after) {
+      const path: Seg[] = ["containers", self, "after", index];
+      if (value === self) {
+        c.add(path, `expected the name of another member, found ${quote(value)} (the member itself)`);
+      } else if (!known.has(value)) {
+        const near = closest(value, others);
+        c.add(path, `expected the name of a member${list}, found ${quote(value)}${near ? `; did you mean ${quote(near)}?` : ""}`);
+      } else if (out.includes(value)) {
+        c.add(path, `expected each member once, found ${quote(value)} again`);
+      } else {
+        out.push(value);
+      }
+    }
+    d.spec.after = out;
+    edges.set(self, out);
+  }
+  for (const cycle of findCycles(drafts.map((d) => d.spec.name), edges)) {
+    c.add(["containers", cycle[0]!, "after"], `expected no cycle in the start order, found ${cycle.join(" -> ")}`);
+  }
+}
+
+/**
+ * Cycles in the `after` graph, found by an iterative depth-first search in file
+ * order; each cycle starts and ends at its member that comes first in the file.
+ */
+export function findCycles(order: string[], edges: Map<string, string[]>): string[][] {
+  const rank = new Map(order.map((n, i) => [n, i]));
+  const state = new Map<string, 1 | 2>(); // 1: on the stack, 2: done
+  const cycles: string[][] = [];
+  const seen = new Set<string>();
+  for (const root of order) {
+    if (state.has(root)) continue;
+    const stack: { node: string; next: number }[] = [{ node: root, next: 0 }];
+    state.set(root, 1);
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      const outs = edges.get(top.node) ?? [];
+      if (top.next >= outs.length) {
+        state.set(top.node, 2);
+        stack.pop();
+        continue;
+      }
+      const to = outs[top.next++]!;
+      const s = state.get(to);
+      if (s === undefined) {
+        state.set(to, 1);
+        stack.push({ node: to, next: 0 });
+      } else if (s === 1) {
+        const from = stack.findIndex((f) => f.node === to);
+        const ring = stack.slice(from).map((f) => f.node);
+        let first = 0;
+        ring.forEach((n, i) => {
+          if (rank.get(n)! < rank.get(ring[first]!)!) first = i;
+        });
+        const rotated = [...ring.slice(first), ...ring.slice(0, first)];
+        const key = rotated.join("\0");
+        if (!seen.has(key)) {
+          seen.add(key);
+          cycles.push([...rotated, rotated[0]!]);
+        }
+      }
+    }
+  }
+  return cycles;
+}
+
+/** A member's limit may not exceed the pod's. */
+function checkWithinPod(c: Checker, d: MemberDraft, pod: MemberDraft["shown"]): void {
+  const base: Seg[] = ["containers", d.spec.name];
+  const m = d.shown;
+  if (m.memoryMax && pod.memoryMax && m.memoryMax.value > pod.memoryMax.value) {
+    c.add([...base, "memory_max"], `expected at most the pod's memory_max ${pod.memoryMax.shown}, found ${m.memoryMax.shown}`);
+  }
+  if (m.cpuQuota && pod.cpuQuota && m.cpuQuota.value > pod.cpuQuota.value) {
+    c.add([...base, "cpu_quota"], `expected at most the pod's cpu_quota ${pod.cpuQuota.shown}, found ${m.cpuQuota.shown}`);
+  }
+  if (m.tasksMax && pod.tasksMax && m.tasksMax.value > pod.tasksMax.value) {
+    c.add([...base, "tasks_max"], `expected at most the pod's tasks_max ${pod.tasksMax.shown}, found ${m.tasksMax.shown}`);
+  }
+}
