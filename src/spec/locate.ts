@@ -63,7 +63,17 @@ function lineStartsOf(text: string): number[] {
 const keyOf = (path: readonly Seg[]) => JSON.stringify(path);
 const isBare = (c: string | undefined) => c !== undefined && /[A-Za-z0-9_-]/.test(c);
 
-type Frame = { kind: "array"; path: Seg[]; next: number } | { kind: "table"; path: Seg[] };
+/**
+ * Paths deeper than this are scanned but not recorded: no spec key is that deep,
+ * and copying ever longer paths would make deeply nested input quadratic.
+ */
+const MAX_DEPTH = 16;
+
+/** A path to record, or null when it is too deep to be worth recording. */
+type MaybePath = Seg[] | null;
+const extend = (base: MaybePath, seg: Seg): MaybePath => (base === null || base.length >= MAX_DEPTH ? null : [...base, seg]);
+
+type Frame = { kind: "array"; path: MaybePath; next: number } | { kind: "table"; path: MaybePath };
 
 /** Scans `text` (valid TOML) once and returns its index. */
 export function indexSource(text: string): SourceIndex {
@@ -73,7 +83,8 @@ export function indexSource(text: string): SourceIndex {
   const n = text.length;
   let i = 0;
 
-  const record = (path: Seg[], off: number) => {
+  const record = (path: MaybePath, off: number) => {
+    if (path === null) return;
     const k = keyOf(path);
     if (!keys.has(k)) keys.set(k, off);
   };
@@ -157,22 +168,23 @@ export function indexSource(text: string): SourceIndex {
     return { segs, offs };
   };
 
-  const recordKey = (base: Seg[], key: { segs: string[]; offs: number[] }): Seg[] => {
-    const path = [...base];
+  const recordKey = (base: MaybePath, key: { segs: string[]; offs: number[] }): MaybePath => {
+    let path = base;
     key.segs.forEach((s, k) => {
-      path.push(s);
-      record([...path], key.offs[k]!);
+      path = extend(path, s);
+      record(path, key.offs[k]!);
     });
     return path;
   };
 
   /** Reads one value at `i` for `path`, arrays and inline tables included, without recursion. */
-  const readValue = (path0: Seg[]) => {
+  const readValue = (path0: MaybePath) => {
     const stack: Frame[] = [];
-    let path: Seg[] | undefined = path0;
+    let atValue = true;
+    let path: MaybePath = path0;
     while (i < n) {
       const before = i;
-      if (path !== undefined) {
+      if (atValue) {
         // Start of a value.
         const c = text[i];
         if (c === "[") {
@@ -191,9 +203,9 @@ export function indexSource(text: string): SourceIndex {
             i++;
             while (i < n && !/[,\]}#\s]/.test(text[i]!)) i++;
           }
-          raws.set(keyOf(path), text.slice(start, i));
+          if (path !== null) raws.set(keyOf(path), text.slice(start, i));
         }
-        path = undefined;
+        atValue = false;
       } else {
         // After a value, or just inside a container: find the next element or the end.
         const top = stack[stack.length - 1];
@@ -208,8 +220,9 @@ export function indexSource(text: string): SourceIndex {
             i++;
             stack.pop();
           } else if (i < n) {
-            path = [...top.path, top.next++];
+            path = extend(top.path, top.next++);
             record(path, i);
+            atValue = true;
           }
         } else {
           skipSpaces();
@@ -228,15 +241,16 @@ export function indexSource(text: string): SourceIndex {
             if (text[i] === "=") i++;
             skipSpaces();
             path = p;
+            atValue = true;
           }
         }
         if (stack.length === 0) return;
       }
-      if (i === before && path === undefined) return; // no progress: give up rather than loop
+      if (i === before && !atValue) return; // no progress: give up rather than loop
     }
   };
 
-  let current: Seg[] = [];
+  let current: MaybePath = [];
   while (i < n) {
     const before = i;
     skipBlank();
@@ -247,10 +261,10 @@ export function indexSource(text: string): SourceIndex {
       const key = readKey();
       const path = recordKey([], key);
       if (isArray) {
-        const k = keyOf(path);
+        const k = keyOf(path ?? []);
         const idx = arrayTables.get(k) ?? 0;
         arrayTables.set(k, idx + 1);
-        current = [...path, idx];
+        current = extend(path, idx);
         record(current, key.offs[0] ?? before);
       } else {
         current = path;
