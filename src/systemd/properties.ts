@@ -61,6 +61,8 @@ export interface PropertyValues {
   WorkingDirectory: string;
   User: string;
   Group: string;
+  /** Capability names (`CAP_SYS_ADMIN`) kept across the switch to User=. */
+  AmbientCapabilities: string[];
   NoNewPrivileges: boolean;
   NetworkNamespacePath: string;
   IPCNamespacePath: string;
@@ -141,6 +143,30 @@ function signalNumber(name: string): number {
   const n = SIGNALS[name];
   if (n === undefined) throw new Error(`Unknown signal name '${name}'`);
   return n;
+}
+
+/** Capability numbers for the names AmbientCapabilities= may carry (linux/capability.h). */
+export const CAPABILITIES: Readonly<Record<string, number>> = {
+  CAP_CHOWN: 0,
+  CAP_DAC_OVERRIDE: 1,
+  CAP_KILL: 5,
+  CAP_SETGID: 6,
+  CAP_SETUID: 7,
+  CAP_NET_BIND_SERVICE: 10,
+  CAP_NET_ADMIN: 12,
+  CAP_SYS_CHROOT: 18,
+  CAP_SYS_PTRACE: 19,
+  CAP_SYS_ADMIN: 21,
+};
+
+function capabilityMask(names: string[]): bigint {
+  let mask = 0n;
+  for (const n of names) {
+    const bit = CAPABILITIES[n];
+    if (bit === undefined) throw new Error(`Unknown capability name '${n}'`);
+    mask |= 1n << BigInt(bit);
+  }
+  return mask;
 }
 
 function knownSignal(name: string): string {
@@ -278,6 +304,10 @@ export const PROPERTIES: Table = {
   Group: {
     dbus: "Group", signature: "s", section: "Service", unitKey: "Group", spec: "user", since: 205,
     encode: str, render: plain,
+  },
+  AmbientCapabilities: {
+    dbus: "AmbientCapabilities", signature: "t", section: "Service", unitKey: "AmbientCapabilities", spec: "user", since: 229,
+    encode: capabilityMask, render: (v) => (v.length ? [v.join(" ")] : []),
   },
   NoNewPrivileges: {
     dbus: "NoNewPrivileges", signature: "b", section: "Service", unitKey: "NoNewPrivileges", spec: "", since: 205,

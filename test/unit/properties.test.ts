@@ -90,6 +90,11 @@ const SIDE_BY_SIDE: { [K in PropertyKey]: { p: UnitProperty; dbus: unknown; line
   WorkingDirectory: { p: { key: "WorkingDirectory", value: "/srv/app" }, dbus: "/srv/app", lines: ["WorkingDirectory=/srv/app"] },
   User: { p: { key: "User", value: "www-data" }, dbus: "www-data", lines: ["User=www-data"] },
   Group: { p: { key: "Group", value: "1000" }, dbus: "1000", lines: ["Group=1000"] },
+  AmbientCapabilities: {
+    p: { key: "AmbientCapabilities", value: ["CAP_SYS_ADMIN", "CAP_NET_BIND_SERVICE"] },
+    dbus: (1n << 21n) | (1n << 10n),
+    lines: ["AmbientCapabilities=CAP_SYS_ADMIN CAP_NET_BIND_SERVICE"],
+  },
   NoNewPrivileges: { p: { key: "NoNewPrivileges", value: true }, dbus: true, lines: ["NoNewPrivileges=yes"] },
   NetworkNamespacePath: {
     p: { key: "NetworkNamespacePath", value: "/run/podunit/web/ns/net" },
@@ -178,8 +183,9 @@ describe("values", () => {
     expect(renderExec({ path: "/bin/x y", argv: ["/bin/x y", "a"], flags: ["no-env-expand"] })).toBe(':"/bin/x y" a');
     expect(renderExec({ path: "-odd", argv: ["-odd"], flags: [] })).toBe('"-odd"');
   });
-  test("unknown signal names are refused", () => {
+  test("unknown signal and capability names are refused", () => {
     expect(() => encodeProperty({ key: "SuccessExitStatus", value: { statuses: [], signals: ["SIGNOPE"] } })).toThrow();
+    expect(() => encodeProperty({ key: "AmbientCapabilities", value: ["CAP_NOPE"] })).toThrow();
   });
   test("minimum versions", () => {
     expect(propertySince({ key: "Type", value: "exec" })).toBe(240);

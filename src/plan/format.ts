@@ -1,0 +1,37 @@
+/** A plan for people (`podunit plan`) and as JSON (`podunit plan --json`, golden files). */
+import { renderProperty } from "../systemd/properties.ts";
+import type { Plan, PlannedUnit } from "./types.ts";
+
+/** The plan as JSON text: bigints as decimal strings, two-space indent, trailing newline. */
+export function planToJson(plan: Plan): string {
+  return `${JSON.stringify(plan, (_k, v) => (typeof v === "bigint" ? v.toString() : v), 2)}\n`;
+}
+
+function unitBlock(u: Pick<PlannedUnit, "name" | "properties">, extra: string[] = []): string[] {
+  return [`  ${u.name}`, ...u.properties.flatMap(renderProperty).map((l) => `    ${l}`), ...extra.map((l) => `    ${l}`)];
+}
+
+/** The plan as readable text: start order, every unit with its settings in unit-file form, pins, files. */
+export function formatPlan(plan: Plan): string {
+  const lines: string[] = [
+    `Pod '${plan.pod}' from ${plan.file}`,
+    `Sandbox: ${plan.backend}; systemd ${plan.systemdVersion} (needs ${plan.requiresSystemd}), cgroups ${plan.cgroupMode}`,
+    `Run directory: ${plan.runDir}`,
+    "",
+    "Start order:",
+    ...plan.stages.map((s, i) => `  ${i + 1}. ${s.units.join("  ")}${s.kind === "init" ? "  (init, runs to completion)" : ""}`),
+    "",
+    "Units:",
+  ];
+  for (const u of [plan.slice, plan.sandbox, ...plan.members]) lines.push(...unitBlock(u));
+  const install = plan.target.wantedBy.length ? [`WantedBy=${plan.target.wantedBy.join(" ")}  (unit files only)`] : [];
+  lines.push(...unitBlock(plan.target, install));
+  lines.push("", "Namespace pins:");
+  if (plan.pins.length) lines.push(...plan.pins.map((p) => `  ${p.ns.padEnd(4)} ${p.path}`));
+  else lines.push("  (none: every namespace is the host's or the member's own)");
+  lines.push("", "Files written before start:");
+  if (plan.files.length) {
+    lines.push(...plan.files.map((f) => `  ${f.path}  (mode ${f.mode.toString(8).padStart(4, "0")}, ${Buffer.byteLength(f.content)} bytes)`));
+  } else lines.push("  (none)");
+  return `${lines.join("\n")}\n`;
+}

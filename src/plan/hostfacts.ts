@@ -1,0 +1,94 @@
+/**
+ * Detects the host facts a plan depends on, cheaply: a few stat and readdir
+ * calls, no child processes. The one module of src/plan that touches the disk.
+ */
+import { existsSync, readdirSync, statfsSync } from "node:fs";
+import { basename } from "node:path";
+import type { CgroupMode, HostFacts, HostPaths } from "./types.ts";
+
+/** Where programs are looked for, in order. */
+export const SEARCH_PATH = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"];
+
+/** Extra places Debian and Podman put catatonit. */
+const CATATONIT_DIRS = ["/usr/libexec/podman", "/usr/libexec/catatonit"];
+
+/** systemd version assumed when it cannot be told from the file system (the caller asks systemd later). */
+export const DEFAULT_SYSTEMD_VERSION = 252;
+
+export const DEFAULT_RUN_DIR = "/run/podunit";
+
+const CGROUP2_SUPER_MAGIC = 0x63677270;
+
+type Exists = (path: string) => boolean;
+
+/** The first `<dir>/<name>` that exists, or undefined. */
+export function findProgram(name: string, dirs: readonly string[] = SEARCH_PATH, exists: Exists = existsSync): string | undefined {
+  for (const d of dirs) {
+    const p = `${d}/${name}`;
+    if (exists(p)) return p;
+  }
+  return undefined;
+}
+
+/** Paths of the programs podunit runs; a missing one falls back to /usr/bin/<name> (the unit then fails to start, naming it). */
+export function detectPaths(exists: Exists = existsSync, execPath: string = process.execPath): HostPaths {
+  const need = (name: string, dirs: readonly string[] = SEARCH_PATH) => findProgram(name, dirs, exists) ?? `/usr/bin/${name}`;
+  return {
+    runc: findProgram("runc", SEARCH_PATH, exists),
+    catatonit: need("catatonit", [...SEARCH_PATH, ...CATATONIT_DIRS]),
+    unshare: need("unshare"),
+    nsenter: need("nsenter"),
+    mount: need("mount"),
+    umount: need("umount"),
+    mkdir: need("mkdir"),
+    touch: need("touch"),
+    rm: need("rm"),
+    hostname: need("hostname"),
+    ip: need("ip"),
+    setpriv: need("setpriv"),
+    env: need("env"),
+    podunit: basename(execPath).startsWith("podunit") ? execPath : (findProgram("podunit", SEARCH_PATH, exists) ?? "/usr/local/bin/podunit"),
+  };
+}
+
+/** cgroup v2 only (unified), v1 with a v2 tree beside it (hybrid), or v1 only (legacy). */
+export function detectCgroupMode(root = "/sys/fs/cgroup"): CgroupMode {
+  try {
+    if (Number(statfsSync(root).type) === CGROUP2_SUPER_MAGIC) return "unified";
+  } catch {
+    // No statfs: tell the modes apart by the files each one has.
+    if (existsSync(`${root}/cgroup.controllers`)) return "unified";
+  }
+  return existsSync(`${root}/unified/cgroup.controllers`) ? "hybrid" : "legacy";
+}
+
+/** systemd's version from the name of its shared library (libsystemd-shared-252.so), if found. */
+export function detectSystemdVersion(): number | undefined {
+  const dirs = ["/usr/lib/systemd", "/lib/systemd"];
+  try {
+    for (const d of readdirSync("/usr/lib")) if (d.endsWith("-linux-gnu")) dirs.push(`/usr/lib/${d}/systemd`);
+  } catch {
+    // No /usr/lib: only the fixed places are tried.
+  }
+  for (const d of dirs) {
+    try {
+      for (const f of readdirSync(d)) {
+        const m = /^libsystemd-shared-(\d+)/.exec(f);
+        if (m) return Number(m[1]);
+      }
+    } catch {
+      // Directory missing: try the next.
+    }
+  }
+  return undefined;
+}
+
+/** Host facts for `plan()`. The caller may refine systemdVersion with the running systemd's own answer. */
+export function detectHostFacts(env: Record<string, string | undefined> = {}): HostFacts {
+  return {
+    systemdVersion: detectSystemdVersion() ?? DEFAULT_SYSTEMD_VERSION,
+    cgroupMode: detectCgroupMode(),
+    paths: detectPaths(),
+    runDir: env.PODUNIT_RUN_DIR || DEFAULT_RUN_DIR,
+  };
+}

@@ -1,0 +1,59 @@
+/**
+ * Where a pod keeps its run-time state below the run directory, and the ids
+ * runc knows its containers by. Pod and member names are DNS labels, so they
+ * go into paths unescaped.
+ */
+import type { Namespace } from "../spec/types.ts";
+
+/** Paths of one pod below `runDir` (normally /run/podunit). */
+export class PodLayout {
+  readonly dir: string;
+  constructor(
+    runDir: string,
+    readonly pod: string,
+  ) {
+    this.dir = `${runDir.replace(/\/+$/, "")}/${pod}`;
+  }
+
+  /** Directory of the namespace pins. */
+  get nsDir(): string {
+    return `${this.dir}/ns`;
+  }
+
+  /** The pin of one namespace: `<dir>/ns/{net,ipc,uts,pid}`. */
+  pin(ns: Namespace): string {
+    return `${this.nsDir}/${ns}`;
+  }
+
+  /** OCI bundle of the runc sandbox. */
+  get sandboxBundle(): string {
+    return `${this.dir}/sandbox`;
+  }
+
+  get sandboxPidFile(): string {
+    return `${this.dir}/sandbox.pid`;
+  }
+
+  /** OCI bundle of a member with a rootfs. */
+  memberBundle(member: string): string {
+    return `${this.dir}/bundles/${member}`;
+  }
+
+  memberPidFile(member: string): string {
+    return `${this.dir}/${member}.pid`;
+  }
+}
+
+/**
+ * runc container id of a member: `podunit-<pod>.<member>`. The dot cannot
+ * occur in a pod name, so pod `a` member `b-c` and pod `a-b` member `c` get
+ * different ids (a dash there would make both `podunit-a-b-c`).
+ */
+export function runcId(pod: string, member: string): string {
+  return `podunit-${pod}.${member}`;
+}
+
+/** runc container id of the sandbox (`sandbox` is not a valid member name). */
+export function sandboxRuncId(pod: string): string {
+  return runcId(pod, "sandbox");
+}

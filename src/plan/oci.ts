@@ -1,0 +1,149 @@
+/**
+ * OCI runtime configs (runtime-spec 1.0.2, as runc 1.1 reads it) for the runc
+ * sandbox and for members with their own root file system.
+ */
+
+export const OCI_VERSION = "1.0.2";
+
+/** Where catatonit is bind-mounted as the init of a member with its own PID namespace. */
+export const MEMBER_INIT_PATH = "/dev/.podunit-init";
+
+/** Where catatonit is bind-mounted in the sandbox's rootfs. */
+export const SANDBOX_INIT_PATH = "/catatonit";
+
+export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/** runc's default capability set (`runc spec`). */
+export const DEFAULT_CAPABILITIES = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"];
+
+/** Open-file limit: systemd's default for services (soft 1024, hard 524288), so both member kinds match. */
+export const NOFILE = { soft: 1024, hard: 524288 };
+
+export type OciNamespaceType = "pid" | "network" | "ipc" | "uts" | "mount";
+
+export interface OciNamespace {
+  type: OciNamespaceType;
+  /** Join the namespace at this path instead of creating one. */
+  path?: string;
+}
+
+export interface OciMount {
+  destination: string;
+  type: string;
+  source: string;
+  options: string[];
+}
+
+const STANDARD_MOUNTS: OciMount[] = [
+  { destination: "/proc", type: "proc", source: "proc", options: [] },
+  { destination: "/dev", type: "tmpfs", source: "tmpfs", options: ["nosuid", "strictatime", "mode=755", "size=65536k"] },
+  {
+    destination: "/dev/pts",
+    type: "devpts",
+    source: "devpts",
+    options: ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"],
+  },
+  { destination: "/dev/shm", type: "tmpfs", source: "shm", options: ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"] },
+  { destination: "/dev/mqueue", type: "mqueue", source: "mqueue", options: ["nosuid", "noexec", "nodev"] },
+  { destination: "/sys", type: "sysfs", source: "sysfs", options: ["nosuid", "noexec", "nodev", "ro"] },
+];
+
+const MASKED_PATHS = [
+  "/proc/acpi",
+  "/proc/asound",
+  "/proc/kcore",
+  "/proc/keys",
+  "/proc/latency_stats",
+  "/proc/timer_list",
+  "/proc/timer_stats",
+  "/proc/sched_debug",
+  "/sys/firmware",
+  "/proc/scsi",
+  "/sys/devices/virtual/tpm",
+];
+
+const READONLY_PATHS = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"];
+
+function initBind(source: string, destination: string): OciMount {
+  return { destination, type: "bind", source, options: ["bind", "ro", "nosuid", "nodev"] };
+}
+
+function linux(cgroupsPath: string, namespaces: OciNamespace[]) {
+  return {
+    cgroupsPath,
+    namespaces,
+    resources: { devices: [{ allow: false, access: "rwm" }] },
+    maskedPaths: MASKED_PATHS,
+    readonlyPaths: READONLY_PATHS,
+  };
+}
+
+/** The sandbox: catatonit as a pause process without capabilities, in fresh namespaces, on an empty read-only rootfs. */
+export function sandboxConfig(o: {
+  rootfs: string;
+  catatonit: string;
+  /** Set only when the pod shares its UTS namespace. */
+  hostname?: string;
+  namespaces: OciNamespace[];
+  cgroupsPath: string;
+}): object {
+  return {
+    ociVersion: OCI_VERSION,
+    process: {
+      terminal: false,
+      user: { uid: 0, gid: 0 },
+      args: [SANDBOX_INIT_PATH, "-P"],
+      env: [`PATH=${DEFAULT_PATH}`],
+      cwd: "/",
+      capabilities: { bounding: [], effective: [], permitted: [] },
+      noNewPrivileges: true,
+    },
+    root: { path: o.rootfs, readonly: true },
+    ...(o.hostname !== undefined ? { hostname: o.hostname } : {}),
+    mounts: [STANDARD_MOUNTS[0]!, STANDARD_MOUNTS[1]!, initBind(o.catatonit, SANDBOX_INIT_PATH)],
+    linux: linux(o.cgroupsPath, o.namespaces),
+  };
+}
+
+/** A member with its own root file system; never sets a hostname (that would rename the pod). */
+export function memberConfig(o: {
+  rootfs: string;
+  readonly: boolean;
+  command: string[];
+  env: Record<string, string>;
+  cwd?: string;
+  uid: number;
+  gid: number;
+  /** catatonit's host path when the member needs it as PID 1 of its own PID namespace. */
+  init?: string;
+  namespaces: OciNamespace[];
+  cgroupsPath: string;
+}): object {
+  const env = new Map<string, string>([["PATH", DEFAULT_PATH]]);
+  for (const [k, v] of Object.entries(o.env)) env.set(k, v);
+  return {
+    ociVersion: OCI_VERSION,
+    process: {
+      terminal: false,
+      user: { uid: o.uid, gid: o.gid },
+      args: o.init !== undefined ? [MEMBER_INIT_PATH, "--", ...o.command] : o.command,
+      env: [...env].map(([k, v]) => `${k}=${v}`),
+      cwd: o.cwd ?? "/",
+      capabilities: {
+        bounding: DEFAULT_CAPABILITIES,
+        effective: DEFAULT_CAPABILITIES,
+        permitted: DEFAULT_CAPABILITIES,
+      },
+      rlimits: [{ type: "RLIMIT_NOFILE", hard: NOFILE.hard, soft: NOFILE.soft }],
+      noNewPrivileges: true,
+    },
+    root: { path: o.rootfs, readonly: o.readonly },
+    mounts: [...STANDARD_MOUNTS, ...(o.init !== undefined ? [initBind(o.init, MEMBER_INIT_PATH)] : [])],
+    linux: linux(o.cgroupsPath, o.namespaces),
+  };
+}
+
+/** The text of a config.json. */
+export function configJson(config: object): string {
+  return `${JSON.stringify(config, null, 2)}\n`;
+}

@@ -1,0 +1,109 @@
+/**
+ * The Plan: everything podunit will ask of systemd and the file system to run
+ * one pod, as plain data. `plan(spec, host)` makes it; the executor runs it as
+ * transient units, `render()` writes it as unit files. Bigints (bytes,
+ * microseconds) become strings in JSON (see planToJson).
+ */
+import type { MemberKind, Namespace, SandboxBackend } from "../spec/types.ts";
+import type { UnitProperty } from "../systemd/properties.ts";
+
+export type CgroupMode = "legacy" | "hybrid" | "unified";
+
+/** Absolute paths of the programs the units run. */
+export interface HostPaths {
+  /** Undefined when runc is not installed. */
+  runc?: string;
+  catatonit: string;
+  unshare: string;
+  nsenter: string;
+  mount: string;
+  umount: string;
+  mkdir: string;
+  touch: string;
+  rm: string;
+  hostname: string;
+  ip: string;
+  /** Switches a member that joins pod namespaces to its user, after nsenter. */
+  setpriv: string;
+  /** Runs a member's command found through PATH when no namespace wrapper does. */
+  env: string;
+  podunit: string;
+}
+
+/** Facts about the host the plan depends on; detected by the command layer. */
+export interface HostFacts {
+  /** systemd's major version, e.g. 252. */
+  systemdVersion: number;
+  cgroupMode: CgroupMode;
+  paths: HostPaths;
+  /** Where pods keep pins, bundles and PID files; `/run/podunit` by default. */
+  runDir: string;
+}
+
+export type UnitRole = "slice" | "sandbox" | "member";
+
+/** One unit to start: its escaped name, type, cgroup and typed properties (in table order). */
+export interface PlannedUnit {
+  name: string;
+  type: "slice" | "service";
+  role: UnitRole;
+  /** Member name, for member units. */
+  member?: string;
+  /** Member kind, for member units. */
+  kind?: MemberKind;
+  /** The unit's cgroup path below the root of the hierarchy. */
+  cgroup: string;
+  properties: UnitProperty[];
+}
+
+/** The pod's target (unit files only): wants the sandbox and every member. */
+export interface PlannedTarget {
+  name: string;
+  properties: UnitProperty[];
+  /** [Install] WantedBy=; empty when the spec has no [install] section. */
+  wantedBy: string[];
+}
+
+/** A group of units started together; each stage waits for the one before. */
+export interface Stage {
+  kind: "slice" | "sandbox" | "init" | "members";
+  units: string[];
+}
+
+/** A namespace held by the sandbox and pinned at a path for members to join. */
+export interface Pin {
+  ns: Namespace;
+  path: string;
+}
+
+/** A file the executor writes before starting units. */
+export interface PlannedFile {
+  path: string;
+  /** Permission bits, e.g. 0o600. */
+  mode: number;
+  content: string;
+}
+
+export interface Plan {
+  pod: string;
+  /** The spec file the plan came from. */
+  file: string;
+  backend: SandboxBackend;
+  /** Host facts the plan was made for. */
+  systemdVersion: number;
+  cgroupMode: CgroupMode;
+  /** The lowest systemd version that understands every property of the plan. */
+  requiresSystemd: number;
+  /** `<runDir>/<pod>`: pins, bundles, PID files; removed when the sandbox stops. */
+  runDir: string;
+  slice: PlannedUnit;
+  sandbox: PlannedUnit;
+  /** Member units in spec order. */
+  members: PlannedUnit[];
+  target: PlannedTarget;
+  stages: Stage[];
+  pins: Pin[];
+  /** Directories the executor creates (mode 0700) before writing files. */
+  directories: string[];
+  files: PlannedFile[];
+}

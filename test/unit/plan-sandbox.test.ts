@@ -1,0 +1,203 @@
+import { describe, expect, test } from "bun:test";
+import { PodunitError } from "../../src/errors.ts";
+import { plan } from "../../src/plan/plan.ts";
+import { HOST, HOST_NO_RUNC, argvs, configAt, pod, val } from "./plan-helpers.ts";
+
+describe("backend choice", () => {
+  test("runc where installed, native otherwise, the spec's choice first", () => {
+    expect(plan(pod(), HOST).backend).toBe("runc");
+    expect(plan(pod(), HOST_NO_RUNC).backend).toBe("native");
+    expect(plan(pod({ sandbox: "native" }), HOST).backend).toBe("native");
+  });
+  test("asking for runc without runc is a clear error", () => {
+    expect(() => plan(pod({ sandbox: "runc" }), HOST_NO_RUNC)).toThrow(PodunitError);
+    expect(() => plan(pod({ sandbox: "runc" }), HOST_NO_RUNC)).toThrow(/runc is not installed/);
+  });
+  test("a systemd older than the plan needs is refused, naming the property", () => {
+    expect(() => plan(pod(), { ...HOST, systemdVersion: 239 })).toThrow(/systemd 243 or later \(for Exec/);
+    expect(plan(pod(), HOST).requiresSystemd).toBe(243);
+  });
+});
+
+describe("slice", () => {
+  test("named and described after the pod, carrying pod-wide limits", () => {
+    const p = plan(pod({ limits: { memoryMax: 512n * 1024n * 1024n, cpuQuota: 150, tasksMax: 512n } }), HOST);
+    expect(p.slice.name).toBe("podunit-web.slice");
+    expect(p.slice.cgroup).toBe("/podunit.slice/podunit-web.slice");
+    expect(p.slice.properties).toEqual([
+      { key: "Description", value: "Pod 'web'" },
+      { key: "MemoryMax", value: 536870912n },
+      { key: "CPUQuotaPerSecUSec", value: 1500000n },
+      { key: "TasksMax", value: 512n },
+    ]);
+  });
+  test("no limits, no limit properties", () => {
+    expect(plan(pod(), HOST).slice.properties.map((p) => p.key)).toEqual(["Description"]);
+  });
+  test("CPU quota is rounded to what CPUQuota= can write", () => {
+    const p = plan(pod({ limits: { cpuQuota: 33.3333 } }), HOST);
+    expect(val(p.slice, "CPUQuotaPerSecUSec")).toBe(333300n);
+  });
+});
+
+describe("native sandbox", () => {
+  const p = plan(pod({ sandbox: "native" }), HOST);
+  const s = p.sandbox;
+  test("a transient service in the pod slice", () => {
+    expect(s.name).toBe("podunit-web-sandbox.service");
+    expect(s.type).toBe("service");
+    expect(val(s, "Slice")).toBe("podunit-web.slice");
+    expect(val(s, "Type")).toBe("exec");
+    expect(val(s, "CollectMode")).toBe("inactive-or-failed");
+    expect(val(s, "KillMode")).toBe("control-group");
+    expect(val(s, "LogExtraFields")).toEqual(["PODUNIT_POD=web"]);
+  });
+  test("namespaces are made, pinned, named and given lo before the main process starts", () => {
+    expect(argvs(s, "ExecStartPreEx")).toEqual([
+      ["/usr/bin/mkdir", "-p", "/run/podunit/web/ns"],
+      ["/usr/bin/touch", "/run/podunit/web/ns/net", "/run/podunit/web/ns/ipc", "/run/podunit/web/ns/uts"],
+      [
+        "/usr/bin/unshare",
+        "--net=/run/podunit/web/ns/net",
+        "--ipc=/run/podunit/web/ns/ipc",
+        "--uts=/run/podunit/web/ns/uts",
+        "--",
+        "/usr/bin/hostname",
+        "web",
+      ],
+      ["/usr/bin/nsenter", "--net=/run/podunit/web/ns/net", "--", "/usr/sbin/ip", "link", "set", "lo", "up"],
+    ]);
+    expect(argvs(s, "ExecStartEx")).toEqual([
+      [
+        "/usr/bin/nsenter",
+        "--net=/run/podunit/web/ns/net",
+        "--ipc=/run/podunit/web/ns/ipc",
+        "--uts=/run/podunit/web/ns/uts",
+        "--",
+        "/usr/bin/catatonit",
+        "-P",
+      ],
+    ]);
+    expect(val(s, "ExecStartPostEx")).toBeUndefined();
+  });
+  test("every command keeps its argv verbatim (no $ expansion)", () => {
+    for (const key of ["ExecStartPreEx", "ExecStartEx", "ExecStopPostEx"] as const) {
+      for (const c of val(s, key) ?? []) expect(c.flags).toContain("no-env-expand");
+    }
+  });
+  test("stop unpins and removes the run directory, ignoring failures", () => {
+    const stop = val(s, "ExecStopPostEx")!;
+    expect(stop.map((c) => c.argv)).toEqual([
+      ["/usr/bin/umount", "/run/podunit/web/ns/net"],
+      ["/usr/bin/umount", "/run/podunit/web/ns/ipc"],
+      ["/usr/bin/umount", "/run/podunit/web/ns/uts"],
+      ["/usr/bin/rm", "-rf", "--one-file-system", "/run/podunit/web"],
+    ]);
+    for (const c of stop) expect(c.flags).toContain("ignore-failure");
+  });
+  test("a shared PID namespace: unshare forks catatonit as its PID 1", () => {
+    const q = plan(pod({ sandbox: "native", share: ["ipc", "net", "pid", "uts"] }), HOST);
+    expect(argvs(q.sandbox, "ExecStartEx")[0]!.slice(4)).toEqual([
+      "--",
+      "/usr/bin/unshare",
+      "--pid=/run/podunit/web/ns/pid",
+      "--fork",
+      "--kill-child",
+      "--",
+      "/usr/bin/catatonit",
+      "-P",
+    ]);
+    expect(q.pins.map((x) => x.ns)).toEqual(["net", "ipc", "uts", "pid"]);
+  });
+  test("host network and no shared UTS: only ipc is made, nothing to name or bring up", () => {
+    const q = plan(pod({ sandbox: "native", share: ["ipc", "net"], hostNetwork: true }), HOST);
+    expect(q.pins).toEqual([{ ns: "ipc", path: "/run/podunit/web/ns/ipc" }]);
+    expect(argvs(q.sandbox, "ExecStartPreEx")[2]).toEqual([
+      "/usr/bin/unshare",
+      "--ipc=/run/podunit/web/ns/ipc",
+      "--",
+      "/usr/bin/mkdir",
+      "-p",
+      "/run/podunit/web/ns",
+    ]);
+  });
+  test("nothing shared: the sandbox is a bare pause process", () => {
+    const q = plan(pod({ sandbox: "native", share: [] }), HOST);
+    expect(q.pins).toEqual([]);
+    expect(argvs(q.sandbox, "ExecStartEx")).toEqual([["/usr/bin/catatonit", "-P"]]);
+  });
+  test("no files to write", () => {
+    expect(p.files).toEqual([]);
+  });
+});
+
+describe("runc sandbox", () => {
+  const p = plan(pod(), HOST);
+  const s = p.sandbox;
+  test("forking service with a PID file and a delegated cgroup", () => {
+    expect(val(s, "Type")).toBe("forking");
+    expect(val(s, "PIDFile")).toBe("/run/podunit/web/sandbox.pid");
+    expect(val(s, "Delegate")).toBe(true);
+    expect(val(s, "Slice")).toBe("podunit-web.slice");
+  });
+  test("commands", () => {
+    expect(argvs(s, "ExecStartPreEx")).toEqual([
+      ["/usr/bin/runc", "delete", "-f", "podunit-web.sandbox"],
+      ["/usr/bin/mkdir", "-p", "/run/podunit/web/ns"],
+      ["/usr/bin/touch", "/run/podunit/web/ns/net", "/run/podunit/web/ns/ipc", "/run/podunit/web/ns/uts"],
+    ]);
+    expect(val(s, "ExecStartPreEx")![0]!.flags).toContain("ignore-failure");
+    expect(argvs(s, "ExecStartEx")).toEqual([
+      [
+        "/usr/bin/runc",
+        "run",
+        "-d",
+        "--pid-file",
+        "/run/podunit/web/sandbox.pid",
+        "--bundle",
+        "/run/podunit/web/sandbox",
+        "podunit-web.sandbox",
+      ],
+    ]);
+    expect(argvs(s, "ExecStopPostEx")[0]).toEqual(["/usr/bin/runc", "delete", "-f", "podunit-web.sandbox"]);
+  });
+  test("pins are bound from ${MAINPID}, with environment expansion on", () => {
+    const post = val(s, "ExecStartPostEx")!;
+    expect(post.map((c) => c.argv)).toEqual([
+      ["/usr/bin/mount", "--bind", "/proc/${MAINPID}/ns/net", "/run/podunit/web/ns/net"],
+      ["/usr/bin/mount", "--bind", "/proc/${MAINPID}/ns/ipc", "/run/podunit/web/ns/ipc"],
+      ["/usr/bin/mount", "--bind", "/proc/${MAINPID}/ns/uts", "/run/podunit/web/ns/uts"],
+    ]);
+    for (const c of post) expect(c.flags).not.toContain("no-env-expand");
+  });
+  test("config.json: catatonit in fresh namespaces, hostname, cgroup below the service", () => {
+    const cfg = configAt(p, "/run/podunit/web/sandbox/config.json");
+    expect(cfg.ociVersion).toBe("1.0.2");
+    expect(cfg.process.args).toEqual(["/catatonit", "-P"]);
+    expect(cfg.process.terminal).toBe(false);
+    expect(cfg.hostname).toBe("web");
+    expect(cfg.root).toEqual({ path: "/run/podunit/web/sandbox/rootfs", readonly: true });
+    expect(cfg.linux.namespaces).toEqual([{ type: "pid" }, { type: "network" }, { type: "ipc" }, { type: "uts" }, { type: "mount" }]);
+    expect(cfg.linux.cgroupsPath).toBe("/podunit.slice/podunit-web.slice/podunit-web-sandbox.service/sandbox");
+    expect(cfg.mounts).toContainEqual({
+      destination: "/catatonit",
+      type: "bind",
+      source: "/usr/bin/catatonit",
+      options: ["bind", "ro", "nosuid", "nodev"],
+    });
+    expect(p.files[0]!.mode).toBe(0o600);
+    expect(p.directories).toEqual(["/run/podunit/web", "/run/podunit/web/sandbox", "/run/podunit/web/sandbox/rootfs"]);
+  });
+  test("host network: no network namespace, no net pin; no shared UTS: no hostname", () => {
+    const q = plan(pod({ share: ["ipc", "net"], hostNetwork: true }), HOST);
+    const cfg = configAt(q, "sandbox/config.json");
+    expect(cfg.linux.namespaces.map((n: { type: string }) => n.type)).toEqual(["pid", "ipc", "uts", "mount"]);
+    expect(cfg.hostname).toBeUndefined();
+    expect(q.pins.map((x) => x.ns)).toEqual(["ipc"]);
+  });
+  test("the run directory follows the host facts", () => {
+    const q = plan(pod(), { ...HOST, runDir: "/tmp/pu/" });
+    expect(q.runDir).toBe("/tmp/pu/web");
+    expect(q.pins[0]!.path).toBe("/tmp/pu/web/ns/net");
+  });
+});
