@@ -388,6 +388,7 @@ function readPath(c: Checker, v: unknown, path: Seg[], allowRoot: boolean): stri
 /** `after`: names of other members, each once, without cycles. */
 function checkAfter(c: Checker, drafts: MemberDraft[], allNames: string[]): void {
   const known = new Set(allNames);
+  const kinds = new Map(drafts.map((d) => [d.spec.name, d.spec.kind]));
   const edges = new Map<string, string[]>();
   for (const d of drafts) {
     const self = d.spec.name;
@@ -403,6 +404,8 @@ function checkAfter(c: Checker, drafts: MemberDraft[], allNames: string[]): void
         c.add(path, `expected the name of a member${list}, found ${quote(value)}${near ? `; did you mean ${quote(near)}?` : ""}`);
       } else if (out.includes(value)) {
         c.add(path, `expected each member once, found ${quote(value)} again`);
+      } else if (d.spec.kind === "init" && kinds.get(value) === "service") {
+        c.add(path, `expected the name of an init member (init members run before every service), found the service ${quote(value)}`);
       } else {
         out.push(value);
       }
