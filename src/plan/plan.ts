@@ -193,7 +193,7 @@ function memberCommon(c: Ctx, m: MemberSpec, order: MemberOrderInfo): UnitProper
     prop("CollectMode", "inactive-or-failed"),
     prop("Slice", c.slice),
     ...limitProps(m.limits),
-    prop("Restart", m.kind === "init" ? "no" : m.restart),
+    prop("Restart", m.restart),
     prop("KillMode", "control-group"),
     prop("StandardOutput", "journal"),
     prop("StandardError", "journal"),

@@ -103,13 +103,27 @@ export interface PropertyDef<K extends PropertyKey> {
 
 export const UINT64_MAX = 0xffffffffffffffffn;
 
-/** Microseconds as a systemd time span: `90s`, `500ms`, `250us`, `infinity`. */
+const SPAN_UNITS: Array<[string, bigint]> = [
+  ["h", 3_600_000_000n],
+  ["min", 60_000_000n],
+  ["s", 1_000_000n],
+  ["ms", 1_000n],
+  ["us", 1n],
+];
+
+/** Microseconds as a systemd time span: `90s` as `1min 30s`, `500ms`, `1h 2min 3s 4ms 5us`, `infinity`. */
 export function formatUsec(us: bigint): string {
   if (us === UINT64_MAX) return "infinity";
   if (us === 0n) return "0";
-  if (us % 1_000_000n === 0n) return `${us / 1_000_000n}s`;
-  if (us % 1_000n === 0n) return `${us / 1_000n}ms`;
-  return `${us}us`;
+  const parts: string[] = [];
+  let left = us;
+  for (const [name, size] of SPAN_UNITS) {
+    if (left >= size) {
+      parts.push(`${left / size}${name}`);
+      left %= size;
+    }
+  }
+  return parts.join(" ");
 }
 
 /** A `t` limit as systemd writes it: a plain number, or `infinity`. */

@@ -36,7 +36,7 @@ export function member(name: string, over: Partial<MemberSpec> = {}): MemberSpec
     env: {},
     readonlyRootfs: false,
     limits: {},
-    restart: "on-failure",
+    restart: over.kind === "init" ? "no" : "on-failure",
     after: [],
     ...over,
   };

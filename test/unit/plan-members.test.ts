@@ -135,11 +135,13 @@ describe("init members", () => {
     ],
   });
   const p = plan(spec, HOST);
-  test("oneshot, remain after exit, never restarted", () => {
+  test("oneshot, remain after exit, restarted only as the spec says", () => {
     const u = memberUnit(p, "migrate");
     expect(val(u, "Type")).toBe("oneshot");
     expect(val(u, "RemainAfterExit")).toBe(true);
     expect(val(u, "Restart")).toBe("no");
+    const q = plan(pod({ members: [member("m", { kind: "init", restart: "on-failure" })] }), HOST);
+    expect(val(memberUnit(q, "m"), "Restart")).toBe("on-failure");
   });
   test("run one after another in after order, before every other member", () => {
     expect(p.stages).toEqual([

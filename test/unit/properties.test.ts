@@ -75,7 +75,7 @@ const SIDE_BY_SIDE: { [K in PropertyKey]: { p: UnitProperty; dbus: unknown; line
   },
   Restart: { p: { key: "Restart", value: "on-failure" }, dbus: "on-failure", lines: ["Restart=on-failure"] },
   RestartUSec: { p: { key: "RestartUSec", value: 500000n }, dbus: 500000n, lines: ["RestartSec=500ms"] },
-  TimeoutStopUSec: { p: { key: "TimeoutStopUSec", value: 90000000n }, dbus: 90000000n, lines: ["TimeoutStopSec=90s"] },
+  TimeoutStopUSec: { p: { key: "TimeoutStopUSec", value: 90000000n }, dbus: 90000000n, lines: ["TimeoutStopSec=1min 30s"] },
   SuccessExitStatus: {
     p: { key: "SuccessExitStatus", value: { statuses: [143], signals: ["SIGTERM"] } },
     dbus: [[143], [15]],
@@ -149,10 +149,13 @@ describe("property table: D-Bus and unit file side by side", () => {
 describe("values", () => {
   test("durations", () => {
     expect(formatUsec(0n)).toBe("0");
-    expect(formatUsec(90_000_000n)).toBe("90s");
-    expect(formatUsec(1_500_000n)).toBe("1500ms");
+    expect(formatUsec(30_000_000n)).toBe("30s");
+    expect(formatUsec(90_000_000n)).toBe("1min 30s");
+    expect(formatUsec(1_500_000n)).toBe("1s 500ms");
+    expect(formatUsec(3_723_004_005n)).toBe("1h 2min 3s 4ms 5us");
     expect(formatUsec(500_000n)).toBe("500ms");
-    expect(formatUsec(1_001n)).toBe("1001us");
+    expect(formatUsec(1_001n)).toBe("1ms 1us");
+    expect(formatUsec(250n)).toBe("250us");
     expect(formatUsec(UINT64_MAX)).toBe("infinity");
   });
   test("CPU quota as a percentage", () => {

@@ -91,10 +91,14 @@ export function readExec(raw: string): [string, string[], string[]] {
 
 function readUsec(s: string): bigint {
   if (s === "infinity") return 0xffffffffffffffffn;
-  const m = /^(\d+)(s|ms|us)?$/.exec(s);
-  if (!m) throw new Error(`bad time span ${s}`);
-  const mult = { s: 1_000_000n, ms: 1_000n, us: 1n }[(m[2] ?? "s") as "s" | "ms" | "us"];
-  return BigInt(m[1]!) * mult;
+  const mult: Record<string, bigint> = { h: 3_600_000_000n, min: 60_000_000n, s: 1_000_000n, ms: 1_000n, us: 1n, "": 1_000_000n };
+  let total = 0n;
+  for (const part of s.split(" ")) {
+    const m = /^(\d+)(h|min|s|ms|us)?$/.exec(part);
+    if (!m) throw new Error(`bad time span ${s}`);
+    total += BigInt(m[1]!) * mult[m[2] ?? ""]!;
+  }
+  return total;
 }
 
 function readPercent(s: string): bigint {
