@@ -22,6 +22,10 @@ export interface SourcePos {
 export interface SourceIndex {
   /** Where the key (or array element) at `path` starts, else its nearest located ancestor. */
   find(path: readonly Seg[]): SourcePos | undefined;
+  /** Like find, as an offset (UTF-16 units); cheap, for sorting. */
+  locate(path: readonly Seg[]): number | undefined;
+  /** Line and column of an offset. */
+  position(offset: number): SourcePos;
   /** Offset (UTF-16 units) of the key at exactly `path`. */
   offset(path: readonly Seg[]): number | undefined;
   /** Source text of the scalar (number, boolean, date-time) at exactly `path`. */
@@ -288,14 +292,21 @@ export function indexSource(text: string): SourceIndex {
   }
 
   let starts: number[] | undefined;
+  const locate = (path: readonly Seg[]) => {
+    for (let len = path.length; len > 0; len--) {
+      const off = keys.get(keyOf(path.slice(0, len)));
+      if (off !== undefined) return off;
+    }
+    return undefined;
+  };
+  const position = (offset: number) => positionOf(text, offset, (starts ??= lineStartsOf(text)));
   return {
     find(path) {
-      for (let len = path.length; len > 0; len--) {
-        const off = keys.get(keyOf(path.slice(0, len)));
-        if (off !== undefined) return positionOf(text, off, (starts ??= lineStartsOf(text)));
-      }
-      return undefined;
+      const off = locate(path);
+      return off === undefined ? undefined : position(off);
     },
+    locate,
+    position,
     offset: (path) => keys.get(keyOf(path)),
     raw: (path) => raws.get(keyOf(path)),
     paths: () => [...keys.keys()].map((k) => JSON.parse(k) as Seg[]),

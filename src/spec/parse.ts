@@ -110,17 +110,14 @@ function lowerFirst(s: string): string {
 /** Positions, paths and order for the checker's issues (whole-file issues first, then by position). */
 function resolveIssues(c: Checker, file: string): SpecIssue[] {
   const index = c.index();
-  const placed = c.issues.map((issue, order) => {
-    const pos = issue.path.length > 0 ? index.find(issue.path) : undefined;
+  // Sort by offset (whole-file issues first), then turn only the issues shown into lines and columns.
+  const placed = c.issues.map((issue, order) => ({ issue, order, at: issue.path.length > 0 ? index.locate(issue.path) : undefined }));
+  placed.sort((a, b) => (a.at ?? -1) - (b.at ?? -1) || a.order - b.order);
+  const issues = placed.slice(0, MAX_ISSUES).map(({ issue, at }) => {
     const out: SpecIssue = { file, path: formatPath(issue.path), message: issue.message };
-    if (pos) {
-      out.line = pos.line;
-      out.column = pos.column;
-    }
-    return { out, order };
+    if (at !== undefined) Object.assign(out, index.position(at));
+    return out;
   });
-  placed.sort((a, b) => (a.out.line ?? 0) - (b.out.line ?? 0) || (a.out.column ?? 0) - (b.out.column ?? 0) || a.order - b.order);
-  const issues = placed.map((p) => p.out);
-  if (issues.length <= MAX_ISSUES) return issues;
-  return [...issues.slice(0, MAX_ISSUES), { file, path: "", message: `and ${issues.length - MAX_ISSUES} more problems` }];
+  if (placed.length <= MAX_ISSUES) return issues;
+  return [...issues, { file, path: "", message: `and ${placed.length - MAX_ISSUES} more problems` }];
 }

@@ -20,6 +20,7 @@ import {
   type Table,
 } from "./fields.ts";
 import type { Seg } from "./locate.ts";
+import { checkAfter, checkWithinPod, type MemberDraft } from "./relations.ts";
 import type { Limits, MemberKind, MemberSpec, Namespace, PodSpec, RestartPolicy, SandboxBackend } from "./types.ts";
 import { checkAbsolutePath, checkHostname, checkName, checkTargetName, isEnvName, parseUser } from "./units.ts";
 
@@ -117,13 +118,6 @@ function checkKeys(
     const tail = hint ?? (near !== undefined ? `did you mean '${near}'?` : `expected one of ${known.map((k) => `'${k}'`).join(", ")}`);
     c.add([...path, key], `unknown key; ${tail}`);
   }
-}
-
-interface MemberDraft {
-  spec: MemberSpec;
-  shown: { memoryMax?: Shown<bigint>; cpuQuota?: Shown<number>; tasksMax?: Shown<bigint> };
-  /** Valid entries of `after`, with their index in the array. */
-  after: { value: string; index: number }[];
 }
 
 /** Validates the whole table. `podName` is the file's stem (undefined when there is no file name). */
@@ -240,14 +234,14 @@ function readInstall(c: Checker, v: unknown): { wantedBy: string[] } | undefined
   if (Array.isArray(raw) && raw.length === 0) {
     c.add(["install", "wanted_by"], `expected at least one target such as "multi-user.target", found an empty array`);
   }
-  const wantedBy: string[] = [];
+  const wantedBy = new Set<string>();
   for (const { value, index } of items) {
     const name = c.parsed(["install", "wanted_by", index], checkTargetName(value));
     if (name === undefined) continue;
-    if (wantedBy.includes(name)) c.add(["install", "wanted_by", index], `expected each target once, found ${quote(name)} again`);
-    else wantedBy.push(name);
+    if (wantedBy.has(name)) c.add(["install", "wanted_by", index], `expected each target once, found ${quote(name)} again`);
+    else wantedBy.add(name);
   }
-  return { wantedBy };
+  return { wantedBy: [...wantedBy] };
 }
 
 function readMembers(c: Checker, v: unknown, pod: MemberDraft["shown"]): MemberSpec[] {
@@ -383,97 +377,4 @@ function readEnv(c: Checker, v: unknown, path: Seg[]): Record<string, string> {
 function readPath(c: Checker, v: unknown, path: Seg[], allowRoot: boolean): string | undefined {
   const s = readString(c, v, path, `an absolute path such as "/var/lib/app"`);
   return s === undefined ? undefined : c.parsed(path, checkAbsolutePath(s, allowRoot));
-}
-
-/** `after`: names of other members, each once, without cycles. */
-function checkAfter(c: Checker, drafts: MemberDraft[], allNames: string[]): void {
-  const known = new Set(allNames);
-  const kinds = new Map(drafts.map((d) => [d.spec.name, d.spec.kind]));
-  const edges = new Map<string, string[]>();
-  for (const d of drafts) {
-    const self = d.spec.name;
-    const others = allNames.filter((n) => n !== self);
-    const list = others.length > 0 && others.length <= 8 ? ` (${oneOf(others)})` : "";
-    const out: string[] = [];
-    for (const { value, index } of d.after) {
-      const path: Seg[] = ["containers", self, "after", index];
-      if (value === self) {
-        c.add(path, `expected the name of another member, found ${quote(value)} (the member itself)`);
-      } else if (!known.has(value)) {
-        const near = closest(value, others);
-        c.add(path, `expected the name of a member${list}, found ${quote(value)}${near ? `; did you mean ${quote(near)}?` : ""}`);
-      } else if (out.includes(value)) {
-        c.add(path, `expected each member once, found ${quote(value)} again`);
-      } else if (d.spec.kind === "init" && kinds.get(value) === "service") {
-        c.add(path, `expected the name of an init member (init members run before every service), found the service ${quote(value)}`);
-      } else {
-        out.push(value);
-      }
-    }
-    d.spec.after = out;
-    edges.set(self, out);
-  }
-  for (const cycle of findCycles(drafts.map((d) => d.spec.name), edges)) {
-    c.add(["containers", cycle[0]!, "after"], `expected no cycle in the start order, found ${cycle.join(" -> ")}`);
-  }
-}
-
-/**
- * Cycles in the `after` graph, found by an iterative depth-first search in file
- * order; each cycle starts and ends at its member that comes first in the file.
- */
-export function findCycles(order: string[], edges: Map<string, string[]>): string[][] {
-  const rank = new Map(order.map((n, i) => [n, i]));
-  const state = new Map<string, 1 | 2>(); // 1: on the stack, 2: done
-  const cycles: string[][] = [];
-  const seen = new Set<string>();
-  for (const root of order) {
-    if (state.has(root)) continue;
-    const stack: { node: string; next: number }[] = [{ node: root, next: 0 }];
-    state.set(root, 1);
-    while (stack.length > 0) {
-      const top = stack[stack.length - 1]!;
-      const outs = edges.get(top.node) ?? [];
-      if (top.next >= outs.length) {
-        state.set(top.node, 2);
-        stack.pop();
-        continue;
-      }
-      const to = outs[top.next++]!;
-      const s = state.get(to);
-      if (s === undefined) {
-        state.set(to, 1);
-        stack.push({ node: to, next: 0 });
-      } else if (s === 1) {
-        const from = stack.findIndex((f) => f.node === to);
-        const ring = stack.slice(from).map((f) => f.node);
-        let first = 0;
-        ring.forEach((n, i) => {
-          if (rank.get(n)! < rank.get(ring[first]!)!) first = i;
-        });
-        const rotated = [...ring.slice(first), ...ring.slice(0, first)];
-        const key = rotated.join("\0");
-        if (!seen.has(key)) {
-          seen.add(key);
-          cycles.push([...rotated, rotated[0]!]);
-        }
-      }
-    }
-  }
-  return cycles;
-}
-
-/** A member's limit may not exceed the pod's. */
-function checkWithinPod(c: Checker, d: MemberDraft, pod: MemberDraft["shown"]): void {
-  const base: Seg[] = ["containers", d.spec.name];
-  const m = d.shown;
-  if (m.memoryMax && pod.memoryMax && m.memoryMax.value > pod.memoryMax.value) {
-    c.add([...base, "memory_max"], `expected at most the pod's memory_max ${pod.memoryMax.shown}, found ${m.memoryMax.shown}`);
-  }
-  if (m.cpuQuota && pod.cpuQuota && m.cpuQuota.value > pod.cpuQuota.value) {
-    c.add([...base, "cpu_quota"], `expected at most the pod's cpu_quota ${pod.cpuQuota.shown}, found ${m.cpuQuota.shown}`);
-  }
-  if (m.tasksMax && pod.tasksMax && m.tasksMax.value > pod.tasksMax.value) {
-    c.add([...base, "tasks_max"], `expected at most the pod's tasks_max ${pod.tasksMax.shown}, found ${m.tasksMax.shown}`);
-  }
 }

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { SpecError, formatSpecIssue } from "../../src/errors.ts";
 import { MAX_ISSUES, formatPath, parseSpec, stemOf } from "../../src/spec/parse.ts";
-import { findCycles } from "../../src/spec/validate.ts";
+import { MAX_CYCLES, findCycles } from "../../src/spec/relations.ts";
 
 /** The formatted issues parseSpec throws for `text` (empty when it parses). */
 function issues(text: string, file = "t.toml", opts: { defaultName?: string } = {}): string[] {
@@ -140,6 +140,11 @@ describe("findCycles", () => {
   test("each cycle once, starting at its first member in file order", () => {
     expect(findCycles(["a", "b", "c"], g({ a: ["c"], b: ["a"], c: ["b"] }))).toEqual([["a", "c", "b", "a"]]);
     expect(findCycles(["x", "y", "z"], g({ z: ["y"], y: ["z"] }))).toEqual([["y", "z", "y"]]);
+  });
+  test("at most MAX_CYCLES are reported, however dense the graph", () => {
+    const order = Array.from({ length: 300 }, (_, i) => `m${i}`);
+    const edges = new Map(order.map((m) => [m, order.filter((x) => x !== m)]));
+    expect(findCycles(order, edges)).toHaveLength(MAX_CYCLES);
   });
   test("long chains do not overflow the stack", () => {
     const n = 100_000;
