@@ -1,0 +1,50 @@
+/** What the unit builders of a plan share: the planning context and small property helpers. */
+import type { Namespace, PodSpec, SandboxBackend } from "../spec/types.ts";
+import type { ExecCommand, ExecFlag, PropertyKey, PropertyValues, UnitProperty } from "../systemd/properties.ts";
+import type { PodLayout } from "./layout.ts";
+import type { OciNamespaceType } from "./oci.ts";
+import type { HostFacts } from "./types.ts";
+
+/** Namespaces in the order flags and pins are written. */
+export const NS_ORDER: readonly Namespace[] = ["net", "ipc", "uts", "pid"];
+export const OCI_TYPE: Record<Namespace, OciNamespaceType> = { net: "network", ipc: "ipc", uts: "uts", pid: "pid" };
+
+export function prop<K extends PropertyKey>(key: K, value: PropertyValues[K]): UnitProperty {
+  return { key, value } as UnitProperty;
+}
+
+/** A command whose argv[0] is its path; `flags` default to no `$` expansion. */
+export function exec(path: string, args: string[], flags: ExecFlag[] = ["no-env-expand"]): ExecCommand {
+  return { path, argv: [path, ...args], flags };
+}
+
+export const IGNORE: ExecFlag[] = ["ignore-failure", "no-env-expand"];
+
+/** Percent of one CPU → microseconds per second, rounded to what CPUQuota= can write (0.01%). */
+export function cpuQuotaUsec(percent: number): bigint {
+  return BigInt(Math.round(percent * 100)) * 100n;
+}
+
+export function limitProps(l: PodSpec["limits"]): UnitProperty[] {
+  const out: UnitProperty[] = [];
+  if (l.memoryMax !== undefined) out.push(prop("MemoryMax", l.memoryMax));
+  if (l.cpuQuota !== undefined) out.push(prop("CPUQuotaPerSecUSec", cpuQuotaUsec(l.cpuQuota)));
+  if (l.tasksMax !== undefined) out.push(prop("TasksMax", l.tasksMax));
+  return out;
+}
+
+export interface Ctx {
+  spec: PodSpec;
+  host: HostFacts;
+  layout: PodLayout;
+  backend: SandboxBackend;
+  /** Namespaces the sandbox holds and pins (shared and not taken from the host). */
+  pinned: Namespace[];
+  slice: string;
+  sandbox: string;
+}
+
+/** `--net=PIN --ipc=PIN ...` for nsenter or unshare. */
+export function nsFlags(c: Ctx, namespaces: readonly Namespace[]): string[] {
+  return namespaces.map((ns) => `--${ns}=${c.layout.pin(ns)}`);
+}

@@ -1,0 +1,141 @@
+/** Member units: host-file-system members through nsenter, rootfs members through runc. */
+import { PodunitError, SpecError } from "../errors.ts";
+import type { MemberSpec, Namespace } from "../spec/types.ts";
+import type { UnitProperty } from "../systemd/properties.ts";
+import { memberUnitName, unitCgroup } from "../systemd/unitname.ts";
+import { type Ctx, exec, IGNORE, limitProps, NS_ORDER, nsFlags, OCI_TYPE, prop } from "./context.ts";
+import { runcId } from "./layout.ts";
+import { configJson, memberConfig, type OciNamespace } from "./oci.ts";
+import type { PlannedFile } from "./types.ts";
+
+/** `uid[:gid]` → numbers (gid defaults to uid); undefined for user names. */
+function numericUser(user: string): { uid: number; gid: number } | undefined {
+  const m = /^(\d+)(?::(\d+))?$/.exec(user);
+  if (!m) return undefined;
+  const uid = Number(m[1]);
+  return { uid, gid: m[2] !== undefined ? Number(m[2]) : uid };
+}
+
+function userIssue(c: Ctx, m: MemberSpec, why: string): SpecError {
+  return new SpecError([
+    { file: c.spec.file, path: `containers.${m.name}.user`, message: `expected a numeric 'uid[:gid]' ${why}, found '${m.user}'` },
+  ]);
+}
+
+/** Properties every member unit has, whatever runs it. */
+function memberCommon(c: Ctx, m: MemberSpec, order: MemberOrderInfo): UnitProperty[] {
+  const deps = [...order.initsBefore, ...m.after.filter((a) => !order.initsBefore.includes(a))].map((a) => memberUnitName(c.spec.name, a));
+  const props: UnitProperty[] = [
+    prop("Description", `Pod '${c.spec.name}' ${m.kind === "init" ? "init member" : "member"} '${m.name}'`),
+    prop("After", [c.sandbox, ...deps]),
+    prop("BindsTo", [c.sandbox]),
+    prop("CollectMode", "inactive-or-failed"),
+    prop("Slice", c.slice),
+    ...limitProps(m.limits),
+    prop("Restart", m.restart),
+    prop("KillMode", "control-group"),
+    prop("StandardOutput", "journal"),
+    prop("StandardError", "journal"),
+    prop("SyslogIdentifier", `${c.spec.name}/${m.name}`),
+    prop("LogExtraFields", [`PODUNIT_POD=${c.spec.name}`, `PODUNIT_MEMBER=${m.name}`]),
+  ];
+  if (order.initsBefore.length) props.push(prop("Requires", order.initsBefore.map((a) => memberUnitName(c.spec.name, a))));
+  if (m.kind === "init") props.push(prop("Type", "oneshot"), prop("RemainAfterExit", true));
+  if (m.restartSec !== undefined) props.push(prop("RestartUSec", m.restartSec));
+  if (m.stopTimeout !== undefined) props.push(prop("TimeoutStopUSec", m.stopTimeout));
+  return props;
+}
+
+export interface MemberOrderInfo {
+  /** Init members that run before this one (all of them, for service members). */
+  initsBefore: string[];
+}
+
+/**
+ * A member on the host's file system: systemd runs the command, through nsenter
+ * when it joins pod namespaces. nsenter needs root, so the user switch comes
+ * after it: a numeric user through setpriv (no passwd entry needed, as with
+ * runc); a user name through systemd's User=, keeping only CAP_SYS_ADMIN for
+ * nsenter, which setpriv then drops before the command runs.
+ */
+export function hostMember(c: Ctx, m: MemberSpec, order: MemberOrderInfo): UnitProperty[] {
+  const { paths } = c.host;
+  const props = memberCommon(c, m, order);
+  if (m.kind !== "init") props.push(prop("Type", "exec"));
+  const wrap = c.pinned.length ? [paths.nsenter, ...nsFlags(c, c.pinned), "--"] : [];
+  let argv: string[];
+  const numeric = m.user === undefined ? undefined : numericUser(m.user);
+  if (numeric) {
+    argv = [...wrap, paths.setpriv, `--reuid=${numeric.uid}`, `--regid=${numeric.gid}`, "--clear-groups", "--", ...m.command];
+  } else if (m.user !== undefined && wrap.length) {
+    props.push(prop("User", m.user), prop("AmbientCapabilities", ["CAP_SYS_ADMIN"]));
+    argv = [...wrap, paths.setpriv, "--inh-caps=-all", "--ambient-caps=-all", "--", ...m.command];
+  } else {
+    if (m.user !== undefined) props.push(prop("User", m.user));
+    if (wrap.length) argv = [...wrap, ...m.command];
+    else argv = m.command[0]!.startsWith("/") ? m.command : [paths.env, "--", ...m.command];
+  }
+  props.push(prop("ExecStartEx", [exec(argv[0]!, argv.slice(1))]));
+  const env = Object.entries(m.env).map(([k, v]) => `${k}=${v}`);
+  if (env.length) props.push(prop("Environment", env));
+  if (m.workdir !== undefined) props.push(prop("WorkingDirectory", m.workdir));
+  props.push(prop("NoNewPrivileges", true));
+  return props;
+}
+
+/** A member with a rootfs: runc under a forking service, its container cgroup nested below the unit's. */
+export function rootfsMember(c: Ctx, m: MemberSpec, order: MemberOrderInfo, files: PlannedFile[], dirs: string[]): UnitProperty[] {
+  const { paths } = c.host;
+  if (paths.runc === undefined) {
+    throw new PodunitError(`Failed to plan pod '${c.spec.name}': member '${m.name}' has a rootfs, which needs runc, and runc is not installed.`, {
+      hint: "Install runc (Debian: apt-get install runc).",
+    });
+  }
+  const runc = paths.runc;
+  const user = m.user === undefined ? { uid: 0, gid: 0 } : numericUser(m.user);
+  if (!user) throw userIssue(c, m, "for a member with a rootfs (names cannot be looked up in its file system)");
+  const unit = memberUnitName(c.spec.name, m.name);
+  const id = runcId(c.spec.name, m.name);
+  const bundle = c.layout.memberBundle(m.name);
+  const fromHost: Record<Namespace, boolean> = { net: c.spec.hostNetwork, ipc: c.spec.hostIpc, uts: false, pid: c.spec.hostPid };
+  const namespaces: OciNamespace[] = [];
+  for (const ns of NS_ORDER) {
+    if (fromHost[ns]) continue;
+    namespaces.push(c.pinned.includes(ns) ? { type: OCI_TYPE[ns], path: c.layout.pin(ns) } : { type: OCI_TYPE[ns] });
+  }
+  namespaces.push({ type: "mount" });
+  const ownPidNs = !c.spec.hostPid && !c.pinned.includes("pid");
+  const config = memberConfig({
+    rootfs: m.rootfs!,
+    readonly: m.readonlyRootfs,
+    command: m.command,
+    env: m.env,
+    cwd: m.workdir,
+    uid: user.uid,
+    gid: user.gid,
+    init: ownPidNs ? paths.catatonit : undefined,
+    namespaces,
+    cgroupsPath: `${unitCgroup(c.spec.name, unit)}/ctr`,
+  });
+  dirs.push(bundle);
+  files.push({ path: `${bundle}/config.json`, mode: 0o600, content: configJson(config) });
+
+  const props = memberCommon(c, m, order);
+  props.push(prop("Delegate", true));
+  props.push(prop("ExecStartPreEx", [exec(runc, ["delete", "-f", id], IGNORE)]));
+  if (m.kind === "init") {
+    // Runs to completion in the foreground; the oneshot unit waits for it.
+    props.push(prop("ExecStartEx", [exec(runc, ["run", "--bundle", bundle, id])]));
+  } else {
+    const pidFile = c.layout.memberPidFile(m.name);
+    props.push(
+      prop("Type", "forking"),
+      prop("PIDFile", pidFile),
+      prop("ExecStartEx", [exec(runc, ["run", "-d", "--pid-file", pidFile, "--bundle", bundle, id])]),
+      // runc's init exits 143 on SIGTERM; without this a clean stop ends failed.
+      prop("SuccessExitStatus", { statuses: [143], signals: ["SIGTERM"] }),
+    );
+  }
+  props.push(prop("ExecStopPostEx", [exec(runc, ["delete", "-f", id], IGNORE)]));
+  return props;
+}

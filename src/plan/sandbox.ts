@@ -1,0 +1,98 @@
+/** The sandbox unit: the process that makes and holds the pod's namespaces (native or runc backend). */
+import type { ExecCommand, UnitProperty } from "../systemd/properties.ts";
+import { unitCgroup } from "../systemd/unitname.ts";
+import { type Ctx, exec, IGNORE, nsFlags, prop } from "./context.ts";
+import { sandboxRuncId } from "./layout.ts";
+import { configJson, type OciNamespace, sandboxConfig } from "./oci.ts";
+import type { PlannedFile } from "./types.ts";
+
+function stopCleanup(c: Ctx): ExecCommand[] {
+  const { paths } = c.host;
+  return [
+    ...c.pinned.map((ns) => exec(paths.umount, [c.layout.pin(ns)], IGNORE)),
+    exec(paths.rm, ["-rf", "--one-file-system", c.layout.dir], IGNORE),
+  ];
+}
+
+function preparePins(c: Ctx): ExecCommand[] {
+  const { paths } = c.host;
+  return [exec(paths.mkdir, ["-p", c.layout.nsDir]), ...(c.pinned.length ? [exec(paths.touch, c.pinned.map((ns) => c.layout.pin(ns)))] : [])];
+}
+
+function sandboxCommon(c: Ctx): UnitProperty[] {
+  return [
+    prop("Description", `Pod '${c.spec.name}' sandbox (${c.backend})`),
+    prop("Slice", c.slice),
+    prop("CollectMode", "inactive-or-failed"),
+    prop("KillMode", "control-group"),
+    prop("SyslogIdentifier", `${c.spec.name}/sandbox`),
+    prop("LogExtraFields", [`PODUNIT_POD=${c.spec.name}`]),
+  ];
+}
+
+/**
+ * Native sandbox. The namespaces are made and pinned by `unshare` in
+ * ExecStartPre, which finishes before ExecStart: with Type=exec the unit is
+ * "started" as soon as the first binary is executed, so pins made by the main
+ * process itself could still be missing when ExecStartPost or a member runs.
+ */
+export function nativeSandbox(c: Ctx): UnitProperty[] {
+  const { paths } = c.host;
+  const early = c.pinned.filter((ns) => ns !== "pid");
+  const setup: string[][] = [];
+  if (early.includes("uts")) setup.push([paths.hostname, c.spec.hostname]);
+  if (early.includes("net")) setup.push([paths.ip, "link", "set", "lo", "up"]);
+  const pre = preparePins(c);
+  if (early.length) {
+    const [first, ...rest] = setup.length ? setup : [[paths.mkdir, "-p", c.layout.nsDir]];
+    pre.push(exec(paths.unshare, [...nsFlags(c, early), "--", ...first!]));
+    for (const s of rest) pre.push(exec(paths.nsenter, [...nsFlags(c, ["net"]), "--", ...s]));
+  }
+  let main: string[] = [paths.catatonit, "-P"];
+  if (c.pinned.includes("pid")) main = [paths.unshare, ...nsFlags(c, ["pid"]), "--fork", "--kill-child", "--", ...main];
+  if (early.length) main = [paths.nsenter, ...nsFlags(c, early), "--", ...main];
+  return [
+    ...sandboxCommon(c),
+    prop("Type", "exec"),
+    prop("ExecStartPreEx", pre),
+    prop("ExecStartEx", [exec(main[0]!, main.slice(1))]),
+    prop("ExecStopPostEx", stopCleanup(c)),
+  ];
+}
+
+/** runc sandbox: `runc run -d` under a forking service; pins bound from its PID after it is up. */
+export function runcSandbox(c: Ctx, files: PlannedFile[], dirs: string[]): UnitProperty[] {
+  const { paths } = c.host;
+  const runc = paths.runc!;
+  const id = sandboxRuncId(c.spec.name);
+  const bundle = c.layout.sandboxBundle;
+  const rootfs = `${bundle}/rootfs`;
+  const namespaces: OciNamespace[] = [{ type: "pid" }];
+  if (!c.spec.hostNetwork) namespaces.push({ type: "network" });
+  if (!c.spec.hostIpc) namespaces.push({ type: "ipc" });
+  namespaces.push({ type: "uts" }, { type: "mount" });
+  const config = sandboxConfig({
+    rootfs,
+    catatonit: paths.catatonit,
+    hostname: c.pinned.includes("uts") ? c.spec.hostname : undefined,
+    namespaces,
+    cgroupsPath: `${unitCgroup(c.spec.name, c.sandbox)}/sandbox`,
+  });
+  dirs.push(bundle, rootfs);
+  files.push({ path: `${bundle}/config.json`, mode: 0o600, content: configJson(config) });
+  const pidFile = c.layout.sandboxPidFile;
+  return [
+    ...sandboxCommon(c),
+    prop("Delegate", true),
+    prop("Type", "forking"),
+    prop("PIDFile", pidFile),
+    prop("ExecStartPreEx", [exec(runc, ["delete", "-f", id], IGNORE), ...preparePins(c)]),
+    prop("ExecStartEx", [exec(runc, ["run", "-d", "--pid-file", pidFile, "--bundle", bundle, id])]),
+    // ${MAINPID} must be expanded here: these commands keep environment expansion on.
+    prop(
+      "ExecStartPostEx",
+      c.pinned.map((ns) => exec(paths.mount, ["--bind", `/proc/\${MAINPID}/ns/${ns}`, c.layout.pin(ns)], [])),
+    ),
+    prop("ExecStopPostEx", [exec(runc, ["delete", "-f", id], IGNORE), ...stopCleanup(c)]),
+  ];
+}
