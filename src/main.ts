@@ -6,10 +6,18 @@ import type { Command, Io } from "./cli/command.ts";
 import { helpCommand } from "./cli/help.ts";
 import { version, VERSION } from "./cli/version.ts";
 import { debug } from "./cli/debug.ts";
+import { start } from "./cli/start.ts";
+import { stop } from "./cli/stop.ts";
+import { restart } from "./cli/restart.ts";
+import { status } from "./cli/status.ts";
+import { list } from "./cli/list.ts";
+import { internal } from "./cli/internal.ts";
+import { check } from "./cli/check.ts";
+import { planCmd } from "./cli/plan.ts";
 import { ExitCode, PodunitError, UsageError } from "./errors.ts";
 
 const commands: Command[] = [];
-commands.push(debug, version, helpCommand(() => commands));
+commands.push(start, stop, restart, status, list, check, planCmd, debug, internal, version, helpCommand(() => commands));
 
 /** Runs podunit with the given arguments (without argv[0]); returns the exit code. */
 export async function main(argv: string[], io: Io): Promise<number> {

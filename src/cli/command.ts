@@ -13,6 +13,8 @@ export interface Command {
   summary: string;
   /** Usage line(s) for `podunit help NAME`. */
   usage: string;
+  /** Not listed by `podunit help` (helpers that units run, not people). */
+  hidden?: boolean;
   /** Runs the verb; returns the exit code. Throws PodunitError subclasses on failure. */
   run(args: string[], io: Io): Promise<number>;
 }

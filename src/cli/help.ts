@@ -9,7 +9,7 @@ export function helpCommand(commands: () => Command[]): Command {
     usage: "podunit help [COMMAND]",
     async run(args, io) {
       if (args.length > 1) throw new UsageError("'podunit help' takes at most one command name.");
-      const all = commands();
+      const all = commands().filter((c) => !c.hidden || c.name === args[0]);
       if (args.length === 1) {
         const c = all.find((x) => x.name === args[0]);
         if (!c) throw new UsageError(`Unknown command '${args[0]}'.`);

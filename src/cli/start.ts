@@ -1,0 +1,51 @@
+import type { Command, Io } from "./command.ts";
+import { parseArgs } from "./args.ts";
+import { UsageError } from "../errors.ts";
+import { execDeps, hostFacts, loadPodSpec, onePod, requireRoot, withPodLock, withSystemd } from "./context.ts";
+import { plan } from "../plan/plan.ts";
+import { startPod, type StartResult } from "../exec/start.ts";
+import type { SandboxBackend } from "../spec/types.ts";
+
+export const START_OPTIONS = {
+  dir: { value: true },
+  backend: { value: true },
+  json: { value: false },
+} as const;
+
+/** The --backend option, checked. */
+export function backendOption(v: string | true | undefined): SandboxBackend | undefined {
+  if (v === undefined) return undefined;
+  if (v === "runc" || v === "native") return v;
+  throw new UsageError(`Option '--backend' takes 'runc' or 'native', found '${v}'.`);
+}
+
+/** Loads, plans and starts one pod (the caller holds its lock). */
+export async function startOne(ref: string, opts: { dir?: string; backend?: SandboxBackend }, io: Io): Promise<StartResult> {
+  const spec = await loadPodSpec(ref, opts.dir, io);
+  if (opts.backend) spec.sandbox = opts.backend;
+  return withSystemd(io, async (sd) => {
+    const p = plan(spec, await hostFacts(io, sd));
+    return withPodLock(io, p.pod, () => startPod(p, execDeps(sd)));
+  });
+}
+
+export function describeStart(r: StartResult): string {
+  const members = r.units.filter((u) => !u.endsWith(".slice") && !u.endsWith("-sandbox.service")).length;
+  return r.alreadyRunning
+    ? `Pod '${r.pod}' is already running; nothing changed.\n`
+    : `Pod '${r.pod}' started: sandbox and ${members} member${members === 1 ? "" : "s"} active.\n`;
+}
+
+export const start: Command = {
+  name: "start",
+  summary: "Start a pod from its spec; returns once every member is active",
+  usage: "podunit start POD|FILE [--dir DIR] [--backend runc|native] [--json]",
+  async run(args, io) {
+    const { options, positionals } = parseArgs("start", args, START_OPTIONS);
+    const ref = onePod("start", positionals);
+    requireRoot("start");
+    const r = await startOne(ref, { dir: options.dir as string | undefined, backend: backendOption(options.backend) }, io);
+    io.out(options.json ? JSON.stringify(r) + "\n" : describeStart(r));
+    return 0;
+  },
+};

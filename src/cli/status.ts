@@ -1,0 +1,49 @@
+import type { Command } from "./command.ts";
+import { parseArgs } from "./args.ts";
+import { onePod, withSystemd, loadPodSpec } from "./context.ts";
+import { isPathRef } from "../spec/load.ts";
+import { NotFoundError } from "../errors.ts";
+import { podStatus, type PodStatus, type UnitStatus } from "../status/status.ts";
+import { formatBytes, formatSince, table, toJson } from "./format.ts";
+
+function stateText(u: UnitStatus): string {
+  if (u.state === "not-loaded") return "not loaded";
+  const base = `${u.state} (${u.subState})`;
+  return u.state === "failed" && u.result ? `${base}: ${u.result}${u.lastExit ? `, ${u.lastExit}` : ""}` : base;
+}
+
+/** The human form of a pod's status. */
+export function formatStatus(s: PodStatus, now: Date): string {
+  const head = `Pod '${s.pod}': ${s.state}${s.memoryBytes !== undefined ? `, memory ${formatBytes(s.memoryBytes)}` : ""} (${s.slice})\n`;
+  if (s.state === "stopped" && s.members.every((m) => m.state === "not-loaded")) return head;
+  const rows = [["MEMBER", "UNIT", "STATE", "PID", "MEMORY", "RESTARTS", "SINCE"]];
+  for (const u of [s.sandbox, ...s.members]) {
+    rows.push([u.name, u.unit, stateText(u), u.mainPid ? String(u.mainPid) : "-", formatBytes(u.memoryBytes),
+      u.restarts === undefined ? "-" : String(u.restarts), formatSince(u.since, now)]);
+  }
+  return head + table(rows);
+}
+
+export const status: Command = {
+  name: "status",
+  summary: "Show a pod's state: per member its unit, state, PID, memory, restarts",
+  usage: "podunit status POD|FILE [--dir DIR] [--json]",
+  async run(args, io) {
+    const { options, positionals } = parseArgs("status", args, { dir: { value: true }, json: { value: false } });
+    const ref = onePod("status", positionals);
+    const dir = options.dir as string | undefined;
+    // The spec, when there is one, names members that systemd may have forgotten (exited, not restarted).
+    let pod = ref;
+    let members: string[] = [];
+    try {
+      const spec = await loadPodSpec(ref, dir, io);
+      pod = spec.name;
+      members = spec.members.map((m) => m.name);
+    } catch (err) {
+      if (isPathRef(ref) || !(err instanceof NotFoundError)) throw err;
+    }
+    const s = await withSystemd(io, (sd) => podStatus(sd, pod, members));
+    io.out(options.json ? toJson(s) + "\n" : formatStatus(s, new Date()));
+    return 0;
+  },
+};

@@ -1,0 +1,30 @@
+/**
+ * What the executor needs from the world, as small interfaces: systemd (D-Bus),
+ * the pod's run directory, and the journal. Real implementations live in
+ * src/runtime/; unit tests of ordering and rollback pass fakes.
+ */
+import type { Systemd } from "../systemd/bus.ts";
+
+export interface RunFiles {
+  /** Creates a directory (and its parents) with the given mode. */
+  mkdir(path: string, mode: number): void;
+  writeFile(path: string, content: string, mode: number): void;
+  /** Mount points at or below `dir` (pins that were not unmounted). */
+  mountsUnder(dir: string): string[];
+  /** Detaches a mount point. */
+  unmount(path: string): void;
+  /** Removes a directory tree; a missing one is fine. */
+  removeTree(path: string): void;
+  exists(path: string): boolean;
+}
+
+export interface Journal {
+  /** The last `n` lines a unit logged in its current or last run (best effort: [] when unreadable). */
+  tail(unit: string, n: number): Promise<string[]>;
+}
+
+export interface ExecDeps {
+  systemd: Systemd;
+  files: RunFiles;
+  journal: Journal;
+}

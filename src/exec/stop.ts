@@ -1,0 +1,71 @@
+/**
+ * Stopping a pod: one stop job for the pod's slice. systemd stops what is in it
+ * in reverse dependency order (members, which are After= the sandbox, before the
+ * sandbox), then the slice. Then every failed unit of the pod is reset and the
+ * run directory (pins, bundles, PID files) is removed.
+ */
+import { podSliceName } from "../systemd/unitname.ts";
+import type { ExecDeps } from "./deps.ts";
+
+export interface StopResult {
+  pod: string;
+  /** False when nothing of the pod was running. */
+  wasRunning: boolean;
+  /** What could not be cleaned up (empty when all went well). */
+  problems: string[];
+}
+
+/** Stops the pod's units and removes its run-time state; idempotent. */
+export async function stopPod(pod: string, runDir: string, deps: ExecDeps): Promise<StopResult> {
+  const slice = podSliceName(pod);
+  const loaded = await deps.systemd.listUnits(podUnitPatterns(pod, slice));
+  const wasRunning = loaded.some((u) => u.activeState !== "inactive" && u.activeState !== "failed");
+  const problems = await cleanupPod(pod, runDir, deps);
+  return { pod, wasRunning, problems };
+}
+
+/**
+ * Stops the slice (and so everything in it), resets failed units, unmounts left-over
+ * pins and removes the run directory. Returns problems instead of throwing, so a
+ * rollback can report them next to the error that caused it.
+ */
+export async function cleanupPod(pod: string, runDir: string, deps: ExecDeps): Promise<string[]> {
+  const problems: string[] = [];
+  const slice = podSliceName(pod);
+  const patterns = podUnitPatterns(pod, slice);
+  try {
+    await deps.systemd.stopUnit(slice, "replace");
+  } catch (err) {
+    problems.push((err as Error).message);
+  }
+  // Units outside the slice cannot exist, but a unit can be left failed or still stopping.
+  try {
+    const left = await deps.systemd.listUnits(patterns);
+    await Promise.all(
+      left.map(async (u) => {
+        if (u.activeState === "failed") await deps.systemd.resetFailedUnit(u.name);
+        else if (u.activeState !== "inactive") await deps.systemd.stopUnit(u.name, "replace");
+      }),
+    );
+    // A stop can leave a unit failed (a member killed by SIGKILL after its stop timeout).
+    const after = await deps.systemd.listUnits(patterns);
+    await Promise.all(after.filter((u) => u.activeState === "failed").map((u) => deps.systemd.resetFailedUnit(u.name)));
+  } catch (err) {
+    problems.push((err as Error).message);
+  }
+  try {
+    for (const m of deps.files.mountsUnder(runDir)) deps.files.unmount(m);
+    deps.files.removeTree(runDir);
+  } catch (err) {
+    problems.push((err as Error).message);
+  }
+  return problems;
+}
+
+/** Glob patterns that match the units of one pod and nothing of another pod. */
+export function podUnitPatterns(pod: string, slice: string): string[] {
+  // Pod names are escaped in unit names ('-' becomes '\x2d'), so "podunit-<pod>-" cannot
+  // be the prefix of another pod's units. Globs treat '\' as an escape: double it.
+  const prefix = slice.slice(0, -".slice".length).replace(/\\/g, "\\\\");
+  return [slice.replace(/\\/g, "\\\\"), `${prefix}-*`];
+}

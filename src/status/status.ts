@@ -1,0 +1,143 @@
+/**
+ * Unit state → PodStatus. One ListUnitsByPatterns for the pod's units, then the
+ * few properties status shows, all requested at once.
+ */
+import type { Systemd, UnitListEntry } from "../systemd/bus.ts";
+import { memberUnitName, podSliceName, sandboxUnitName, unescapeUnitName } from "../systemd/unitname.ts";
+import { podUnitPatterns } from "../exec/stop.ts";
+
+const UNIT = "org.freedesktop.systemd1.Unit";
+const SERVICE = "org.freedesktop.systemd1.Service";
+const SLICE = "org.freedesktop.systemd1.Slice";
+const NO_VALUE = 0xffffffffffffffffn;
+
+export type PodState = "running" | "degraded" | "starting" | "stopping" | "stopped";
+
+export interface UnitStatus {
+  /** Member name; "sandbox" for the sandbox. */
+  name: string;
+  unit: string;
+  /** systemd's ActiveState ("active", "failed", ...), or "not-loaded" when systemd does not know the unit. */
+  state: string;
+  subState: string;
+  /** The unit's Result ("success", "exit-code", "signal", "oom-kill", ...). */
+  result?: string;
+  mainPid?: number;
+  memoryBytes?: bigint;
+  restarts?: number;
+  /** When the unit entered its current state. */
+  since?: Date;
+  /** Exit status of the main process's last run ("exited 1", "killed by signal 9"). */
+  lastExit?: string;
+}
+
+export interface PodStatus {
+  pod: string;
+  state: PodState;
+  slice: string;
+  memoryBytes?: bigint;
+  sandbox: UnitStatus;
+  members: UnitStatus[];
+}
+
+function num(v: unknown): bigint | undefined {
+  if (typeof v !== "bigint" && typeof v !== "number") return undefined;
+  const b = BigInt(v);
+  return b === NO_VALUE ? undefined : b;
+}
+
+function timestamp(v: unknown): Date | undefined {
+  const us = num(v);
+  return us === undefined || us === 0n ? undefined : new Date(Number(us / 1000n));
+}
+
+/** Member name of a unit of `pod` (null for the slice and for foreign names). */
+export function memberOfUnit(pod: string, unit: string): string | null {
+  const prefix = podSliceName(pod).slice(0, -".slice".length) + "-";
+  if (!unit.startsWith(prefix) || !unit.endsWith(".service")) return null;
+  return unescapeUnitName(unit.slice(prefix.length, -".service".length));
+}
+
+async function unitStatus(sd: Systemd, name: string, entry: UnitListEntry | undefined): Promise<UnitStatus> {
+  const unit = entry?.name ?? "";
+  if (!entry) return { name, unit, state: "not-loaded", subState: "dead" };
+  const [u, s] = await Promise.all([
+    sd.getProperties(entry.path, UNIT, ["StateChangeTimestamp"]),
+    sd.getProperties(entry.path, SERVICE, ["MainPID", "MemoryCurrent", "NRestarts", "Result", "ExecMainCode", "ExecMainStatus"]),
+  ]);
+  const code = Number(s.ExecMainCode ?? 0);
+  const status = Number(s.ExecMainStatus ?? 0);
+  // ExecMainCode is a CLD_* code: 1 exited, 2 killed, 3 dumped core.
+  const lastExit = code === 1 ? `exited ${status}` : code === 2 || code === 3 ? `killed by signal ${status}` : undefined;
+  const pid = Number(s.MainPID ?? 0);
+  return {
+    name,
+    unit,
+    state: entry.activeState,
+    subState: entry.subState,
+    result: s.Result as string | undefined,
+    mainPid: pid > 0 ? pid : undefined,
+    memoryBytes: num(s.MemoryCurrent),
+    restarts: s.NRestarts === undefined ? undefined : Number(s.NRestarts),
+    since: timestamp(u.StateChangeTimestamp),
+    lastExit,
+  };
+}
+
+/**
+ * The status of one pod. `expectedMembers` (from the spec, when there is one) lists
+ * members that should exist even if systemd has already forgotten their units.
+ */
+export async function podStatus(sd: Systemd, pod: string, expectedMembers: string[] = []): Promise<PodStatus> {
+  const slice = podSliceName(pod);
+  const entries = await sd.listUnits(podUnitPatterns(pod, slice));
+  const byName = new Map(entries.map((e) => [e.name, e]));
+  const sliceEntry = byName.get(slice);
+
+  const sandboxUnit = sandboxUnitName(pod);
+  const memberUnits = new Map<string, string>();
+  for (const m of expectedMembers) memberUnits.set(m, memberUnitName(pod, m));
+  for (const e of entries) {
+    const m = memberOfUnit(pod, e.name);
+    if (m !== null && e.name !== sandboxUnit && !memberUnits.has(m)) memberUnits.set(m, e.name);
+  }
+
+  const [sliceProps, sandbox, ...members] = await Promise.all([
+    sliceEntry ? sd.getProperties(sliceEntry.path, SLICE, ["MemoryCurrent"]) : Promise.resolve({} as Record<string, unknown>),
+    unitStatus(sd, "sandbox", byName.get(sandboxUnit)),
+    ...[...memberUnits].map(([m, u]) => unitStatus(sd, m, byName.get(u))),
+  ]);
+  for (const s of [sandbox, ...members]) if (!s.unit) s.unit = s.name === "sandbox" ? sandboxUnit : memberUnits.get(s.name)!;
+
+  return {
+    pod,
+    state: podStateOf(sliceEntry, sandbox, members),
+    slice,
+    memoryBytes: num(sliceProps.MemoryCurrent),
+    sandbox,
+    members,
+  };
+}
+
+function podStateOf(slice: UnitListEntry | undefined, sandbox: UnitStatus, members: UnitStatus[]): PodState {
+  const all = [sandbox, ...members];
+  if (!slice || slice.activeState === "inactive" || all.every((u) => u.state === "inactive" || u.state === "not-loaded")) {
+    return "stopped";
+  }
+  if (all.some((u) => u.state === "deactivating")) return "stopping";
+  if (all.some((u) => u.state === "activating" || u.state === "reloading")) return "starting";
+  return all.every((u) => u.state === "active") ? "running" : "degraded";
+}
+
+/** Every pod that has units loaded, with those units. */
+export async function listPods(sd: Systemd): Promise<Array<{ pod: string; entries: UnitListEntry[] }>> {
+  const pods = new Map<string, UnitListEntry[]>();
+  for (const e of await sd.listUnits(["podunit-*"])) {
+    // Escaped pod names contain no '-': the first '-' after "podunit-" ends the pod's name.
+    const m = /^podunit-([^-.]+)(?:\.slice|-.+\.service)$/.exec(e.name);
+    if (!m) continue;
+    const pod = unescapeUnitName(m[1]!);
+    pods.set(pod, [...(pods.get(pod) ?? []), e]);
+  }
+  return [...pods].map(([pod, entries]) => ({ pod, entries })).sort((a, b) => a.pod.localeCompare(b.pod));
+}
