@@ -55,8 +55,9 @@ export interface MemberOrderInfo {
  * A member on the host's file system: systemd runs the command, through nsenter
  * when it joins pod namespaces. nsenter needs root, so the user switch comes
  * after it: a numeric user through setpriv (no passwd entry needed, as with
- * runc); a user name through systemd's User=, keeping only CAP_SYS_ADMIN for
- * nsenter, which setpriv then drops before the command runs.
+ * runc); a user name through systemd's User=, keeping only the capabilities
+ * nsenter needs (reach the pins, enter namespaces), which setpriv then drops
+ * before the command runs.
  */
 export function hostMember(c: Ctx, m: MemberSpec, order: MemberOrderInfo): UnitProperty[] {
   const { paths } = c.host;
@@ -68,7 +69,8 @@ export function hostMember(c: Ctx, m: MemberSpec, order: MemberOrderInfo): UnitP
   if (numeric) {
     argv = [...wrap, paths.setpriv, `--reuid=${numeric.uid}`, `--regid=${numeric.gid}`, "--clear-groups", "--", ...m.command];
   } else if (m.user !== undefined && wrap.length) {
-    props.push(prop("User", m.user), prop("AmbientCapabilities", ["CAP_SYS_ADMIN"]));
+    // CAP_DAC_READ_SEARCH reaches the pins below the root-only run directory.
+    props.push(prop("User", m.user), prop("AmbientCapabilities", ["CAP_DAC_READ_SEARCH", "CAP_SYS_ADMIN"]));
     argv = [...wrap, paths.setpriv, "--inh-caps=-all", "--ambient-caps=-all", "--", ...m.command];
   } else {
     if (m.user !== undefined) props.push(prop("User", m.user));

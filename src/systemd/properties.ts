@@ -163,6 +163,7 @@ function signalNumber(name: string): number {
 export const CAPABILITIES: Readonly<Record<string, number>> = {
   CAP_CHOWN: 0,
   CAP_DAC_OVERRIDE: 1,
+  CAP_DAC_READ_SEARCH: 2,
   CAP_KILL: 5,
   CAP_SETGID: 6,
   CAP_SETUID: 7,

@@ -104,10 +104,10 @@ describe("member on the host's file system", () => {
       "infinity",
     ]);
   });
-  test("user name: systemd's User=, CAP_SYS_ADMIN kept for nsenter only", () => {
+  test("user name: systemd's User=, capabilities kept for nsenter only", () => {
     const u = memberUnit(plan(pod({ members: [member("db", { user: "postgres" })] }), HOST), "db");
     expect(val(u, "User")).toBe("postgres");
-    expect(val(u, "AmbientCapabilities")).toEqual(["CAP_SYS_ADMIN"]);
+    expect(val(u, "AmbientCapabilities")).toEqual(["CAP_DAC_READ_SEARCH", "CAP_SYS_ADMIN"]);
     expect(val(u, "NoNewPrivileges")).toBe(true);
     expect(argvs(u, "ExecStartEx")[0]!.slice(4)).toEqual([
       "--",
