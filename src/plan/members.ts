@@ -29,7 +29,6 @@ function memberCommon(c: Ctx, m: MemberSpec, order: MemberOrderInfo): UnitProper
     prop("Description", `Pod '${c.spec.name}' ${m.kind === "init" ? "init member" : "member"} '${m.name}'`),
     prop("After", [c.sandbox, ...deps]),
     prop("BindsTo", [c.sandbox]),
-    prop("CollectMode", "inactive-or-failed"),
     prop("Slice", c.slice),
     ...limitProps(m.limits),
     prop("Restart", m.restart),

@@ -16,8 +16,6 @@ export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/
 /** runc's default capability set (`runc spec`). */
 export const DEFAULT_CAPABILITIES = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"];
 
-/** Open-file limit: systemd's default for services (soft 1024, hard 524288), so both member kinds match. */
-export const NOFILE = { soft: 1024, hard: 524288 };
 
 export type OciNamespaceType = "pid" | "network" | "ipc" | "uts" | "mount";
 
@@ -134,7 +132,6 @@ export function memberConfig(o: {
         effective: DEFAULT_CAPABILITIES,
         permitted: DEFAULT_CAPABILITIES,
       },
-      rlimits: [{ type: "RLIMIT_NOFILE", hard: NOFILE.hard, soft: NOFILE.soft }],
       noNewPrivileges: true,
     },
     root: { path: o.rootfs, readonly: o.readonly },

@@ -23,7 +23,6 @@ function sandboxCommon(c: Ctx): UnitProperty[] {
   return [
     prop("Description", `Pod '${c.spec.name}' sandbox (${c.backend})`),
     prop("Slice", c.slice),
-    prop("CollectMode", "inactive-or-failed"),
     prop("KillMode", "control-group"),
     prop("SyslogIdentifier", `${c.spec.name}/sandbox`),
     prop("LogExtraFields", [`PODUNIT_POD=${c.spec.name}`]),
@@ -51,13 +50,19 @@ export function nativeSandbox(c: Ctx): UnitProperty[] {
   let main: string[] = [paths.catatonit, "-P"];
   if (c.pinned.includes("pid")) main = [paths.unshare, ...nsFlags(c, ["pid"]), "--fork", "--kill-child", "--", ...main];
   if (early.length) main = [paths.nsenter, ...nsFlags(c, early), "--", ...main];
-  return [
+  const props = [
     ...sandboxCommon(c),
     prop("Type", "exec"),
     prop("ExecStartPreEx", pre),
     prop("ExecStartEx", [exec(main[0]!, main.slice(1))]),
     prop("ExecStopPostEx", stopCleanup(c)),
   ];
+  // The PID namespace is made and pinned by the main process, after systemd already counts
+  // the unit as started: wait for the pin, so members ordered after the sandbox find it.
+  if (c.pinned.includes("pid")) {
+    props.push(prop("ExecStartPostEx", [exec(paths.podunit, ["internal", "wait-ns", c.layout.pin("pid")])]));
+  }
+  return props;
 }
 
 /** runc sandbox: `runc run -d` under a forking service; pins bound from its PID after it is up. */

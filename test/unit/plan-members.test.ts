@@ -26,7 +26,8 @@ describe("member on the host's file system", () => {
     expect(val(u, "Slice")).toBe("podunit-web.slice");
     expect(val(u, "BindsTo")).toEqual(["podunit-web-sandbox.service"]);
     expect(val(u, "After")).toEqual(["podunit-web-sandbox.service"]);
-    expect(val(u, "CollectMode")).toBe("inactive-or-failed");
+    // Kept loaded when failed, so status can show why; stop resets it.
+    expect(val(u, "CollectMode")).toBeUndefined();
     expect(val(u, "KillMode")).toBe("control-group");
     expect(val(u, "NoNewPrivileges")).toBe(true);
   });
@@ -228,7 +229,8 @@ describe("member with a rootfs", () => {
     expect(cfg.process.user).toEqual({ uid: 1000, gid: 1000 });
     expect(cfg.process.noNewPrivileges).toBe(true);
     expect(cfg.process.capabilities.bounding).toEqual(["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]);
-    expect(cfg.process.rlimits).toEqual([{ type: "RLIMIT_NOFILE", hard: 524288, soft: 1024 }]);
+    // Resource limits come from the unit (LimitNOFILE=...), which runc inherits.
+    expect(cfg.process.rlimits).toBeUndefined();
     expect(cfg.linux.namespaces).toEqual([
       { type: "network", path: "/run/podunit/web/ns/net" },
       { type: "ipc", path: "/run/podunit/web/ns/ipc" },

@@ -48,7 +48,7 @@ describe("native sandbox", () => {
     expect(s.type).toBe("service");
     expect(val(s, "Slice")).toBe("podunit-web.slice");
     expect(val(s, "Type")).toBe("exec");
-    expect(val(s, "CollectMode")).toBe("inactive-or-failed");
+    expect(val(s, "CollectMode")).toBeUndefined();
     expect(val(s, "KillMode")).toBe("control-group");
     expect(val(s, "LogExtraFields")).toEqual(["PODUNIT_POD=web"]);
   });

@@ -42,7 +42,6 @@ describe("render", () => {
         "Description=Pod 'web' member 'db'",
         "After=podunit-web-sandbox.service",
         "BindsTo=podunit-web-sandbox.service",
-        "CollectMode=inactive-or-failed",
         "",
         "[Service]",
         "Slice=podunit-web.slice",
