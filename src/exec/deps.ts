@@ -16,6 +16,13 @@ export interface RunFiles {
   /** Removes a directory tree; a missing one is fine. */
   removeTree(path: string): void;
   exists(path: string): boolean;
+  /**
+   * Removes the directories of a cgroup (a path such as `/podunit.slice/podunit-web.slice`)
+   * and everything below it in every mounted hierarchy, deepest first. systemd removes the
+   * ones it manages; this catches what runc made in v1 hierarchies systemd does not manage.
+   * Returns the directories that could not be removed (still holding processes).
+   */
+  removeCgroupTree(cgroup: string): string[];
 }
 
 export interface Journal {

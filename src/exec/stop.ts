@@ -4,7 +4,7 @@
  * sandbox), then the slice. Then every failed unit of the pod is reset and the
  * run directory (pins, bundles, PID files) is removed.
  */
-import { podSliceName } from "../systemd/unitname.ts";
+import { podSliceCgroup, podSliceName } from "../systemd/unitname.ts";
 import type { ExecDeps } from "./deps.ts";
 
 export interface StopResult {
@@ -59,6 +59,8 @@ export async function cleanupPod(pod: string, runDir: string, deps: ExecDeps): P
   } catch (err) {
     problems.push((err as Error).message);
   }
+  const busy = deps.files.removeCgroupTree(podSliceCgroup(pod));
+  if (busy.length) problems.push(`cgroups still hold processes: ${busy.join(", ")}`);
   return problems;
 }
 

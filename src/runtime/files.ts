@@ -1,5 +1,6 @@
 /** The real RunFiles and Journal: the local file system, mountinfo, journalctl. */
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import type { Journal, RunFiles } from "../exec/deps.ts";
 import { PodunitError } from "../errors.ts";
 import { MNT_DETACH, umount2, EINVAL, ENOENT } from "./libc.ts";
@@ -37,7 +38,43 @@ export const hostFiles: RunFiles = {
   exists(path) {
     return existsSync(path);
   },
+  removeCgroupTree(cgroup) {
+    const left: string[] = [];
+    for (const mnt of cgroupMounts()) {
+      const root = join(mnt, cgroup);
+      if (!existsSync(root)) continue;
+      for (const dir of directoriesBelow(root).reverse()) {
+        try {
+          rmdirSync(dir);
+        } catch (err) {
+          if ((err as { code?: string }).code !== "ENOENT") left.push(dir);
+        }
+      }
+    }
+    return left;
+  },
 };
+
+/** Mount points of every cgroup hierarchy (v1 and v2) this process sees. */
+function cgroupMounts(): string[] {
+  return readFileSync("/proc/self/mountinfo", "utf8")
+    .split("\n")
+    .filter((l) => / - cgroup2? /.test(l))
+    .map((l) => unescapeMountPath(l.split(" ")[4]!));
+}
+
+/** A directory and every directory below it, parents before children. */
+function directoriesBelow(root: string): string[] {
+  const out = [root];
+  for (let i = 0; i < out.length; i++) {
+    try {
+      for (const e of readdirSync(out[i]!, { withFileTypes: true })) if (e.isDirectory()) out.push(join(out[i]!, e.name));
+    } catch {
+      // Removed meanwhile.
+    }
+  }
+  return out;
+}
 
 /** Reads a unit's last lines with journalctl (the journal's own tool reads any journal format). */
 export const hostJournal: Journal = {

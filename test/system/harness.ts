@@ -4,7 +4,7 @@
  * fails every test of the file with the reason; nothing is skipped.
  */
 import { afterAll, beforeAll } from "bun:test";
-import { appendFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Lab, REPO, uncheckable, type RunOptions, type RunResult } from "../lab/lab.ts";
 
@@ -60,4 +60,36 @@ export async function eventually<T>(what: string, probe: () => Promise<T | undef
     if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await Bun.sleep(50);
   }
+}
+
+/** Writes a pod spec where podunit inside the lab finds it (PODUNIT_SPEC_DIR=/srv/lab/pods). */
+export function writeSpec(lab: Lab, pod: string, toml: string): void {
+  mkdirSync(join(lab.shareDir, "pods"), { recursive: true });
+  writeFileSync(join(lab.shareDir, "pods", `${pod}.toml`), toml);
+}
+
+/** The environment podunit runs with in the lab. */
+export const POD_ENV = { PODUNIT_SPEC_DIR: "/srv/lab/pods" };
+
+/** Where tests find a busybox root file system inside the lab (made by `makeRootfs`). */
+export const BUSYBOX_ROOTFS = "/var/lib/podunit-test/busybox";
+
+export async function makeRootfs(lab: Lab): Promise<void> {
+  await lab.sh(["bash", join(REPO, "test/lab/mkrootfs.sh"), BUSYBOX_ROOTFS]);
+}
+
+/**
+ * Everything of a pod that could be left behind inside the lab: loaded units,
+ * cgroup directories in any hierarchy, the run directory, mounts, runc containers.
+ */
+export async function leftovers(lab: Lab, pod: string): Promise<string[]> {
+  const script = `
+    systemctl list-units --all --plain --no-legend 'podunit-${pod}.slice' 'podunit-${pod}-*' | awk '{print "unit " $1}'
+    find /sys/fs/cgroup -maxdepth 3 -path '*podunit-${pod}.slice' -type d | sed 's/^/cgroup /'
+    [ -e /run/podunit/${pod} ] && echo "dir /run/podunit/${pod}"
+    findmnt -rn -o TARGET | grep -F '/run/podunit/${pod}/' | sed 's/^/mount /'
+    runc list -q 2>/dev/null | grep -F 'podunit-${pod}.' | sed 's/^/runc /'
+    true`;
+  const out = await lab.sh(["bash", "-c", script]);
+  return out.split("\n").filter(Boolean);
 }

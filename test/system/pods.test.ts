@@ -1,0 +1,345 @@
+/**
+ * Pods on a real systemd: shared namespaces in both sandbox backends, the cgroup
+ * tree, limits, restarts, failed starts, stop, and nothing left behind.
+ */
+import { beforeAll, describe, expect, test } from "bun:test";
+import { BUSYBOX_ROOTFS, POD_ENV, leftovers, makeRootfs, useLab, writeSpec } from "./harness.ts";
+
+const t = useLab("pods");
+beforeAll(async () => {
+  await makeRootfs(t.lab);
+}, 60_000);
+
+const podunit = (...args: string[]) => t.podunit(args, { env: POD_ENV });
+
+async function show(unit: string, prop: string): Promise<string> {
+  return (await t.lab.sh(["systemctl", "show", "--value", "-p", prop, unit])).trim();
+}
+async function mainPid(unit: string): Promise<number> {
+  return Number(await show(unit, "MainPID"));
+}
+async function nsInode(pid: number, ns: string): Promise<string> {
+  return (await t.lab.sh(["readlink", `/proc/${pid}/ns/${ns}`])).trim();
+}
+/** Journal lines of a unit (after flushing journald). */
+async function journal(unit: string): Promise<string> {
+  await t.lab.sh(["journalctl", "--sync"]);
+  return t.lab.sh(["journalctl", "-u", unit, "-o", "cat", "--no-pager"]);
+}
+/** Re-reads a unit's journal until it contains `text` (journald writes asynchronously). */
+async function journalContains(unit: string, text: string, ms = 10_000): Promise<string> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const j = await journal(unit);
+    if (j.includes(text) || Date.now() > end) return j;
+    await Bun.sleep(100);
+  }
+}
+async function startOk(pod: string, ...extra: string[]): Promise<void> {
+  const r = await podunit("start", pod, ...extra);
+  if (r.status !== 0) throw new Error(`podunit start ${pod} exited ${r.status}: ${r.stderr}`);
+}
+async function stopClean(pod: string): Promise<void> {
+  const r = await podunit("stop", pod);
+  expect(r.stderr).toBe("");
+  expect(r.status).toBe(0);
+  expect(await leftovers(t.lab, pod)).toEqual([]);
+}
+
+/** A server on the host's file system and a client in a busybox rootfs (through runc). */
+function serverClient(share: string[]): string {
+  return `
+hostname = "shared-host"
+share = ${JSON.stringify(share)}
+
+[containers.server]
+command = ["/bin/busybox", "nc", "-ll", "-p", "8080", "-e", "/bin/echo", "hello from server"]
+
+[containers.client]
+rootfs = "${BUSYBOX_ROOTFS}"
+command = ["/bin/sh", "-c", "while true; do nc 127.0.0.1 8080 </dev/null; sleep 0.2; done"]
+after = ["server"]
+`;
+}
+
+for (const backend of ["runc", "native"] as const) {
+  describe(`${backend} sandbox: a host member and a rootfs member`, () => {
+    const pod = `sc${backend}`;
+    const sandbox = `podunit-${pod}-sandbox.service`;
+    const server = `podunit-${pod}-server.service`;
+    const client = `podunit-${pod}-client.service`;
+
+    test("start returns with every member active and no podunit process left", async () => {
+      writeSpec(t.lab, pod, serverClient(["net", "ipc", "uts"]));
+      const r = await podunit("start", pod, "--backend", backend);
+      expect(r.stderr).toBe("");
+      expect(r.status).toBe(0);
+      for (const u of [sandbox, server, client]) expect(await show(u, "ActiveState")).toBe("active");
+      const resident = await t.lab.run(["pgrep", "-f", "dist/podunit"]);
+      expect(resident.stdout).toBe("");
+      const s = JSON.parse((await podunit("status", pod, "--json")).stdout);
+      expect(s.state).toBe("running");
+      expect(s.members.map((m: { name: string }) => m.name)).toEqual(["server", "client"]);
+    });
+
+    test("the client reaches the server over localhost; the host cannot", async () => {
+      expect(await journalContains(client, "hello from server")).toContain("hello from server");
+      const fromHost = await t.lab.run(["busybox", "nc", "-w", "1", "127.0.0.1", "8080"]);
+      expect(fromHost.stdout).not.toContain("hello from server");
+    });
+
+    test("same net, ipc and uts namespaces and hostname; separate mount namespaces", async () => {
+      const pids = [await mainPid(sandbox), await mainPid(server), await mainPid(client)];
+      for (const ns of ["net", "ipc", "uts"]) {
+        const inodes = await Promise.all(pids.map((p) => nsInode(p, ns)));
+        expect(new Set(inodes).size).toBe(1);
+        expect(inodes[0]).not.toBe(await nsInode(1, ns));
+      }
+      for (const p of pids.slice(1)) expect((await t.lab.sh(["nsenter", "-t", String(p), "-u", "hostname"])).trim()).toBe("shared-host");
+      expect(await nsInode(pids[1]!, "mnt")).not.toBe(await nsInode(pids[2]!, "mnt"));
+      // Without "pid" in share, each member has its own PID namespace view.
+      expect(await nsInode(pids[1]!, "pid")).not.toBe(await nsInode(pids[2]!, "pid"));
+    });
+
+    test("a System V shared-memory segment made in one member is seen in the other", async () => {
+      const [sp, cp] = [await mainPid(server), await mainPid(client)];
+      const made = await t.lab.sh(["nsenter", "-t", String(sp), "-i", "ipcmk", "-M", "4096"]);
+      const id = /(\d+)/.exec(made)![1]!;
+      const seen = await t.lab.sh(["nsenter", "-t", String(cp), "-i", "ipcs", "-m"]);
+      expect(seen.split("\n").some((l) => l.split(/\s+/)[1] === id)).toBe(true);
+      const host = await t.lab.sh(["ipcs", "-m"]);
+      expect(host.split("\n").some((l) => l.split(/\s+/)[1] === id)).toBe(false);
+    });
+
+    test("the cgroup tree is podunit.slice/podunit-<pod>.slice/<units>", async () => {
+      for (const u of [sandbox, server, client]) {
+        expect(await show(u, "ControlGroup")).toBe(`/podunit.slice/podunit-${pod}.slice/${u}`);
+      }
+      // The container's processes sit below the member's own cgroup, so its limits apply to them.
+      const cg = await t.lab.sh(["cat", `/proc/${await mainPid(client)}/cgroup`]);
+      expect(cg).toContain(`/podunit.slice/podunit-${pod}.slice/${client}/ctr`);
+      const cgls = await t.lab.sh(["systemd-cgls", "--no-pager", "-u", "podunit.slice"]);
+      for (const u of [`podunit-${pod}.slice`, sandbox, server, client]) expect(cgls).toContain(u);
+    });
+
+    test("start of a running pod changes nothing; stop leaves nothing; stop again says so", async () => {
+      const before = await mainPid(server);
+      const again = await podunit("start", pod, "--backend", backend);
+      expect(again.status).toBe(0);
+      expect(again.stdout).toContain("already running");
+      expect(await mainPid(server)).toBe(before);
+      await stopClean(pod);
+      const twice = await podunit("stop", pod);
+      expect(twice.status).toBe(0);
+      expect(twice.stdout).toContain("was not running");
+    });
+  });
+
+  describe(`${backend} sandbox: a shared PID namespace`, () => {
+    const pod = `pid${backend}`;
+    test("members see each other's processes", async () => {
+      writeSpec(t.lab, pod, serverClient(["net", "ipc", "uts", "pid"]));
+      await startOk(pod, "--backend", backend);
+      // A host member joins the PID namespace through nsenter, which forks: the server is its child.
+      const nsenter = await mainPid(`podunit-${pod}-server.service`);
+      const server = Number((await t.lab.sh(["cat", `/proc/${nsenter}/task/${nsenter}/children`])).trim());
+      const client = await mainPid(`podunit-${pod}-client.service`);
+      const sandbox = await mainPid(`podunit-${pod}-sandbox.service`);
+      expect(await nsInode(server, "pid")).toBe(await nsInode(client, "pid"));
+      expect(await nsInode(server, "pid")).not.toBe(await nsInode(1, "pid"));
+      expect(sandbox).toBeGreaterThan(0);
+      // Inside the rootfs member, ps (its own /proc) lists the host member's server.
+      const ps = await t.lab.sh(["runc", "exec", `podunit-${pod}.client`, "ps", "-o", "args"]);
+      expect(ps).toContain("nc -ll -p 8080");
+      await stopClean(pod);
+    });
+  });
+}
+
+describe("limits", () => {
+  const pod = "limits";
+  const ownCounter = 'cg=$(grep ":memory:" /proc/self/cgroup | cut -d: -f3); cat /sys/fs/cgroup/memory$cg/memory.oom_control 2>/dev/null || cat /sys/fs/cgroup$(grep "^0::" /proc/self/cgroup | cut -d: -f3)/memory.events';
+  test("member and pod memory limits are enforced; the rest of the pod keeps running", async () => {
+    writeSpec(t.lab, pod, `
+memory_max = "96M"
+tasks_max = 64
+
+[containers.steady]
+command = ["/bin/sleep", "600"]
+
+[containers.hog]
+command = ["/bin/sh", "-c", 'sleep 0.3; head -c 256M /dev/zero | tail >/dev/null; echo exit=$?; ${ownCounter}; sleep 600']
+memory_max = "32M"
+
+[containers.spawner]
+command = ["/bin/sh", "-c", "sleep 0.3; for i in 1 2 3 4 5 6 7 8 9 10; do sleep 600 & done; echo forked; sleep 600"]
+tasks_max = 5
+`);
+    await startOk(pod, "--backend", "native");
+    const hog = await journalContains(`podunit-${pod}-hog.service`, "oom_kill");
+    expect(hog).toContain("exit=137");
+    expect(Number(/oom_kill (\d+)/.exec(hog)?.[1])).toBeGreaterThanOrEqual(1);
+    const spawner = await journalContains(`podunit-${pod}-spawner.service`, "fork");
+    expect(spawner).toMatch(/can't fork|cannot fork|resource temporarily unavailable/i);
+    expect(spawner).not.toContain("forked");
+    expect(await show(`podunit-${pod}-spawner.service`, "TasksMax")).toBe("5");
+    expect(await show(`podunit-${pod}-steady.service`, "ActiveState")).toBe("active");
+    expect(await show(`podunit-${pod}.slice`, "MemoryMax")).toBe(String(96 * 1024 * 1024));
+    await stopClean(pod);
+  });
+
+  test("the pod-wide limit holds for a member without its own", async () => {
+    writeSpec(t.lab, pod, `
+memory_max = "48M"
+
+[containers.steady]
+command = ["/bin/sleep", "600"]
+
+[containers.hog]
+command = ["/bin/sh", "-c", "sleep 0.3; head -c 256M /dev/zero | tail >/dev/null; echo exit=$?; sleep 600"]
+`);
+    await startOk(pod, "--backend", "native");
+    expect(await journalContains(`podunit-${pod}-hog.service`, "exit=")).toContain("exit=137");
+    expect(await show(`podunit-${pod}-steady.service`, "ActiveState")).toBe("active");
+    await stopClean(pod);
+  });
+});
+
+describe("restarts and crashes", () => {
+  const pod = "crashy";
+  test("restart=always brings a killed member back; restart=no leaves it dead and status says so", async () => {
+    writeSpec(t.lab, pod, `
+[containers.phoenix]
+command = ["/bin/sleep", "600"]
+restart = "always"
+restart_sec = "100ms"
+
+[containers.mortal]
+command = ["/bin/sleep", "600"]
+restart = "no"
+`);
+    await startOk(pod, "--backend", "native");
+    const phoenix = `podunit-${pod}-phoenix.service`;
+    const mortal = `podunit-${pod}-mortal.service`;
+    const first = await mainPid(phoenix);
+    await t.lab.sh(["systemctl", "kill", "-s", "KILL", phoenix, mortal]);
+    let restarts = "0";
+    for (let i = 0; i < 100 && restarts === "0"; i++) {
+      restarts = await show(phoenix, "NRestarts");
+      if (restarts === "0") await Bun.sleep(50);
+    }
+    expect(Number(restarts)).toBe(1);
+    for (let i = 0; i < 100 && (await show(phoenix, "ActiveState")) !== "active"; i++) await Bun.sleep(50);
+    expect(await mainPid(phoenix)).not.toBe(first);
+    const s = JSON.parse((await podunit("status", pod, "--json")).stdout);
+    expect(s.state).toBe("degraded");
+    const byName = Object.fromEntries(s.members.map((m: { name: string }) => [m.name, m]));
+    expect(byName.phoenix.state).toBe("active");
+    expect(byName.phoenix.restarts).toBe(1);
+    expect(byName.mortal.state).toBe("failed");
+    expect(byName.mortal.lastExit).toBe("killed by signal 9");
+    const text = (await podunit("status", pod)).stdout;
+    expect(text).toContain("degraded");
+    expect(text).toMatch(/mortal .*failed/);
+    await stopClean(pod);
+  });
+
+  test("killing the sandbox takes the pod down cleanly and status reports it", async () => {
+    writeSpec(t.lab, pod, `
+[containers.a]
+command = ["/bin/sleep", "600"]
+[containers.b]
+rootfs = "${BUSYBOX_ROOTFS}"
+command = ["/bin/sleep", "600"]
+`);
+    await startOk(pod);
+    await t.lab.sh(["systemctl", "kill", "-s", "KILL", `podunit-${pod}-sandbox.service`]);
+    let state = "";
+    for (let i = 0; i < 100; i++) {
+      state = JSON.parse((await podunit("status", pod, "--json")).stdout).state;
+      if (state === "degraded" || state === "stopped") break;
+      await Bun.sleep(50);
+    }
+    const s = JSON.parse((await podunit("status", pod, "--json")).stdout);
+    expect(s.sandbox.state).toBe("failed");
+    expect(s.members.every((m: { state: string }) => m.state !== "active")).toBe(true);
+    expect(["degraded", "stopped"]).toContain(s.state);
+    await stopClean(pod);
+  });
+});
+
+describe("a start that fails halfway leaves nothing behind", () => {
+  test("a member whose command does not exist", async () => {
+    writeSpec(t.lab, "badcmd", `
+[containers.ok]
+command = ["/bin/sleep", "600"]
+[containers.broken]
+command = ["/nonexistent/program"]
+`);
+    for (const backend of ["runc", "native"]) {
+      const r = await podunit("start", "badcmd", "--backend", backend);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain("podunit-badcmd-broken.service");
+      expect(r.stderr).toContain("Everything it started was stopped and removed.");
+      expect(await leftovers(t.lab, "badcmd")).toEqual([]);
+    }
+  });
+
+  test("a rootfs that does not exist", async () => {
+    writeSpec(t.lab, "badroot", `
+[containers.ok]
+command = ["/bin/sleep", "600"]
+[containers.ghost]
+rootfs = "/var/lib/podunit-test/does-not-exist"
+command = ["/bin/sh"]
+`);
+    const r = await podunit("start", "badroot");
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("podunit-badroot-ghost.service");
+    expect(await leftovers(t.lab, "badroot")).toEqual([]);
+  });
+});
+
+describe("repetition and concurrency", () => {
+  test("20 start/stop cycles leave nothing behind", async () => {
+    writeSpec(t.lab, "cycle", `
+[containers.a]
+command = ["/bin/sleep", "600"]
+[containers.b]
+rootfs = "${BUSYBOX_ROOTFS}"
+command = ["/bin/sleep", "600"]
+`);
+    const units = async () => new Set((await t.lab.sh(["systemctl", "list-units", "--all", "--plain", "--no-legend"])).split("\n").map((l) => l.split(" ")[0]));
+    const before = await units();
+    for (let i = 0; i < 20; i++) {
+      await startOk("cycle");
+      await stopClean("cycle");
+    }
+    // systemd notices unmounted pins a moment later (it reads mountinfo changes asynchronously).
+    let added: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      const now = await units();
+      added = [...now].filter((u) => !before.has(u));
+      if (added.length === 0) break;
+      await Bun.sleep(50);
+    }
+    expect(added).toEqual([]);
+  }, 120_000);
+
+  test("two starts and a stop of the same pod at once stay consistent", async () => {
+    writeSpec(t.lab, "race", `
+[containers.a]
+command = ["/bin/sleep", "600"]
+`);
+    const [a, b] = await Promise.all([podunit("start", "race"), podunit("start", "race")]);
+    expect([a.status, b.status]).toEqual([0, 0]);
+    expect([a.stdout, b.stdout].filter((o) => o.includes("already running")).length).toBe(1);
+    const [c, d] = await Promise.all([podunit("stop", "race"), podunit("start", "race")]);
+    expect(c.status).toBe(0);
+    expect(d.status).toBe(0);
+    // Whatever order the lock gave them, the pod is either fully up or fully gone.
+    const s = JSON.parse((await podunit("status", "race", "--json")).stdout).state;
+    expect(["running", "stopped"]).toContain(s);
+    await stopClean("race");
+  });
+});
