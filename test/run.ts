@@ -55,6 +55,8 @@ function leftovers(): string[] {
 }
 
 const started = performance.now();
+// What was there before the run (a lab kept up by hand, say) is not this run's debris.
+const preexisting = new Set(leftovers());
 const unit = await bunTest("test/unit", 20_000);
 
 const reportDir = mkdtempSync(join(tmpdir(), "podunit-test-"));
@@ -64,7 +66,7 @@ const labs = existsSync(reportFile)
   ? readFileSync(reportFile, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as { systemd: string; cgroupMode: string; uncheckable: string[] })
   : [];
 rmSync(reportDir, { recursive: true, force: true });
-const left = leftovers();
+const left = leftovers().filter((l) => !preexisting.has(l));
 
 const secs = ((performance.now() - started) / 1000).toFixed(1);
 const modes = [...new Set(labs.map((l) => l.cgroupMode))];

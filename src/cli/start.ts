@@ -5,6 +5,8 @@ import { execDeps, hostFacts, loadPodSpec, onePod, requireRoot, withPodLock, wit
 import { plan } from "../plan/plan.ts";
 import { startPod, type StartResult } from "../exec/start.ts";
 import type { SandboxBackend } from "../spec/types.ts";
+import { preflight } from "../exec/preflight.ts";
+import { hostLookup } from "../runtime/files.ts";
 
 export const START_OPTIONS = {
   dir: { value: true },
@@ -23,6 +25,7 @@ export function backendOption(v: string | true | undefined): SandboxBackend | un
 export async function startOne(ref: string, opts: { dir?: string; backend?: SandboxBackend }, io: Io): Promise<StartResult> {
   const spec = await loadPodSpec(ref, opts.dir, io);
   if (opts.backend) spec.sandbox = opts.backend;
+  preflight(spec, hostLookup);
   return withSystemd(io, async (sd) => {
     const p = plan(spec, await hostFacts(io, sd));
     return withPodLock(io, p.pod, () => startPod(p, execDeps(sd)));

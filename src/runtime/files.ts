@@ -1,7 +1,8 @@
 /** The real RunFiles and Journal: the local file system, mountinfo, journalctl. */
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
+import { accessSync, readlinkSync, chmodSync, constants, existsSync, statSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Journal, RunFiles } from "../exec/deps.ts";
+import type { HostLookup } from "../exec/preflight.ts";
 import { PodunitError } from "../errors.ts";
 import { MNT_DETACH, umount2, EINVAL, ENOENT } from "./libc.ts";
 
@@ -90,6 +91,32 @@ export const hostJournal: Journal = {
       return text.split("\n").filter((l) => l.trim() !== "");
     } catch {
       return [];
+    }
+  },
+};
+
+/** The real HostLookup for preflight checks. */
+export const hostLookup: HostLookup = {
+  isExecutableFile(path) {
+    try {
+      accessSync(path, constants.X_OK);
+      return statSync(path).isFile();
+    } catch {
+      return false;
+    }
+  },
+  isDirectory(path) {
+    try {
+      return statSync(path).isDirectory();
+    } catch {
+      return false;
+    }
+  },
+  readLink(path) {
+    try {
+      return readlinkSync(path);
+    } catch {
+      return undefined;
     }
   },
 };

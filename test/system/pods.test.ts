@@ -268,36 +268,54 @@ command = ["/bin/sleep", "600"]
   });
 });
 
-describe("a start that fails halfway leaves nothing behind", () => {
-  test("a member whose command does not exist", async () => {
+describe("a start that fails leaves nothing behind", () => {
+  test("a member whose program does not exist is refused before anything starts", async () => {
     writeSpec(t.lab, "badcmd", `
 [containers.ok]
 command = ["/bin/sleep", "600"]
 [containers.broken]
 command = ["/nonexistent/program"]
-`);
-    for (const backend of ["runc", "native"]) {
-      const r = await podunit("start", "badcmd", "--backend", backend);
-      expect(r.status).toBe(1);
-      expect(r.stderr).toContain("podunit-badcmd-broken.service");
-      expect(r.stderr).toContain("Everything it started was stopped and removed.");
-      expect(await leftovers(t.lab, "badcmd")).toEqual([]);
-    }
-  });
-
-  test("a rootfs that does not exist", async () => {
-    writeSpec(t.lab, "badroot", `
-[containers.ok]
-command = ["/bin/sleep", "600"]
 [containers.ghost]
 rootfs = "/var/lib/podunit-test/does-not-exist"
 command = ["/bin/sh"]
+[containers.lost]
+rootfs = "${BUSYBOX_ROOTFS}"
+command = ["/no/such/program"]
+[containers.found]
+rootfs = "${BUSYBOX_ROOTFS}"
+command = ["sh", "-c", "exit 0"]
 `);
-    const r = await podunit("start", "badroot");
-    expect(r.status).toBe(1);
-    expect(r.stderr).toContain("podunit-badroot-ghost.service");
-    expect(await leftovers(t.lab, "badroot")).toEqual([]);
+    const r = await podunit("start", "badcmd");
+    expect(r.status).toBe(5);
+    expect(r.stderr).toContain("member 'broken': program '/nonexistent/program' does not exist or is not executable");
+    expect(r.stderr).toContain("member 'ghost': rootfs '/var/lib/podunit-test/does-not-exist' is not a directory");
+    expect(r.stderr).toContain(`member 'lost': program '/no/such/program' is not in its rootfs '${BUSYBOX_ROOTFS}'`);
+    expect(r.stderr).not.toContain("'found'");
+    expect(await leftovers(t.lab, "badcmd")).toEqual([]);
   });
+
+  for (const backend of ["runc", "native"]) {
+    test(`a member that fails while the pod starts (${backend}): rolled back, the cause and its log reported`, async () => {
+      // systemd cannot spawn the member: its user does not exist.
+      writeSpec(t.lab, "halfway", `
+[containers.ok]
+command = ["/bin/sleep", "600"]
+[containers.other]
+rootfs = "${BUSYBOX_ROOTFS}"
+command = ["/bin/sleep", "600"]
+[containers.broken]
+command = ["/bin/sleep", "600"]
+user = "nosuchuser"
+`);
+      const r = await podunit("start", "halfway", "--backend", backend);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain("Failed to start pod 'halfway': podunit-halfway-broken.service");
+      expect(r.stderr).toContain("Last lines of 'podunit-halfway-broken.service'");
+      expect(r.stderr).toContain("step USER");
+      expect(r.stderr).toContain("Everything it started was stopped and removed.");
+      expect(await leftovers(t.lab, "halfway")).toEqual([]);
+    });
+  }
 });
 
 describe("repetition and concurrency", () => {
@@ -309,7 +327,7 @@ command = ["/bin/sleep", "600"]
 rootfs = "${BUSYBOX_ROOTFS}"
 command = ["/bin/sleep", "600"]
 `);
-    const units = async () => new Set((await t.lab.sh(["systemctl", "list-units", "--all", "--plain", "--no-legend"])).split("\n").map((l) => l.split(" ")[0]));
+    const units = async () => new Set((await t.lab.sh(["systemctl", "list-units", "--all", "--plain", "--no-legend"])).split("\n").map((l) => l.split(" ")[0]!));
     const before = await units();
     for (let i = 0; i < 20; i++) {
       await startOk("cycle");

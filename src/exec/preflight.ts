@@ -1,0 +1,88 @@
+/**
+ * Checks made before anything is started: every host member's program exists
+ * and every rootfs exists. A member whose program is missing would otherwise
+ * "start" (systemd only sees its nsenter wrapper exec) and die right after.
+ */
+import { NotFoundError } from "../errors.ts";
+import type { PodSpec } from "../spec/types.ts";
+
+/** The PATH systemd gives services, used when a member's env sets none. */
+export const SERVICE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+export interface HostLookup {
+  isExecutableFile(path: string): boolean;
+  isDirectory(path: string): boolean;
+  /** The target of a symbolic link, or undefined when `path` is not one. */
+  readLink(path: string): string | undefined;
+}
+
+/**
+ * Resolves `path` inside the directory tree `root` as if `root` were `/`:
+ * symbolic links, absolute ones included, never lead out of it. Returns the
+ * host path, or undefined after too many links.
+ */
+export function resolveInRoot(root: string, path: string, host: HostLookup): string | undefined {
+  const todo = path.split("/").filter(Boolean);
+  const done: string[] = [];
+  for (let hops = 0; todo.length > 0; ) {
+    const part = todo.shift()!;
+    if (part === ".") continue;
+    if (part === "..") {
+      done.pop();
+      continue;
+    }
+    const target = host.readLink(`${root}/${[...done, part].join("/")}`);
+    if (target === undefined) {
+      done.push(part);
+      continue;
+    }
+    if (++hops > 40) return undefined;
+    if (target.startsWith("/")) done.length = 0;
+    todo.unshift(...target.split("/").filter(Boolean));
+  }
+  return `${root}/${done.join("/")}`;
+}
+
+/** Where a host member's program is found, or undefined. */
+export function findCommand(cmd: string, path: string, host: HostLookup): string | undefined {
+  if (cmd.includes("/")) return host.isExecutableFile(cmd) ? cmd : undefined;
+  for (const dir of path.split(":")) {
+    if (dir && host.isExecutableFile(`${dir}/${cmd}`)) return `${dir}/${cmd}`;
+  }
+  return undefined;
+}
+
+/** Throws one NotFoundError listing every member that cannot start on this host. */
+export function preflight(spec: PodSpec, host: HostLookup): void {
+  const problems: string[] = [];
+  for (const m of spec.members) {
+    const path = m.env.PATH ?? SERVICE_PATH;
+    if (m.rootfs !== undefined) {
+      if (!host.isDirectory(m.rootfs)) {
+        problems.push(`member '${m.name}': rootfs '${m.rootfs}' is not a directory`);
+        continue;
+      }
+      const root = m.rootfs;
+      const inRoot = (p: string) => {
+        const real = resolveInRoot(root, p, host);
+        return real !== undefined && host.isExecutableFile(real);
+      };
+      const cmd = m.command[0]!;
+      const found = cmd.includes("/")
+        ? inRoot(cmd.startsWith("/") ? cmd : `${m.workdir ?? "/"}/${cmd}`)
+        : path.split(":").some((d) => d !== "" && inRoot(`${d}/${cmd}`));
+      if (!found) problems.push(`member '${m.name}': program '${cmd}' is not in its rootfs '${root}'`);
+      continue;
+    }
+    if (!findCommand(m.command[0]!, path, host)) {
+      problems.push(
+        m.command[0]!.includes("/")
+          ? `member '${m.name}': program '${m.command[0]}' does not exist or is not executable`
+          : `member '${m.name}': program '${m.command[0]}' is not in PATH (${path})`,
+      );
+    }
+  }
+  if (problems.length) {
+    throw new NotFoundError(`Failed to start pod '${spec.name}': ${problems.join("; ")}.`, `Fix ${spec.file}, or install what is missing.`);
+  }
+}
