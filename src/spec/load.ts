@@ -69,7 +69,7 @@ export async function loadSpec(ref: string, opts: LoadOptions): Promise<PodSpec>
   }
   const text = decodeSpec(bytes, path);
   const stem = stemOf(path) ?? basename(path);
-  return parseSpec(text, path, { defaultName: stem });
+  return parseSpec(text, path, { defaultName: stem, nameIsStem: !isPathRef(ref) });
 }
 
 /** UTF-8 text of a spec file, or a SpecError for a file too large or not UTF-8. */

@@ -18,14 +18,14 @@ export const MAX_ISSUES = 100;
  * PodSpec.file); the pod's name is `opts.defaultName`, else the stem of `file`
  * when it ends in ".toml". Throws SpecError with all issues of the file.
  */
-export function parseSpec(text: string, file: string, opts: { defaultName?: string } = {}): PodSpec {
+export function parseSpec(text: string, file: string, opts: { defaultName?: string; nameIsStem?: boolean } = {}): PodSpec {
   // A byte order mark is not part of the text (and the TOML parser rejects it).
   const src = text.startsWith("\uFEFF") ? text.slice(1) : text;
   const read = readToml(src);
   if (!read.ok) throw new SpecError([read.touchedBuiltins ? builtinIssue(src, file) : syntaxIssue(read.error, src, file)]);
   const raw: Table = read.value;
   const c = new Checker(() => indexSource(src));
-  const v = validatePod(c, raw, opts.defaultName ?? stemOf(file), file);
+  const v = validatePod(c, raw, opts.defaultName ?? stemOf(file), file, opts.nameIsStem);
   if (c.issues.length > 0) throw new SpecError(resolveIssues(c, file));
   return {
     name: v.name,

@@ -25,6 +25,7 @@ import type { Limits, MemberKind, MemberSpec, Namespace, PodSpec, RestartPolicy,
 import { checkAbsolutePath, checkHostname, checkName, checkTargetName, isEnvName, parseUser } from "./units.ts";
 
 const POD_KEYS = [
+  "name",
   "hostname",
   "share",
   "host_network",
@@ -59,7 +60,6 @@ const INSTALL_KEYS = ["wanted_by"] as const;
 
 /** Keys people bring from elsewhere, and what to write instead. */
 const POD_HINTS: Record<string, string> = {
-  name: `the pod's name is its file's name ("web.toml" holds the pod "web")`,
   host_uts: `there is no host_uts; leave "uts" out of share instead`,
   members: "members are tables named [containers.NAME]",
   pod: "the pod's settings go at the top of the file",
@@ -120,16 +120,30 @@ function checkKeys(
   }
 }
 
-/** Validates the whole table. `podName` is the file's stem (undefined when there is no file name). */
-export function validatePod(c: Checker, t: Table, podName: string | undefined, file: string): Omit<PodSpec, "file"> {
+/**
+ * Validates the whole table. `podName` is the file's stem (undefined when there is no
+ * file name); the `name` key overrides it unless `nameIsStem` (a spec found by pod name
+ * in the spec directory must be called what its file is called, or it could not be found).
+ */
+export function validatePod(c: Checker, t: Table, podName: string | undefined, file: string, nameIsStem = false): Omit<PodSpec, "file"> {
   checkKeys(c, t, [], POD_KEYS, POD_HINTS);
 
-  const name = podName ?? "";
-  if (podName === undefined) {
-    c.add([], `expected the spec to come from a file named NAME.toml to take the pod's name from, found ${quote(file)}`);
+  let name = podName ?? "";
+  const declared = readString(c, get(t, "name"), ["name"], `a pod name such as "web"`);
+  if (declared !== undefined) {
+    const r = c.parsed(["name"], checkName(declared, "pod"));
+    if (r !== undefined) {
+      if (nameIsStem && r !== podName) {
+        c.add(["name"], `expected ${quote(podName ?? "")}, the name of the file (specs in the pod directory are found by file name), found ${quote(r)}; rename the file or drop the key`);
+      } else {
+        name = r;
+      }
+    }
+  } else if (podName === undefined) {
+    c.add([], `expected the spec to come from a file named NAME.toml to take the pod's name from, or a name key, found ${quote(file)}`);
   } else {
     const r = checkName(podName, "pod");
-    if (!r.ok) c.add([], `the pod's name comes from the file's name: ${r.message}; rename the file`);
+    if (!r.ok) c.add([], `the pod's name comes from the file's name: ${r.message}; rename the file or set name`);
   }
 
   const hostNetwork = readBool(c, get(t, "host_network"), ["host_network"]) ?? false;

@@ -4,7 +4,7 @@ import { MAX_ISSUES, formatPath, parseSpec, stemOf } from "../../src/spec/parse.
 import { MAX_CYCLES, findCycles } from "../../src/spec/relations.ts";
 
 /** The formatted issues parseSpec throws for `text` (empty when it parses). */
-function issues(text: string, file = "t.toml", opts: { defaultName?: string } = {}): string[] {
+function issues(text: string, file = "t.toml", opts: { defaultName?: string; nameIsStem?: boolean } = {}): string[] {
   try {
     parseSpec(text, file, opts);
     return [];
@@ -22,11 +22,21 @@ describe("parseSpec", () => {
     expect(parseSpec(MEMBER, "/x/y.toml", { defaultName: "other" }).name).toBe("other");
     expect(parseSpec(MEMBER, "/x/y.toml").file).toBe("/x/y.toml");
     expect(issues(MEMBER, "<string>")).toEqual([
-      `<string>: expected the spec to come from a file named NAME.toml to take the pod's name from, found "<string>"`,
+      `<string>: expected the spec to come from a file named NAME.toml to take the pod's name from, or a name key, found "<string>"`,
     ]);
     expect(issues(MEMBER, "/pods/My.Pod.toml")[0]).toBe(
-      `/pods/My.Pod.toml: the pod's name comes from the file's name: expected a name such as "web" or "my-app" (a-z, 0-9 and "-", starting and ending with a letter or digit, at most 63 characters), found "My.Pod"; rename the file`,
+      `/pods/My.Pod.toml: the pod's name comes from the file's name: expected a name such as "web" or "my-app" (a-z, 0-9 and "-", starting and ending with a letter or digit, at most 63 characters), found "My.Pod"; rename the file or set name`,
     );
+  });
+
+  test("a name key names the pod, unless the spec was found by its file name", () => {
+    const named = `name = "api"\n${MEMBER}`;
+    expect(parseSpec(named, "/x/My.Pod.toml").name).toBe("api");
+    expect(parseSpec(named, "<string>").name).toBe("api");
+    expect(issues(named, "/etc/podunit/pods/web.toml", { nameIsStem: true })).toEqual([
+      `/etc/podunit/pods/web.toml:1:8: name: expected "web", the name of the file (specs in the pod directory are found by file name), found "api"; rename the file or drop the key`,
+    ]);
+    expect(parseSpec(`name = "web"\n${MEMBER}`, "/etc/podunit/pods/web.toml", { nameIsStem: true }).name).toBe("web");
   });
 
   test("stemOf", () => {
@@ -111,7 +121,7 @@ describe("parseSpec", () => {
 
   test("deep nesting neither crashes nor hangs", () => {
     const depth = 100_000;
-    expect(issues(`x = ${"[".repeat(depth)}${"]".repeat(depth)}\n${MEMBER}`)).toEqual(["t.toml:1:1: x: unknown key; expected one of 'hostname', 'share', 'host_network', 'host_ipc', 'host_pid', 'sandbox', 'memory_max', 'cpu_quota', 'tasks_max', 'install', 'containers'"]);
+    expect(issues(`x = ${"[".repeat(depth)}${"]".repeat(depth)}\n${MEMBER}`)).toEqual(["t.toml:1:1: x: unknown key; expected one of 'name', 'hostname', 'share', 'host_network', 'host_ipc', 'host_pid', 'sandbox', 'memory_max', 'cpu_quota', 'tasks_max', 'install', 'containers'"]);
     expect(issues(`${MEMBER}command = 1\n`)[0]).toContain("invalid TOML");
     expect(issues(`[containers.app]\ncommand = ${"[".repeat(depth)}${"]".repeat(depth)}\n`)).toEqual([
       "t.toml:2:12: containers.app.command[0]: expected a string, found an array of 1 item",
