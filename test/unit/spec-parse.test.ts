@@ -34,7 +34,7 @@ describe("parseSpec", () => {
     expect(parseSpec(named, "/x/My.Pod.toml").name).toBe("api");
     expect(parseSpec(named, "<string>").name).toBe("api");
     expect(issues(named, "/etc/podunit/pods/web.toml", { nameIsStem: true })).toEqual([
-      `/etc/podunit/pods/web.toml:1:8: name: expected "web", the name of the file (specs in the pod directory are found by file name), found "api"; rename the file or drop the key`,
+      `/etc/podunit/pods/web.toml:1:1: name: expected "web", the name of the file (specs in the pod directory are found by file name), found "api"; rename the file or drop the key`,
     ]);
     expect(parseSpec(`name = "web"\n${MEMBER}`, "/etc/podunit/pods/web.toml", { nameIsStem: true }).name).toBe("web");
   });
