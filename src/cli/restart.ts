@@ -1,10 +1,7 @@
 import type { Command } from "./command.ts";
 import { parseArgs } from "./args.ts";
-import { execDeps, hostFacts, loadPodSpec, onePod, requireRoot, withPodLock, withSystemd } from "./context.ts";
-import { backendOption, describeStart, START_OPTIONS } from "./start.ts";
-import { stopOne } from "./stop.ts";
-import { plan } from "../plan/plan.ts";
-import { startPod } from "../exec/start.ts";
+import { onePod, requireRoot } from "./context.ts";
+import { backendOption, describeStart, START_OPTIONS, startOne } from "./start.ts";
 
 export const restart: Command = {
   name: "restart",
@@ -14,17 +11,8 @@ export const restart: Command = {
     const { options, positionals } = parseArgs("restart", args, START_OPTIONS);
     const ref = onePod("restart", positionals);
     requireRoot("restart");
-    // The spec is checked before anything is stopped: a broken spec leaves the running pod alone.
-    const spec = await loadPodSpec(ref, options.dir as string | undefined, io);
-    const backend = backendOption(options.backend);
-    if (backend) spec.sandbox = backend;
-    const r = await withSystemd(io, async (sd) => {
-      const p = plan(spec, await hostFacts(io, sd));
-      return withPodLock(io, p.pod, async () => {
-        await stopOne(p.pod, sd, io);
-        return startPod(p, execDeps(sd));
-      });
-    });
+    const dir = options.dir as string | undefined;
+    const r = await startOne(ref, { dir, backend: backendOption(options.backend), restart: true }, io);
     io.out(options.json ? JSON.stringify(r) + "\n" : describeStart(r).replace("started", "restarted"));
     return 0;
   },

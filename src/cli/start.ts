@@ -7,6 +7,7 @@ import { startPod, type StartResult } from "../exec/start.ts";
 import type { SandboxBackend } from "../spec/types.ts";
 import { preflight } from "../exec/preflight.ts";
 import { hostLookup } from "../runtime/files.ts";
+import { stopOne } from "./stop.ts";
 
 export const START_OPTIONS = {
   dir: { value: true },
@@ -21,14 +22,24 @@ export function backendOption(v: string | true | undefined): SandboxBackend | un
   throw new UsageError(`Option '--backend' takes 'runc' or 'native', found '${v}'.`);
 }
 
-/** Loads, plans and starts one pod (the caller holds its lock). */
-export async function startOne(ref: string, opts: { dir?: string; backend?: SandboxBackend }, io: Io): Promise<StartResult> {
+/**
+ * Loads, checks, plans and starts one pod under its lock; with `restart`, stops it
+ * first (after the spec has been found valid, so a broken spec leaves a running pod alone).
+ */
+export async function startOne(
+  ref: string,
+  opts: { dir?: string; backend?: SandboxBackend; restart?: boolean },
+  io: Io,
+): Promise<StartResult> {
   const spec = await loadPodSpec(ref, opts.dir, io);
   if (opts.backend) spec.sandbox = opts.backend;
   preflight(spec, hostLookup);
   return withSystemd(io, async (sd) => {
     const p = plan(spec, await hostFacts(io, sd));
-    return withPodLock(io, p.pod, () => startPod(p, execDeps(sd)));
+    return withPodLock(io, p.pod, async () => {
+      if (opts.restart) await stopOne(p.pod, sd, io);
+      return startPod(p, execDeps(sd));
+    });
   });
 }
 

@@ -318,6 +318,29 @@ user = "nosuchuser"
   }
 });
 
+describe("restart", () => {
+  test("restart starts the pod afresh; a broken spec leaves the running pod alone", async () => {
+    const spec = `
+[containers.a]
+command = ["/bin/sleep", "600"]
+`;
+    writeSpec(t.lab, "again", spec);
+    await startOk("again");
+    const before = await mainPid("podunit-again-a.service");
+    const r = await podunit("restart", "again");
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain("restarted");
+    const after = await mainPid("podunit-again-a.service");
+    expect(after).not.toBe(before);
+    writeSpec(t.lab, "again", spec + "memroy_max = 1\n");
+    const bad = await podunit("restart", "again");
+    expect(bad.status).toBe(3);
+    expect(bad.stderr).toContain("did you mean 'memory_max'?");
+    expect(await mainPid("podunit-again-a.service")).toBe(after);
+    await stopClean("again");
+  });
+});
+
 describe("repetition and concurrency", () => {
   test("20 start/stop cycles leave nothing behind", async () => {
     writeSpec(t.lab, "cycle", `
