@@ -10,12 +10,14 @@ packages=(
   runc catatonit                  # runc sandbox and rootfs members; the sandbox's pause process
   busybox-static                  # test and demo root file systems
   iproute2 procps hostname        # loopback and hostname inside pods; pgrep in tests
-  make nodejs npm ca-certificates # build
+  make ca-certificates            # build
 )
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# npm installs bun; a machine may have Node.js from elsewhere than Debian, so look for the command.
+command -v npm >/dev/null || missing+=(nodejs npm)
 if [ ${#missing[@]} -gt 0 ]; then
   [ "$(id -u)" = 0 ] || { echo "setup: run as root to install: ${missing[*]}" >&2; exit 1; }
   echo "setup: installing ${missing[*]}"
