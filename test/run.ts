@@ -22,7 +22,7 @@ async function bunTest(dir: string, timeoutMs: number, env: Record<string, strin
     cwd: REPO,
     stdout: "inherit",
     stderr: "pipe",
-    env: { ...process.env, ...env },
+    env: { ...process.env, PODUNIT_LAB_TAG: TAG, ...env },
   });
   let text = "";
   const decoder = new TextDecoder();
@@ -36,7 +36,11 @@ async function bunTest(dir: string, timeoutMs: number, env: Record<string, strin
   return { status, pass: n(/^\s*(\d+) pass$/m), fail: n(/^\s*(\d+) fail$/m), skip: n(/^\s*(\d+) skip$/m) };
 }
 
-/** Things the labs must not leave on the host: cgroups with processes, mounts, lab directories. */
+/** Labs of this run carry this tag in their names (see test/lab/lab.ts). */
+const TAG = `r${process.pid}`;
+const MINE = `podunit-lab-${TAG}-`;
+
+/** Things this run's labs must not leave on the host: cgroups, mounts, lab directories. */
 function leftovers(): string[] {
   const found: string[] = [];
   for (const line of readFileSync("/proc/self/cgroup", "utf8").split("\n").filter(Boolean)) {
@@ -44,19 +48,18 @@ function leftovers(): string[] {
     const name = ctl === "" ? "unified" : ctl.replace(/^name=/, "");
     const base = existsSync("/sys/fs/cgroup/cgroup.controllers") ? join("/sys/fs/cgroup", path) : join("/sys/fs/cgroup", name, path);
     try {
-      for (const k of readdirSync(base)) if (k.startsWith("podunit-lab-")) found.push(`cgroup ${join(base, k)}`);
+      for (const k of readdirSync(base)) if (k.startsWith(MINE)) found.push(`cgroup ${join(base, k)}`);
     } catch {}
   }
   for (const line of readFileSync("/proc/self/mountinfo", "utf8").split("\n")) {
-    if (line.includes("podunit-lab")) found.push(`mount ${line.split(" ")[4]}`);
+    if (line.includes(MINE)) found.push(`mount ${line.split(" ")[4]}`);
   }
-  for (const d of readdirSync(tmpdir())) if (d.startsWith("podunit-lab-")) found.push(`directory ${join(tmpdir(), d)}`);
+  for (const d of readdirSync(tmpdir())) if (d.startsWith(MINE)) found.push(`directory ${join(tmpdir(), d)}`);
   return found;
 }
 
 const started = performance.now();
-// What was there before the run (a lab kept up by hand, say) is not this run's debris.
-const preexisting = new Set(leftovers());
+
 const unit = await bunTest("test/unit", 20_000);
 
 const reportDir = mkdtempSync(join(tmpdir(), "podunit-test-"));
@@ -66,7 +69,7 @@ const labs = existsSync(reportFile)
   ? readFileSync(reportFile, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as { systemd: string; cgroupMode: string; uncheckable: string[] })
   : [];
 rmSync(reportDir, { recursive: true, force: true });
-const left = leftovers().filter((l) => !preexisting.has(l));
+const left = leftovers();
 
 const secs = ((performance.now() - started) / 1000).toFixed(1);
 const modes = [...new Set(labs.map((l) => l.cgroupMode))];

@@ -87,7 +87,11 @@ export class Lab {
   static async boot(name: string, opts: { binds?: string[]; timeoutMs?: number } = {}): Promise<Lab> {
     if (process.getuid?.() !== 0) throw new Error("The test lab needs root (it creates namespaces, cgroups and mounts).");
     removeStaleCgroups();
-    const dir = mkdtempSync(join(tmpdir(), `podunit-lab-${name}-`));
+    // The directory's name is also the lab's cgroup name: unique, and tagged with the
+    // test run that owns it (PODUNIT_LAB_TAG, set by test/run.ts) so parallel runs
+    // can tell their labs apart.
+    const tag = process.env.PODUNIT_LAB_TAG ? `${process.env.PODUNIT_LAB_TAG}-` : "";
+    const dir = mkdtempSync(join(tmpdir(), `podunit-lab-${tag}${name}-`));
     const binds = [`${REPO}:${REPO}:ro`, ...(opts.binds ?? [])];
     const log = Bun.file(join(dir, "launch.log"));
     const proc = Bun.spawn(["setpriv", "--pdeathsig", "KILL", "--", "bash", join(HERE, "launch.sh"), dir, name, ...binds], {
@@ -271,7 +275,7 @@ function subtree(root: string): string[] {
   return out;
 }
 
-/** Removes `podunit-lab-*` cgroups below this process's cgroups that no running lab uses. */
+/** Removes `podunit-lab-*` cgroups below this process's cgroups whose lab directory is gone (a killed run's). */
 function removeStaleCgroups(): void {
   const roots: string[] = [];
   for (const line of readFileSync("/proc/self/cgroup", "utf8").split("\n").filter(Boolean)) {
@@ -283,6 +287,7 @@ function removeStaleCgroups(): void {
       kids = readdirSync(base).filter((k) => k.startsWith("podunit-lab-"));
     } catch {}
     for (const k of kids) {
+      if (existsSync(join(tmpdir(), k))) continue; // a lab that is up, or booting
       const cg = join(base, k);
       const busy = subtree(cg).some((c) => {
         try {

@@ -3,7 +3,7 @@
 #
 #   launch.sh LABDIR NAME [HOSTDIR:LABPATH[:ro] ...]
 #
-# Host side: creates a cgroup named podunit-lab-NAME below this process's own
+# Host side: creates a cgroup named after LABDIR (podunit-lab-...) below this process's own
 # cgroup in every mounted hierarchy, moves itself there, records the cgroup
 # directories in LABDIR/cgroups, then execs unshare into fresh pid, mount, uts,
 # ipc, cgroup and network namespaces, where init.sh prepares a root and execs
@@ -36,7 +36,7 @@ done < <(grep -E ' - cgroup2? ' /proc/self/mountinfo)
 while IFS=: read -r _ ctl path; do
   mnt=${mountpoint[${ctl:-unified}]:-}
   [ -n "$mnt" ] || continue
-  dir="$mnt${path%/}/podunit-lab-$name"
+  dir="$mnt${path%/}/$(basename "$labdir")"
   echo "$dir" >>"$labdir/cgroups" # listed before it exists, so teardown never misses it
   mkdir -p "$dir"
   if [ -f "$dir/cpuset.cpus" ] && [ -z "$(cat "$dir/cpuset.cpus")" ]; then
