@@ -3,8 +3,7 @@ SHELL := /bin/bash
 BUN ?= node_modules/.bin/bun
 PREFIX ?= /usr/local
 DESTDIR ?=
-BUILD_FLAGS := --compile --no-compile-autoload-dotenv --no-compile-autoload-bunfig \
-	--external x11 --external usocket --external event-stream
+BUILD_FLAGS := --compile --bytecode --no-compile-autoload-dotenv --no-compile-autoload-bunfig
 SRC := $(shell find src -name '*.ts') package.json
 
 .PHONY: setup all build test test-unit test-system lint demo bench clean install help deps

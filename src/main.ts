@@ -60,6 +60,8 @@ if (import.meta.main) {
     err: (t) => process.stderr.write(t),
     env: process.env,
   };
-  const code = await main(process.argv.slice(2), io);
-  process.exitCode = code;
+  // No top-level await: the binary is built with --bytecode, which needs a CommonJS bundle.
+  void main(process.argv.slice(2), io).then((code) => {
+    process.exitCode = code;
+  });
 }

@@ -7,7 +7,15 @@
  * synchronous parse and put back right after it; a spec that touched them is
  * rejected. Pure from the caller's point of view.
  */
-import { parse } from "@iarna/toml";
+import type * as IarnaToml from "@iarna/toml";
+
+// Loaded on first use: evaluating the parser's modules costs start-up time that
+// the commands which read no spec (stop, status, list, logs) should not pay.
+let loaded: typeof IarnaToml.parse | undefined;
+function parse(text: string): ReturnType<typeof IarnaToml.parse> {
+  loaded ??= (require("@iarna/toml") as typeof IarnaToml).parse;
+  return loaded(text);
+}
 
 export type TomlResult =
   | { ok: true; value: Record<string, unknown> }

@@ -8,8 +8,10 @@
  * are pipelined rather than awaited one by one, and a `JobRemoved` that arrives
  * before the method reply that names its job is kept until the reply comes.
  */
-import dbus from "dbus-next";
 import { BusUnreachableError, SystemdError } from "../errors.ts";
+import { BusConnection, ConnectionError } from "./dbus/connection.ts";
+import { Variant } from "./dbus/marshal.ts";
+import type { Message } from "./dbus/message.ts";
 import type { DbusProperty, JobMode } from "./types.ts";
 
 const DEST = "org.freedesktop.systemd1";
@@ -84,17 +86,12 @@ function systemdError(what: string, unit: string | undefined, err: unknown): Sys
 /** Connects to the system bus and returns a ready client, or throws BusUnreachableError. */
 export async function connectSystemd(env: Record<string, string | undefined>, opts: ConnectOptions = {}): Promise<Systemd> {
   const address = opts.address ?? systemBusAddress(env);
-  const connectTimeout = opts.connectTimeoutMs ?? 5000;
-  let bus: dbus.MessageBus;
   try {
-    // sessionBus() is dbus-next's only entry point that takes an explicit address.
-    bus = dbus.sessionBus({ busAddress: address });
+    const conn = await BusConnection.open(address, opts.connectTimeoutMs ?? 5000);
+    return new DbusSystemd(conn, address, opts);
   } catch (err) {
-    throw new BusUnreachableError(address, (err as Error).message);
+    throw new BusUnreachableError(address, describeSocketError(err as Error));
   }
-  const client = new DbusSystemd(bus, address, opts);
-  await client.ready(connectTimeout);
-  return client;
 }
 
 type Resolver = { resolve: (r: JobResult) => void; reject: (e: unknown) => void };
@@ -108,41 +105,14 @@ class DbusSystemd implements Systemd {
   private readonly jobTimeout: number;
 
   constructor(
-    private readonly bus: dbus.MessageBus,
+    private readonly conn: BusConnection,
     private readonly address: string,
     opts: ConnectOptions,
   ) {
     this.callTimeout = opts.callTimeoutMs ?? 30_000;
     this.jobTimeout = opts.jobTimeoutMs ?? 300_000;
-    bus.on("message", (msg: dbus.Message) => this.onMessage(msg));
-    bus.on("error", (err: Error) => this.fail(err));
-  }
-
-  /** Resolves once the Hello handshake is done; rejects with BusUnreachableError otherwise. */
-  ready(timeoutMs: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        cleanup();
-        this.close();
-        reject(new BusUnreachableError(this.address, `no answer within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const onConnect = () => {
-        cleanup();
-        resolve();
-      };
-      const onError = (err: Error) => {
-        cleanup();
-        this.close();
-        reject(new BusUnreachableError(this.address, describeSocketError(err)));
-      };
-      const cleanup = () => {
-        clearTimeout(timer);
-        this.bus.removeListener("connect", onConnect);
-        this.bus.removeListener("error", onError);
-      };
-      this.bus.on("connect", onConnect);
-      this.bus.on("error", onError);
-    });
+    conn.onSignal = (msg) => this.onMessage(msg);
+    conn.onClose = (err) => this.fail(err);
   }
 
   private fail(err: Error): void {
@@ -152,8 +122,8 @@ class DbusSystemd implements Systemd {
     this.waiters.clear();
   }
 
-  private onMessage(msg: dbus.Message): void {
-    if (msg.type !== dbus.MessageType.SIGNAL || msg.interface !== MANAGER || msg.member !== "JobRemoved") return;
+  private onMessage(msg: Message): void {
+    if (msg.interface !== MANAGER || msg.member !== "JobRemoved") return;
     const [, job, , result] = msg.body as [number, string, string, string];
     const w = this.waiters.get(job);
     if (w) {
@@ -167,7 +137,6 @@ class DbusSystemd implements Systemd {
   /** One method call with an explicit signature and a timeout. */
   private async call(iface: string, member: string, signature = "", body: unknown[] = [], path = PATH, destination = DEST): Promise<any[]> {
     if (this.broken) throw new BusUnreachableError(this.address, `connection lost: ${describeSocketError(this.broken)}`);
-    const msg = new dbus.Message({ destination, path, interface: iface, member, signature, body });
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -176,8 +145,10 @@ class DbusSystemd implements Systemd {
       );
     });
     try {
-      const reply = await Promise.race([this.bus.call(msg), timeout]);
-      return (reply?.body ?? []) as any[];
+      return (await Promise.race([this.conn.call({ destination, path, interface: iface, member, signature, body }), timeout])) as any[];
+    } catch (err) {
+      if (err instanceof ConnectionError) throw new BusUnreachableError(this.address, `connection lost: ${describeSocketError(err)}`);
+      throw err;
     } finally {
       clearTimeout(timer);
     }
@@ -244,7 +215,7 @@ class DbusSystemd implements Systemd {
   }
 
   async startTransientUnit(name: string, props: DbusProperty[], mode: JobMode = "fail"): Promise<void> {
-    const encoded = props.map((p) => [p.name, new dbus.Variant(p.signature, p.value)]);
+    const encoded = props.map((p) => [p.name, new Variant(p.signature, p.value)]);
     const send = () => this.call(MANAGER, "StartTransientUnit", "ssa(sv)a(sa(sv))", [name, mode, encoded, []]);
     try {
       await this.job("start", name, send);
@@ -319,7 +290,7 @@ class DbusSystemd implements Systemd {
     const values = await Promise.all(
       names.map((n) =>
         this.call(PROPS, "Get", "ss", [iface, n], unitPath).then(
-          ([v]) => (v as dbus.Variant).value,
+          ([v]) => v,
           (err) => {
             throw systemdError(`Failed to read ${n} of ${unitPath}`, undefined, err);
           },
@@ -332,7 +303,7 @@ class DbusSystemd implements Systemd {
   async getAllProperties(unitPath: string, iface: string): Promise<Record<string, unknown>> {
     try {
       const [all] = await this.call(PROPS, "GetAll", "s", [iface], unitPath);
-      return Object.fromEntries(Object.entries(all as Record<string, dbus.Variant>).map(([k, v]) => [k, v.value]));
+      return all as Record<string, unknown>;
     } catch (err) {
       throw systemdError(`Failed to read ${iface} of ${unitPath}`, undefined, err);
     }
@@ -352,7 +323,7 @@ class DbusSystemd implements Systemd {
 
   async version(): Promise<number> {
     const [v] = await this.call(PROPS, "Get", "ss", [MANAGER, "Version"]);
-    const m = /^(\d+)/.exec(String((v as dbus.Variant).value));
+    const m = /^(\d+)/.exec(String(v));
     return m ? Number(m[1]) : 0;
   }
 
@@ -365,17 +336,14 @@ class DbusSystemd implements Systemd {
   }
 
   close(): void {
-    try {
-      this.bus.disconnect();
-    } catch {
-      // already closed
-    }
+    this.conn.close();
   }
 }
 
 function describeSocketError(err: Error): string {
   const code = (err as { code?: string }).code;
   if (code === "ENOENT") return "the socket does not exist";
+  if (code === "ETIMEDOUT") return err.message;
   if (code === "ECONNREFUSED") return "connection refused (nothing is listening)";
   if (code === "EACCES") return "permission denied";
   return err.message || String(err);

@@ -95,7 +95,7 @@ export interface PropertyDef<K extends PropertyKey> {
   /** A later minimum for some values (e.g. Type=exec), and how the docs say so. */
   sinceFor?: (v: PropertyValues[K]) => number;
   sinceNote?: string;
-  /** The JavaScript value dbus-next marshals for `signature`. */
+  /** The JavaScript value src/systemd/dbus/marshal.ts writes for `signature`. */
   encode(v: PropertyValues[K]): unknown;
   /** Unit-file values, one per line (an empty list writes nothing). */
   render(v: PropertyValues[K]): string[];

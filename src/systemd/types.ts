@@ -1,7 +1,7 @@
 /**
  * The typed form of a unit property as it crosses D-Bus: the property's D-Bus
  * name, its D-Bus signature and a value already in the JavaScript shape that
- * dbus-next expects for that signature (`t`/`x` as bigint, `a(sasas)` as nested arrays).
+ * the marshaller expects for that signature (`t`/`x` as bigint, `a(sasas)` as nested arrays).
  */
 export interface DbusProperty {
   name: string;

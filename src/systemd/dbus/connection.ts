@@ -1,0 +1,215 @@
+/**
+ * One client connection to a D-Bus bus over a Unix socket: EXTERNAL
+ * authentication, Hello, method calls matched to their replies by serial, and
+ * signals handed to a listener. Written against Bun's socket API.
+ */
+import type { Socket } from "bun";
+import { decodeMessage, encodeMessage, messageLength, MessageType, type Message } from "./message.ts";
+
+/** An error reply: the D-Bus error name and its message. */
+export class DbusError extends Error {
+  constructor(
+    readonly type: string,
+    readonly text: string,
+  ) {
+    super(text ? `${text}` : type);
+  }
+}
+
+/** A socket-level failure (no socket, refused, closed). `code` is the errno name where known. */
+export class ConnectionError extends Error {
+  constructor(
+    message: string,
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface CallOptions {
+  destination?: string;
+  path: string;
+  interface: string;
+  member: string;
+  signature?: string;
+  body?: unknown[];
+}
+
+/** The socket path of a `unix:path=...` (or `unix:abstract=...`) bus address; other transports are refused. */
+export function socketPath(address: string): string {
+  for (const part of address.split(";")) {
+    const [transport, params = ""] = part.split(/:(.*)/s) as [string, string?];
+    if (transport !== "unix") continue;
+    const kv = Object.fromEntries(params.split(",").map((p) => p.split(/=(.*)/s) as [string, string]));
+    const unescape = (s: string) => s.replace(/%([0-9a-fA-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
+    if (kv.path) return unescape(kv.path);
+    if (kv.abstract) return "\0" + unescape(kv.abstract);
+  }
+  throw new ConnectionError(`no unix socket in bus address '${address}'`);
+}
+
+export class BusConnection {
+  private socket?: Socket<undefined>;
+  private inbox = new Uint8Array(0);
+  private outbox: Uint8Array[] = [];
+  private serial = 1;
+  private readonly pending = new Map<number, { resolve: (m: Message) => void; reject: (e: Error) => void }>();
+  private authed = false;
+  private authWaiter?: { resolve: () => void; reject: (e: Error) => void };
+  private closed: Error | null = null;
+  /** Called for every signal received. */
+  onSignal: (m: Message) => void = () => {};
+  /** Called once when the connection fails or closes after being set up. */
+  onClose: (e: Error) => void = () => {};
+  /** The unique name the bus gave this connection. */
+  uniqueName = "";
+
+  /** Connects, authenticates and says Hello; gives up (and closes the socket) after `timeoutMs`. */
+  static async open(address: string, timeoutMs: number): Promise<BusConnection> {
+    const c = new BusConnection();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new ConnectionError(`no answer within ${timeoutMs} ms`, "ETIMEDOUT")), timeoutMs);
+    });
+    try {
+      await Promise.race([c.connect(socketPath(address)), timeout]);
+      return c;
+    } catch (err) {
+      c.close();
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async connect(path: string): Promise<void> {
+    const authDone = new Promise<void>((resolve, reject) => (this.authWaiter = { resolve, reject }));
+    try {
+      this.socket = await Bun.connect({
+        unix: path,
+        socket: {
+          data: (_s, chunk) => this.receive(chunk),
+          drain: () => this.flush(),
+          close: () => this.fail(new ConnectionError("the bus closed the connection")),
+          error: (_s, err) => this.fail(new ConnectionError(err.message, (err as { code?: string }).code)),
+        },
+      });
+    } catch (err) {
+      const e = err as { code?: string; message?: string };
+      throw new ConnectionError(e.message ?? String(err), e.code);
+    }
+    if (this.closed) {
+      // Closed (timed out) while the socket was being opened.
+      this.socket.end();
+      throw this.closed;
+    }
+    const uid = String(process.getuid?.() ?? 0);
+    this.write(new TextEncoder().encode(`\0AUTH EXTERNAL ${Buffer.from(uid).toString("hex")}\r\n`));
+    await authDone;
+    const [name] = await this.call({
+      destination: "org.freedesktop.DBus",
+      path: "/org/freedesktop/DBus",
+      interface: "org.freedesktop.DBus",
+      member: "Hello",
+    });
+    this.uniqueName = name as string;
+  }
+
+  private write(bytes: Uint8Array): void {
+    this.outbox.push(bytes);
+    this.flush();
+  }
+
+  private flush(): void {
+    while (this.socket && this.outbox.length > 0) {
+      const head = this.outbox[0]!;
+      const n = this.socket.write(head);
+      if (n < head.length) {
+        this.outbox[0] = head.subarray(Math.max(n, 0));
+        return; // the rest goes out on drain
+      }
+      this.outbox.shift();
+    }
+  }
+
+  private receive(chunk: Uint8Array): void {
+    const joined = new Uint8Array(this.inbox.length + chunk.length);
+    joined.set(this.inbox);
+    joined.set(chunk, this.inbox.length);
+    this.inbox = joined;
+    try {
+      if (!this.authed) {
+        const end = indexOfCrLf(this.inbox);
+        if (end < 0) return;
+        const line = new TextDecoder().decode(this.inbox.subarray(0, end));
+        this.inbox = this.inbox.slice(end + 2);
+        if (!line.startsWith("OK ")) throw new ConnectionError(`the bus refused authentication: ${line}`);
+        this.authed = true;
+        this.write(new TextEncoder().encode("BEGIN\r\n"));
+        this.authWaiter?.resolve();
+      }
+      for (;;) {
+        const n = messageLength(this.inbox);
+        if (n === undefined) return;
+        const m = decodeMessage(this.inbox.subarray(0, n));
+        this.inbox = this.inbox.slice(n);
+        this.dispatch(m);
+      }
+    } catch (err) {
+      this.fail(err instanceof Error ? err : new Error(String(err)));
+      this.socket?.end();
+    }
+  }
+
+  private dispatch(m: Message): void {
+    if (m.type === MessageType.SIGNAL) {
+      this.onSignal(m);
+      return;
+    }
+    if (m.replySerial === undefined) return;
+    const p = this.pending.get(m.replySerial);
+    if (!p) return;
+    this.pending.delete(m.replySerial);
+    if (m.type === MessageType.ERROR) p.reject(new DbusError(m.errorName ?? "org.freedesktop.DBus.Error.Failed", String(m.body[0] ?? "")));
+    else p.resolve(m);
+  }
+
+  private fail(err: Error): void {
+    if (this.closed) return;
+    this.closed = err;
+    this.authWaiter?.reject(err);
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+    this.onClose(err);
+  }
+
+  /** Sends a method call; resolves with the reply's body, rejects with DbusError or ConnectionError. */
+  call(o: CallOptions): Promise<unknown[]> {
+    if (this.closed) return Promise.reject(this.closed);
+    const serial = this.serial++;
+    const bytes = encodeMessage({
+      type: MessageType.METHOD_CALL,
+      flags: 0,
+      serial,
+      destination: o.destination,
+      path: o.path,
+      interface: o.interface,
+      member: o.member,
+      signature: o.signature ?? "",
+      body: o.body ?? [],
+    });
+    const reply = new Promise<Message>((resolve, reject) => this.pending.set(serial, { resolve, reject }));
+    this.write(bytes);
+    return reply.then((m) => m.body);
+  }
+
+  close(): void {
+    this.closed ??= new ConnectionError("the connection was closed");
+    this.socket?.end();
+  }
+}
+
+function indexOfCrLf(b: Uint8Array): number {
+  for (let i = 0; i + 1 < b.length; i++) if (b[i] === 13 && b[i + 1] === 10) return i;
+  return -1;
+}
