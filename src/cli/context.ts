@@ -2,12 +2,12 @@
 import type { Io } from "./command.ts";
 import { PermissionError, UsageError } from "../errors.ts";
 import { connectSystemd, type Systemd } from "../systemd/bus.ts";
-import { detectHostFacts } from "../plan/hostfacts.ts";
+import { detectHostFacts, findProgram } from "../plan/hostfacts.ts";
 import type { HostFacts } from "../plan/types.ts";
 import { loadSpec, isPathRef } from "../spec/load.ts";
 import type { PodSpec } from "../spec/types.ts";
 import type { ExecDeps } from "../exec/deps.ts";
-import { hostFiles, hostJournal } from "../runtime/files.ts";
+import { hostContainers, hostFiles, hostJournal } from "../runtime/files.ts";
 import { lockPod } from "../runtime/lock.ts";
 
 /** The run directory: /run/podunit, or PODUNIT_RUN_DIR. */
@@ -38,8 +38,8 @@ export async function hostFacts(io: Io, sd: Systemd): Promise<HostFacts> {
 }
 
 /** The executor's dependencies on this host. */
-export function execDeps(sd: Systemd): ExecDeps {
-  return { systemd: sd, files: hostFiles, journal: hostJournal };
+export function execDeps(sd: Systemd, runc = findProgram("runc")): ExecDeps {
+  return { systemd: sd, files: hostFiles, journal: hostJournal, containers: hostContainers(runc) };
 }
 
 /** Loads the spec named or pointed to by `ref`. */

@@ -30,8 +30,17 @@ export interface Journal {
   tail(unit: string, n: number): Promise<string[]>;
 }
 
+/** runc's record of containers (its state directory), for a crashed run's leftovers. */
+export interface Containers {
+  /** Ids of runc containers whose id starts with `prefix`. */
+  list(prefix: string): string[];
+  /** `runc delete -f ID`. */
+  remove(id: string): Promise<void>;
+}
+
 export interface ExecDeps {
   systemd: Systemd;
   files: RunFiles;
   journal: Journal;
+  containers: Containers;
 }

@@ -11,7 +11,7 @@ import { planUnits } from "../plan/plan.ts";
 import type { Plan, PlannedUnit } from "../plan/types.ts";
 import { toDbus } from "../systemd/properties.ts";
 import type { ExecDeps } from "./deps.ts";
-import { cleanupPod, podUnitPatterns } from "./stop.ts";
+import { cleanupPod, podUnitPatterns, runcPrefix } from "./stop.ts";
 
 export interface StartResult {
   pod: string;
@@ -45,7 +45,7 @@ export async function startPod(plan: Plan, deps: ExecDeps): Promise<StartResult>
   const units = planUnits(plan);
   const names = units.map((u) => u.name);
 
-  const state = await podState(plan, deps);
+  const { state, loaded } = await podState(plan, deps);
   if (state === "running") return { pod: plan.pod, alreadyRunning: true, units: names };
   if (state === "partial") {
     throw new PodunitError(`Pod '${plan.pod}' is partly running (some of its units are loaded but not all are active).`, {
@@ -54,7 +54,9 @@ export async function startPod(plan: Plan, deps: ExecDeps): Promise<StartResult>
   }
 
   // Debris of an earlier run (a crash, or a failed stop) must not leak into this one.
-  await cleanupPod(plan.pod, plan.runDir, deps);
+  if (loaded > 0 || deps.files.exists(plan.runDir) || deps.containers.list(runcPrefix(plan.pod)).length > 0) {
+    await cleanupPod(plan.pod, plan.runDir, deps);
+  }
 
   try {
     for (const d of plan.directories) deps.files.mkdir(d, 0o700);
@@ -100,10 +102,10 @@ async function rollback(plan: Plan, deps: ExecDeps): Promise<string[]> {
  * "stopped": none of the pod's units is loaded (or all are inactive/failed);
  * "running": every unit of the plan is active; "partial": anything else.
  */
-async function podState(plan: Plan, deps: ExecDeps): Promise<"stopped" | "running" | "partial"> {
+async function podState(plan: Plan, deps: ExecDeps): Promise<{ state: "stopped" | "running" | "partial"; loaded: number }> {
   const loaded = await deps.systemd.listUnits(podUnitPatterns(plan.pod, plan.slice.name));
   const live = loaded.filter((u) => u.activeState !== "inactive" && u.activeState !== "failed");
-  if (live.length === 0) return "stopped";
+  if (live.length === 0) return { state: "stopped", loaded: loaded.length };
   const active = new Set(live.filter((u) => u.activeState === "active").map((u) => u.name));
-  return planUnits(plan).every((u) => active.has(u.name)) ? "running" : "partial";
+  return { state: planUnits(plan).every((u) => active.has(u.name)) ? "running" : "partial", loaded: loaded.length };
 }

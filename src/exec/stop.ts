@@ -5,6 +5,7 @@
  * run directory (pins, bundles, PID files) is removed.
  */
 import { podSliceCgroup, podSliceName } from "../systemd/unitname.ts";
+import { runcId } from "../plan/layout.ts";
 import type { ExecDeps } from "./deps.ts";
 
 export interface StopResult {
@@ -41,17 +42,26 @@ export async function cleanupPod(pod: string, runDir: string, deps: ExecDeps): P
   // Units outside the slice cannot exist, but a unit can be left failed or still stopping.
   try {
     const left = await deps.systemd.listUnits(patterns);
-    await Promise.all(
-      left.map(async (u) => {
-        if (u.activeState === "failed") await deps.systemd.resetFailedUnit(u.name);
-        else if (u.activeState !== "inactive") await deps.systemd.stopUnit(u.name, "replace");
-      }),
-    );
-    // A stop can leave a unit failed (a member killed by SIGKILL after its stop timeout).
-    const after = await deps.systemd.listUnits(patterns);
-    await Promise.all(after.filter((u) => u.activeState === "failed").map((u) => deps.systemd.resetFailedUnit(u.name)));
+    const stopping = left.filter((u) => u.activeState !== "inactive" && u.activeState !== "failed");
+    await Promise.all([
+      ...left.filter((u) => u.activeState === "failed").map((u) => deps.systemd.resetFailedUnit(u.name)),
+      ...stopping.map((u) => deps.systemd.stopUnit(u.name, "replace")),
+    ]);
+    if (stopping.length) {
+      // A stop can leave a unit failed (a member killed by SIGKILL after its stop timeout).
+      const after = await deps.systemd.listUnits(patterns);
+      await Promise.all(after.filter((u) => u.activeState === "failed").map((u) => deps.systemd.resetFailedUnit(u.name)));
+    }
   } catch (err) {
     problems.push((err as Error).message);
+  }
+  // Containers a crashed run left in runc's state (their units' ExecStopPost never ran).
+  for (const id of deps.containers.list(runcPrefix(pod))) {
+    try {
+      await deps.containers.remove(id);
+    } catch (err) {
+      problems.push((err as Error).message);
+    }
   }
   try {
     for (const m of deps.files.mountsUnder(runDir)) deps.files.unmount(m);
@@ -70,4 +80,9 @@ export function podUnitPatterns(pod: string, slice: string): string[] {
   // be the prefix of another pod's units. Globs treat '\' as an escape: double it.
   const prefix = slice.slice(0, -".slice".length).replace(/\\/g, "\\\\");
   return [slice.replace(/\\/g, "\\\\"), `${prefix}-*`];
+}
+
+/** The prefix of every runc container id of a pod (see runcId). */
+export function runcPrefix(pod: string): string {
+  return runcId(pod, "");
 }

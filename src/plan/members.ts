@@ -123,7 +123,6 @@ export function rootfsMember(c: Ctx, m: MemberSpec, order: MemberOrderInfo, file
 
   const props = memberCommon(c, m, order);
   props.push(prop("Delegate", true));
-  props.push(prop("ExecStartPreEx", [exec(runc, ["delete", "-f", id], IGNORE)]));
   if (m.kind === "init") {
     // Runs to completion in the foreground; the oneshot unit waits for it.
     props.push(prop("ExecStartEx", [exec(runc, ["run", "--bundle", bundle, id])]));

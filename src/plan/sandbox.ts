@@ -6,21 +6,39 @@ import { sandboxRuncId } from "./layout.ts";
 import { configJson, type OciNamespace, sandboxConfig } from "./oci.ts";
 import type { PlannedFile } from "./types.ts";
 
+/**
+ * The pod's run directory and its ns/ below, relative to /run, when they are there:
+ * then systemd creates them before the sandbox starts and removes them after it
+ * stops (RuntimeDirectory=), with no process spawned for either.
+ */
+function runtimeDirectories(c: Ctx): string[] | undefined {
+  const under = (p: string) => (p.startsWith("/run/") ? p.slice("/run/".length) : undefined);
+  const dir = under(c.layout.dir);
+  const ns = under(c.layout.nsDir);
+  return dir !== undefined && ns !== undefined ? [dir, ns] : undefined;
+}
+
+/** Unpins (one umount for all pins) and, outside /run, removes the run directory. */
 function stopCleanup(c: Ctx): ExecCommand[] {
   const { paths } = c.host;
-  return [
-    ...c.pinned.map((ns) => exec(paths.umount, [c.layout.pin(ns)], IGNORE)),
-    exec(paths.rm, ["-rf", "--one-file-system", c.layout.dir], IGNORE),
-  ];
+  const out: ExecCommand[] = [];
+  if (c.pinned.length) out.push(exec(paths.umount, c.pinned.map((ns) => c.layout.pin(ns)), IGNORE));
+  if (!runtimeDirectories(c)) out.push(exec(paths.rm, ["-rf", "--one-file-system", c.layout.dir], IGNORE));
+  return out;
 }
 
 function preparePins(c: Ctx): ExecCommand[] {
   const { paths } = c.host;
-  return [exec(paths.mkdir, ["-p", c.layout.nsDir]), ...(c.pinned.length ? [exec(paths.touch, c.pinned.map((ns) => c.layout.pin(ns)))] : [])];
+  const out: ExecCommand[] = [];
+  if (!runtimeDirectories(c)) out.push(exec(paths.mkdir, ["-p", c.layout.nsDir]));
+  if (c.pinned.length) out.push(exec(paths.touch, c.pinned.map((ns) => c.layout.pin(ns))));
+  return out;
 }
 
 function sandboxCommon(c: Ctx): UnitProperty[] {
+  const runtime = runtimeDirectories(c);
   return [
+    ...(runtime ? [prop("RuntimeDirectory", runtime)] : []),
     prop("Description", `Pod '${c.spec.name}' sandbox (${c.backend})`),
     prop("Slice", c.slice),
     prop("KillMode", "control-group"),
@@ -43,7 +61,7 @@ export function nativeSandbox(c: Ctx): UnitProperty[] {
   if (early.includes("net")) setup.push([paths.ip, "link", "set", "lo", "up"]);
   const pre = preparePins(c);
   if (early.length) {
-    const [first, ...rest] = setup.length ? setup : [[paths.mkdir, "-p", c.layout.nsDir]];
+    const [first, ...rest] = setup.length ? setup : [[paths.touch, c.layout.pin(early[0]!)]];
     pre.push(exec(paths.unshare, [...nsFlags(c, early), "--", ...first!]));
     for (const s of rest) pre.push(exec(paths.nsenter, [...nsFlags(c, ["net"]), "--", ...s]));
   }
@@ -91,7 +109,7 @@ export function runcSandbox(c: Ctx, files: PlannedFile[], dirs: string[]): UnitP
     prop("Delegate", true),
     prop("Type", "forking"),
     prop("PIDFile", pidFile),
-    prop("ExecStartPreEx", [exec(runc, ["delete", "-f", id], IGNORE), ...preparePins(c)]),
+    prop("ExecStartPreEx", preparePins(c)),
     prop("ExecStartEx", [exec(runc, ["run", "-d", "--pid-file", pidFile, "--bundle", bundle, id])]),
     // ${MAINPID} must be expanded here: these commands keep environment expansion on.
     prop(

@@ -1,7 +1,7 @@
 /** The real RunFiles and Journal: the local file system, mountinfo, journalctl. */
 import { accessSync, readlinkSync, chmodSync, constants, existsSync, statSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Journal, RunFiles } from "../exec/deps.ts";
+import type { Containers, Journal, RunFiles } from "../exec/deps.ts";
 import type { HostLookup } from "../exec/preflight.ts";
 import { PodunitError } from "../errors.ts";
 import { MNT_DETACH, umount2, EINVAL, ENOENT } from "./libc.ts";
@@ -120,3 +120,25 @@ export const hostLookup: HostLookup = {
     }
   },
 };
+
+/** runc's state directory for root, where each container has a directory named by its id. */
+const RUNC_STATE = "/run/runc";
+
+/** The real Containers: reads runc's state directory, deletes with runc itself. */
+export function hostContainers(runc: string | undefined): Containers {
+  return {
+    list(prefix) {
+      try {
+        return readdirSync(RUNC_STATE).filter((id) => id.startsWith(prefix));
+      } catch {
+        return [];
+      }
+    },
+    async remove(id) {
+      if (!runc) return;
+      const proc = Bun.spawn([runc, "delete", "-f", id], { stdin: "ignore", stdout: "ignore", stderr: "pipe" });
+      const [err, status] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
+      if (status !== 0) throw new PodunitError(`Failed to delete runc container '${id}': ${err.trim()}`);
+    },
+  };
+}

@@ -45,6 +45,8 @@ export interface PropertyValues {
   Type: ServiceType;
   RemainAfterExit: boolean;
   PIDFile: string;
+  /** Directories below /run that systemd creates before the unit starts and removes after it stops. */
+  RuntimeDirectory: string[];
   ExecStartPreEx: ExecCommand[];
   ExecStartEx: ExecCommand[];
   ExecStartPostEx: ExecCommand[];
@@ -266,6 +268,10 @@ export const PROPERTIES: Table = {
   PIDFile: {
     dbus: "PIDFile", signature: "s", section: "Service", unitKey: "PIDFile", spec: "", since: 205,
     encode: str, render: plain,
+  },
+  RuntimeDirectory: {
+    dbus: "RuntimeDirectory", signature: "as", section: "Service", unitKey: "RuntimeDirectory", spec: "", since: 211,
+    encode: (v) => v, render: units,
   },
   ExecStartPreEx: {
     dbus: "ExecStartPreEx", signature: "a(sasas)", section: "Service", unitKey: "ExecStartPre", spec: "", since: EXEC_SINCE,

@@ -71,7 +71,12 @@ function fakeFiles(): RunFiles & { written: string[]; removed: string[] } {
 }
 
 function deps(sd: FakeSystemd): ExecDeps & { files: ReturnType<typeof fakeFiles> } {
-  return { systemd: sd, files: fakeFiles(), journal: { tail: async (u) => [`last line of ${u}`] } };
+  return {
+    systemd: sd,
+    files: fakeFiles(),
+    journal: { tail: async (u) => [`last line of ${u}`] },
+    containers: { list: () => [], remove: async () => {} },
+  };
 }
 
 const spec = pod({
@@ -93,6 +98,8 @@ describe("start", () => {
       "start podunit-web-db.service",
       "start podunit-web-app.service",
     ]);
+    // Nothing was there before: no stop, no cleanup round trips.
+    expect(sd.calls.some((c) => c.startsWith("stop"))).toBe(false);
     // Run files (bundles) are written before any unit is asked for.
     expect(d.files.written).toContain("/run/podunit/web/bundles/app/config.json");
   });

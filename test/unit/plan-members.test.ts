@@ -209,7 +209,7 @@ describe("member with a rootfs", () => {
     expect(val(u, "Delegate")).toBe(true);
     expect(val(u, "SuccessExitStatus")).toEqual({ statuses: [143], signals: ["SIGTERM"] });
     expect(val(u, "MemoryMax")).toBe(268435456n);
-    expect(argvs(u, "ExecStartPreEx")).toEqual([["/usr/bin/runc", "delete", "-f", "podunit-web.app"]]);
+    expect(val(u, "ExecStartPreEx")).toBeUndefined();
     expect(argvs(u, "ExecStartEx")).toEqual([
       ["/usr/bin/runc", "run", "-d", "--pid-file", "/run/podunit/web/app.pid", "--bundle", "/run/podunit/web/bundles/app", "podunit-web.app"],
     ]);

@@ -53,8 +53,9 @@ describe("native sandbox", () => {
     expect(val(s, "LogExtraFields")).toEqual(["PODUNIT_POD=web"]);
   });
   test("namespaces are made, pinned, named and given lo before the main process starts", () => {
+    // systemd makes the directories (RuntimeDirectory=): no process for them.
+    expect(val(s, "RuntimeDirectory")).toEqual(["podunit/web", "podunit/web/ns"]);
     expect(argvs(s, "ExecStartPreEx")).toEqual([
-      ["/usr/bin/mkdir", "-p", "/run/podunit/web/ns"],
       ["/usr/bin/touch", "/run/podunit/web/ns/net", "/run/podunit/web/ns/ipc", "/run/podunit/web/ns/uts"],
       [
         "/usr/bin/unshare",
@@ -85,15 +86,18 @@ describe("native sandbox", () => {
       for (const c of val(s, key) ?? []) expect(c.flags).toContain("no-env-expand");
     }
   });
-  test("stop unpins and removes the run directory, ignoring failures", () => {
+  test("stop unpins with one umount, ignoring failures; systemd removes the run directory", () => {
     const stop = val(s, "ExecStopPostEx")!;
     expect(stop.map((c) => c.argv)).toEqual([
-      ["/usr/bin/umount", "/run/podunit/web/ns/net"],
-      ["/usr/bin/umount", "/run/podunit/web/ns/ipc"],
-      ["/usr/bin/umount", "/run/podunit/web/ns/uts"],
-      ["/usr/bin/rm", "-rf", "--one-file-system", "/run/podunit/web"],
+      ["/usr/bin/umount", "/run/podunit/web/ns/net", "/run/podunit/web/ns/ipc", "/run/podunit/web/ns/uts"],
     ]);
     for (const c of stop) expect(c.flags).toContain("ignore-failure");
+  });
+  test("a run directory outside /run is made and removed by commands", () => {
+    const q = plan(pod({ sandbox: "native" }), { ...HOST, runDir: "/var/run-elsewhere/podunit" });
+    expect(val(q.sandbox, "RuntimeDirectory")).toBeUndefined();
+    expect(argvs(q.sandbox, "ExecStartPreEx")[0]).toEqual(["/usr/bin/mkdir", "-p", "/var/run-elsewhere/podunit/web/ns"]);
+    expect(argvs(q.sandbox, "ExecStopPostEx").at(-1)).toEqual(["/usr/bin/rm", "-rf", "--one-file-system", "/var/run-elsewhere/podunit/web"]);
   });
   test("a shared PID namespace: unshare forks catatonit as its PID 1", () => {
     const q = plan(pod({ sandbox: "native", share: ["ipc", "net", "pid", "uts"] }), HOST);
@@ -112,13 +116,12 @@ describe("native sandbox", () => {
   test("host network and no shared UTS: only ipc is made, nothing to name or bring up", () => {
     const q = plan(pod({ sandbox: "native", share: ["ipc", "net"], hostNetwork: true }), HOST);
     expect(q.pins).toEqual([{ ns: "ipc", path: "/run/podunit/web/ns/ipc" }]);
-    expect(argvs(q.sandbox, "ExecStartPreEx")[2]).toEqual([
+    expect(argvs(q.sandbox, "ExecStartPreEx")[1]).toEqual([
       "/usr/bin/unshare",
       "--ipc=/run/podunit/web/ns/ipc",
       "--",
-      "/usr/bin/mkdir",
-      "-p",
-      "/run/podunit/web/ns",
+      "/usr/bin/touch",
+      "/run/podunit/web/ns/ipc",
     ]);
   });
   test("nothing shared: the sandbox is a bare pause process", () => {
@@ -141,12 +144,10 @@ describe("runc sandbox", () => {
     expect(val(s, "Slice")).toBe("podunit-web.slice");
   });
   test("commands", () => {
+    // No runc delete before start: ExecStopPost deletes, and podunit clears a crashed run's leftovers.
     expect(argvs(s, "ExecStartPreEx")).toEqual([
-      ["/usr/bin/runc", "delete", "-f", "podunit-web.sandbox"],
-      ["/usr/bin/mkdir", "-p", "/run/podunit/web/ns"],
       ["/usr/bin/touch", "/run/podunit/web/ns/net", "/run/podunit/web/ns/ipc", "/run/podunit/web/ns/uts"],
     ]);
-    expect(val(s, "ExecStartPreEx")![0]!.flags).toContain("ignore-failure");
     expect(argvs(s, "ExecStartEx")).toEqual([
       [
         "/usr/bin/runc",

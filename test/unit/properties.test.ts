@@ -38,6 +38,7 @@ const SIDE_BY_SIDE: { [K in PropertyKey]: { p: UnitProperty; dbus: unknown; line
   Type: { p: { key: "Type", value: "forking" }, dbus: "forking", lines: ["Type=forking"] },
   RemainAfterExit: { p: { key: "RemainAfterExit", value: false }, dbus: false, lines: ["RemainAfterExit=no"] },
   PIDFile: { p: { key: "PIDFile", value: "/run/podunit/web/db.pid" }, dbus: "/run/podunit/web/db.pid", lines: ["PIDFile=/run/podunit/web/db.pid"] },
+  RuntimeDirectory: { p: { key: "RuntimeDirectory", value: ["podunit/web", "podunit/web/ns"] }, dbus: ["podunit/web", "podunit/web/ns"], lines: ["RuntimeDirectory=podunit/web podunit/web/ns"] },
   ExecStartPreEx: {
     p: {
       key: "ExecStartPreEx",
