@@ -56,6 +56,7 @@ demo: build
 bench: build
 	$(BUN) run bench/binary.ts
 	$(BUN) run bench/plan.ts
+	$(BUN) run bench/pods.ts
 
 install: build
 	install -Dm755 dist/podunit $(DESTDIR)$(PREFIX)/bin/podunit
