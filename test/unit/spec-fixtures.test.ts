@@ -147,6 +147,8 @@ describe("good specs", () => {
     expect(db!.restartSec).toBe(2_000_000n);
     expect(db!.stopTimeout).toBe(120_000_000n);
     expect(app!.readonlyRootfs).toBe(true);
+    expect(app!.noNewPrivileges).toBe(false);
+    expect(db!.noNewPrivileges).toBeUndefined();
     expect(app!.workdir).toBe("/");
     expect(app!.stopTimeout).toBe(3_723_004_005n);
     expect(app!.env).toEqual({ LOG_LEVEL: "debug", _PRIVATE: "", MULTI: "two lines" });
