@@ -4,7 +4,7 @@
  * fails every test of the file with the reason; nothing is skipped.
  */
 import { afterAll, beforeAll } from "bun:test";
-import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Lab, REPO, uncheckable, type RunOptions, type RunResult } from "../lab/lab.ts";
 
@@ -62,10 +62,20 @@ export async function eventually<T>(what: string, probe: () => Promise<T | undef
   }
 }
 
-/** Writes a pod spec where podunit inside the lab finds it (PODUNIT_SPEC_DIR=/srv/lab/pods). */
-export function writeSpec(lab: Lab, pod: string, toml: string): void {
-  mkdirSync(join(lab.shareDir, "pods"), { recursive: true });
-  writeFileSync(join(lab.shareDir, "pods", `${pod}.toml`), toml);
+/**
+ * Writes a pod spec where podunit inside the lab finds it (PODUNIT_SPEC_DIR=/srv/lab/pods).
+ * Modes are set explicitly, whatever the umask: podunit, as root, reads only specs that
+ * no one but root can change.
+ */
+export function writeSpec(lab: Lab, pod: string, toml: string): string {
+  const dir = join(lab.shareDir, "pods");
+  mkdirSync(dir, { recursive: true });
+  chmodSync(lab.shareDir, 0o755);
+  chmodSync(dir, 0o755);
+  const file = join(dir, `${pod}.toml`);
+  writeFileSync(file, toml);
+  chmodSync(file, 0o644);
+  return file;
 }
 
 /** The environment podunit runs with in the lab. */
