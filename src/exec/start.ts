@@ -4,9 +4,12 @@
  * systemd in that order, and the units' own After=/BindsTo=/Requires= make
  * systemd run the jobs in the right order, in parallel where they allow it.
  * `start` returns once every job has finished; if any failed, everything that
- * was started is stopped and forgotten, and the run directory removed.
+ * was started is stopped and forgotten, and the run directory removed. If the
+ * connection to systemd is lost meanwhile, nothing can be rolled back: the
+ * error says so, and a later `start` (which repairs a partly running pod) or
+ * `stop` sets things right.
  */
-import { PodunitError, SystemdError } from "../errors.ts";
+import { BusUnreachableError, ExitCode, PodunitError, SystemdError } from "../errors.ts";
 import { planUnits } from "../plan/plan.ts";
 import type { Plan, PlannedUnit } from "../plan/types.ts";
 import { toDbus } from "../systemd/properties.ts";
@@ -18,6 +21,8 @@ export interface StartResult {
   /** True when the pod was already running and nothing was changed. */
   alreadyRunning: boolean;
   units: string[];
+  /** Units started to repair a pod that was partly running (empty for a pod that was stopped). */
+  repaired: string[];
 }
 
 /** A pod start that failed; the pod was rolled back. */
@@ -39,23 +44,67 @@ export class StartError extends PodunitError {
   }
 }
 
-/** Starts the pod described by `plan`; idempotent for a running pod. */
+/** A start whose connection to systemd broke while the units were starting; nothing was rolled back. */
+export class StartInterruptedError extends PodunitError {
+  constructor(readonly pod: string, reason: string) {
+    super(
+      `Failed to start pod '${pod}': the connection to systemd was lost while its units were starting (${reason}). ` +
+        "systemd goes on with the jobs it was given, so the pod may be partly started.",
+      {
+        exitCode: ExitCode.SYSTEMD_UNREACHABLE,
+        hint: `Run 'podunit start ${pod}' to finish starting it, or 'podunit stop ${pod}' to remove it; 'podunit status ${pod}' shows where it is.`,
+      },
+    );
+  }
+}
+
+const LIVE = (state: string | undefined) => state !== undefined && state !== "inactive" && state !== "failed";
+
+/**
+ * Starts the pod described by `plan`. A running pod is left alone. A pod that is
+ * partly running (a start that was interrupted, a member that died) is repaired:
+ * when its sandbox still holds the pins, the members that are not active are
+ * started and the rest is left alone; otherwise the pod is started afresh.
+ */
 export async function startPod(plan: Plan, deps: ExecDeps): Promise<StartResult> {
-  const { systemd } = deps;
   const units = planUnits(plan);
   const names = units.map((u) => u.name);
+  let states = await unitStates(plan, deps);
+  if (units.every((u) => states.get(u.name) === "active")) return { pod: plan.pod, alreadyRunning: true, units: names, repaired: [] };
+  if (![...states.values()].some(LIVE)) return freshStart(plan, deps, []);
 
-  const state = await podState(plan, deps);
-  if (state === "running") return { pod: plan.pod, alreadyRunning: true, units: names };
-  if (state === "partial") {
-    throw new PodunitError(`Pod '${plan.pod}' is partly running (some of its units are loaded but not all are active).`, {
-      hint: `Run 'podunit restart ${plan.pod}' to start it afresh, or 'podunit status ${plan.pod}' to see which units.`,
-    });
+  // Partly running. Let jobs still under way (an interrupted start's) finish first.
+  for (const u of [plan.slice, plan.sandbox]) {
+    const s = states.get(u.name);
+    if (LIVE(s) && s !== "active") await deps.systemd.startUnit(u.name, "replace").catch(() => {});
   }
+  states = await unitStates(plan, deps);
+  const mounted = new Set(deps.files.mountsUnder(plan.runDir));
+  const sandboxUp =
+    states.get(plan.slice.name) === "active" && states.get(plan.sandbox.name) === "active" && plan.pins.every((p) => mounted.has(p.path));
+  if (!sandboxUp) {
+    // Members cannot join a sandbox that is gone or lost its pins: start everything afresh.
+    return freshStart(plan, deps, names);
+  }
+  const missing = plan.members.filter((u) => states.get(u.name) !== "active");
+  try {
+    // A member made again gets its bundle written again (the run directory may have been tampered with).
+    for (const u of missing.filter((m) => !LIVE(states.get(m.name)))) {
+      const bundle = `${plan.runDir}/bundles/${u.member}`;
+      for (const d of plan.directories) if (d === bundle || d === `${plan.runDir}/bundles`) deps.files.mkdir(d, 0o700);
+      for (const f of plan.files) if (f.path.startsWith(`${bundle}/`)) deps.files.writeFile(f.path, f.content, f.mode);
+    }
+  } catch (err) {
+    const problems = await rollback(plan, deps);
+    throw new StartError(plan.pod, plan.runDir, `could not write its run files: ${(err as Error).message}`, [], problems);
+  }
+  return startUnits(plan, deps, missing, states);
+}
 
+/** Removes whatever an earlier run left, writes the run files and starts every unit. */
+async function freshStart(plan: Plan, deps: ExecDeps, repaired: string[]): Promise<StartResult> {
   // Debris of an earlier run (a crash, or a failed stop) must not leak into this one.
   await cleanupPod(plan.pod, plan.runDir, deps);
-
   try {
     for (const d of plan.directories) deps.files.mkdir(d, 0o700);
     for (const f of plan.files) deps.files.writeFile(f.path, f.content, f.mode);
@@ -63,15 +112,39 @@ export async function startPod(plan: Plan, deps: ExecDeps): Promise<StartResult>
     const problems = await rollback(plan, deps);
     throw new StartError(plan.pod, plan.runDir, `could not write its run files: ${(err as Error).message}`, [], problems);
   }
-
-  const byName = new Map(units.map((u) => [u.name, u]));
+  const byName = new Map(planUnits(plan).map((u) => [u.name, u]));
   const ordered = plan.stages.flatMap((s) => s.units).map((n) => byName.get(n)!);
-  const results = await Promise.allSettled(ordered.map((u) => systemd.startTransientUnit(u.name, toDbus(u), "fail")));
+  return startUnits(plan, deps, ordered, new Map(), repaired);
+}
+
+/**
+ * Asks for every unit of `todo` in one pipelined burst, in stage order: a unit
+ * systemd still has on its way up is waited for, a failed one is reset and made
+ * again, a missing one is made. Rolls the whole pod back when any of them fails.
+ */
+async function startUnits(
+  plan: Plan,
+  deps: ExecDeps,
+  todo: PlannedUnit[],
+  states: Map<string, string>,
+  repaired: string[] = todo.map((u) => u.name),
+): Promise<StartResult> {
+  const { systemd } = deps;
+  const rank = new Map(plan.stages.flatMap((s) => s.units).map((n, i) => [n, i]));
+  const ordered = [...todo].sort((a, b) => rank.get(a.name)! - rank.get(b.name)!);
+  // Failed leftovers are reset first, so the start requests still reach systemd in stage order.
+  await Promise.all(ordered.filter((u) => states.get(u.name) === "failed").map((u) => systemd.resetFailedUnit(u.name)));
+  const results = await Promise.allSettled(
+    ordered.map((u) => (LIVE(states.get(u.name)) ? systemd.startUnit(u.name, "replace") : systemd.startTransientUnit(u.name, toDbus(u), "fail"))),
+  );
   const failures = results
     .map((r, i) => ({ unit: ordered[i]!, r }))
     .filter((x): x is { unit: PlannedUnit; r: PromiseRejectedResult } => x.r.status === "rejected");
-  if (failures.length === 0) return { pod: plan.pod, alreadyRunning: false, units: names };
+  const names = planUnits(plan).map((u) => u.name);
+  if (failures.length === 0) return { pod: plan.pod, alreadyRunning: false, units: names, repaired };
 
+  const lost = failures.find((f) => f.r.reason instanceof BusUnreachableError);
+  if (lost) throw new StartInterruptedError(plan.pod, (lost.r.reason as Error).message.replace(/^Failed to reach systemd over D-Bus at /, ""));
   // The root cause is the first failure in start order that did not fail only because of another unit.
   const root = failures.find((f) => (f.r.reason as SystemdError).dbusName !== "dependency") ?? failures[0]!;
   const err = root.r.reason as Error;
@@ -96,14 +169,8 @@ async function rollback(plan: Plan, deps: ExecDeps): Promise<string[]> {
   }
 }
 
-/**
- * "stopped": none of the pod's units is loaded (or all are inactive/failed);
- * "running": every unit of the plan is active; "partial": anything else.
- */
-async function podState(plan: Plan, deps: ExecDeps): Promise<"stopped" | "running" | "partial"> {
+/** ActiveState of each loaded unit of the pod, by name. */
+async function unitStates(plan: Plan, deps: ExecDeps): Promise<Map<string, string>> {
   const loaded = await deps.systemd.listUnits(podUnitPatterns(plan.pod, plan.slice.name));
-  const live = loaded.filter((u) => u.activeState !== "inactive" && u.activeState !== "failed");
-  if (live.length === 0) return "stopped";
-  const active = new Set(live.filter((u) => u.activeState === "active").map((u) => u.name));
-  return planUnits(plan).every((u) => active.has(u.name)) ? "running" : "partial";
+  return new Map(loaded.map((u) => [u.name, u.activeState]));
 }

@@ -104,6 +104,10 @@ class DbusSystemd implements Systemd {
   private readonly early = new Map<string, JobResult>();
   private subscribed: Promise<void> | null = null;
   private broken: Error | null = null;
+  private closing = false;
+  /** Rejects when the connection is lost, so that calls in flight end instead of waiting for their timeout. */
+  private readonly lost: Promise<never>;
+  private loseConnection: (err: Error) => void = () => {};
   private readonly callTimeout: number;
   private readonly jobTimeout: number;
 
@@ -114,8 +118,17 @@ class DbusSystemd implements Systemd {
   ) {
     this.callTimeout = opts.callTimeoutMs ?? 30_000;
     this.jobTimeout = opts.jobTimeoutMs ?? 300_000;
+    this.lost = new Promise<never>((_, reject) => {
+      this.loseConnection = reject;
+    });
+    this.lost.catch(() => {});
     bus.on("message", (msg: dbus.Message) => this.onMessage(msg));
     bus.on("error", (err: Error) => this.fail(err));
+    // dbus-next reports a connection closed by the other side only on its connection object.
+    const conn = (bus as unknown as { _connection?: { on(event: string, fn: () => void): void } })._connection;
+    conn?.on("end", () => {
+      if (!this.closing) this.fail(new Error("the bus closed the connection"));
+    });
   }
 
   /** Resolves once the Hello handshake is done; rejects with BusUnreachableError otherwise. */
@@ -146,10 +159,12 @@ class DbusSystemd implements Systemd {
   }
 
   private fail(err: Error): void {
+    if (this.broken) return;
     this.broken = err;
     const e = new BusUnreachableError(this.address, `connection lost: ${describeSocketError(err)}`);
     for (const w of this.waiters.values()) w.reject(e);
     this.waiters.clear();
+    this.loseConnection(e);
   }
 
   private onMessage(msg: dbus.Message): void {
@@ -176,7 +191,7 @@ class DbusSystemd implements Systemd {
       );
     });
     try {
-      const reply = await Promise.race([this.bus.call(msg), timeout]);
+      const reply = await Promise.race([this.bus.call(msg), timeout, this.lost]);
       return (reply?.body ?? []) as any[];
     } finally {
       clearTimeout(timer);
@@ -365,6 +380,7 @@ class DbusSystemd implements Systemd {
   }
 
   close(): void {
+    this.closing = true;
     try {
       this.bus.disconnect();
     } catch {
