@@ -38,6 +38,8 @@ export interface PodStatus {
   memoryBytes?: bigint;
   sandbox: UnitStatus;
   members: UnitStatus[];
+  /** Things wrong with the pod that its units' states do not show (empty when there are none). */
+  problems: string[];
 }
 
 function num(v: unknown): bigint | undefined {
@@ -116,7 +118,24 @@ export async function podStatus(sd: Systemd, pod: string, expectedMembers: strin
     memoryBytes: num(sliceProps.MemoryCurrent),
     sandbox,
     members,
+    problems: [],
   };
+}
+
+/**
+ * What is wrong with a pod whose sandbox runs but whose pins are not mounted any
+ * more (its run directory removed behind podunit's back): members that restart
+ * cannot join it. `pins` are the paths the plan expects, `mounted` the mount points there.
+ */
+export function pinProblems(s: PodStatus, pins: string[], mounted: string[]): string[] {
+  if (s.sandbox.state !== "active") return [];
+  const have = new Set(mounted);
+  const gone = pins.filter((p) => !have.has(p));
+  if (gone.length === 0) return [];
+  return [
+    `the pins of its namespaces are gone (${gone.map((p) => `'${p}'`).join(", ")}): a member that restarts cannot join the pod; ` +
+      `run 'podunit restart ${s.pod}' to start it afresh`,
+  ];
 }
 
 function podStateOf(slice: UnitListEntry | undefined, sandbox: UnitStatus, members: UnitStatus[]): PodState {
