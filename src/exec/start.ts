@@ -15,6 +15,7 @@ import type { Plan, PlannedUnit } from "../plan/types.ts";
 import { toDbus } from "../systemd/properties.ts";
 import type { ExecDeps } from "./deps.ts";
 import { cleanupPod, podUnitPatterns } from "./stop.ts";
+import { replaceTransientFiles } from "./transient.ts";
 
 export interface StartResult {
   pod: string;
@@ -134,14 +135,28 @@ async function startUnits(
   const ordered = [...todo].sort((a, b) => rank.get(a.name)! - rank.get(b.name)!);
   // Failed leftovers are reset first, so the start requests still reach systemd in stage order.
   await Promise.all(ordered.filter((u) => states.get(u.name) === "failed").map((u) => systemd.resetFailedUnit(u.name)));
+  const make = (u: PlannedUnit) => systemd.startTransientUnit(u.name, toDbus(u), "fail");
   const results = await Promise.allSettled(
-    ordered.map((u) => (LIVE(states.get(u.name)) ? systemd.startUnit(u.name, "replace") : systemd.startTransientUnit(u.name, toDbus(u), "fail"))),
+    ordered.map((u) => {
+      const s = states.get(u.name);
+      if (s === undefined || s === "failed") return make(u);
+      // Loaded and on its way (or queued by an interrupted start): wait for it; made again if systemd just forgot it.
+      return systemd.startUnit(u.name, "replace").catch((err) => {
+        if (err instanceof SystemdError && err.dbusName === "org.freedesktop.systemd1.NoSuchUnit") return make(u);
+        throw err;
+      });
+    }),
   );
   const failures = results
     .map((r, i) => ({ unit: ordered[i]!, r }))
     .filter((x): x is { unit: PlannedUnit; r: PromiseRejectedResult } => x.r.status === "rejected");
   const names = planUnits(plan).map((u) => u.name);
-  if (failures.length === 0) return { pod: plan.pod, alreadyRunning: false, units: names, repaired };
+  if (failures.length === 0) {
+    const problems = await replaceTransientFiles(plan, ordered, deps);
+    if (problems.length === 0) return { pod: plan.pod, alreadyRunning: false, units: names, repaired };
+    const rb = await rollback(plan, deps);
+    throw new StartError(plan.pod, problems[0]!.split(":")[0]!, `could not replace its transient unit file: ${problems.join("; ")}`, [], rb);
+  }
 
   const lost = failures.find((f) => f.r.reason instanceof BusUnreachableError);
   if (lost) throw new StartInterruptedError(plan.pod, (lost.r.reason as Error).message.replace(/^Failed to reach systemd over D-Bus at /, ""));

@@ -1,5 +1,5 @@
 /** The real RunFiles and Journal: the local file system, mountinfo, journalctl. */
-import { accessSync, readlinkSync, chmodSync, constants, existsSync, statSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
+import { accessSync, readlinkSync, chmodSync, constants, existsSync, statSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Journal, RunFiles } from "../exec/deps.ts";
 import type { HostLookup } from "../exec/preflight.ts";
@@ -19,6 +19,12 @@ export const hostFiles: RunFiles = {
   writeFile(path, content, mode) {
     writeFileSync(path, content, { mode });
     chmodSync(path, mode);
+  },
+  replaceFile(path, content, mode) {
+    const tmp = `${path}.podunit-${process.pid}`;
+    writeFileSync(tmp, content, { mode });
+    chmodSync(tmp, mode);
+    renameSync(tmp, path);
   },
   mountsUnder(dir) {
     const prefix = dir.replace(/\/+$/, "");

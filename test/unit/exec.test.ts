@@ -9,6 +9,7 @@ import type { ExecDeps, RunFiles } from "../../src/exec/deps.ts";
 import type { Systemd, UnitListEntry } from "../../src/systemd/bus.ts";
 import { BusUnreachableError, ExitCode, SystemdError } from "../../src/errors.ts";
 import { plan } from "../../src/plan/plan.ts";
+import { render } from "../../src/systemd/render.ts";
 import { HOST, member, pod } from "./plan-helpers.ts";
 
 /** Records calls; units "run" once started; `failing` units end with the given job result. */
@@ -41,11 +42,12 @@ class FakeSystemd implements Systemd {
     this.active.delete(name);
   }
   async killUnit(): Promise<void> {}
-  async getUnit(): Promise<string | null> {
-    return null;
+  async getUnit(name: string): Promise<string | null> {
+    return this.active.has(name) ? `/unit/${name}` : null;
   }
-  async getProperties(): Promise<Record<string, unknown>> {
-    return {};
+  async getProperties(path: string, _iface: string, names: readonly string[]): Promise<Record<string, unknown>> {
+    // Services are transient; slices are not asked about.
+    return names.includes("FragmentPath") ? { FragmentPath: `/run/systemd/transient/${path.slice("/unit/".length)}` } : {};
   }
   async getAllProperties(): Promise<Record<string, unknown>> {
     return {};
@@ -60,12 +62,15 @@ class FakeSystemd implements Systemd {
   close(): void {}
 }
 
-function fakeFiles(mounts: string[] = []): RunFiles & { written: string[]; removed: string[] } {
+function fakeFiles(mounts: string[] = []): RunFiles & { written: string[]; removed: string[]; replaced: Map<string, string> } {
   const written: string[] = [];
   const removed: string[] = [];
+  const replaced = new Map<string, string>();
   return {
     written,
     removed,
+    replaced,
+    replaceFile: (p, content) => void replaced.set(p, content),
     mkdir: (p) => void written.push(`${p}/`),
     writeFile: (p) => void written.push(p),
     mountsUnder: () => mounts,
@@ -101,6 +106,20 @@ describe("start", () => {
     ]);
     // Run files (bundles) are written before any unit is asked for.
     expect(d.files.written).toContain("/run/podunit/web/bundles/app/config.json");
+  });
+
+  test("each service's transient unit file is replaced by its rendered unit file (systemd 252 cannot read its own back)", async () => {
+    const sd = new FakeSystemd();
+    const d = deps(sd);
+    await startPod(p, d);
+    expect([...d.files.replaced.keys()].sort()).toEqual(
+      ["podunit-web-app.service", "podunit-web-db.service", "podunit-web-migrate.service", "podunit-web-sandbox.service"].map(
+        (u) => `/run/systemd/transient/${u}`,
+      ),
+    );
+    const db = d.files.replaced.get("/run/systemd/transient/podunit-web-db.service")!;
+    expect(db).toBe(render(p).find((f) => f.name === "podunit-web-db.service")!.content);
+    expect(db).toContain("ExecStart=:/usr/bin/nsenter ");
   });
 
   test("a running pod is left alone", async () => {
