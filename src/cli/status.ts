@@ -12,7 +12,8 @@ import { formatBytes, formatSince, table, toJson } from "./format.ts";
 function stateText(u: UnitStatus): string {
   if (u.state === "not-loaded") return "not loaded";
   const base = `${u.state} (${u.subState})`;
-  return u.state === "failed" && u.result ? `${base}: ${u.result}${u.lastExit ? `, ${u.lastExit}` : ""}` : base;
+  const limit = u.startLimitHit ? `; start limit hit (${u.startLimit}), not restarted again` : "";
+  return u.state === "failed" && u.result ? `${base}: ${u.result}${u.lastExit ? `, ${u.lastExit}` : ""}${limit}` : base;
 }
 
 /** The human form of a pod's status. */

@@ -124,17 +124,20 @@ command = ["/bin/sleep", "600"]
       }
       if (kills > 4 * burst) throw new Error(`'${phoenix}' was restarted ${kills} times without reaching its start limit`);
     }
-    // The first start and every restart count: the limit stops it after at least `burst` starts.
-    expect(result).toBe("start-limit-hit");
+    // The first start and every restart count: the limit stops it after `burst` starts (more if the
+    // kills were spread over more than the interval). systemd 252 keeps the last run's result.
+    expect(["signal", "start-limit-hit"]).toContain(result);
     expect(kills).toBeGreaterThanOrEqual(burst);
     let s = await status(pod);
     const byName = (st: any) => Object.fromEntries(st.members.map((m: { name: string }) => [m.name, m]));
     expect(s.state).toBe("degraded");
     expect(byName(s).phoenix.state).toBe("failed");
-    expect(byName(s).phoenix.result).toBe("start-limit-hit");
-    expect(byName(s).phoenix.restarts).toBe(kills - 1);
+    expect(byName(s).phoenix.startLimitHit).toBe(true);
+    expect(byName(s).phoenix.startLimit).toBe(`${burst} starts within ${interval}`);
+    expect(byName(s).phoenix.restarts).toBeGreaterThanOrEqual(kills - 1);
     expect(byName(s).calm.state).toBe("active");
-    expect((await podunit("status", pod)).stdout).toMatch(/phoenix .*failed \(failed\): start-limit-hit/);
+    expect(byName(s).calm.startLimitHit).toBeUndefined();
+    expect((await podunit("status", pod)).stdout).toContain(`start limit hit (${burst} starts within ${interval}), not restarted again`);
 
     // restart = "on-failure" (the default): SIGKILL is a failure, SIGTERM a clean end.
     const calmPid = await mainPid(calm);
