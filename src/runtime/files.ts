@@ -125,4 +125,12 @@ export const hostLookup: HostLookup = {
       return undefined;
     }
   },
+  isHostRoot(path) {
+    try {
+      const [a, b] = [statSync(path), statSync("/")];
+      return a.dev === b.dev && a.ino === b.ino;
+    } catch {
+      return false;
+    }
+  },
 };
