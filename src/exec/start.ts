@@ -88,31 +88,28 @@ export async function startPod(plan: Plan, deps: ExecDeps): Promise<StartResult>
     return freshStart(plan, deps, names);
   }
   const missing = plan.members.filter((u) => states.get(u.name) !== "active");
+  // A member made again gets its bundle written again (the run directory may have been tampered with).
+  const bundles = missing.filter((m) => !LIVE(states.get(m.name))).map((m) => `${plan.runDir}/bundles/${m.member}`);
+  await writeRunFiles(plan, deps, (path) => path === `${plan.runDir}/bundles` || bundles.some((b) => path === b || path.startsWith(`${b}/`)));
+  return startUnits(plan, deps, missing, states);
+}
+
+/** Writes the plan's directories and files that `wanted` selects; rolls the pod back if that fails. */
+async function writeRunFiles(plan: Plan, deps: ExecDeps, wanted: (path: string) => boolean = () => true): Promise<void> {
   try {
-    // A member made again gets its bundle written again (the run directory may have been tampered with).
-    for (const u of missing.filter((m) => !LIVE(states.get(m.name)))) {
-      const bundle = `${plan.runDir}/bundles/${u.member}`;
-      for (const d of plan.directories) if (d === bundle || d === `${plan.runDir}/bundles`) deps.files.mkdir(d, 0o700);
-      for (const f of plan.files) if (f.path.startsWith(`${bundle}/`)) deps.files.writeFile(f.path, f.content, f.mode);
-    }
+    for (const d of plan.directories) if (wanted(d)) deps.files.mkdir(d, 0o700);
+    for (const f of plan.files) if (wanted(f.path)) deps.files.writeFile(f.path, f.content, f.mode);
   } catch (err) {
     const problems = await rollback(plan, deps);
     throw new StartError(plan.pod, plan.runDir, `could not write its run files: ${(err as Error).message}`, [], problems);
   }
-  return startUnits(plan, deps, missing, states);
 }
 
 /** Removes whatever an earlier run left, writes the run files and starts every unit. */
 async function freshStart(plan: Plan, deps: ExecDeps, repaired: string[]): Promise<StartResult> {
   // Debris of an earlier run (a crash, or a failed stop) must not leak into this one.
   await cleanupPod(plan.pod, plan.runDir, deps);
-  try {
-    for (const d of plan.directories) deps.files.mkdir(d, 0o700);
-    for (const f of plan.files) deps.files.writeFile(f.path, f.content, f.mode);
-  } catch (err) {
-    const problems = await rollback(plan, deps);
-    throw new StartError(plan.pod, plan.runDir, `could not write its run files: ${(err as Error).message}`, [], problems);
-  }
+  await writeRunFiles(plan, deps);
   const byName = new Map(planUnits(plan).map((u) => [u.name, u]));
   const ordered = plan.stages.flatMap((s) => s.units).map((n) => byName.get(n)!);
   return startUnits(plan, deps, ordered, new Map(), repaired);
