@@ -148,6 +148,9 @@ export function rootfsMember(c: Ctx, m: MemberSpec, order: MemberOrderInfo, file
       prop("Type", "forking"),
       prop("PIDFile", pidFile),
       prop("ExecStartEx", [exec(runc, ["run", "-d", "--pid-file", pidFile, "--bundle", bundle, id])]),
+      // With its own PID namespace, the container's first process loses a SIGTERM sent before
+      // catatonit runs (see 'podunit internal wait-exec'): the unit counts as started after that.
+      ...(ownPidNs ? [prop("ExecStartPostEx", [exec(paths.podunit, ["internal", "wait-exec", "--children", pidFile])])] : []),
       // runc's init exits 143 on SIGTERM; without this a clean stop ends failed.
       prop("SuccessExitStatus", { statuses: [143], signals: ["SIGTERM"] }),
     );

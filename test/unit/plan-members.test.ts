@@ -237,6 +237,13 @@ describe("member with a rootfs", () => {
     expect(val(u, "User")).toBeUndefined();
     expect(val(u, "LogExtraFields")).toEqual(["PODUNIT_POD=web", "PODUNIT_MEMBER=app"]);
   });
+  test("with its own PID namespace, the unit counts as started once catatonit has started the command", () => {
+    expect(argvs(memberUnit(p, "app"), "ExecStartPostEx")).toEqual([
+      ["/usr/local/bin/podunit", "internal", "wait-exec", "--children", "/run/podunit/web/app.pid"],
+    ]);
+    const shared = plan(pod({ share: ["ipc", "net", "pid", "uts"], members: [member("app", { rootfs: "/r" })] }), HOST);
+    expect(argvs(memberUnit(shared, "app"), "ExecStartPostEx")).toEqual([]);
+  });
   test("config.json joins the pins, keeps its own mount and PID namespace with catatonit as init", () => {
     const cfg = configAt(p, "/run/podunit/web/bundles/app/config.json");
     expect(cfg.ociVersion).toBe("1.0.2");
