@@ -87,6 +87,8 @@ function directoriesBelow(root: string): string[] {
 export const hostJournal: Journal = {
   async tail(unit, n) {
     try {
+      // journald writes what it received asynchronously; a unit's last lines are often the newest.
+      await Bun.spawn(["journalctl", "--sync"], { stdout: "ignore", stderr: "ignore", stdin: "ignore" }).exited;
       const proc = Bun.spawn(["journalctl", "--no-pager", "-q", "-o", "cat", "-n", String(n), "-u", unit], {
         stdout: "pipe",
         stderr: "ignore",
