@@ -6,7 +6,7 @@ DESTDIR ?=
 BUILD_FLAGS := --compile --bytecode --no-compile-autoload-dotenv --no-compile-autoload-bunfig
 SRC := $(shell find src -name '*.ts') package.json
 
-.PHONY: setup all build test test-unit test-system lint demo bench clean install help deps
+.PHONY: setup all build test test-unit test-system soak lint demo bench clean install help deps
 
 all: build
 
@@ -17,6 +17,7 @@ help:
 	@echo "make test         pure tests, then system tests against a real systemd in a lab"
 	@echo "make test-unit    pure tests only (no root needed)"
 	@echo "make test-system  system tests only (root: boots test labs)"
+	@echo "make soak         the long run: COUNT start/stop cycles (default 500; make test runs 20)"
 	@echo "make lint         type-check"
 	@echo "make demo         start a demo in a lab and show it"
 	@echo "make bench        binary size and start-up time"
@@ -49,6 +50,11 @@ test-system: build
 
 test: deps build
 	$(BUN) run test/run.ts
+
+# The long run alone, with more cycles than `make test` gives it.
+COUNT ?= 500
+soak: build
+	PODUNIT_SOAK_COUNT=$(COUNT) $(BUN) test --timeout 3600000 test/system/soak.test.ts
 
 demo: build
 	$(BUN) run test/lab/demo.ts

@@ -45,9 +45,9 @@ export async function startOne(
 
 export function describeStart(r: StartResult): string {
   const members = r.units.filter((u) => !u.endsWith(".slice") && !u.endsWith("-sandbox.service")).length;
-  return r.alreadyRunning
-    ? `Pod '${r.pod}' is already running; nothing changed.\n`
-    : `Pod '${r.pod}' started: sandbox and ${members} member${members === 1 ? "" : "s"} active.\n`;
+  if (r.alreadyRunning) return `Pod '${r.pod}' is already running; nothing changed.\n`;
+  const repaired = r.repaired.length ? `Pod '${r.pod}' was partly running; started ${r.repaired.map((u) => `'${u}'`).join(", ")}.\n` : "";
+  return `${repaired}Pod '${r.pod}' started: sandbox and ${members} member${members === 1 ? "" : "s"} active.\n`;
 }
 
 export const start: Command = {

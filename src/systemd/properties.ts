@@ -66,6 +66,8 @@ export interface PropertyValues {
   /** Capability names (`CAP_SYS_ADMIN`) kept across the switch to User=. */
   AmbientCapabilities: string[];
   NoNewPrivileges: boolean;
+  /** Mounts the cgroup file systems read-only for the unit's processes. */
+  ProtectControlGroups: boolean;
   NetworkNamespacePath: string;
   IPCNamespacePath: string;
   StandardOutput: string;
@@ -169,11 +171,13 @@ export const CAPABILITIES: Readonly<Record<string, number>> = {
   CAP_KILL: 5,
   CAP_SETGID: 6,
   CAP_SETUID: 7,
+  CAP_SETPCAP: 8,
   CAP_NET_BIND_SERVICE: 10,
   CAP_NET_ADMIN: 12,
   CAP_SYS_CHROOT: 18,
   CAP_SYS_PTRACE: 19,
   CAP_SYS_ADMIN: 21,
+  CAP_AUDIT_WRITE: 29,
 };
 
 function capabilityMask(names: string[]): bigint {
@@ -331,7 +335,11 @@ export const PROPERTIES: Table = {
     encode: capabilityMask, render: (v) => (v.length ? [v.join(" ")] : []),
   },
   NoNewPrivileges: {
-    dbus: "NoNewPrivileges", signature: "b", section: "Service", unitKey: "NoNewPrivileges", spec: "", since: 205,
+    dbus: "NoNewPrivileges", signature: "b", section: "Service", unitKey: "NoNewPrivileges", spec: "no_new_privileges", since: 205,
+    encode: (v) => v, render: yesNo,
+  },
+  ProtectControlGroups: {
+    dbus: "ProtectControlGroups", signature: "b", section: "Service", unitKey: "ProtectControlGroups", spec: "", since: 232,
     encode: (v) => v, render: yesNo,
   },
   NetworkNamespacePath: {
