@@ -42,7 +42,8 @@ export function renderUnit(u: PlannedUnit, specFile: string): UnitFile {
 /** The pod's target: wants the sandbox and members; [Install] carries the spec's wanted_by. */
 export function renderTarget(t: PlannedTarget, specFile: string): UnitFile {
   const install = t.wantedBy.length ? ["", "[Install]", `WantedBy=${t.wantedBy.map(plainValue).join(" ")}`] : [];
-  const lines = [...header(specFile), ...section("Unit", t.properties), ...install];
+  const usage = `# 'systemctl start ${t.name}' starts the pod, 'systemctl stop ${t.name}' stops it.`;
+  const lines = [...header(specFile), usage, ...section("Unit", t.properties), ...install];
   return { name: t.name, content: `${lines.join("\n")}\n` };
 }
 
