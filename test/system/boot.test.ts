@@ -196,3 +196,119 @@ describe("a stopped unit-file pod starts again from an empty run directory; a ch
     await ok(podunit("disable", pod));
   });
 });
+
+describe("enable and disable", () => {
+  const pod = "en-a";
+  const target = `podunit-${esc(pod)}.target`;
+  const link = `/etc/systemd/system/multi-user.target.wants/${target}`;
+  const spec = `[install]\n[containers.a]\ncommand = ["/bin/sleep", "600"]\n[containers.b]\nrootfs = "${BUSYBOX_ROOTFS}"\ncommand = ["/bin/sleep", "600"]\n`;
+  const isEnabled = async (unit: string) => (await t.lab.run(["systemctl", "is-enabled", unit])).stdout.trim();
+
+  test("a spec without [install] is refused, and nothing is written", async () => {
+    writeSpec(t.lab, "en-none", `[containers.a]\ncommand = ["/bin/sleep", "600"]\n`);
+    const r = await podunit("enable", "en-none");
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("Failed to enable pod 'en-none': its spec '/srv/lab/pods/en-none.toml' has no [install] section");
+    expect(await sh("bash", "-c", "ls /etc/systemd/system | grep -c 'podunit-en' || true")).toBe("0\n");
+  });
+
+  test("enable installs the unit files and the wants link and reloads; the pod is enabled, not started", async () => {
+    writeSpec(t.lab, pod, spec);
+    const out = await ok(podunit("enable", pod));
+    expect(out).toContain(`Pod '${pod}' enabled: ${target} is wanted by multi-user.target (5 unit files in /etc/systemd/system).`);
+    expect((await sh("readlink", link)).trim()).toBe(`/etc/systemd/system/${target}`);
+    expect(await isEnabled(target)).toBe("enabled");
+    expect(await prop(t.lab, target, "ActiveState")).toBe("inactive");
+    expect(await prop(t.lab, target, "NeedDaemonReload")).toBe("no");
+    expect(await ok(podunit("enable", pod))).toContain("was already enabled; nothing changed");
+  });
+
+  test("enable --now starts it as systemd would at boot; status sees it running", async () => {
+    expect(await ok(podunit("enable", pod, "--now"))).toContain(`Pod '${pod}' started.`);
+    expect(await prop(t.lab, target, "ActiveState")).toBe("active");
+    const s = JSON.parse(await ok(podunit("status", pod, "--json")));
+    expect(s.state).toBe("running");
+    expect(await prop(t.lab, unitOf(pod, "b"), "FragmentPath")).toBe(`/etc/systemd/system/${unitOf(pod, "b")}`);
+  });
+
+  test("disable --now stops it and removes its files and link; disable again says there is nothing", async () => {
+    const out = await ok(podunit("disable", pod, "--now"));
+    expect(out).toContain(`Pod '${pod}' disabled: removed 6 unit files and links from /etc/systemd/system.`);
+    expect(out).toContain(`Pod '${pod}' stopped.`);
+    expect(await remnants(pod)).toEqual([]);
+    expect(await t.lab.run(["test", "-e", link])).toMatchObject({ status: 1 });
+    expect(await sh("bash", "-c", "ls /etc/systemd/system | grep -c 'podunit-en' || true")).toBe("0\n");
+    expect(await isEnabled(target)).not.toBe("enabled");
+    expect(await ok(podunit("disable", pod))).toContain(`Pod '${pod}' was not enabled; nothing to remove.`);
+  });
+
+  test("a unit file podunit did not write is never overwritten", async () => {
+    writeSpec(t.lab, "en-mine", spec);
+    await sh("bash", "-c", `printf '[Service]\\nExecStart=/bin/true\\n' > '/etc/systemd/system/podunit-en\\x2dmine-a.service'`);
+    const r = await podunit("enable", "en-mine");
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("(podunit did not write it) would be overwritten");
+    expect(await sh("bash", "-c", "ls /etc/systemd/system | grep 'podunit-en' || true")).toBe("podunit-en\\x2dmine-a.service\n");
+    await sh("bash", "-c", `rm '/etc/systemd/system/podunit-en\\x2dmine-a.service'`);
+  });
+
+  test("enable --now of a pod that cannot start: rolled back, the cause named, still enabled", async () => {
+    writeSpec(t.lab, "en-bad", `[install]\n[containers.a]\ncommand = ["/bin/sleep", "600"]\n[containers.b]\ncommand = ["/bin/sleep", "600"]\nuser = "nosuchuser"\n`);
+    const r = await podunit("enable", "en-bad", "--now");
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("Failed to start pod 'en-bad': podunit-en\\x2dbad-b.service");
+    expect(r.stderr).toContain("The pod stays enabled; 'podunit disable en-bad' undoes that.");
+    expect(await remnants("en-bad")).toEqual([]);
+    expect(await isEnabled("podunit-en\\x2dbad.target")).toBe("enabled");
+    await ok(podunit("disable", "en-bad"));
+  });
+});
+
+describe("the generator, at daemon-reload", () => {
+  const put = (name: string, toml: string) => t.lab.run(["bash", "-c", `mkdir -p /etc/podunit/pods && cat > /etc/podunit/pods/${name}`], { stdin: toml });
+  const generated = async () => (await sh("bash", "-c", "ls /run/systemd/generator | grep '^podunit-' || true")).split("\n").filter(Boolean);
+
+  test("make install puts the binary, podunit.slice and the generator link in place", async () => {
+    await sh("make", "-s", "-C", REPO, "-o", "dist/podunit", "install");
+    await sh("systemctl", "daemon-reload");
+    expect((await sh("readlink", "/usr/local/lib/systemd/system-generators/podunit-generator")).trim()).toBe("/usr/local/bin/podunit");
+    expect(await prop(t.lab, "podunit.slice", "FragmentPath")).toBe("/usr/local/lib/systemd/system/podunit.slice");
+    expect((await sh("/usr/local/bin/podunit", "version")).trim()).toStartWith("podunit ");
+  });
+
+  test("a spec with [install] becomes a target that starts; a broken spec next to it is in the journal; one without [install] is left out", async () => {
+    await put("gen-ok.toml", `[install]\n[containers.a]\ncommand = ["/bin/sleep", "600"]\n[containers.b]\nrootfs = "${BUSYBOX_ROOTFS}"\ncommand = ["/bin/sleep", "600"]\n`);
+    await put("gen-bad.toml", `memory_max = "lots"\n[install]\n[containers.a]\ncommand = ["/bin/true"]\n`);
+    await put("gen-none.toml", `[containers.a]\ncommand = ["/bin/true"]\n`);
+    await sh("systemctl", "daemon-reload");
+    expect(await generated()).toEqual(["podunit-gen\\x2dok-a.service", "podunit-gen\\x2dok-b.service", "podunit-gen\\x2dok-sandbox.service", "podunit-gen\\x2dok.slice", "podunit-gen\\x2dok.target"]);
+    expect((await sh("readlink", "/run/systemd/generator/multi-user.target.wants/podunit-gen\\x2dok.target")).trim()).toBe("../podunit-gen\\x2dok.target");
+    expect((await t.lab.run(["systemctl", "is-enabled", "podunit-gen\\x2dok.target"])).stdout.trim()).toBe("generated");
+    await sh("systemctl", "start", "podunit-gen\\x2dok.target");
+    expect(JSON.parse(await ok(t.podunit(["status", "gen-ok", "--json"]))).state).toBe("running");
+    expect(await prop(t.lab, unitOf("gen-ok", "sandbox"), "ExecStartPre")).toContain("path=/usr/local/bin/podunit");
+    const entry = await eventually("the generator's message in the journal", async () => {
+      await sh("journalctl", "--sync");
+      const lines = (await sh("journalctl", "-t", "podunit-generator", "-o", "json", "--no-pager")).split("\n").filter(Boolean);
+      return lines.map((l) => JSON.parse(l) as Record<string, string>).find((e) => e.PODUNIT_SPEC_FILE === "/etc/podunit/pods/gen-bad.toml");
+    });
+    expect(entry.MESSAGE).toBe('/etc/podunit/pods/gen-bad.toml: invalid pod spec: line 1, column 1: memory_max: expected a size such as "512M" or "1.5G", found "lots"');
+    expect(entry.PRIORITY).toBe("3");
+  });
+
+  test("a pod enabled with podunit enable is left to its files; disable hands it back to the generator and says so", async () => {
+    await ok(t.podunit(["enable", "gen-ok"]));
+    expect(await generated()).toEqual([]);
+    expect(await prop(t.lab, "podunit-gen\\x2dok.target", "FragmentPath")).toBe("/etc/systemd/system/podunit-gen\\x2dok.target");
+    const out = await ok(t.podunit(["disable", "gen-ok"]));
+    expect(out).toContain("from '/run/systemd/generator/podunit-gen\\x2dok.target': the podunit generator makes it");
+    expect((await generated()).length).toBe(5);
+  });
+
+  test("taking the specs away takes the units away", async () => {
+    await ok(t.podunit(["stop", "gen-ok"]));
+    await sh("bash", "-c", "rm /etc/podunit/pods/gen-*.toml && systemctl daemon-reload");
+    expect(await generated()).toEqual([]);
+    expect(await remnants("gen-ok")).toEqual([]);
+  });
+});
