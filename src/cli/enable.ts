@@ -7,38 +7,15 @@
  */
 import { installUnits, SYSTEM_UNIT_DIR } from "../boot/install.ts";
 import { podUnits } from "../boot/units.ts";
-import { PodunitError, SystemdError } from "../errors.ts";
+import { PodunitError } from "../errors.ts";
 import { preflight } from "../exec/preflight.ts";
-import { StartError } from "../exec/start.ts";
-import { cleanupPod, podUnitPatterns } from "../exec/stop.ts";
-import type { Plan } from "../plan/types.ts";
+import { StartError, type StartResult } from "../exec/start.ts";
+import { startTarget } from "../exec/target.ts";
 import { hostLookup } from "../runtime/files.ts";
-import type { Systemd } from "../systemd/bus.ts";
 import { parseArgs } from "./args.ts";
 import type { Command } from "./command.ts";
 import { execDeps, hostFacts, loadPodSpec, onePod, requireRoot, withPodLock, withSystemd } from "./context.ts";
 import { backendOption } from "./start.ts";
-
-/** Starts the pod's target and checks that every unit of the pod came up; rolls back and throws otherwise. */
-async function startTarget(p: Plan, sd: Systemd): Promise<void> {
-  const deps = execDeps(sd);
-  let jobError: Error | undefined;
-  try {
-    await sd.startUnit(p.target.name, "replace");
-  } catch (err) {
-    if (!(err instanceof SystemdError)) throw err;
-    jobError = err;
-  }
-  const state = new Map((await sd.listUnits(podUnitPatterns(p.pod, p.slice.name))).map((u) => [u.name, u.activeState]));
-  const down = [p.sandbox, ...p.members].find((u) => state.get(u.name) !== "active");
-  if (down === undefined && jobError === undefined) return;
-  const unit = down?.name ?? p.target.name;
-  const reason = down ? `it is ${state.get(down.name) ?? "not loaded"} after the start` : jobError!.message;
-  const journal = await deps.journal.tail(unit, 10);
-  const problems = await cleanupPod(p.pod, p.runDir, deps).catch((e: Error) => [e.message]);
-  const e = new StartError(p.pod, unit, reason, journal, problems);
-  throw new PodunitError(`${e.message}\nThe pod stays enabled; 'podunit disable ${p.pod}' undoes that.`, { hint: e.hint });
-}
 
 export const enable: Command = {
   name: "enable",
@@ -67,20 +44,30 @@ export const enable: Command = {
       return withPodLock(io, units.pod, async () => {
         const r = installUnits(SYSTEM_UNIT_DIR, units, { links: "absolute" });
         await sd.reload();
-        if (options.now) await startTarget(units.plan, sd);
-        return { ...r, units };
+        let started: StartResult | undefined;
+        if (options.now) {
+          try {
+            started = await startTarget(units.plan, execDeps(sd));
+          } catch (e) {
+            if (!(e instanceof StartError)) throw e;
+            throw new PodunitError(`${e.message}\nThe pod stays enabled; 'podunit disable ${units.pod}' undoes that.`, { hint: e.hint });
+          }
+        }
+        return { ...r, units, started };
       });
     });
     const { units } = result;
     const target = units.plan.target.name;
     const changed = result.written.length + result.removed.length > 0;
     if (options.json) {
-      io.out(JSON.stringify({ pod: units.pod, target, wantedBy: units.wantedBy, changed, written: result.written, removed: result.removed, started: !!options.now }) + "\n");
+      io.out(JSON.stringify({ pod: units.pod, target, wantedBy: units.wantedBy, changed, written: result.written, removed: result.removed, started: !!result.started, alreadyRunning: !!result.started?.alreadyRunning }) + "\n");
     } else {
       io.out(
         `Pod '${units.pod}' ${changed ? "enabled" : "was already enabled; nothing changed"}: ${target} is wanted by ${units.wantedBy.join(", ")} ` +
           `(${units.files.length} unit files in ${SYSTEM_UNIT_DIR}).\n` +
-          (options.now ? `Pod '${units.pod}' started.\n` : `Start it now with 'systemctl start ${target}' or 'podunit enable ${units.pod} --now'.\n`),
+          (result.started
+            ? `Pod '${units.pod}' ${result.started.alreadyRunning ? "was already running" : "started"}.\n`
+            : `Start it now with 'podunit start ${units.pod}' or 'systemctl start ${target}'.\n`),
       );
     }
     return 0;

@@ -231,6 +231,17 @@ describe("enable and disable", () => {
     expect(await prop(t.lab, unitOf(pod, "b"), "FragmentPath")).toBe(`/etc/systemd/system/${unitOf(pod, "b")}`);
   });
 
+  test("podunit stop, start and restart work on it, through its unit files", async () => {
+    await ok(podunit("stop", pod));
+    expect(await prop(t.lab, target, "ActiveState")).toBe("inactive");
+    expect(await ok(podunit("start", pod))).toContain(`Pod '${pod}' started: sandbox and 2 members active.`);
+    expect(await prop(t.lab, target, "ActiveState")).toBe("active");
+    expect(await prop(t.lab, unitOf(pod, "a"), "Transient")).toBe("no");
+    const before = await prop(t.lab, unitOf(pod, "a"), "MainPID");
+    expect(await ok(podunit("restart", pod))).toContain("restarted");
+    expect(await prop(t.lab, unitOf(pod, "a"), "MainPID")).not.toBe(before);
+  });
+
   test("disable --now stops it and removes its files and link; disable again says there is nothing", async () => {
     const out = await ok(podunit("disable", pod, "--now"));
     expect(out).toContain(`Pod '${pod}' disabled: removed 6 unit files and links from /etc/systemd/system.`);

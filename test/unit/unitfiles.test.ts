@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { plan } from "../../src/plan/plan.ts";
 import { planDigest, prepareArgv, runFilesOf, unitFilePlan } from "../../src/plan/unitfiles.ts";
+import { unitObjectPath } from "../../src/exec/target.ts";
 import { argvs, HOST, HOST_NO_RUNC, member, memberUnit, pod, val } from "./plan-helpers.ts";
 
 const spec = pod({
@@ -87,4 +88,9 @@ test("prepareArgv", () => {
   expect(prepareArgv({ member: "app", digest: "d", backend: "native", runDir: "/r", specFile: "/s.toml" })).toEqual([
     "internal", "prepare", "--member", "app", "--digest", "d", "--backend", "native", "--run-dir", "/r", "/s.toml",
   ]);
+});
+
+test("unitObjectPath: systemd's D-Bus path of a unit", () => {
+  expect(unitObjectPath("podunit-web.target")).toBe("/org/freedesktop/systemd1/unit/podunit_2dweb_2etarget");
+  expect(unitObjectPath("podunit-my\\x2dweb.target")).toBe("/org/freedesktop/systemd1/unit/podunit_2dmy_5cx2dweb_2etarget");
 });
