@@ -62,6 +62,7 @@ demo: build
 bench: build
 	$(BUN) run bench/binary.ts
 	$(BUN) run bench/plan.ts
+	$(BUN) run bench/generator.ts
 
 # The generator is the binary itself, run through a link named podunit-generator.
 install: build

@@ -31,10 +31,16 @@ export interface InstallResult {
   removed: string[];
 }
 
-/** True when `name` is a unit-file name of `pod` (its slice, target, sandbox or a member service). */
-export function isPodUnitName(pod: string, name: string): boolean {
+/** A test for the unit-file names of `pod` (its slice, target, sandbox and member services). */
+export function podUnitNameTest(pod: string): (name: string) => boolean {
   const base = podSliceName(pod).slice(0, -".slice".length);
-  return name === `${base}.slice` || name === podTargetName(pod) || (name.startsWith(`${base}-`) && name.endsWith(".service"));
+  const [slice, target] = [`${base}.slice`, podTargetName(pod)];
+  return (name) => name === slice || name === target || (name.startsWith(`${base}-`) && name.endsWith(".service"));
+}
+
+/** True when `name` is a unit-file name of `pod`. */
+export function isPodUnitName(pod: string, name: string): boolean {
+  return podUnitNameTest(pod)(name);
 }
 
 type Entry = { kind: "missing" } | { kind: "ours"; content: string } | { kind: "foreign"; why: string };
@@ -63,7 +69,8 @@ export function installedUnits(dir: string, pod: string): string[] {
   } catch {
     return [];
   }
-  return names.filter((n) => isPodUnitName(pod, n) && inspect(join(dir, n)).kind === "ours").sort();
+  const isPods = podUnitNameTest(pod);
+  return names.filter((n) => isPods(n) && inspect(join(dir, n)).kind === "ours").sort();
 }
 
 /** Links to the pod's target in any `<unit>.wants/` or `<unit>.requires/` directory of `dir`. */
@@ -130,14 +137,17 @@ export function installUnits(dir: string, u: PodUnits, opts: { links?: "absolute
   const target = podTargetName(u.pod);
   const dest = opts.links === "absolute" ? join(dir, target) : `../${target}`;
   const wanted = new Set(u.wantedBy.map((w) => join(dir, `${w}.wants`, target)));
+  const kept = new Set<string>();
   for (const link of installedWants(dir, u.pod)) {
-    if (!wanted.has(link) || readlinkSync(link) !== dest) {
-      rmSync(link);
-      removed.push(link);
+    if (wanted.has(link) && readlinkSync(link) === dest) {
+      kept.add(link);
+      continue;
     }
+    rmSync(link);
+    removed.push(link);
   }
   for (const link of wanted) {
-    if (installedWants(dir, u.pod).includes(link)) continue;
+    if (kept.has(link)) continue;
     mkdirSync(join(link, ".."), { recursive: true, mode: 0o755 });
     symlinkSync(dest, link);
     written.push(link);
