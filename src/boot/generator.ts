@@ -27,7 +27,7 @@ export function isGeneratorInvocation(argv0: string | undefined): boolean {
  */
 export function generatorOutputDir(args: string[]): string {
   if ((args.length !== 1 && args.length !== 3) || args.some((a) => !a.startsWith("/"))) {
-    throw new PodunitError(`expected one or three absolute output directories (normal, early, late), found ${args.length === 0 ? "none" : `'${args.join(" ")}'`}`);
+    throw new PodunitError(`Failed to generate units: expected one or three absolute output directories (normal, early, late), found ${args.length === 0 ? "none" : `'${args.join(" ")}'`}`);
   }
   return args[0]!;
 }
