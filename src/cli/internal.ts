@@ -1,6 +1,8 @@
 /**
  * `podunit internal …`: helpers that podunit's own units run, not meant for people.
  *
+ * `prepare` writes the run files of a pod started from unit files (src/boot/prepare.ts).
+ *
  * `wait-ns PIN...` waits until each path is a bound namespace (a pin). The native
  * sandbox creates the pod's PID namespace in its main process, after systemd has
  * already counted the unit as started (Type=exec); its ExecStartPost runs this so
@@ -18,6 +20,7 @@ import { readFileSync, statSync } from "node:fs";
 import type { Command } from "./command.ts";
 import { parseArgs } from "./args.ts";
 import { PodunitError, UsageError } from "../errors.ts";
+import { prepare } from "./prepare.ts";
 
 /** True when `path` is a namespace file (same device as the namespaces in /proc). */
 function isNamespace(path: string, nsfsDev: number): boolean {
@@ -75,12 +78,16 @@ async function waitExec(args: string[]): Promise<number> {
 export const internal: Command = {
   name: "internal",
   summary: "Helpers run by podunit's own units",
-  usage: "podunit internal wait-ns [--timeout MS] PIN... | wait-exec [--timeout MS] [--children] PIDFILE",
+  usage:
+    "podunit internal wait-ns [--timeout MS] PIN...\n" +
+    "       podunit internal wait-exec [--timeout MS] [--children] PIDFILE\n" +
+    "       podunit internal prepare --sandbox|--member NAME --digest D --backend B --run-dir DIR SPEC",
   hidden: true,
   async run(args) {
     const [sub, ...rest] = args;
     if (sub === "wait-ns") return waitNs(rest);
     if (sub === "wait-exec") return waitExec(rest);
+    if (sub === "prepare") return prepare(rest);
     throw new UsageError(`Unknown subcommand 'internal ${sub ?? ""}'.`);
   },
 };

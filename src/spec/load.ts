@@ -3,6 +3,7 @@
  * "/" or ending in ".toml" is a path. The file system sits behind two small
  * functions so tests can run without a disk.
  */
+import { constants } from "node:fs";
 import { open, readdir } from "node:fs/promises";
 import { basename, resolve } from "node:path";
 import { NotFoundError, PermissionError, PodunitError, SpecError, UsageError } from "../errors.ts";
@@ -167,7 +168,8 @@ function runningAsRoot(): boolean {
 export const readFileFromDisk: ReadFile = async (path, maxBytes) => {
   let handle;
   try {
-    handle = await open(path, "r");
+    // Non-blocking: opening a FIFO put where a spec should be must not wait for a writer.
+    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
     if (MISSING.has((e as NodeJS.ErrnoException).code ?? "")) return undefined;
     throw fileError(path, e);

@@ -34,6 +34,8 @@ export interface PropertyValues {
   Requires: string[];
   BindsTo: string[];
   Wants: string[];
+  /** Stop and restart of the listed units reach this one too (unit files only: the pod's slice is part of its target). */
+  PartOf: string[];
   CollectMode: CollectMode;
   Slice: string;
   /** Bytes. */
@@ -234,6 +236,10 @@ export const PROPERTIES: Table = {
   },
   Wants: {
     dbus: "Wants", signature: "as", section: "Unit", unitKey: "Wants", spec: "", since: 205,
+    encode: (v) => v, render: units,
+  },
+  PartOf: {
+    dbus: "PartOf", signature: "as", section: "Unit", unitKey: "PartOf", spec: "", since: 205,
     encode: (v) => v, render: units,
   },
   CollectMode: {

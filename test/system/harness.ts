@@ -18,13 +18,13 @@ export interface LabHandle {
   podunit(args: string[], opts?: RunOptions): Promise<RunResult>;
 }
 
-/** Boots a lab named `name` for this test file. */
-export function useLab(name: string): LabHandle {
+/** Boots a lab named `name` for this test file (`binds`: host directories to bind into it, `HOST:LAB[:ro]`). */
+export function useLab(name: string, opts: { binds?: string[] } = {}): LabHandle {
   let lab: Lab | undefined;
   let bootError: Error | undefined;
   beforeAll(async () => {
     try {
-      lab = await Lab.boot(name);
+      lab = await Lab.boot(name, opts);
     } catch (err) {
       bootError = err as Error;
       throw err;

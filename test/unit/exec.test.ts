@@ -237,7 +237,7 @@ describe("stop", () => {
 
   test("unit patterns of one pod never match another pod's units", () => {
     expect(podUnitPatterns("web", "podunit-web.slice")).toEqual(["podunit-web.slice", "podunit-web-*"]);
-    // 'my-web' escapes to my\x2dweb; the glob escapes the backslash.
-    expect(podUnitPatterns("my-web", "podunit-my\\x2dweb.slice")).toEqual(["podunit-my\\\\x2dweb.slice", "podunit-my\\\\x2dweb-*"]);
+    // 'my-web' escapes to my\x2dweb; systemd reads '\' in patterns literally (FNM_NOESCAPE).
+    expect(podUnitPatterns("my-web", "podunit-my\\x2dweb.slice")).toEqual(["podunit-my\\x2dweb.slice", "podunit-my\\x2dweb-*"]);
   });
 });

@@ -322,13 +322,16 @@ describe("member with a rootfs", () => {
 });
 
 describe("target", () => {
-  test("wants the sandbox and every member; WantedBy from [install]", () => {
+  test("wants the sandbox and every member, after them, bound to the sandbox; WantedBy from [install]", () => {
     const p = plan(pod({ install: { wantedBy: ["multi-user.target"] }, members: [member("db"), member("app")] }), HOST);
     expect(p.target.name).toBe("podunit-web.target");
     expect(p.target.wantedBy).toEqual(["multi-user.target"]);
+    const all = ["podunit-web-sandbox.service", "podunit-web-db.service", "podunit-web-app.service"];
     expect(p.target.properties).toEqual([
       { key: "Description", value: "Pod 'web'" },
-      { key: "Wants", value: ["podunit-web-sandbox.service", "podunit-web-db.service", "podunit-web-app.service"] },
+      { key: "After", value: all },
+      { key: "BindsTo", value: ["podunit-web-sandbox.service"] },
+      { key: "Wants", value: all },
     ]);
   });
 });

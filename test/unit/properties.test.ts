@@ -29,6 +29,7 @@ const SIDE_BY_SIDE: { [K in PropertyKey]: { p: UnitProperty; dbus: unknown; line
   Requires: { p: { key: "Requires", value: ["a.service"] }, dbus: ["a.service"], lines: ["Requires=a.service"] },
   BindsTo: { p: { key: "BindsTo", value: ["s.service"] }, dbus: ["s.service"], lines: ["BindsTo=s.service"] },
   Wants: { p: { key: "Wants", value: ["a.service", "b.service"] }, dbus: ["a.service", "b.service"], lines: ["Wants=a.service b.service"] },
+  PartOf: { p: { key: "PartOf", value: ["podunit-web.target"] }, dbus: ["podunit-web.target"], lines: ["PartOf=podunit-web.target"] },
   CollectMode: { p: { key: "CollectMode", value: "inactive-or-failed" }, dbus: "inactive-or-failed", lines: ["CollectMode=inactive-or-failed"] },
   Slice: { p: { key: "Slice", value: "podunit-web.slice" }, dbus: "podunit-web.slice", lines: ["Slice=podunit-web.slice"] },
   MemoryMax: { p: { key: "MemoryMax", value: 536870912n }, dbus: 536870912n, lines: ["MemoryMax=536870912"] },

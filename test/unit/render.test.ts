@@ -67,9 +67,12 @@ describe("render", () => {
     expect(files[3]!.content).toBe(
       [
         ...HEADER,
+        "# 'systemctl start podunit-web.target' starts the pod, 'systemctl stop podunit-web.target' stops it.",
         "",
         "[Unit]",
         "Description=Pod 'web'",
+        "After=podunit-web-sandbox.service podunit-web-db.service",
+        "BindsTo=podunit-web-sandbox.service",
         "Wants=podunit-web-sandbox.service podunit-web-db.service",
         "",
         "[Install]",
