@@ -14,10 +14,12 @@ import { list } from "./cli/list.ts";
 import { internal } from "./cli/internal.ts";
 import { check } from "./cli/check.ts";
 import { planCmd } from "./cli/plan.ts";
+import { logs } from "./cli/logs.ts";
+import { execCommand } from "./cli/exec.ts";
 import { ExitCode, PodunitError, UsageError } from "./errors.ts";
 
 const commands: Command[] = [];
-commands.push(start, stop, restart, status, list, check, planCmd, debug, internal, version, helpCommand(() => commands));
+commands.push(start, stop, restart, status, list, logs, execCommand, check, planCmd, debug, internal, version, helpCommand(() => commands));
 
 /** Runs podunit with the given arguments (without argv[0]); returns the exit code. */
 export async function main(argv: string[], io: Io): Promise<number> {
