@@ -71,7 +71,7 @@ async function launchFor(a: ExecArgs, req: EnterRequest, io: Io, sd: Systemd): P
 
 export const execCommand: Command = {
   name: "exec",
-  summary: "Run a command inside a running member (its namespaces, file system, user); exits with its status",
+  summary: "Run a command inside a running member; exits with the command's status",
   usage: `${EXEC_USAGE}
 
   -i, --interactive    connect standard input (the default when it is a terminal; otherwise the command reads /dev/null)
@@ -81,8 +81,10 @@ export const execCommand: Command = {
   -w, --workdir DIR    working directory inside the member (default: the member's)
   -e, --env KEY=VALUE  add to the member's environment (repeatable)
 
-Members with a rootfs are entered with 'runc exec', the others with nsenter into
-their main process. The exit status is the command's (128 + N for signal N).`,
+Members with a rootfs are entered with 'runc exec' (a terminal of their own with -t),
+the others with nsenter into their main process (they use podunit's terminal as it
+is). The exit status is the command's (128 + N for signal N). A command that takes
+'--help' needs '--' before it: podunit exec web app -- grep --help`,
   async run(args, io) {
     const a = parseExecArgs(args);
     const stdinTty = isatty(0);
