@@ -56,6 +56,9 @@ export async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGener
   if (rest) yield rest;
 }
 
+/** Signals that end journalctl as an interruption rather than a failure. */
+const INTERRUPTS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGPIPE"];
+
 export interface ReadOptions {
   signal?: AbortSignal;
   /** The journalctl binary; found through PATH by default. */
@@ -102,7 +105,8 @@ export async function readJournal(q: JournalQuery, onRecord: (r: JournalRecord) 
     opts.signal?.removeEventListener("abort", stop);
   }
   const status = await proc.exited;
-  if (opts.signal?.aborted) return cursor;
+  // Stopped by us, or interrupted with podunit (Ctrl-C reaches the whole process group).
+  if (opts.signal?.aborted || INTERRUPTS.includes(String(proc.signalCode))) return cursor;
   if (status !== 0) {
     const text = (await stderr).trim().split("\n").slice(-3).join(" / ");
     throw new JournalctlError(argv, status, text);

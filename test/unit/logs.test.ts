@@ -100,6 +100,7 @@ printf '%s\\n' "$*" >> ${JSON.stringify(log)}
 lines=all; follow=; after=; since=
 for a; do case $a in --lines=*) lines=\${a#--lines=};; --follow) follow=1;; --after-cursor=*) after=\${a#--after-cursor=};; --since=*) since=\${a#--since=};; esac; done
 if [ "$since" = bad ]; then echo "Failed to parse timestamp: bad" >&2; exit 1; fi
+if [ "$since" = interrupted ]; then emit() { :; }; trap - INT; kill -INT $$; fi
 emit() { printf '{"__REALTIME_TIMESTAMP":"%s","__CURSOR":"c%s","MESSAGE":"m%s"}\\n' "$(($1 * 1000000))" "$1" "$1"; }
 sel=()
 for r in 1 2 3 4 5; do if [ -z "$after" ] || [ "$r" -gt "\${after#c}" ]; then sel+=("$r"); fi; done
@@ -172,6 +173,11 @@ if [ -n "$follow" ]; then emit 6; exec sleep 30; fi
     expect(err).toBeInstanceOf(JournalctlError);
     expect(err.stderr).toBe("Failed to parse timestamp: bad");
     expect(err.message).toContain("exited with status 1");
+  });
+
+  test("journalctl ended by SIGINT (Ctrl-C reaches the whole group) is an end, not a failure", async () => {
+    const r = await run({ since: "interrupted" });
+    expect(r.messages).toEqual([]);
   });
 
   test("no journalctl at all: a clear error", async () => {
