@@ -3,6 +3,7 @@
  * PODUNIT_MEMBER=<member>) and systemd's own lines about its units, one line
  * each with time and member, or as JSON; `-f` follows until interrupted.
  */
+import { constants as osConstants } from "node:os";
 import type { Command, Io } from "./command.ts";
 import { parseArgs } from "./args.ts";
 import { withSystemd } from "./context.ts";
@@ -93,10 +94,6 @@ async function checkTarget(p: PodMembers, member: string | undefined): Promise<v
   throw new NotFoundError(`Failed to find member '${member}' in pod '${p.pod}'.`, `Its members: ${nameList([...p.members, "sandbox"])}.`);
 }
 
-function signalNumber(sig: NodeJS.Signals): number {
-  return sig === "SIGINT" ? 2 : sig === "SIGHUP" ? 1 : 15;
-}
-
 export const logs: Command = {
   name: "logs",
   summary: "Show a pod's log lines from the journal (one member's with MEMBER); -f follows",
@@ -158,7 +155,7 @@ members' units (started, exited, restarting) start with 'systemd: '.`,
       process.stdout.off("error", onOutputError);
     }
     // Following ends only by a signal, and that is its normal end.
-    if (caught && !a.follow) return 128 + signalNumber(caught);
+    if (caught && !a.follow) return 128 + osConstants.signals[caught];
     return 0;
   },
 };
