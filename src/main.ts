@@ -19,10 +19,12 @@ import { enable } from "./cli/enable.ts";
 import { disable } from "./cli/disable.ts";
 import { isGeneratorInvocation } from "./boot/generator.ts";
 import { runGenerator } from "./cli/generator.ts";
+import { logs } from "./cli/logs.ts";
+import { execCommand } from "./cli/exec.ts";
 import { ExitCode, PodunitError, UsageError } from "./errors.ts";
 
 const commands: Command[] = [];
-commands.push(start, stop, restart, status, list, check, planCmd, generate, enable, disable, debug, internal, version, helpCommand(() => commands));
+commands.push(start, stop, restart, status, list, logs, execCommand, check, planCmd, generate, enable, disable, debug, internal, version, helpCommand(() => commands));
 
 /** Runs podunit with the given arguments (without argv[0]); returns the exit code. */
 export async function main(argv: string[], io: Io): Promise<number> {

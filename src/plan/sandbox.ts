@@ -42,8 +42,11 @@ function sandboxCommon(c: Ctx): UnitProperty[] {
     prop("Description", `Pod '${c.spec.name}' sandbox (${c.backend})`),
     prop("Slice", c.slice),
     prop("KillMode", "control-group"),
+    prop("StandardOutput", "journal"),
+    prop("StandardError", "journal"),
+    // "sandbox" is not a valid member name, so `podunit logs POD sandbox` cannot be ambiguous.
     prop("SyslogIdentifier", `${c.spec.name}/sandbox`),
-    prop("LogExtraFields", [`PODUNIT_POD=${c.spec.name}`]),
+    prop("LogExtraFields", [`PODUNIT_POD=${c.spec.name}`, `PODUNIT_MEMBER=sandbox`]),
   ];
 }
 

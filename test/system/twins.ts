@@ -6,7 +6,10 @@
 import type { Lab } from "../lab/lab.ts";
 
 /** Dependency properties: lists of unit names whose order systemd does not keep. */
+// Lists whose order systemd does not keep the same way for both forms (RequiresMountsFor
+// comes from RuntimeDirectory=, in hash order): compared as sets.
 const RELATIONS = new Set([
+  "RequiresMountsFor",
   "After", "Before", "Requires", "RequiredBy", "Requisite", "RequisiteOf", "Wants", "WantedBy", "BindsTo", "BoundBy",
   "PartOf", "ConsistsOf", "Upholds", "UpheldBy", "Conflicts", "ConflictedBy", "SliceOf", "Triggers", "TriggeredBy",
   "PropagatesReloadTo", "ReloadPropagatedFrom", "JoinsNamespaceOf", "OnFailure", "OnSuccess",

@@ -50,7 +50,9 @@ describe("native sandbox", () => {
     expect(val(s, "Type")).toBe("exec");
     expect(val(s, "CollectMode")).toBeUndefined();
     expect(val(s, "KillMode")).toBe("control-group");
-    expect(val(s, "LogExtraFields")).toEqual(["PODUNIT_POD=web"]);
+    expect(val(s, "LogExtraFields")).toEqual(["PODUNIT_POD=web", "PODUNIT_MEMBER=sandbox"]);
+    expect(val(s, "SyslogIdentifier")).toBe("web/sandbox");
+    expect(val(s, "StandardOutput")).toBe("journal");
   });
   test("namespaces are made, pinned, named and given lo before the main process starts", () => {
     // systemd makes the directories (RuntimeDirectory=): no process for them.

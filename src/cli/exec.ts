@@ -1,0 +1,102 @@
+/**
+ * `podunit exec`: runs a command inside a running member, in all of its
+ * namespaces (mount and PID too) and with its user, environment and working
+ * directory unless told otherwise; podunit exits with the command's status.
+ */
+import { isatty } from "node:tty";
+import type { Command, Io } from "./command.ts";
+import { requireRoot, withSystemd } from "./context.ts";
+import { EXEC_USAGE, parseExecArgs, type ExecArgs } from "./exec-args.ts";
+import { nameList, podMembers } from "./podmembers.ts";
+import { NotFoundError, UsageError } from "../errors.ts";
+import { detectPaths } from "../plan/hostfacts.ts";
+import { runcId } from "../plan/layout.ts";
+import type { Systemd } from "../systemd/bus.ts";
+import { enterEnv, enterTarget, firstChild, nsenterArgv, runAttached, runcExecArgv, type EnterRequest } from "../runtime/enter.ts";
+
+const SERVICE = "org.freedesktop.systemd1.Service";
+
+/** How to run the command: the argv, its environment (undefined = podunit's own) and where signals go. */
+interface Launch {
+  argv: string[];
+  env?: Record<string, string>;
+  forwardTo?: (childPid: number) => number;
+}
+
+/** The state runc reports for a container, or undefined when runc does not know it. */
+function runcState(runc: string, id: string): string | undefined {
+  const r = Bun.spawnSync([runc, "state", id], { stdin: "ignore", stdout: "pipe", stderr: "ignore" });
+  if (r.exitCode !== 0) return undefined;
+  try {
+    return (JSON.parse(r.stdout.toString()) as { status?: string }).status;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Finds the running member and decides between runc exec and nsenter. */
+async function launchFor(a: ExecArgs, req: EnterRequest, io: Io, sd: Systemd): Promise<Launch> {
+  const p = await podMembers(a.ref, a.dir, io, sd);
+  const pod = p.pod;
+  if (!p.spec && p.units.size === 0) {
+    throw new NotFoundError(`Failed to find pod '${pod}': it has no spec file and no units.`, "'podunit list' shows the pods there are.");
+  }
+  if (!p.members.includes(a.member)) {
+    const why = a.member === "sandbox" ? " (the sandbox only holds the pod's namespaces; name a member)" : "";
+    throw new NotFoundError(`Failed to find member '${a.member}' in pod '${pod}'${why}.`, `Its members: ${nameList(p.members)}.`);
+  }
+  const unit = p.units.get(a.member);
+  const mainPid = unit ? Number((await sd.getProperties(unit.path, SERVICE, ["MainPID"])).MainPID ?? 0) : 0;
+  if (!unit || unit.activeState !== "active" || mainPid <= 0) {
+    const state = unit ? ` (${unit.activeState}, ${unit.subState})` : p.units.size ? "" : "; the pod is not running";
+    throw new NotFoundError(`Failed to run a command in member '${a.member}' of pod '${pod}': it has no running process${state}.`, `'podunit status ${pod}' shows its state.`);
+  }
+  const paths = detectPaths();
+  const id = runcId(pod, a.member);
+  const state = paths.runc ? runcState(paths.runc, id) : undefined;
+  if (state !== undefined) {
+    if (state !== "running") {
+      throw new NotFoundError(`Failed to run a command in member '${a.member}' of pod '${pod}': its container is ${state}.`, `'podunit status ${pod}' shows its state.`);
+    }
+    return { argv: runcExecArgv(paths.runc!, id, req) };
+  }
+  const target = enterTarget(mainPid);
+  return {
+    argv: nsenterArgv(paths, target.pid, target.creds, req),
+    env: enterEnv(target.env, req.env),
+    // nsenter forks into the PID namespace and passes no signals on: its child gets them.
+    forwardTo: (pid) => firstChild(pid) ?? pid,
+  };
+}
+
+export const execCommand: Command = {
+  name: "exec",
+  summary: "Run a command inside a running member; exits with the command's status",
+  usage: `${EXEC_USAGE}
+
+  -i, --interactive    connect standard input (the default when it is a terminal; otherwise the command reads /dev/null)
+  -t, --tty            give the command a terminal (the default when standard input and output are terminals)
+  -T, --no-tty         no terminal, even on one
+  -u, --user UID[:GID] run as this numeric user (GID defaults to UID) instead of the member's user
+  -w, --workdir DIR    working directory inside the member (default: the member's)
+  -e, --env KEY=VALUE  add to the member's environment (repeatable)
+
+Members with a rootfs are entered with 'runc exec' (a terminal of their own with -t),
+the others with nsenter into their main process (they use podunit's terminal as it
+is). The exit status is the command's (128 + N for signal N). A command that takes
+'--help' needs '--' before it: podunit exec web app -- grep --help`,
+  async run(args, io) {
+    const a = parseExecArgs(args);
+    const stdinTty = isatty(0);
+    if (a.tty === true && !stdinTty) {
+      throw new UsageError("Option '--tty' needs a terminal on standard input.", "Leave out '-t' when standard input is a file or a pipe.");
+    }
+    const tty = a.tty ?? (stdinTty && isatty(1));
+    requireRoot("exec");
+    const env = [...a.env];
+    if (tty && io.env.TERM && !env.some((e) => e.startsWith("TERM="))) env.unshift(`TERM=${io.env.TERM}`);
+    const req: EnterRequest = { command: a.command, tty, user: a.user, workdir: a.workdir, env };
+    const launch = await withSystemd(io, (sd) => launchFor(a, req, io, sd));
+    return runAttached(launch.argv, { stdin: a.interactive || stdinTty || tty, env: launch.env, forwardTo: launch.forwardTo });
+  },
+};

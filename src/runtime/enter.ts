@@ -1,0 +1,174 @@
+/**
+ * Running a command inside a running member: `runc exec` for members with a
+ * rootfs, `nsenter` into the member's main process for members on the host's
+ * file system. The argv builders and /proc parsers are pure; reading /proc is
+ * the only I/O here.
+ */
+import { readFileSync, readlinkSync } from "node:fs";
+import { constants as osConstants } from "node:os";
+
+/** What podunit exec asks for, already decided (tty, stdin) and checked. */
+export interface EnterRequest {
+  command: string[];
+  tty: boolean;
+  /** `uid:gid`; undefined = the member's own user. */
+  user?: string;
+  workdir?: string;
+  /** KEY=VALUE added to (and overriding) the member's environment. */
+  env: string[];
+}
+
+/** `runc exec` argv: runc starts the command with the container's config (user, env, cwd, capabilities) and these overrides. */
+export function runcExecArgv(runc: string, id: string, r: EnterRequest): string[] {
+  const argv = [runc, "exec"];
+  if (r.tty) argv.push("--tty");
+  if (r.user !== undefined) argv.push("--user", r.user);
+  if (r.workdir !== undefined) argv.push("--cwd", r.workdir);
+  for (const e of r.env) argv.push("--env", e);
+  argv.push(id, ...r.command);
+  return argv;
+}
+
+/** The credentials of a process, from /proc/PID/status. */
+export interface ProcCreds {
+  uid: number;
+  gid: number;
+  groups: number[];
+  noNewPrivs: boolean;
+}
+
+/** Parses the Uid, Gid, Groups and NoNewPrivs lines of /proc/PID/status (real ids). */
+export function parseProcStatus(text: string): ProcCreds {
+  const field = (name: string) => new RegExp(`^${name}:[ \\t]*(.*)$`, "m").exec(text)?.[1]?.trim() ?? "";
+  const first = (name: string) => Number(field(name).split(/\s+/)[0] ?? 0) || 0;
+  const groups = field("Groups").split(/\s+/).filter(Boolean).map(Number);
+  return { uid: first("Uid"), gid: first("Gid"), groups, noNewPrivs: field("NoNewPrivs") === "1" };
+}
+
+/** Parses /proc/PID/environ (NUL-separated KEY=VALUE) into an ordered map. */
+export function parseEnviron(bytes: Uint8Array): Map<string, string> {
+  const env = new Map<string, string>();
+  for (const kv of new TextDecoder().decode(bytes).split("\0")) {
+    const eq = kv.indexOf("=");
+    if (eq > 0) env.set(kv.slice(0, eq), kv.slice(eq + 1));
+  }
+  return env;
+}
+
+/** Variables systemd sets for the member's own run that would mislead a command started beside it. */
+const PER_RUN = ["INVOCATION_ID", "JOURNAL_STREAM", "SYSTEMD_EXEC_PID", "NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "WATCHDOG_PID", "WATCHDOG_USEC", "MAINPID", "MANAGERPID"];
+
+/** The environment for a command entered with nsenter: the member's, minus per-run variables, plus the overrides. */
+export function enterEnv(member: Map<string, string>, overrides: string[]): Record<string, string> {
+  const env = new Map([...member].filter(([k]) => !PER_RUN.includes(k)));
+  for (const kv of overrides) {
+    const eq = kv.indexOf("=");
+    env.set(kv.slice(0, eq), kv.slice(eq + 1));
+  }
+  return Object.fromEntries(env);
+}
+
+/**
+ * `nsenter` argv into process `pid`'s mount, UTS, IPC, network and PID namespaces,
+ * its root and working directory; then, when the command is to run as someone else
+ * than root or without new privileges (as the member does), `setpriv` switches to
+ * those credentials (by number: no user database needed).
+ */
+export function nsenterArgv(paths: { nsenter: string; setpriv: string }, pid: number, creds: ProcCreds, r: EnterRequest): string[] {
+  const argv = [paths.nsenter, `--target=${pid}`, "--mount", "--uts", "--ipc", "--net", "--pid", "--root"];
+  argv.push(r.workdir !== undefined ? `--wd=${r.workdir}` : "--wd");
+  argv.push("--");
+  let uid = creds.uid;
+  let gid = creds.gid;
+  let groups = creds.groups;
+  if (r.user !== undefined) {
+    [uid, gid] = r.user.split(":").map(Number) as [number, number];
+    groups = [];
+  }
+  if (uid !== 0 || gid !== 0 || creds.noNewPrivs || r.user !== undefined) {
+    argv.push(paths.setpriv, `--reuid=${uid}`, `--regid=${gid}`);
+    argv.push(groups.length ? `--groups=${groups.join(",")}` : "--clear-groups");
+    if (creds.noNewPrivs) argv.push("--no-new-privs");
+    argv.push("--");
+  }
+  argv.push(...r.command);
+  return argv;
+}
+
+/** A member's process as nsenter should enter it. */
+export interface EnterTarget {
+  pid: number;
+  creds: ProcCreds;
+  env: Map<string, string>;
+}
+
+/**
+ * The process to enter for a member whose main PID is `mainPid`. When the member
+ * joins the pod's PID namespace, its main process is nsenter, which stays in the
+ * host's PID namespace and forks the command into the pod's: then the command
+ * (nsenter's child) is the one to enter.
+ */
+export function enterTarget(mainPid: number): EnterTarget {
+  let pid = mainPid;
+  const ns = (p: number, n: string) => readlinkSync(`/proc/${p}/ns/${n}`);
+  if (ns(pid, "pid") !== ns(pid, "pid_for_children")) pid = firstChild(pid) ?? pid;
+  return {
+    pid,
+    creds: parseProcStatus(readFileSync(`/proc/${pid}/status`, "utf8")),
+    env: parseEnviron(readFileSync(`/proc/${pid}/environ`)),
+  };
+}
+
+/** The first child of a process (the command under a forking nsenter), if any. */
+export function firstChild(pid: number): number | undefined {
+  try {
+    const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean);
+    return kids.length ? Number(kids[0]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Signals podunit passes on to the command it waits for. */
+const FORWARDED: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"];
+
+/**
+ * Runs `argv` attached to podunit's standard output and error (and input, when
+ * `stdin`), passing on the signals podunit receives, and returns its exit
+ * status: its own code, or 128 + the signal number when a signal ended it.
+ * `forwardTo` picks the process a signal goes to (runc forwards signals itself;
+ * a forking nsenter does not, so its child gets them directly).
+ */
+export async function runAttached(
+  argv: string[],
+  opts: { stdin: boolean; env?: Record<string, string>; forwardTo?: (childPid: number) => number },
+): Promise<number> {
+  const proc = Bun.spawn(argv, {
+    stdin: opts.stdin ? "inherit" : "ignore",
+    stdout: "inherit",
+    stderr: "inherit",
+    ...(opts.env ? { env: opts.env } : {}),
+  });
+  const forward = (sig: NodeJS.Signals) => {
+    const pid = opts.forwardTo ? opts.forwardTo(proc.pid) : proc.pid;
+    try {
+      process.kill(pid, sig);
+    } catch {
+      // Gone already; its exit status follows.
+    }
+  };
+  for (const s of FORWARDED) process.on(s, forward);
+  try {
+    const code = await proc.exited;
+    const sig = proc.signalCode;
+    if (sig === null || sig === undefined) return code;
+    return 128 + (typeof sig === "number" ? sig : signalNumber(sig));
+  } finally {
+    for (const s of FORWARDED) process.off(s, forward);
+  }
+}
+
+/** The number of a signal name (SIGTERM → 15). */
+export function signalNumber(sig: string): number {
+  return (osConstants.signals as Record<string, number>)[sig] ?? 0;
+}
