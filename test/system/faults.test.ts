@@ -230,6 +230,8 @@ ${twoMembers()}`;
 
   async function startProxy(): Promise<void> {
     const bun = join(REPO, "node_modules/.bin/bun");
+    // A socket left by an earlier proxy (killed) must not pass for the new one's.
+    await t.lab.sh(["rm", "-f", BUS]);
     await t.lab.sh(["systemd-run", "-q", "--collect", `--unit=${PROXY}`, bun, join(REPO, "test/system/busproxy.ts"), BUS]);
     await eventually("the bus proxy's socket", async () => (await t.lab.run(["test", "-S", BUS])).status === 0);
   }
