@@ -22,12 +22,14 @@ import { runGenerator } from "./cli/generator.ts";
 import { logs } from "./cli/logs.ts";
 import { execCommand } from "./cli/exec.ts";
 import { ExitCode, PodunitError, UsageError } from "./errors.ts";
+import { formatMarks, mark } from "./trace.ts";
 
 const commands: Command[] = [];
 commands.push(start, stop, restart, status, list, logs, execCommand, check, planCmd, generate, enable, disable, debug, internal, version, helpCommand(() => commands));
 
 /** Runs podunit with the given arguments (without argv[0]); returns the exit code. */
 export async function main(argv: string[], io: Io): Promise<number> {
+  mark("main");
   try {
     const [verb, ...rest] = argv;
     if (verb === undefined || verb === "--help" || verb === "-h") return await helpCommand(() => commands).run([], io);
@@ -71,6 +73,7 @@ if (import.meta.main) {
   // No top-level await: the binary is built with --bytecode, which needs a CommonJS bundle.
   const run = isGeneratorInvocation(process.argv0) ? runGenerator(process.argv.slice(2), process.env) : main(process.argv.slice(2), io);
   void run.then((code) => {
+    if (process.env.PODUNIT_TRACE) process.stderr.write(formatMarks() + "\n");
     process.exitCode = code;
   });
 }

@@ -1,6 +1,7 @@
 import type { Command, Io } from "./command.ts";
 import { parseArgs } from "./args.ts";
 import { UsageError } from "../errors.ts";
+import { mark } from "../trace.ts";
 import { execDeps, hostFacts, loadPodSpec, onePod, requireRoot, withPodLock, withSystemd } from "./context.ts";
 import { plan } from "../plan/plan.ts";
 import { startPod, type StartResult } from "../exec/start.ts";
@@ -35,12 +36,17 @@ export async function startOne(
   const spec = await loadPodSpec(ref, opts.dir, io);
   if (opts.backend) spec.sandbox = opts.backend;
   preflight(spec, hostLookup);
+  mark("spec loaded and checked");
   return withSystemd(io, async (sd) => {
+    mark("connected to systemd");
     const p = plan(spec, await hostFacts(io, sd));
+    mark("planned");
     return withPodLock(io, p.pod, async () => {
       if (opts.restart) await stopOne(p.pod, sd, io);
       // A pod with unit files (enabled, generated) starts through its target, as at boot.
-      if (await unitFileOf(sd, p.target.name)) return startTarget(p, execDeps(sd));
+      const fromFiles = await unitFileOf(sd, p.target.name);
+      mark("locked; looked for unit files");
+      if (fromFiles) return startTarget(p, execDeps(sd));
       return startPod(p, execDeps(sd));
     });
   });

@@ -14,6 +14,7 @@ import { planUnits } from "../plan/plan.ts";
 import type { Plan, PlannedUnit } from "../plan/types.ts";
 import { toDbus } from "../systemd/properties.ts";
 import type { ExecDeps } from "./deps.ts";
+import { mark } from "../trace.ts";
 import { cleanupPod, podUnitPatterns, runcPrefix } from "./stop.ts";
 import { replaceTransientFiles } from "./transient.ts";
 
@@ -71,6 +72,7 @@ export async function startPod(plan: Plan, deps: ExecDeps): Promise<StartResult>
   const units = planUnits(plan);
   const names = units.map((u) => u.name);
   let states = await unitStates(plan, deps);
+  mark("unit states read");
   if (units.every((u) => states.get(u.name) === "active")) return { pod: plan.pod, alreadyRunning: true, units: names, repaired: [] };
   if (![...states.values()].some(LIVE)) return freshStart(plan, deps, [], states.size);
 
@@ -113,6 +115,7 @@ async function freshStart(plan: Plan, deps: ExecDeps, repaired: string[], loaded
     await cleanupPod(plan.pod, plan.runDir, deps);
   }
   await writeRunFiles(plan, deps);
+  mark("run files written");
   const byName = new Map(planUnits(plan).map((u) => [u.name, u]));
   const ordered = plan.stages.flatMap((s) => s.units).map((n) => byName.get(n)!);
   return startUnits(plan, deps, ordered, new Map(), repaired);
@@ -147,12 +150,14 @@ async function startUnits(
       });
     }),
   );
+  mark("units started (jobs done)");
   const failures = results
     .map((r, i) => ({ unit: ordered[i]!, r }))
     .filter((x): x is { unit: PlannedUnit; r: PromiseRejectedResult } => x.r.status === "rejected");
   const names = planUnits(plan).map((u) => u.name);
   if (failures.length === 0) {
     const problems = await replaceTransientFiles(plan, ordered, deps);
+    mark("transient unit files replaced");
     if (problems.length === 0) return { pod: plan.pod, alreadyRunning: false, units: names, repaired };
     const rb = await rollback(plan, deps);
     throw new StartError(plan.pod, problems[0]!.split(":")[0]!, `could not replace its transient unit file: ${problems.join("; ")}`, [], rb);

@@ -7,6 +7,7 @@
 import { podSliceCgroup, podSliceName } from "../systemd/unitname.ts";
 import { runcId } from "../plan/layout.ts";
 import type { ExecDeps } from "./deps.ts";
+import { mark } from "../trace.ts";
 
 export interface StopResult {
   pod: string;
@@ -34,8 +35,10 @@ export async function cleanupPod(pod: string, runDir: string, deps: ExecDeps): P
   const problems: string[] = [];
   const slice = podSliceName(pod);
   const patterns = podUnitPatterns(pod, slice);
+  mark("stopping");
   try {
     await deps.systemd.stopUnit(slice, "replace");
+    mark("slice stopped (job done)");
   } catch (err) {
     problems.push((err as Error).message);
   }
@@ -70,6 +73,7 @@ export async function cleanupPod(pod: string, runDir: string, deps: ExecDeps): P
     problems.push((err as Error).message);
   }
   const busy = deps.files.removeCgroupTree(podSliceCgroup(pod));
+  mark("cleaned up");
   if (busy.length) problems.push(`cgroups still hold processes: ${busy.join(", ")}`);
   return problems;
 }

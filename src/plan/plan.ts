@@ -49,8 +49,10 @@ export function plan(spec: PodSpec, host: HostFacts): Plan {
     slice: podSliceName(spec.name),
     sandbox: sandboxUnitName(spec.name),
   };
-  const files: PlannedFile[] = [];
-  const dirs: string[] = [layout.dir];
+  // The pin files the sandbox binds its namespaces onto are written with the rest of the
+  // run files (by start, or by the unit files' prepare step): no process spawned for them.
+  const dirs: string[] = [layout.dir, ...(c.pinned.length ? [layout.nsDir] : [])];
+  const files: PlannedFile[] = c.pinned.map((ns) => ({ path: layout.pin(ns), mode: 0o600, content: "" }));
 
   const slice = unit(c.slice, "slice", "slice", podSliceCgroup(spec.name), [
     prop("Description", `Pod '${spec.name}'`),

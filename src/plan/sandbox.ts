@@ -27,13 +27,6 @@ function stopCleanup(c: Ctx): ExecCommand[] {
   return out;
 }
 
-function preparePins(c: Ctx): ExecCommand[] {
-  const { paths } = c.host;
-  const out: ExecCommand[] = [];
-  if (!runtimeDirectories(c)) out.push(exec(paths.mkdir, ["-p", c.layout.nsDir]));
-  if (c.pinned.length) out.push(exec(paths.touch, c.pinned.map((ns) => c.layout.pin(ns))));
-  return out;
-}
 
 function sandboxCommon(c: Ctx): UnitProperty[] {
   const runtime = runtimeDirectories(c);
@@ -62,7 +55,7 @@ export function nativeSandbox(c: Ctx): UnitProperty[] {
   const setup: string[][] = [];
   if (early.includes("uts")) setup.push([paths.hostname, c.spec.hostname]);
   if (early.includes("net")) setup.push([paths.ip, "link", "set", "lo", "up"]);
-  const pre = preparePins(c);
+  const pre: ExecCommand[] = [];
   if (early.length) {
     const [first, ...rest] = setup.length ? setup : [[paths.touch, c.layout.pin(early[0]!)]];
     pre.push(exec(paths.unshare, [...nsFlags(c, early), "--", ...first!]));
@@ -74,7 +67,7 @@ export function nativeSandbox(c: Ctx): UnitProperty[] {
   const props = [
     ...sandboxCommon(c),
     prop("Type", "exec"),
-    prop("ExecStartPreEx", pre),
+    ...(pre.length ? [prop("ExecStartPreEx", pre)] : []),
     prop("ExecStartEx", [exec(main[0]!, main.slice(1))]),
     prop("ExecStopPostEx", stopCleanup(c)),
   ];
@@ -112,7 +105,6 @@ export function runcSandbox(c: Ctx, files: PlannedFile[], dirs: string[]): UnitP
     prop("Delegate", true),
     prop("Type", "forking"),
     prop("PIDFile", pidFile),
-    prop("ExecStartPreEx", preparePins(c)),
     prop("ExecStartEx", [exec(runc, ["run", "-d", "--pid-file", pidFile, "--bundle", bundle, id])]),
     // ${MAINPID} must be expanded here: these commands keep environment expansion on.
     // catatonit must run before a stop can work (see 'podunit internal wait-exec'); then the pins.

@@ -316,7 +316,13 @@ describe("member with a rootfs", () => {
     expect(argvs(a.members[0]!, "ExecStartEx")[0]!.at(-1)).not.toBe(argvs(b.members[0]!, "ExecStartEx")[0]!.at(-1));
   });
   test("files and directories", () => {
-    expect(p.files.map((f) => f.path)).toEqual(["/run/podunit/web/sandbox/config.json", "/run/podunit/web/bundles/app/config.json"]);
+    expect(p.files.map((f) => f.path)).toEqual([
+      "/run/podunit/web/ns/net",
+      "/run/podunit/web/ns/ipc",
+      "/run/podunit/web/ns/uts",
+      "/run/podunit/web/sandbox/config.json",
+      "/run/podunit/web/bundles/app/config.json",
+    ]);
     expect(p.directories).toContain("/run/podunit/web/bundles/app");
   });
 });

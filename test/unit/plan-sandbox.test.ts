@@ -55,10 +55,9 @@ describe("native sandbox", () => {
     expect(val(s, "StandardOutput")).toBe("journal");
   });
   test("namespaces are made, pinned, named and given lo before the main process starts", () => {
-    // systemd makes the directories (RuntimeDirectory=): no process for them.
+    // systemd keeps the directories (RuntimeDirectory=) and the pin files are run files: no process for them.
     expect(val(s, "RuntimeDirectory")).toEqual(["podunit/web", "podunit/web/ns"]);
     expect(argvs(s, "ExecStartPreEx")).toEqual([
-      ["/usr/bin/touch", "/run/podunit/web/ns/net", "/run/podunit/web/ns/ipc", "/run/podunit/web/ns/uts"],
       [
         "/usr/bin/unshare",
         "--net=/run/podunit/web/ns/net",
@@ -98,7 +97,7 @@ describe("native sandbox", () => {
   test("a run directory outside /run is made and removed by commands", () => {
     const q = plan(pod({ sandbox: "native" }), { ...HOST, runDir: "/var/run-elsewhere/podunit" });
     expect(val(q.sandbox, "RuntimeDirectory")).toBeUndefined();
-    expect(argvs(q.sandbox, "ExecStartPreEx")[0]).toEqual(["/usr/bin/mkdir", "-p", "/var/run-elsewhere/podunit/web/ns"]);
+    expect(q.directories).toContain("/var/run-elsewhere/podunit/web/ns");
     expect(argvs(q.sandbox, "ExecStopPostEx").at(-1)).toEqual(["/usr/bin/rm", "-rf", "--one-file-system", "/var/run-elsewhere/podunit/web"]);
   });
   test("a shared PID namespace: unshare forks catatonit as its PID 1", () => {
@@ -118,12 +117,8 @@ describe("native sandbox", () => {
   test("host network and no shared UTS: only ipc is made, nothing to name or bring up", () => {
     const q = plan(pod({ sandbox: "native", share: ["ipc", "net"], hostNetwork: true }), HOST);
     expect(q.pins).toEqual([{ ns: "ipc", path: "/run/podunit/web/ns/ipc" }]);
-    expect(argvs(q.sandbox, "ExecStartPreEx")[1]).toEqual([
-      "/usr/bin/unshare",
-      "--ipc=/run/podunit/web/ns/ipc",
-      "--",
-      "/usr/bin/touch",
-      "/run/podunit/web/ns/ipc",
+    expect(argvs(q.sandbox, "ExecStartPreEx")).toEqual([
+      ["/usr/bin/unshare", "--ipc=/run/podunit/web/ns/ipc", "--", "/usr/bin/touch", "/run/podunit/web/ns/ipc"],
     ]);
   });
   test("nothing shared: the sandbox is a bare pause process", () => {
@@ -131,8 +126,9 @@ describe("native sandbox", () => {
     expect(q.pins).toEqual([]);
     expect(argvs(q.sandbox, "ExecStartEx")).toEqual([["/usr/bin/catatonit", "-P"]]);
   });
-  test("no files to write", () => {
-    expect(p.files).toEqual([]);
+  test("the only files to write are the empty pin files, in ns/", () => {
+    expect(p.directories).toEqual(["/run/podunit/web", "/run/podunit/web/ns"]);
+    expect(p.files).toEqual(["net", "ipc", "uts"].map((ns) => ({ path: `/run/podunit/web/ns/${ns}`, mode: 0o600, content: "" })));
   });
 });
 
@@ -146,10 +142,9 @@ describe("runc sandbox", () => {
     expect(val(s, "Slice")).toBe("podunit-web.slice");
   });
   test("commands", () => {
-    // No runc delete before start: ExecStopPost deletes, and podunit clears a crashed run's leftovers.
-    expect(argvs(s, "ExecStartPreEx")).toEqual([
-      ["/usr/bin/touch", "/run/podunit/web/ns/net", "/run/podunit/web/ns/ipc", "/run/podunit/web/ns/uts"],
-    ]);
+    // No runc delete before start (ExecStopPost deletes, and podunit clears a crashed run's
+    // leftovers); the pin files are run files: nothing runs before runc.
+    expect(val(s, "ExecStartPreEx")).toBeUndefined();
     expect(argvs(s, "ExecStartEx")).toEqual([
       [
         "/usr/bin/runc",
@@ -190,7 +185,7 @@ describe("runc sandbox", () => {
       options: ["bind", "ro", "nosuid", "nodev"],
     });
     expect(p.files[0]!.mode).toBe(0o600);
-    expect(p.directories).toEqual(["/run/podunit/web", "/run/podunit/web/sandbox", "/run/podunit/web/sandbox/rootfs"]);
+    expect(p.directories).toEqual(["/run/podunit/web", "/run/podunit/web/ns", "/run/podunit/web/sandbox", "/run/podunit/web/sandbox/rootfs"]);
   });
   test("host network: no network namespace, no net pin; no shared UTS: no hostname", () => {
     const q = plan(pod({ share: ["ipc", "net"], hostNetwork: true }), HOST);

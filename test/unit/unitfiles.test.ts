@@ -70,8 +70,13 @@ describe("planDigest", () => {
 describe("runFilesOf: who writes what", () => {
   test("the sandbox: the pod directory and its own bundle; each member: its bundle and the directories above it", () => {
     const sandbox = runFilesOf(p, "/run/podunit", p.sandbox);
-    expect(sandbox.directories).toEqual(["/run/podunit/web", "/run/podunit/web/sandbox", "/run/podunit/web/sandbox/rootfs"]);
-    expect(sandbox.files.map((f) => f.path)).toEqual(["/run/podunit/web/sandbox/config.json"]);
+    expect(sandbox.directories).toEqual(["/run/podunit/web", "/run/podunit/web/ns", "/run/podunit/web/sandbox", "/run/podunit/web/sandbox/rootfs"]);
+    expect(sandbox.files.map((f) => f.path)).toEqual([
+      "/run/podunit/web/ns/net",
+      "/run/podunit/web/ns/ipc",
+      "/run/podunit/web/ns/uts",
+      "/run/podunit/web/sandbox/config.json",
+    ]);
     const app = runFilesOf(p, "/run/podunit", memberUnit(p, "app"));
     expect(app.directories).toEqual(["/run/podunit/web", "/run/podunit/web/bundles", "/run/podunit/web/bundles/app"]);
     expect(app.files.map((f) => f.path)).toEqual(["/run/podunit/web/bundles/app/config.json"]);

@@ -135,6 +135,11 @@ export function checkPlan(p: Plan, spec: PodSpec): string[] {
   };
   walk(p);
   for (const f of p.files) {
+    // Pin files are empty: the sandbox binds its namespaces onto them.
+    if (p.pins.some((x) => x.path === f.path)) {
+      if (f.content !== "") out.push(`pin file ${f.path} is not empty`);
+      continue;
+    }
     let cfg: { linux?: { cgroupsPath?: string; namespaces?: Array<{ path?: string }> } };
     try {
       cfg = JSON.parse(f.content);
