@@ -246,7 +246,17 @@ for (let i = 1; i <= SCALE; i++) {
 const m1 = labMemory();
 const listMs = Array.from({ length: 5 }, () => timed([[PODUNIT, "list"]])).sort((a, b) => a - b)[2]!;
 const statusMs = Array.from({ length: 5 }, () => timed([[PODUNIT, "status", `s${Math.ceil(SCALE / 2)}`]])).sort((a, b) => a - b)[2]!;
-const residentPodunit = sh(["bash", "-c", "pgrep -f dist/podunit || true"]).trim();
+/** PIDs of running podunit processes (by their executable, not their command line). */
+function podunitProcesses(): number[] {
+  return [...pids()].filter((pid) => {
+    try {
+      return readlinkSync(`/proc/${pid}/exe`) === PODUNIT;
+    } catch {
+      return false;
+    }
+  });
+}
+const residentPodunit = podunitProcesses().join(" ");
 const scaleStops: number[] = [];
 for (let i = 1; i <= SCALE; i++) scaleStops.push(timed([[PODUNIT, "stop", `s${i}`]]));
 

@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { Lab, REPO } from "../test/lab/lab.ts";
 
 $.verbose = false;
+const PODUNIT_BIN = join(REPO, "dist/podunit");
 const REPS = Number(process.env.REPS ?? 20);
 const SCALE = Number(process.env.SCALE ?? 100);
 
@@ -96,7 +97,7 @@ const checks: Array<[string, boolean, string]> = [
     `${f1(med(runcRoot, "start"))} ms vs ${f1(med(floorName, "start") + runcAlone)} ms`],
   [`stop: within 1.5x of the floor`, med(hostNative, "stop") <= 1.5 * med(floorName, "stop"),
     `podunit/floor ${(med(hostNative, "stop") / med(floorName, "stop")).toFixed(2)}`],
-  [`no podunit process resident after start`, !sc.residentPodunit && !memOf("podunit").processes.some((p: any) => p.cmd.includes("podunit ")), ""],
+  [`no podunit process resident after start`, !sc.residentPodunit && !memOf("podunit").processes.some((p: any) => p.cmd.startsWith(PODUNIT_BIN)), ""],
   [`pod memory (PSS of new processes) within 1.3x of the floor`, pssOf("podunit") <= 1.3 * pssOf("systemd-run"),
     `podunit/floor ${(pssOf("podunit") / pssOf("systemd-run")).toFixed(2)}`],
   [`pod memory less than half of Podman's`, pssOf("podunit") < 0.5 * pssOf("podman"), `podunit/podman ${(pssOf("podunit") / pssOf("podman")).toFixed(2)}`],
