@@ -5,15 +5,15 @@
  */
 import { beforeAll, describe, expect, test } from "bun:test";
 import { REPO } from "../lab/lab.ts";
-import { BUSYBOX_ROOTFS, POD_ENV, eventually, leftovers, makeRootfs, useLab, writeSpec } from "./harness.ts";
+import { BUSYBOX_ROOTFS, eventually, leftovers, makeRootfs, useLab, writeSpec, labHelpers } from "./harness.ts";
 import { cgroupLimits, comparable, journalFields, processCgroup, prop, sharing, showUnit } from "./twins.ts";
 
 const t = useLab("boot");
+const { podunit } = labHelpers(t);
 beforeAll(async () => {
   await makeRootfs(t.lab);
 }, 60_000);
 
-const podunit = (...args: string[]) => t.podunit(args, { env: POD_ENV });
 const sh = (...argv: string[]) => t.lab.sh(argv);
 const esc = (pod: string) => pod.replaceAll("-", "\\x2d");
 const unitOf = (pod: string, member: string) => `podunit-${esc(pod)}-${member}.service`;

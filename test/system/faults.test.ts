@@ -8,21 +8,15 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { REPO } from "../lab/lab.ts";
-import { BUSYBOX_ROOTFS, POD_ENV, eventually, leftovers, makeRootfs, podNamespaces, useLab, writeSpec } from "./harness.ts";
+import { BUSYBOX_ROOTFS, POD_ENV, eventually, leftovers, makeRootfs, podNamespaces, useLab, writeSpec, labHelpers } from "./harness.ts";
 
 const t = useLab("faults");
+const { podunit, show, mainPid } = labHelpers(t);
 beforeAll(async () => {
   await makeRootfs(t.lab);
 }, 60_000);
 
-const podunit = (...args: string[]) => t.podunit(args, { env: POD_ENV });
 
-async function show(unit: string, prop: string): Promise<string> {
-  return (await t.lab.sh(["systemctl", "show", "--value", "-p", prop, unit])).trim();
-}
-async function mainPid(unit: string): Promise<number> {
-  return Number(await show(unit, "MainPID"));
-}
 async function status(pod: string): Promise<any> {
   const r = await podunit("status", pod, "--json");
   if (r.status !== 0) throw new Error(`podunit status ${pod} exited ${r.status}: ${r.stderr}`);

@@ -4,20 +4,18 @@
  * output in journald, and a clear failure when the bus does not answer.
  */
 import { describe, expect, test } from "bun:test";
-import { PODUNIT, useLab } from "./harness.ts";
+import { PODUNIT, useLab, labHelpers } from "./harness.ts";
 import { join } from "node:path";
 import { REPO, type CgroupMode } from "../lab/lab.ts";
 
 const t = useLab("foundation");
+const { show } = labHelpers(t);
 
 /** Path of a cgroup attribute inside the lab, for v1 (per controller) and v2 layouts. */
 function cgroupFile(mode: CgroupMode, controller: string, cgroup: string, v1: string, v2: string): string {
   return mode === "unified" ? `/sys/fs/cgroup${cgroup}/${v2}` : `/sys/fs/cgroup/${controller}${cgroup}/${v1}`;
 }
 
-async function show(unit: string, prop: string): Promise<string> {
-  return (await t.lab.sh(["systemctl", "show", "--value", "-p", prop, unit])).trim();
-}
 
 describe("slice and scope with limits", () => {
   const unit = "podunit-t1-hold.scope";

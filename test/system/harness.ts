@@ -135,3 +135,20 @@ export async function leftovers(lab: Lab, pod: string, namespaces: string[] = []
   const out = await lab.sh(["bash", "-c", script, "leftovers", pod, esc, namespaces.join(" ")]);
   return out.split("\n").filter(Boolean);
 }
+
+/** Small helpers most system test files use, bound to their lab. */
+export function labHelpers(t: LabHandle) {
+  const show = async (unit: string, prop: string): Promise<string> => (await t.lab.sh(["systemctl", "show", "--value", "-p", prop, unit])).trim();
+  return {
+    /** The compiled podunit inside the lab, with the test spec directory. */
+    podunit: (...args: string[]) => t.podunit(args, { env: POD_ENV }),
+    /** One property of a unit, as `systemctl show --value` prints it. */
+    show,
+    mainPid: async (unit: string): Promise<number> => Number(await show(unit, "MainPID")),
+    /** A unit's journal lines, after journald has written what it was given. */
+    journal: async (unit: string): Promise<string> => {
+      await t.lab.sh(["journalctl", "--sync"]);
+      return t.lab.sh(["journalctl", "-u", unit, "-o", "cat", "--no-pager"]);
+    },
+  };
+}

@@ -3,29 +3,19 @@
  * tree, limits, restarts, failed starts, stop, and nothing left behind.
  */
 import { beforeAll, describe, expect, test } from "bun:test";
-import { BUSYBOX_ROOTFS, POD_ENV, leftovers, makeRootfs, useLab, writeSpec } from "./harness.ts";
+import { BUSYBOX_ROOTFS, leftovers, makeRootfs, useLab, writeSpec, labHelpers } from "./harness.ts";
 
 const t = useLab("pods");
+const { podunit, show, mainPid, journal } = labHelpers(t);
 beforeAll(async () => {
   await makeRootfs(t.lab);
 }, 60_000);
 
-const podunit = (...args: string[]) => t.podunit(args, { env: POD_ENV });
 
-async function show(unit: string, prop: string): Promise<string> {
-  return (await t.lab.sh(["systemctl", "show", "--value", "-p", prop, unit])).trim();
-}
-async function mainPid(unit: string): Promise<number> {
-  return Number(await show(unit, "MainPID"));
-}
 async function nsInode(pid: number, ns: string): Promise<string> {
   return (await t.lab.sh(["readlink", `/proc/${pid}/ns/${ns}`])).trim();
 }
 /** Journal lines of a unit (after flushing journald). */
-async function journal(unit: string): Promise<string> {
-  await t.lab.sh(["journalctl", "--sync"]);
-  return t.lab.sh(["journalctl", "-u", unit, "-o", "cat", "--no-pager"]);
-}
 /** Re-reads a unit's journal until it contains `text` (journald writes asynchronously). */
 async function journalContains(unit: string, text: string, ms = 10_000): Promise<string> {
   const end = Date.now() + ms;

@@ -7,22 +7,15 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, chownSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { BUSYBOX_ROOTFS, PODUNIT, POD_ENV, eventually, leftovers, makeRootfs, podNamespaces, useLab, writeSpec } from "./harness.ts";
+import { BUSYBOX_ROOTFS, PODUNIT, eventually, leftovers, makeRootfs, podNamespaces, useLab, writeSpec, labHelpers } from "./harness.ts";
 
 const t = useLab("security");
+const { podunit, show, journal } = labHelpers(t);
 beforeAll(async () => {
   await makeRootfs(t.lab);
 }, 60_000);
 
-const podunit = (...args: string[]) => t.podunit(args, { env: POD_ENV });
 
-async function show(unit: string, prop: string): Promise<string> {
-  return (await t.lab.sh(["systemctl", "show", "--value", "-p", prop, unit])).trim();
-}
-async function journal(unit: string): Promise<string> {
-  await t.lab.sh(["journalctl", "--sync"]);
-  return t.lab.sh(["journalctl", "-u", unit, "-o", "cat", "--no-pager"]);
-}
 async function stopClean(pod: string, ns: string[] = []): Promise<void> {
   const r = await podunit("stop", pod);
   expect(r.stderr).toBe("");
