@@ -5,8 +5,8 @@
 # It judges nothing itself: every step runs and records, whatever went before.
 #
 # Boot 1: cgroup v2; pod 'vmlimit' (podunit start; a member with a memory limit
-# is OOM-killed past it; stop); pod 'vmrunc' (runc sandbox, busybox rootfs
-# member; start, stop); pod 'vmboot' (podunit enable --now); then asks for a
+# is OOM-killed past it; stop); pods 'vmrootfs' (a busybox rootfs member) and
+# 'vmrunc' (the runc sandbox): start, stop; pod 'vmboot' (podunit enable --now); then asks for a
 # reboot. Boot 2: 'vmboot' is up again, and 'vmgen', whose spec was only put in
 # /etc/podunit/pods, is up through the generator; both started during boot.
 #
@@ -71,6 +71,21 @@ fact kernel "$(uname -r)"
 fact links "$(ip -o link show | awk -F': ' '{ print $2 }' | paste -sd' ')"
 fact failed_units "$(systemctl list-units --failed --plain --no-legend | awk '{ print $1 }' | paste -sd' ')"
 
+# startstop POD MEMBER: podunit start, the member's state and memory.max, podunit
+# stop, what is left (facts prefixed POD_).
+startstop() {
+  local pod=$1 unit=podunit-$1-$2.service
+  try podunit start "$pod"
+  fact "${pod}_start_rc" "$rc"
+  fact "${pod}_member_state" "$(prop "$unit" ActiveState)"
+  fact "${pod}_member_memory_max" "$(cat "$(cgroup "$unit")/memory.max" 2>&1)"
+  try runc list
+  try podunit stop "$pod"
+  fact "${pod}_stop_rc" "$rc"
+  podlog "$pod"
+  fact "${pod}_leftovers" "$(leftovers "$pod")"
+}
+
 boot1() {
   echo "== installing podunit (make install's tree), the busybox root file system and the pod specs"
   tar -C "$in/root" -c . | tar -C / -x --no-overwrite-dir
@@ -101,18 +116,10 @@ boot1() {
   fact limit_stop_rc "$rc"
   fact limit_leftovers "$(leftovers vmlimit)"
 
-  echo "== vmrunc: the runc sandbox and a member with a busybox root file system"
-  try podunit start vmrunc
-  fact runc_start_rc "$rc"
-  local box
-  box=$(cgroup podunit-vmrunc-box.service)
-  fact runc_box_state "$(prop podunit-vmrunc-box.service ActiveState)"
-  fact runc_box_memory_max "$(cat "$box/memory.max" 2>&1)"
-  try runc list
-  try podunit stop vmrunc
-  fact runc_stop_rc "$rc"
-  podlog vmrunc
-  fact runc_leftovers "$(leftovers vmrunc)"
+  echo "== vmrootfs: a member with a busybox root file system (runc), the native sandbox"
+  startstop vmrootfs box
+  echo "== vmrunc: the runc sandbox"
+  startstop vmrunc app
 
   echo "== vmboot: a boot-time pod"
   try podunit enable --now vmboot 2>"$out/enable.err"

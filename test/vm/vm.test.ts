@@ -33,12 +33,23 @@ memory_max = "32M"
 restart = "no"
 `;
 
-/** The runc sandbox (the default where runc is installed) and a member with a busybox root file system. */
-const VMRUNC = `
+/** A member with a busybox root file system: runc runs it, under the member's service. */
+const VMROOTFS = `
+sandbox = "native"
+
 [containers.box]
 rootfs = "/var/lib/podunit-test/busybox"
 command = ["/bin/sleep", "600"]
 memory_max = "64M"
+`;
+
+/** The runc sandbox, the default where runc is installed. */
+const VMRUNC = `
+sandbox = "runc"
+
+[containers.app]
+command = ["/bin/sleep", "600"]
+memory_max = "24M"
 `;
 
 /** A boot-time pod, enabled with `podunit enable --now` (so: unit files in /etc/systemd/system). */
@@ -82,7 +93,7 @@ beforeAll(async () => {
       const rootfs = Bun.spawnSync(["bash", join(REPO, "test/lab/mkrootfs.sh"), join(vm.inDir, "busybox")], { stderr: "pipe" });
       if (rootfs.exitCode !== 0) throw new Error(`test/lab/mkrootfs.sh failed:\n${rootfs.stderr.toString()}`);
       mkdirSync(join(vm.inDir, "pods"));
-      for (const [pod, toml] of [["vmlimit", VMLIMIT], ["vmrunc", VMRUNC], ["vmboot", VMBOOT], ["vmgen", VMGEN]] as const) {
+      for (const [pod, toml] of [["vmlimit", VMLIMIT], ["vmrootfs", VMROOTFS], ["vmrunc", VMRUNC], ["vmboot", VMBOOT], ["vmgen", VMGEN]] as const) {
         writeFileSync(join(vm.inDir, "pods", `${pod}.toml`), toml);
       }
       copyFileSync(join(import.meta.dir, "scenario.sh"), join(vm.inDir, "scenario"));
@@ -182,18 +193,23 @@ describe("boot 1", () => {
     checked("'podunit stop vmlimit' exited 0 and left no unit, cgroup, run directory or mount");
   });
 
-  test("podunit start/stop of a pod with the runc sandbox and a busybox rootfs member leaves nothing behind", () => {
-    const b = boot(1);
-    const why = `\n--- boot 1 scenario ---\n${section(b.log, "== vmrunc", "== vmboot")}`;
-    expect(fact(1, "runc_start_rc"), `'podunit start vmrunc' failed${why}`).toBe("0");
-    checked("'podunit start vmrunc' exited 0");
-    expect(fact(1, "runc_box_state")).toBe("active");
-    expect(Number(fact(1, "runc_box_memory_max"))).toBe(64 * MiB);
-    checked(`the rootfs member is active, memory.max = ${64 * MiB} (64M)`);
-    expect(fact(1, "runc_stop_rc")).toBe("0");
-    expect(fact(1, "runc_leftovers"), `'podunit stop vmrunc' left things behind${why}`).toBe("");
-    checked("'podunit stop vmrunc' exited 0 and left no unit, cgroup, run directory, mount or runc container");
-  });
+  const runcPods = [
+    { pod: "vmrootfs", what: "a member with a busybox root file system (runc)", memoryMax: 64 * MiB },
+    { pod: "vmrunc", what: "the runc sandbox", memoryMax: 24 * MiB },
+  ];
+  for (const { pod, what, memoryMax } of runcPods) {
+    test(`podunit start/stop of a pod with ${what} works and leaves nothing behind`, () => {
+      const why = `\n--- boot 1 scenario ---\n${section(boot(1).log, `== ${pod}:`, "== ")}`;
+      expect(fact(1, `${pod}_start_rc`), `'podunit start ${pod}' failed${why}`).toBe("0");
+      checked(`'podunit start ${pod}' exited 0`);
+      expect(fact(1, `${pod}_member_state`)).toBe("active");
+      expect(Number(fact(1, `${pod}_member_memory_max`))).toBe(memoryMax);
+      checked(`its member is active, memory.max = ${memoryMax}`);
+      expect(fact(1, `${pod}_stop_rc`), `'podunit stop ${pod}' failed${why}`).toBe("0");
+      expect(fact(1, `${pod}_leftovers`), `'podunit stop ${pod}' left things behind${why}`).toBe("");
+      checked(`'podunit stop ${pod}' exited 0 and left no unit, cgroup, run directory, mount or runc container`);
+    });
+  }
 
   test("podunit enable --now starts a boot-time pod", () => {
     const err = fact(1, "enable_error");
