@@ -3,10 +3,14 @@ SHELL := /bin/bash
 BUN ?= node_modules/.bin/bun
 PREFIX ?= /usr/local
 DESTDIR ?=
+BINDIR ?= $(PREFIX)/bin
+# systemd looks for units and generators below /usr/local/lib/systemd as well as /usr/lib/systemd.
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSTEMDGENERATORDIR ?= $(PREFIX)/lib/systemd/system-generators
 BUILD_FLAGS := --compile --bytecode --no-compile-autoload-dotenv --no-compile-autoload-bunfig
 SRC := $(shell find src -name '*.ts') package.json
 
-.PHONY: setup all build test test-unit test-system test-vm lint demo bench clean install help deps
+.PHONY: setup all build test test-unit test-system test-vm soak lint demo bench clean install uninstall help deps
 
 all: build
 
@@ -18,10 +22,12 @@ help:
 	@echo "make test-unit    pure tests only (no root needed)"
 	@echo "make test-system  system tests only (root: boots test labs)"
 	@echo "make test-vm      the VM test only (root: pure cgroup v2 and a reboot in a QEMU VM)"
+	@echo "make soak         the long run: COUNT start/stop cycles (default 500; make test runs 20)"
 	@echo "make lint         type-check"
 	@echo "make demo         start a demo in a lab and show it"
 	@echo "make bench        binary size and start-up time"
-	@echo "make install      install the binary and units under PREFIX ($(PREFIX))"
+	@echo "make install      install the binary, units and generator link under PREFIX ($(PREFIX)); DESTDIR for staging"
+	@echo "make uninstall    remove what make install put in place"
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -54,16 +60,29 @@ test-vm: build
 test: deps build
 	$(BUN) run test/run.ts
 
+# The long run alone, with more cycles than `make test` gives it.
+COUNT ?= 500
+soak: build
+	PODUNIT_SOAK_COUNT=$(COUNT) $(BUN) test --timeout 3600000 test/system/soak.test.ts
+
 demo: build
 	$(BUN) run test/lab/demo.ts
 
 bench: build
 	$(BUN) run bench/binary.ts
 	$(BUN) run bench/plan.ts
+	$(BUN) run bench/generator.ts
+	$(BUN) run bench/pods.ts
 
+# The generator is the binary itself, run through a link named podunit-generator.
 install: build
-	install -Dm755 dist/podunit $(DESTDIR)$(PREFIX)/bin/podunit
-	install -Dm644 units/podunit.slice $(DESTDIR)/etc/systemd/system/podunit.slice
+	install -Dm755 dist/podunit $(DESTDIR)$(BINDIR)/podunit
+	install -Dm644 units/podunit.slice $(DESTDIR)$(SYSTEMDUNITDIR)/podunit.slice
+	install -d $(DESTDIR)$(SYSTEMDGENERATORDIR)
+	ln -sfn $(BINDIR)/podunit $(DESTDIR)$(SYSTEMDGENERATORDIR)/podunit-generator
+
+uninstall:
+	rm -f $(DESTDIR)$(SYSTEMDGENERATORDIR)/podunit-generator $(DESTDIR)$(SYSTEMDUNITDIR)/podunit.slice $(DESTDIR)$(BINDIR)/podunit
 
 clean:
 	rm -rf dist

@@ -14,10 +14,15 @@ import { list } from "./cli/list.ts";
 import { internal } from "./cli/internal.ts";
 import { check } from "./cli/check.ts";
 import { planCmd } from "./cli/plan.ts";
+import { generate } from "./cli/generate.ts";
+import { enable } from "./cli/enable.ts";
+import { disable } from "./cli/disable.ts";
+import { isGeneratorInvocation } from "./boot/generator.ts";
+import { runGenerator } from "./cli/generator.ts";
 import { ExitCode, PodunitError, UsageError } from "./errors.ts";
 
 const commands: Command[] = [];
-commands.push(start, stop, restart, status, list, check, planCmd, debug, internal, version, helpCommand(() => commands));
+commands.push(start, stop, restart, status, list, check, planCmd, generate, enable, disable, debug, internal, version, helpCommand(() => commands));
 
 /** Runs podunit with the given arguments (without argv[0]); returns the exit code. */
 export async function main(argv: string[], io: Io): Promise<number> {
@@ -60,8 +65,10 @@ if (import.meta.main) {
     err: (t) => process.stderr.write(t),
     env: process.env,
   };
+  // Started through the systemd generator link (argv[0] is its path; process.argv[0] of a compiled binary is "bun").
   // No top-level await: the binary is built with --bytecode, which needs a CommonJS bundle.
-  void main(process.argv.slice(2), io).then((code) => {
+  const run = isGeneratorInvocation(process.argv0) ? runGenerator(process.argv.slice(2), process.env) : main(process.argv.slice(2), io);
+  void run.then((code) => {
     process.exitCode = code;
   });
 }

@@ -8,6 +8,7 @@ import type { SandboxBackend } from "../spec/types.ts";
 import { preflight } from "../exec/preflight.ts";
 import { hostLookup } from "../runtime/files.ts";
 import { stopOne } from "./stop.ts";
+import { startTarget, unitFileOf } from "../exec/target.ts";
 
 export const START_OPTIONS = {
   dir: { value: true },
@@ -38,6 +39,8 @@ export async function startOne(
     const p = plan(spec, await hostFacts(io, sd));
     return withPodLock(io, p.pod, async () => {
       if (opts.restart) await stopOne(p.pod, sd, io);
+      // A pod with unit files (enabled, generated) starts through its target, as at boot.
+      if (await unitFileOf(sd, p.target.name)) return startTarget(p, execDeps(sd));
       return startPod(p, execDeps(sd));
     });
   });
@@ -45,9 +48,9 @@ export async function startOne(
 
 export function describeStart(r: StartResult): string {
   const members = r.units.filter((u) => !u.endsWith(".slice") && !u.endsWith("-sandbox.service")).length;
-  return r.alreadyRunning
-    ? `Pod '${r.pod}' is already running; nothing changed.\n`
-    : `Pod '${r.pod}' started: sandbox and ${members} member${members === 1 ? "" : "s"} active.\n`;
+  if (r.alreadyRunning) return `Pod '${r.pod}' is already running; nothing changed.\n`;
+  const repaired = r.repaired.length ? `Pod '${r.pod}' was partly running; started ${r.repaired.map((u) => `'${u}'`).join(", ")}.\n` : "";
+  return `${repaired}Pod '${r.pod}' started: sandbox and ${members} member${members === 1 ? "" : "s"} active.\n`;
 }
 
 export const start: Command = {

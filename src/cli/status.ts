@@ -1,15 +1,19 @@
 import type { Command } from "./command.ts";
 import { parseArgs } from "./args.ts";
-import { onePod, withSystemd, loadPodSpec } from "./context.ts";
+import { hostFacts, onePod, withSystemd, loadPodSpec } from "./context.ts";
 import { isPathRef } from "../spec/load.ts";
 import { NotFoundError } from "../errors.ts";
-import { podStatus, type PodStatus, type UnitStatus } from "../status/status.ts";
+import { pinProblems, podStatus, type PodStatus, type UnitStatus } from "../status/status.ts";
+import type { PodSpec } from "../spec/types.ts";
+import { plan } from "../plan/plan.ts";
+import { hostFiles } from "../runtime/files.ts";
 import { formatBytes, formatSince, table, toJson } from "./format.ts";
 
 function stateText(u: UnitStatus): string {
   if (u.state === "not-loaded") return "not loaded";
   const base = `${u.state} (${u.subState})`;
-  return u.state === "failed" && u.result ? `${base}: ${u.result}${u.lastExit ? `, ${u.lastExit}` : ""}` : base;
+  const limit = u.startLimitHit ? `; start limit hit (${u.startLimit}), not restarted again` : "";
+  return u.state === "failed" && u.result ? `${base}: ${u.result}${u.lastExit ? `, ${u.lastExit}` : ""}${limit}` : base;
 }
 
 /** The human form of a pod's status. */
@@ -21,7 +25,7 @@ export function formatStatus(s: PodStatus, now: Date): string {
     rows.push([u.name, u.unit, stateText(u), u.mainPid ? String(u.mainPid) : "-", formatBytes(u.memoryBytes),
       u.restarts === undefined ? "-" : String(u.restarts), formatSince(u.since, now)]);
   }
-  return head + table(rows);
+  return head + table(rows) + s.problems.map((p) => `problem: ${p}\n`).join("");
 }
 
 export const status: Command = {
@@ -35,14 +39,23 @@ export const status: Command = {
     // The spec, when there is one, names members that systemd may have forgotten (exited, not restarted).
     let pod = ref;
     let members: string[] = [];
+    let spec: PodSpec | undefined;
     try {
-      const spec = await loadPodSpec(ref, dir, io);
+      spec = await loadPodSpec(ref, dir, io);
       pod = spec.name;
       members = spec.members.map((m) => m.name);
     } catch (err) {
       if (isPathRef(ref) || !(err instanceof NotFoundError)) throw err;
     }
-    const s = await withSystemd(io, (sd) => podStatus(sd, pod, members));
+    const s = await withSystemd(io, async (sd) => {
+      const st = await podStatus(sd, pod, members);
+      if (spec) {
+        // The pins the spec's plan expects; a spec that no longer plans on this host has nothing to check.
+        const p = await hostFacts(io, sd).then((h) => plan(spec!, h)).catch(() => undefined);
+        if (p) st.problems.push(...pinProblems(st, p.pins.map((x) => x.path), hostFiles.mountsUnder(p.runDir)));
+      }
+      return st;
+    });
     io.out(options.json ? toJson(s) + "\n" : formatStatus(s, new Date()));
     return 0;
   },

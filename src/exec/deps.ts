@@ -9,6 +9,8 @@ export interface RunFiles {
   /** Creates a directory (and its parents) with the given mode. */
   mkdir(path: string, mode: number): void;
   writeFile(path: string, content: string, mode: number): void;
+  /** Replaces a file at once (a new file renamed over the old one), so no reader sees half of it. */
+  replaceFile(path: string, content: string, mode: number): void;
   /** Mount points at or below `dir` (pins that were not unmounted). */
   mountsUnder(dir: string): string[];
   /** Detaches a mount point. */

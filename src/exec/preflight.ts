@@ -3,7 +3,7 @@
  * and every rootfs exists. A member whose program is missing would otherwise
  * "start" (systemd only sees its nsenter wrapper exec) and die right after.
  */
-import { NotFoundError } from "../errors.ts";
+import { NotFoundError, PermissionError } from "../errors.ts";
 import type { PodSpec } from "../spec/types.ts";
 
 /** The PATH systemd gives services, used when a member's env sets none. */
@@ -14,6 +14,8 @@ export interface HostLookup {
   isDirectory(path: string): boolean;
   /** The target of a symbolic link, or undefined when `path` is not one. */
   readLink(path: string): string | undefined;
+  /** True when `path` is the host's root directory itself (through links or a bind mount). */
+  isHostRoot(path: string): boolean;
 }
 
 /**
@@ -52,14 +54,24 @@ export function findCommand(cmd: string, path: string, host: HostLookup): string
   return undefined;
 }
 
-/** Throws one NotFoundError listing every member that cannot start on this host. */
+/**
+ * Throws one error listing every member that cannot start on this host: a
+ * PermissionError when a rootfs is the host's own root directory (a member would
+ * get the whole host as its file system), a NotFoundError otherwise.
+ */
 export function preflight(spec: PodSpec, host: HostLookup): void {
   const problems: string[] = [];
+  let refused = false;
   for (const m of spec.members) {
     const path = m.env.PATH ?? SERVICE_PATH;
     if (m.rootfs !== undefined) {
       if (!host.isDirectory(m.rootfs)) {
         problems.push(`member '${m.name}': rootfs '${m.rootfs}' is not a directory`);
+        continue;
+      }
+      if (host.isHostRoot(m.rootfs)) {
+        problems.push(`member '${m.name}': rootfs '${m.rootfs}' is the host's root directory '/' (a link or bind mount to it)`);
+        refused = true;
         continue;
       }
       const root = m.rootfs;
@@ -81,6 +93,12 @@ export function preflight(spec: PodSpec, host: HostLookup): void {
           : `member '${m.name}': program '${m.command[0]}' is not in PATH (${path})`,
       );
     }
+  }
+  if (problems.length && refused) {
+    throw new PermissionError(
+      `Failed to start pod '${spec.name}': ${problems.join("; ")}.`,
+      `Give the member a root file system of its own, or leave rootfs out to run it on the host's file system. Fix ${spec.file}.`,
+    );
   }
   if (problems.length) {
     throw new NotFoundError(`Failed to start pod '${spec.name}': ${problems.join("; ")}.`, `Fix ${spec.file}, or install what is missing.`);

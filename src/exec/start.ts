@@ -4,20 +4,26 @@
  * systemd in that order, and the units' own After=/BindsTo=/Requires= make
  * systemd run the jobs in the right order, in parallel where they allow it.
  * `start` returns once every job has finished; if any failed, everything that
- * was started is stopped and forgotten, and the run directory removed.
+ * was started is stopped and forgotten, and the run directory removed. If the
+ * connection to systemd is lost meanwhile, nothing can be rolled back: the
+ * error says so, and a later `start` (which repairs a partly running pod) or
+ * `stop` sets things right.
  */
-import { PodunitError, SystemdError } from "../errors.ts";
+import { BusUnreachableError, ExitCode, PodunitError, SystemdError } from "../errors.ts";
 import { planUnits } from "../plan/plan.ts";
 import type { Plan, PlannedUnit } from "../plan/types.ts";
 import { toDbus } from "../systemd/properties.ts";
 import type { ExecDeps } from "./deps.ts";
 import { cleanupPod, podUnitPatterns, runcPrefix } from "./stop.ts";
+import { replaceTransientFiles } from "./transient.ts";
 
 export interface StartResult {
   pod: string;
   /** True when the pod was already running and nothing was changed. */
   alreadyRunning: boolean;
   units: string[];
+  /** Units started to repair a pod that was partly running (empty for a pod that was stopped). */
+  repaired: string[];
 }
 
 /** A pod start that failed; the pod was rolled back. */
@@ -39,41 +45,121 @@ export class StartError extends PodunitError {
   }
 }
 
-/** Starts the pod described by `plan`; idempotent for a running pod. */
+/** A start whose connection to systemd broke while the units were starting; nothing was rolled back. */
+export class StartInterruptedError extends PodunitError {
+  constructor(readonly pod: string, reason: string) {
+    super(
+      `Failed to start pod '${pod}': the connection to systemd was lost while its units were starting (${reason}). ` +
+        "systemd goes on with the jobs it was given, so the pod may be partly started.",
+      {
+        exitCode: ExitCode.SYSTEMD_UNREACHABLE,
+        hint: `Run 'podunit start ${pod}' to finish starting it, or 'podunit stop ${pod}' to remove it; 'podunit status ${pod}' shows where it is.`,
+      },
+    );
+  }
+}
+
+const LIVE = (state: string | undefined) => state !== undefined && state !== "inactive" && state !== "failed";
+
+/**
+ * Starts the pod described by `plan`. A running pod is left alone. A pod that is
+ * partly running (a start that was interrupted, a member that died) is repaired:
+ * when its sandbox still holds the pins, the members that are not active are
+ * started and the rest is left alone; otherwise the pod is started afresh.
+ */
 export async function startPod(plan: Plan, deps: ExecDeps): Promise<StartResult> {
-  const { systemd } = deps;
   const units = planUnits(plan);
   const names = units.map((u) => u.name);
+  let states = await unitStates(plan, deps);
+  if (units.every((u) => states.get(u.name) === "active")) return { pod: plan.pod, alreadyRunning: true, units: names, repaired: [] };
+  if (![...states.values()].some(LIVE)) return freshStart(plan, deps, [], states.size);
 
-  const { state, loaded } = await podState(plan, deps);
-  if (state === "running") return { pod: plan.pod, alreadyRunning: true, units: names };
-  if (state === "partial") {
-    throw new PodunitError(`Pod '${plan.pod}' is partly running (some of its units are loaded but not all are active).`, {
-      hint: `Run 'podunit restart ${plan.pod}' to start it afresh, or 'podunit status ${plan.pod}' to see which units.`,
-    });
+  // Partly running. Let jobs still under way (an interrupted start's) finish first.
+  for (const u of [plan.slice, plan.sandbox]) {
+    const s = states.get(u.name);
+    if (LIVE(s) && s !== "active") await deps.systemd.startUnit(u.name, "replace").catch(() => {});
   }
-
-  // Debris of an earlier run (a crash, or a failed stop) must not leak into this one.
-  if (loaded > 0 || deps.files.exists(plan.runDir) || deps.containers.list(runcPrefix(plan.pod)).length > 0) {
-    await cleanupPod(plan.pod, plan.runDir, deps);
+  states = await unitStates(plan, deps);
+  const mounted = new Set(deps.files.mountsUnder(plan.runDir));
+  const sandboxUp =
+    states.get(plan.slice.name) === "active" && states.get(plan.sandbox.name) === "active" && plan.pins.every((p) => mounted.has(p.path));
+  if (!sandboxUp) {
+    // Members cannot join a sandbox that is gone or lost its pins: start everything afresh.
+    return freshStart(plan, deps, names, states.size);
   }
+  const missing = plan.members.filter((u) => states.get(u.name) !== "active");
+  // A member made again gets its bundle written again (the run directory may have been tampered with).
+  const bundles = missing.filter((m) => !LIVE(states.get(m.name))).map((m) => `${plan.runDir}/bundles/${m.member}`);
+  await writeRunFiles(plan, deps, (path) => path === `${plan.runDir}/bundles` || bundles.some((b) => path === b || path.startsWith(`${b}/`)));
+  return startUnits(plan, deps, missing, states);
+}
 
+/** Writes the plan's directories and files that `wanted` selects; rolls the pod back if that fails. */
+async function writeRunFiles(plan: Plan, deps: ExecDeps, wanted: (path: string) => boolean = () => true): Promise<void> {
   try {
-    for (const d of plan.directories) deps.files.mkdir(d, 0o700);
-    for (const f of plan.files) deps.files.writeFile(f.path, f.content, f.mode);
+    for (const d of plan.directories) if (wanted(d)) deps.files.mkdir(d, 0o700);
+    for (const f of plan.files) if (wanted(f.path)) deps.files.writeFile(f.path, f.content, f.mode);
   } catch (err) {
     const problems = await rollback(plan, deps);
     throw new StartError(plan.pod, plan.runDir, `could not write its run files: ${(err as Error).message}`, [], problems);
   }
+}
 
-  const byName = new Map(units.map((u) => [u.name, u]));
+/** Removes whatever an earlier run left, writes the run files and starts every unit. */
+async function freshStart(plan: Plan, deps: ExecDeps, repaired: string[], loadedUnits: number): Promise<StartResult> {
+  // Debris of an earlier run (a crash, or a failed stop) must not leak into this one;
+  // on a clean start there is none, and asking systemd to stop nothing costs round trips.
+  if (loadedUnits > 0 || deps.files.exists(plan.runDir) || deps.containers.list(runcPrefix(plan.pod)).length > 0) {
+    await cleanupPod(plan.pod, plan.runDir, deps);
+  }
+  await writeRunFiles(plan, deps);
+  const byName = new Map(planUnits(plan).map((u) => [u.name, u]));
   const ordered = plan.stages.flatMap((s) => s.units).map((n) => byName.get(n)!);
-  const results = await Promise.allSettled(ordered.map((u) => systemd.startTransientUnit(u.name, toDbus(u), "fail")));
+  return startUnits(plan, deps, ordered, new Map(), repaired);
+}
+
+/**
+ * Asks for every unit of `todo` in one pipelined burst, in stage order: a unit
+ * systemd still has on its way up is waited for, a failed one is reset and made
+ * again, a missing one is made. Rolls the whole pod back when any of them fails.
+ */
+async function startUnits(
+  plan: Plan,
+  deps: ExecDeps,
+  todo: PlannedUnit[],
+  states: Map<string, string>,
+  repaired: string[] = todo.map((u) => u.name),
+): Promise<StartResult> {
+  const { systemd } = deps;
+  const rank = new Map(plan.stages.flatMap((s) => s.units).map((n, i) => [n, i]));
+  const ordered = [...todo].sort((a, b) => rank.get(a.name)! - rank.get(b.name)!);
+  // Failed leftovers are reset first, so the start requests still reach systemd in stage order.
+  await Promise.all(ordered.filter((u) => states.get(u.name) === "failed").map((u) => systemd.resetFailedUnit(u.name)));
+  const make = (u: PlannedUnit) => systemd.startTransientUnit(u.name, toDbus(u), "fail");
+  const results = await Promise.allSettled(
+    ordered.map((u) => {
+      const s = states.get(u.name);
+      if (s === undefined || s === "failed") return make(u);
+      // Loaded and on its way (or queued by an interrupted start): wait for it; made again if systemd just forgot it.
+      return systemd.startUnit(u.name, "replace").catch((err) => {
+        if (err instanceof SystemdError && err.dbusName === "org.freedesktop.systemd1.NoSuchUnit") return make(u);
+        throw err;
+      });
+    }),
+  );
   const failures = results
     .map((r, i) => ({ unit: ordered[i]!, r }))
     .filter((x): x is { unit: PlannedUnit; r: PromiseRejectedResult } => x.r.status === "rejected");
-  if (failures.length === 0) return { pod: plan.pod, alreadyRunning: false, units: names };
+  const names = planUnits(plan).map((u) => u.name);
+  if (failures.length === 0) {
+    const problems = await replaceTransientFiles(plan, ordered, deps);
+    if (problems.length === 0) return { pod: plan.pod, alreadyRunning: false, units: names, repaired };
+    const rb = await rollback(plan, deps);
+    throw new StartError(plan.pod, problems[0]!.split(":")[0]!, `could not replace its transient unit file: ${problems.join("; ")}`, [], rb);
+  }
 
+  const lost = failures.find((f) => f.r.reason instanceof BusUnreachableError);
+  if (lost) throw new StartInterruptedError(plan.pod, (lost.r.reason as Error).message.replace(/^Failed to reach systemd over D-Bus at /, ""));
   // The root cause is the first failure in start order that did not fail only because of another unit.
   const root = failures.find((f) => (f.r.reason as SystemdError).dbusName !== "dependency") ?? failures[0]!;
   const err = root.r.reason as Error;
@@ -98,14 +184,8 @@ async function rollback(plan: Plan, deps: ExecDeps): Promise<string[]> {
   }
 }
 
-/**
- * "stopped": none of the pod's units is loaded (or all are inactive/failed);
- * "running": every unit of the plan is active; "partial": anything else.
- */
-async function podState(plan: Plan, deps: ExecDeps): Promise<{ state: "stopped" | "running" | "partial"; loaded: number }> {
+/** ActiveState of each loaded unit of the pod, by name. */
+async function unitStates(plan: Plan, deps: ExecDeps): Promise<Map<string, string>> {
   const loaded = await deps.systemd.listUnits(podUnitPatterns(plan.pod, plan.slice.name));
-  const live = loaded.filter((u) => u.activeState !== "inactive" && u.activeState !== "failed");
-  if (live.length === 0) return { state: "stopped", loaded: loaded.length };
-  const active = new Set(live.filter((u) => u.activeState === "active").map((u) => u.name));
-  return { state: planUnits(plan).every((u) => active.has(u.name)) ? "running" : "partial", loaded: loaded.length };
+  return new Map(loaded.map((u) => [u.name, u.activeState]));
 }

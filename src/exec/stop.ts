@@ -77,9 +77,10 @@ export async function cleanupPod(pod: string, runDir: string, deps: ExecDeps): P
 /** Glob patterns that match the units of one pod and nothing of another pod. */
 export function podUnitPatterns(pod: string, slice: string): string[] {
   // Pod names are escaped in unit names ('-' becomes '\x2d'), so "podunit-<pod>-" cannot
-  // be the prefix of another pod's units. Globs treat '\' as an escape: double it.
-  const prefix = slice.slice(0, -".slice".length).replace(/\\/g, "\\\\");
-  return [slice.replace(/\\/g, "\\\\"), `${prefix}-*`];
+  // be the prefix of another pod's units. systemd matches the patterns with FNM_NOESCAPE
+  // ('\' is an ordinary character), and escaped names hold no '*', '?' or '['.
+  const prefix = slice.slice(0, -".slice".length);
+  return [slice, `${prefix}-*`];
 }
 
 /** The prefix of every runc container id of a pod (see runcId). */

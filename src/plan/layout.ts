@@ -34,9 +34,14 @@ export class PodLayout {
     return `${this.dir}/sandbox.pid`;
   }
 
+  /** Directory of the members' OCI bundles. */
+  get bundlesDir(): string {
+    return `${this.dir}/bundles`;
+  }
+
   /** OCI bundle of a member with a rootfs. */
   memberBundle(member: string): string {
-    return `${this.dir}/bundles/${member}`;
+    return `${this.bundlesDir}/${member}`;
   }
 
   memberPidFile(member: string): string {

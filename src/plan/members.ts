@@ -5,7 +5,7 @@ import type { UnitProperty } from "../systemd/properties.ts";
 import { memberUnitName, unitCgroup } from "../systemd/unitname.ts";
 import { type Ctx, exec, IGNORE, limitProps, NS_ORDER, nsFlags, OCI_TYPE, prop } from "./context.ts";
 import { runcId } from "./layout.ts";
-import { configJson, memberConfig, type OciNamespace } from "./oci.ts";
+import { configJson, DEFAULT_CAPABILITIES, memberConfig, type OciNamespace } from "./oci.ts";
 import type { PlannedFile } from "./types.ts";
 
 /** `uid[:gid]` → numbers (gid defaults to uid); undefined for user names. */
@@ -51,36 +51,50 @@ export interface MemberOrderInfo {
 }
 
 /**
+ * The capability bounding set every host member's command gets, in setpriv's
+ * form: runc's default set (CAP_AUDIT_WRITE, CAP_KILL, CAP_NET_BIND_SERVICE),
+ * the same as a rootfs member's. Without CAP_SYS_ADMIN a member cannot rename
+ * the pod (sethostname), mount, or enter other namespaces.
+ */
+export const MEMBER_BOUNDING_SET = `-all,${DEFAULT_CAPABILITIES.map((c) => `+${c.slice("CAP_".length).toLowerCase()}`).join(",")}`;
+
+/**
  * A member on the host's file system: systemd runs the command, through nsenter
- * when it joins pod namespaces. nsenter needs root, so the user switch comes
- * after it: a numeric user through setpriv (no passwd entry needed, as with
- * runc); a user name through systemd's User=, keeping only the capabilities
- * nsenter needs (reach the pins, enter namespaces), which setpriv then drops
- * before the command runs.
+ * when it joins pod namespaces. nsenter needs root (CAP_SYS_ADMIN), so setpriv
+ * comes after it and before the command: it narrows the bounding set to runc's
+ * default capabilities, clears the inheritable set and switches to a numeric
+ * user. A user name goes through systemd's User= instead (systemd resolves the
+ * name, groups and HOME), keeping as ambient capabilities only what nsenter and
+ * setpriv need (reach the pins, enter namespaces, drop capabilities), which
+ * setpriv drops again. The cgroup file systems are read-only for the member, so
+ * even as root it cannot move itself out of its unit's cgroup.
  */
 export function hostMember(c: Ctx, m: MemberSpec, order: MemberOrderInfo): UnitProperty[] {
   const { paths } = c.host;
   const props = memberCommon(c, m, order);
   if (m.kind !== "init") props.push(prop("Type", "exec"));
   const wrap = c.pinned.length ? [paths.nsenter, ...nsFlags(c, c.pinned), "--"] : [];
-  let argv: string[];
+  const drop = [`--bounding-set=${MEMBER_BOUNDING_SET}`, "--inh-caps=-all"];
   const numeric = m.user === undefined ? undefined : numericUser(m.user);
+  let setpriv: string[];
   if (numeric) {
-    argv = [...wrap, paths.setpriv, `--reuid=${numeric.uid}`, `--regid=${numeric.gid}`, "--clear-groups", "--", ...m.command];
-  } else if (m.user !== undefined && wrap.length) {
-    // CAP_DAC_READ_SEARCH reaches the pins below the root-only run directory.
-    props.push(prop("User", m.user), prop("AmbientCapabilities", ["CAP_DAC_READ_SEARCH", "CAP_SYS_ADMIN"]));
-    argv = [...wrap, paths.setpriv, "--inh-caps=-all", "--ambient-caps=-all", "--", ...m.command];
+    setpriv = [`--reuid=${numeric.uid}`, `--regid=${numeric.gid}`, "--clear-groups", ...drop];
+  } else if (m.user !== undefined) {
+    // CAP_DAC_READ_SEARCH reaches the pins below the root-only run directory;
+    // CAP_SYS_ADMIN enters the namespaces; CAP_SETPCAP lets setpriv narrow the bounding set.
+    const ambient = wrap.length ? ["CAP_DAC_READ_SEARCH", "CAP_SETPCAP", "CAP_SYS_ADMIN"] : ["CAP_SETPCAP"];
+    props.push(prop("User", m.user), prop("AmbientCapabilities", ambient));
+    setpriv = [...drop, "--ambient-caps=-all"];
   } else {
-    if (m.user !== undefined) props.push(prop("User", m.user));
-    if (wrap.length) argv = [...wrap, ...m.command];
-    else argv = m.command[0]!.startsWith("/") ? m.command : [paths.env, "--", ...m.command];
+    setpriv = drop;
   }
+  // setpriv finds a command without a '/' through PATH.
+  const argv = [...wrap, paths.setpriv, ...setpriv, "--", ...m.command];
   props.push(prop("ExecStartEx", [exec(argv[0]!, argv.slice(1))]));
   const env = Object.entries(m.env).map(([k, v]) => `${k}=${v}`);
   if (env.length) props.push(prop("Environment", env));
   if (m.workdir !== undefined) props.push(prop("WorkingDirectory", m.workdir));
-  props.push(prop("NoNewPrivileges", true));
+  props.push(prop("NoNewPrivileges", m.noNewPrivileges !== false), prop("ProtectControlGroups", true));
   return props;
 }
 
@@ -114,6 +128,7 @@ export function rootfsMember(c: Ctx, m: MemberSpec, order: MemberOrderInfo, file
     cwd: m.workdir,
     uid: user.uid,
     gid: user.gid,
+    noNewPrivileges: m.noNewPrivileges !== false,
     init: ownPidNs ? paths.catatonit : undefined,
     namespaces,
     cgroupsPath: `${unitCgroup(c.spec.name, unit)}/ctr`,
@@ -132,6 +147,9 @@ export function rootfsMember(c: Ctx, m: MemberSpec, order: MemberOrderInfo, file
       prop("Type", "forking"),
       prop("PIDFile", pidFile),
       prop("ExecStartEx", [exec(runc, ["run", "-d", "--pid-file", pidFile, "--bundle", bundle, id])]),
+      // With its own PID namespace, the container's first process loses a SIGTERM sent before
+      // catatonit runs (see 'podunit internal wait-exec'): the unit counts as started after that.
+      ...(ownPidNs ? [prop("ExecStartPostEx", [exec(paths.podunit, ["internal", "wait-exec", "--children", pidFile])])] : []),
       // runc's init exits 143 on SIGTERM; without this a clean stop ends failed.
       prop("SuccessExitStatus", { statuses: [143], signals: ["SIGTERM"] }),
     );

@@ -112,6 +112,8 @@ export function memberConfig(o: {
   cwd?: string;
   uid: number;
   gid: number;
+  /** False when the spec lets set-user-ID programs raise privileges (within the capabilities below). */
+  noNewPrivileges: boolean;
   /** catatonit's host path when the member needs it as PID 1 of its own PID namespace. */
   init?: string;
   namespaces: OciNamespace[];
@@ -132,7 +134,7 @@ export function memberConfig(o: {
         effective: DEFAULT_CAPABILITIES,
         permitted: DEFAULT_CAPABILITIES,
       },
-      noNewPrivileges: true,
+      noNewPrivileges: o.noNewPrivileges,
     },
     root: { path: o.rootfs, readonly: o.readonly },
     mounts: [...STANDARD_MOUNTS, ...(o.init !== undefined ? [initBind(o.init, MEMBER_INIT_PATH)] : [])],

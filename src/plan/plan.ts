@@ -61,7 +61,7 @@ export function plan(spec: PodSpec, host: HostFacts): Plan {
 
   const order = orderMembers(spec);
   const initNames = order.inits.map((m) => m.name);
-  if (spec.members.some((m) => m.rootfs !== undefined)) dirs.push(`${layout.dir}/bundles`);
+  if (spec.members.some((m) => m.rootfs !== undefined)) dirs.push(layout.bundlesDir);
   const members = spec.members.map((m) => {
     const info: MemberOrderInfo = { initsBefore: m.kind === "init" ? initNames.slice(0, initNames.indexOf(m.name)) : initNames };
     const name = memberUnitName(spec.name, m.name);
@@ -77,9 +77,17 @@ export function plan(spec: PodSpec, host: HostFacts): Plan {
     ...order.waves.map((w): Stage => ({ kind: "members", units: w.map(unitOf) })),
   ];
 
+  // The target is active exactly while the pod runs: it waits for every unit it wants
+  // (After=) and goes down with the sandbox (BindsTo=).
+  const wanted = [sandbox.name, ...members.map((u) => u.name)];
   const target = {
     name: podTargetName(spec.name),
-    properties: sortProperties([prop("Description", `Pod '${spec.name}'`), prop("Wants", [sandbox.name, ...members.map((u) => u.name)])]),
+    properties: sortProperties([
+      prop("Description", `Pod '${spec.name}'`),
+      prop("After", wanted),
+      prop("BindsTo", [sandbox.name]),
+      prop("Wants", wanted),
+    ]),
     wantedBy: spec.install?.wantedBy ?? [],
   };
 

@@ -112,10 +112,11 @@ export function runcSandbox(c: Ctx, files: PlannedFile[], dirs: string[]): UnitP
     prop("ExecStartPreEx", preparePins(c)),
     prop("ExecStartEx", [exec(runc, ["run", "-d", "--pid-file", pidFile, "--bundle", bundle, id])]),
     // ${MAINPID} must be expanded here: these commands keep environment expansion on.
-    prop(
-      "ExecStartPostEx",
-      c.pinned.map((ns) => exec(paths.mount, ["--bind", `/proc/\${MAINPID}/ns/${ns}`, c.layout.pin(ns)], [])),
-    ),
+    // catatonit must run before a stop can work (see 'podunit internal wait-exec'); then the pins.
+    prop("ExecStartPostEx", [
+      exec(paths.podunit, ["internal", "wait-exec", pidFile]),
+      ...c.pinned.map((ns) => exec(paths.mount, ["--bind", `/proc/\${MAINPID}/ns/${ns}`, c.layout.pin(ns)], [])),
+    ]),
     prop("ExecStopPostEx", [exec(runc, ["delete", "-f", id], IGNORE), ...stopCleanup(c)]),
   ];
 }

@@ -1,5 +1,5 @@
 /** The real RunFiles and Journal: the local file system, mountinfo, journalctl. */
-import { accessSync, readlinkSync, chmodSync, constants, existsSync, statSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
+import { accessSync, readlinkSync, chmodSync, constants, existsSync, statSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Containers, Journal, RunFiles } from "../exec/deps.ts";
 import type { HostLookup } from "../exec/preflight.ts";
@@ -19,6 +19,12 @@ export const hostFiles: RunFiles = {
   writeFile(path, content, mode) {
     writeFileSync(path, content, { mode });
     chmodSync(path, mode);
+  },
+  replaceFile(path, content, mode) {
+    const tmp = `${path}.podunit-${process.pid}`;
+    writeFileSync(tmp, content, { mode });
+    chmodSync(tmp, mode);
+    renameSync(tmp, path);
   },
   mountsUnder(dir) {
     const prefix = dir.replace(/\/+$/, "");
@@ -81,6 +87,8 @@ function directoriesBelow(root: string): string[] {
 export const hostJournal: Journal = {
   async tail(unit, n) {
     try {
+      // journald writes what it received asynchronously; a unit's last lines are often the newest.
+      await Bun.spawn(["journalctl", "--sync"], { stdout: "ignore", stderr: "ignore", stdin: "ignore" }).exited;
       const proc = Bun.spawn(["journalctl", "--no-pager", "-q", "-o", "cat", "-n", String(n), "-u", unit], {
         stdout: "pipe",
         stderr: "ignore",
@@ -117,6 +125,14 @@ export const hostLookup: HostLookup = {
       return readlinkSync(path);
     } catch {
       return undefined;
+    }
+  },
+  isHostRoot(path) {
+    try {
+      const [a, b] = [statSync(path), statSync("/")];
+      return a.dev === b.dev && a.ino === b.ino;
+    } catch {
+      return false;
     }
   },
 };

@@ -1,6 +1,7 @@
 /**
  * The few libc calls podunit makes directly (no process spawn for them):
- * flock(2) for per-pod locks and umount2(2) for namespace pins.
+ * flock(2) for per-pod locks, umount2(2) for namespace pins, and a datagram to a
+ * unix socket (journald's) for the generator, which runs before anything else.
  */
 import { dlopen, FFIType, ptr, read } from "bun:ffi";
 
@@ -11,6 +12,9 @@ function load() {
     flock: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
     umount2: { args: [FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
     __errno_location: { args: [], returns: FFIType.ptr },
+    socket: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+    sendto: { args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i64 },
+    close: { args: [FFIType.i32], returns: FFIType.i32 },
   }).symbols;
 }
 
@@ -39,4 +43,33 @@ export function flock(fd: number, op: number): number {
 export function umount2(path: string, flags: number): number {
   const buf = Buffer.from(path + "\0");
   return libc().umount2(ptr(buf), flags) === 0 ? 0 : errno();
+}
+
+const AF_UNIX = 1;
+const SOCK_DGRAM = 2;
+const SOCK_CLOEXEC = 0o2000000;
+const MSG_DONTWAIT = 0x40;
+const MSG_NOSIGNAL = 0x4000;
+/** sizeof(sockaddr_un.sun_path). */
+const SUN_PATH_MAX = 108;
+
+/**
+ * Sends one datagram to the unix socket at `path` without ever blocking (a full
+ * or absent receiver is an error, not a wait); returns 0 or the errno.
+ */
+export function sendDatagram(path: string, data: Uint8Array): number {
+  const name = Buffer.from(path);
+  if (name.length >= SUN_PATH_MAX) return EINVAL;
+  const addr = Buffer.alloc(2 + SUN_PATH_MAX);
+  addr.writeUInt16LE(AF_UNIX, 0);
+  name.copy(addr, 2);
+  const fd = libc().socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return errno();
+  try {
+    const buf = data.length ? data : new Uint8Array(1);
+    const n = libc().sendto(fd, ptr(buf), data.length, MSG_DONTWAIT | MSG_NOSIGNAL, ptr(addr), 2 + name.length + 1);
+    return Number(n) < 0 ? errno() : 0;
+  } finally {
+    libc().close(fd);
+  }
 }

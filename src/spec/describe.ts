@@ -59,7 +59,7 @@ export function describeValue(v: unknown, raw?: string): string {
 }
 
 /** A short list of quoted words: `"a", "b" or "c"`. */
-export function oneOf(words: readonly string[], quoteWith: (s: string) => string = (s) => JSON.stringify(s)): string {
+export function oneOf(words: readonly string[], quoteWith: (s: string) => string = quote): string {
   const q = words.map(quoteWith);
   if (q.length <= 1) return q.join("");
   return `${q.slice(0, -1).join(", ")} or ${q[q.length - 1]}`;

@@ -3,12 +3,14 @@
  * "/" or ending in ".toml" is a path. The file system sits behind two small
  * functions so tests can run without a disk.
  */
+import { constants } from "node:fs";
 import { open, readdir } from "node:fs/promises";
 import { basename, resolve } from "node:path";
 import { NotFoundError, PermissionError, PodunitError, SpecError, UsageError } from "../errors.ts";
 import { parseSpec, stemOf } from "./parse.ts";
 import type { PodSpec } from "./types.ts";
 import { isValidName } from "./units.ts";
+import { checkTrustedPath, hostPathFs, type PathFs } from "../runtime/trusted-path.ts";
 
 /** Where pod specs live unless --dir or PODUNIT_SPEC_DIR says otherwise. */
 export const DEFAULT_SPEC_DIR = "/etc/podunit/pods";
@@ -138,11 +140,36 @@ export async function listSpecs(dir: string, list: ListDir = listDirFromDisk): P
 
 const MISSING = new Set(["ENOENT", "ENOTDIR"]);
 
-/** The real file reader: refuses anything but a regular file and stops after `maxBytes`. */
+/**
+ * As root, a spec is read only when no one but root can change it (the file and
+ * every directory above it; see src/runtime/trusted-path.ts). Throws a
+ * PermissionError that names the path at fault and the command that fixes it.
+ * Returns the file's device and inode, to compare with the file that was opened.
+ */
+export function checkSpecTrusted(path: string, fs: PathFs = hostPathFs): { dev: number; ino: number } {
+  const r = checkTrustedPath(path, fs);
+  if ("ok" in r) return { dev: r.ok.dev, ino: r.ok.ino };
+  const u = r.untrusted;
+  const what = u.path === path ? `the file ${u.problem}` : `'${u.path}' ${u.problem}`;
+  throw new PermissionError(
+    `Failed to read pod spec '${path}': refused, because ${what}.`,
+    "podunit runs as root and does what a spec says, so it reads only specs that no one but root can change: " +
+      "the file and every directory above it must belong to root and must not be writable by group or others " +
+      `(as sshd asks of key files). To fix it, run: ${u.fix}`,
+  );
+}
+
+/** Whether this process runs as root (and so must check the specs it reads). */
+function runningAsRoot(): boolean {
+  return process.geteuid?.() === 0;
+}
+
+/** The real file reader: refuses anything but a regular file, checks trust as root, and stops after `maxBytes`. */
 export const readFileFromDisk: ReadFile = async (path, maxBytes) => {
   let handle;
   try {
-    handle = await open(path, "r");
+    // Non-blocking: opening a FIFO put where a spec should be must not wait for a writer.
+    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
     if (MISSING.has((e as NodeJS.ErrnoException).code ?? "")) return undefined;
     throw fileError(path, e);
@@ -150,6 +177,12 @@ export const readFileFromDisk: ReadFile = async (path, maxBytes) => {
   try {
     const st = await handle.stat();
     if (!st.isFile()) throw new PodunitError(`Failed to read '${path}': not a regular file.`);
+    if (runningAsRoot()) {
+      const checked = checkSpecTrusted(path);
+      if (checked.dev !== st.dev || checked.ino !== st.ino) {
+        throw new PermissionError(`Failed to read pod spec '${path}': refused, because the file was replaced while it was being read.`);
+      }
+    }
     const buf = new Uint8Array(Math.min(maxBytes, st.size + 1));
     let got = 0;
     while (got < buf.length) {

@@ -52,8 +52,15 @@ export function checkAfter(c: Checker, drafts: MemberDraft[], allNames: string[]
     edges.set(self, out);
   }
   for (const cycle of findCycles(drafts.map((d) => d.spec.name), edges)) {
-    c.add(["containers", cycle[0]!, "after"], `expected no cycle in the start order, found ${cycle.join(" -> ")}`);
+    c.add(["containers", cycle[0]!, "after"], `expected no cycle in the start order, found ${showCycle(cycle)}`);
   }
+}
+
+/** A cycle for a message: long names quoted and cut, a long cycle shown by its ends. */
+function showCycle(cycle: string[]): string {
+  const names = cycle.map((n) => (n.length > 60 ? quote(n) : n));
+  if (names.length <= 12) return names.join(" -> ");
+  return `${names.slice(0, 5).join(" -> ")} -> … -> ${names.slice(-3).join(" -> ")} (${cycle.length - 1} members)`;
 }
 
 /**

@@ -54,6 +54,11 @@ export interface MemberSpec {
   /** Absolute path of a root file system; undefined = the host's file system. */
   rootfs?: string;
   readonlyRootfs: boolean;
+  /**
+   * False when the spec lets the member gain privileges through set-user-ID or
+   * file-capability programs (NoNewPrivileges=no); undefined = true, the default.
+   */
+  noNewPrivileges?: boolean;
   limits: Limits;
   restart: RestartPolicy;
   /** Microseconds (RestartSec=). */

@@ -47,6 +47,7 @@ const MEMBER_KEYS = [
   "user",
   "rootfs",
   "readonly_rootfs",
+  "no_new_privileges",
   "memory_max",
   "cpu_quota",
   "tasks_max",
@@ -71,6 +72,9 @@ const MEMBER_HINTS: Record<string, string> = {
   group: `give the group together with the user, as user = "1000:1000"`,
   share: "namespaces are shared pod-wide; set share at the top of the file",
   host_network: "host_network is pod-wide; set it at the top of the file",
+  privileged: "there are no privileged members: every member keeps at most runc's default capabilities (see docs/security.md)",
+  capabilities: "members keep runc's default capabilities (CAP_AUDIT_WRITE, CAP_KILL, CAP_NET_BIND_SERVICE); there is no key to add more",
+  cap_add: "members keep runc's default capabilities (CAP_AUDIT_WRITE, CAP_KILL, CAP_NET_BIND_SERVICE); there is no key to add more",
 };
 const MEMBER_ALIASES: Record<string, string> = {
   environment: "env",
@@ -95,6 +99,7 @@ const MEMBER_ALIASES: Record<string, string> = {
   restart_policy: "restart",
   type: "kind",
   read_only: "readonly_rootfs",
+  allow_privilege_escalation: "no_new_privileges",
 };
 
 const NAMESPACES: readonly Namespace[] = ["net", "ipc", "uts", "pid"];
@@ -304,6 +309,8 @@ function readMember(c: Checker, name: string, t: Table): MemberDraft {
     c.add(p("readonly_rootfs"), "expected rootfs to be set for readonly_rootfs = true, found no rootfs");
   }
 
+  const noNewPrivileges = readBool(c, get(t, "no_new_privileges"), p("no_new_privileges"));
+
   let user: string | undefined;
   const rawUser = get(t, "user");
   if (typeof rawUser === "number") {
@@ -343,6 +350,7 @@ function readMember(c: Checker, name: string, t: Table): MemberDraft {
   };
   if (workdir !== undefined) spec.workdir = workdir;
   if (user !== undefined) spec.user = user;
+  if (noNewPrivileges !== undefined) spec.noNewPrivileges = noNewPrivileges;
   if (rootfs !== undefined) spec.rootfs = rootfs;
   if (restartSec !== undefined) spec.restartSec = restartSec;
   if (stopTimeout !== undefined) spec.stopTimeout = stopTimeout;

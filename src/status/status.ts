@@ -5,6 +5,7 @@
 import type { Systemd, UnitListEntry } from "../systemd/bus.ts";
 import { memberUnitName, podSliceName, sandboxUnitName, unescapeUnitName } from "../systemd/unitname.ts";
 import { podUnitPatterns } from "../exec/stop.ts";
+import { formatUsec } from "../systemd/properties.ts";
 
 const UNIT = "org.freedesktop.systemd1.Unit";
 const SERVICE = "org.freedesktop.systemd1.Service";
@@ -29,6 +30,10 @@ export interface UnitStatus {
   since?: Date;
   /** Exit status of the main process's last run ("exited 1", "killed by signal 9"). */
   lastExit?: string;
+  /** Failed because systemd's start limit stopped restarting it (StartLimitBurst= starts within StartLimitIntervalSec=). */
+  startLimitHit?: boolean;
+  /** The start limit, as "5 starts within 10s", when it was hit. */
+  startLimit?: string;
 }
 
 export interface PodStatus {
@@ -38,6 +43,8 @@ export interface PodStatus {
   memoryBytes?: bigint;
   sandbox: UnitStatus;
   members: UnitStatus[];
+  /** Things wrong with the pod that its units' states do not show (empty when there are none). */
+  problems: string[];
 }
 
 function num(v: unknown): bigint | undefined {
@@ -62,14 +69,15 @@ async function unitStatus(sd: Systemd, name: string, entry: UnitListEntry | unde
   const unit = entry?.name ?? "";
   if (!entry) return { name, unit, state: "not-loaded", subState: "dead" };
   const [u, s] = await Promise.all([
-    sd.getProperties(entry.path, UNIT, ["StateChangeTimestamp"]),
-    sd.getProperties(entry.path, SERVICE, ["MainPID", "MemoryCurrent", "NRestarts", "Result", "ExecMainCode", "ExecMainStatus"]),
+    sd.getProperties(entry.path, UNIT, ["StateChangeTimestamp", "StartLimitBurst", "StartLimitIntervalUSec"]),
+    sd.getProperties(entry.path, SERVICE, ["MainPID", "MemoryCurrent", "NRestarts", "Result", "ExecMainCode", "ExecMainStatus", "Restart"]),
   ]);
   const code = Number(s.ExecMainCode ?? 0);
   const status = Number(s.ExecMainStatus ?? 0);
   // ExecMainCode is a CLD_* code: 1 exited, 2 killed, 3 dumped core.
   const lastExit = code === 1 ? `exited ${status}` : code === 2 || code === 3 ? `killed by signal ${status}` : undefined;
   const pid = Number(s.MainPID ?? 0);
+  const limit = startLimit(entry.activeState, s, u);
   return {
     name,
     unit,
@@ -81,7 +89,26 @@ async function unitStatus(sd: Systemd, name: string, entry: UnitListEntry | unde
     restarts: s.NRestarts === undefined ? undefined : Number(s.NRestarts),
     since: timestamp(u.StateChangeTimestamp),
     lastExit,
+    ...(limit ? { startLimitHit: true, startLimit: limit } : {}),
   };
+}
+
+/**
+ * The start limit a failed unit hit, or undefined. systemd 252 keeps the result of
+ * the last run ("signal") when it refuses a restart for the start limit; later
+ * versions say "start-limit-hit". A unit whose restart policy applies to its
+ * result and that was restarted as often as the limit allows was stopped by it.
+ */
+function startLimit(state: string, s: Record<string, unknown>, u: Record<string, unknown>): string | undefined {
+  if (state !== "failed") return undefined;
+  const burst = Number(u.StartLimitBurst ?? 0);
+  const result = String(s.Result ?? "");
+  const restart = String(s.Restart ?? "no");
+  const applies = restart === "always" || (restart === "on-failure" && result !== "success");
+  const hit = result === "start-limit-hit" || (applies && burst > 0 && Number(s.NRestarts ?? 0) >= burst);
+  if (!hit) return undefined;
+  const interval = num(u.StartLimitIntervalUSec);
+  return `${burst} starts within ${interval === undefined ? "no time limit" : formatUsec(interval)}`;
 }
 
 /**
@@ -116,7 +143,24 @@ export async function podStatus(sd: Systemd, pod: string, expectedMembers: strin
     memoryBytes: num(sliceProps.MemoryCurrent),
     sandbox,
     members,
+    problems: [],
   };
+}
+
+/**
+ * What is wrong with a pod whose sandbox runs but whose pins are not mounted any
+ * more (its run directory removed behind podunit's back): members that restart
+ * cannot join it. `pins` are the paths the plan expects, `mounted` the mount points there.
+ */
+export function pinProblems(s: PodStatus, pins: string[], mounted: string[]): string[] {
+  if (s.sandbox.state !== "active") return [];
+  const have = new Set(mounted);
+  const gone = pins.filter((p) => !have.has(p));
+  if (gone.length === 0) return [];
+  return [
+    `the pins of its namespaces are gone (${gone.map((p) => `'${p}'`).join(", ")}): a member that restarts cannot join the pod; ` +
+      `run 'podunit restart ${s.pod}' to start it afresh`,
+  ];
 }
 
 function podStateOf(slice: UnitListEntry | undefined, sandbox: UnitStatus, members: UnitStatus[]): PodState {

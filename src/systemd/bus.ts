@@ -116,6 +116,7 @@ class DbusSystemd implements Systemd {
   }
 
   private fail(err: Error): void {
+    if (this.broken) return;
     this.broken = err;
     const e = new BusUnreachableError(this.address, `connection lost: ${describeSocketError(err)}`);
     for (const w of this.waiters.values()) w.reject(e);

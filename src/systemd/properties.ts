@@ -34,6 +34,8 @@ export interface PropertyValues {
   Requires: string[];
   BindsTo: string[];
   Wants: string[];
+  /** Stop and restart of the listed units reach this one too (unit files only: the pod's slice is part of its target). */
+  PartOf: string[];
   CollectMode: CollectMode;
   Slice: string;
   /** Bytes. */
@@ -66,6 +68,8 @@ export interface PropertyValues {
   /** Capability names (`CAP_SYS_ADMIN`) kept across the switch to User=. */
   AmbientCapabilities: string[];
   NoNewPrivileges: boolean;
+  /** Mounts the cgroup file systems read-only for the unit's processes. */
+  ProtectControlGroups: boolean;
   NetworkNamespacePath: string;
   IPCNamespacePath: string;
   StandardOutput: string;
@@ -169,11 +173,13 @@ export const CAPABILITIES: Readonly<Record<string, number>> = {
   CAP_KILL: 5,
   CAP_SETGID: 6,
   CAP_SETUID: 7,
+  CAP_SETPCAP: 8,
   CAP_NET_BIND_SERVICE: 10,
   CAP_NET_ADMIN: 12,
   CAP_SYS_CHROOT: 18,
   CAP_SYS_PTRACE: 19,
   CAP_SYS_ADMIN: 21,
+  CAP_AUDIT_WRITE: 29,
 };
 
 function capabilityMask(names: string[]): bigint {
@@ -230,6 +236,10 @@ export const PROPERTIES: Table = {
   },
   Wants: {
     dbus: "Wants", signature: "as", section: "Unit", unitKey: "Wants", spec: "", since: 205,
+    encode: (v) => v, render: units,
+  },
+  PartOf: {
+    dbus: "PartOf", signature: "as", section: "Unit", unitKey: "PartOf", spec: "", since: 205,
     encode: (v) => v, render: units,
   },
   CollectMode: {
@@ -331,7 +341,11 @@ export const PROPERTIES: Table = {
     encode: capabilityMask, render: (v) => (v.length ? [v.join(" ")] : []),
   },
   NoNewPrivileges: {
-    dbus: "NoNewPrivileges", signature: "b", section: "Service", unitKey: "NoNewPrivileges", spec: "", since: 205,
+    dbus: "NoNewPrivileges", signature: "b", section: "Service", unitKey: "NoNewPrivileges", spec: "no_new_privileges", since: 205,
+    encode: (v) => v, render: yesNo,
+  },
+  ProtectControlGroups: {
+    dbus: "ProtectControlGroups", signature: "b", section: "Service", unitKey: "ProtectControlGroups", spec: "", since: 232,
     encode: (v) => v, render: yesNo,
   },
   NetworkNamespacePath: {

@@ -4,7 +4,7 @@
  * fails every test of the file with the reason; nothing is skipped.
  */
 import { afterAll, beforeAll } from "bun:test";
-import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Lab, REPO, uncheckable, type RunOptions, type RunResult } from "../lab/lab.ts";
 
@@ -18,13 +18,13 @@ export interface LabHandle {
   podunit(args: string[], opts?: RunOptions): Promise<RunResult>;
 }
 
-/** Boots a lab named `name` for this test file. */
-export function useLab(name: string): LabHandle {
+/** Boots a lab named `name` for this test file (`binds`: host directories to bind into it, `HOST:LAB[:ro]`). */
+export function useLab(name: string, opts: { binds?: string[] } = {}): LabHandle {
   let lab: Lab | undefined;
   let bootError: Error | undefined;
   beforeAll(async () => {
     try {
-      lab = await Lab.boot(name);
+      lab = await Lab.boot(name, opts);
     } catch (err) {
       bootError = err as Error;
       throw err;
@@ -62,10 +62,20 @@ export async function eventually<T>(what: string, probe: () => Promise<T | undef
   }
 }
 
-/** Writes a pod spec where podunit inside the lab finds it (PODUNIT_SPEC_DIR=/srv/lab/pods). */
-export function writeSpec(lab: Lab, pod: string, toml: string): void {
-  mkdirSync(join(lab.shareDir, "pods"), { recursive: true });
-  writeFileSync(join(lab.shareDir, "pods", `${pod}.toml`), toml);
+/**
+ * Writes a pod spec where podunit inside the lab finds it (PODUNIT_SPEC_DIR=/srv/lab/pods).
+ * Modes are set explicitly, whatever the umask: podunit, as root, reads only specs that
+ * no one but root can change.
+ */
+export function writeSpec(lab: Lab, pod: string, toml: string): string {
+  const dir = join(lab.shareDir, "pods");
+  mkdirSync(dir, { recursive: true });
+  chmodSync(lab.shareDir, 0o755);
+  chmodSync(dir, 0o755);
+  const file = join(dir, `${pod}.toml`);
+  writeFileSync(file, toml);
+  chmodSync(file, 0o644);
+  return file;
 }
 
 /** The environment podunit runs with in the lab. */
@@ -78,18 +88,50 @@ export async function makeRootfs(lab: Lab): Promise<void> {
   await lab.sh(["bash", join(REPO, "test/lab/mkrootfs.sh"), BUSYBOX_ROOTFS]);
 }
 
+/** A pod name as systemd writes it in unit names and cgroup paths ('-' becomes '\x2d'). */
+export function escapedPod(pod: string): string {
+  return pod.replace(/-/g, "\\x2d");
+}
+
+/** The namespaces (`net:[4026532...]`) the running sandbox of `pod` holds, to look for processes left in them later. */
+export async function podNamespaces(lab: Lab, pod: string): Promise<string[]> {
+  const unit = `podunit-${escapedPod(pod)}-sandbox.service`;
+  const pid = (await lab.sh(["systemctl", "show", "--value", "-p", "MainPID", unit])).trim();
+  if (pid === "0") throw new Error(`${unit} has no main process`);
+  const out = await lab.sh(["bash", "-c", `for n in net ipc uts; do readlink /proc/${pid}/ns/$n; done`]);
+  return out.split("\n").filter(Boolean);
+}
+
 /**
- * Everything of a pod that could be left behind inside the lab: loaded units,
- * cgroup directories in any hierarchy, the run directory, mounts, runc containers.
+ * Everything of a pod that could be left behind inside the lab: loaded units, cgroup
+ * directories in any hierarchy, the run directory, pins mounted in any process's mount
+ * namespace, runc containers, and processes in the pod's cgroups or (given
+ * `namespaces` from podNamespaces) in its namespaces.
  */
-export async function leftovers(lab: Lab, pod: string): Promise<string[]> {
+export async function leftovers(lab: Lab, pod: string, namespaces: string[] = []): Promise<string[]> {
+  const esc = escapedPod(pod);
   const script = `
-    systemctl list-units --all --plain --no-legend 'podunit-${pod}.slice' 'podunit-${pod}-*' | awk '{print "unit " $1}'
-    find /sys/fs/cgroup -maxdepth 3 -path '*podunit-${pod}.slice' -type d | sed 's/^/cgroup /'
-    [ -e /run/podunit/${pod} ] && echo "dir /run/podunit/${pod}"
-    findmnt -rn -o TARGET | grep -F '/run/podunit/${pod}/' | sed 's/^/mount /'
-    runc list -q 2>/dev/null | grep -F 'podunit-${pod}.' | sed 's/^/runc /'
+    pod=$1 esc=$2 ns=" $3 "
+    systemctl list-units --all --plain --no-legend "podunit-$esc.slice" "podunit-$esc-*" | awk '{print "unit " $1}'
+    find /sys/fs/cgroup -maxdepth 3 -name "podunit-$esc.slice" -type d | sed 's/^/cgroup /'
+    [ -e "/run/podunit/$pod" ] && echo "dir /run/podunit/$pod"
+    for f in /proc/[0-9]*/mountinfo; do
+      p=\${f#/proc/}; p=\${p%/mountinfo}
+      grep -F " /run/podunit/$pod/" "$f" 2>/dev/null | awk -v p="$p" '{print "mount " $5 " (seen by process " p ")"}'
+    done | sort -u -k2,2
+    runc list -q 2>/dev/null | grep -F "podunit-$pod." | sed 's/^/runc /'
+    for d in /proc/[0-9]*; do
+      p=\${d#/proc/}
+      [ "$p" = $$ ] && continue
+      hit=
+      grep -qF "/podunit-$esc.slice" "$d/cgroup" 2>/dev/null && hit=cgroup
+      for n in net ipc uts; do
+        l=$(readlink "$d/ns/$n" 2>/dev/null) || continue
+        case "$ns" in *" $l "*) hit="\${hit:+$hit, }$l";; esac
+      done
+      [ -n "$hit" ] && echo "process $p ($hit): $(tr '\\0' ' ' <"$d/cmdline" 2>/dev/null)"
+    done
     true`;
-  const out = await lab.sh(["bash", "-c", script]);
+  const out = await lab.sh(["bash", "-c", script, "leftovers", pod, esc, namespaces.join(" ")]);
   return out.split("\n").filter(Boolean);
 }

@@ -3,21 +3,25 @@
  * bookkeeping only; that pods really run is shown by test/system/pods.test.ts.
  */
 import { describe, expect, test } from "bun:test";
-import { startPod, StartError } from "../../src/exec/start.ts";
+import { startPod, StartError, StartInterruptedError } from "../../src/exec/start.ts";
 import { stopPod, podUnitPatterns } from "../../src/exec/stop.ts";
 import type { ExecDeps, RunFiles } from "../../src/exec/deps.ts";
 import type { Systemd, UnitListEntry } from "../../src/systemd/bus.ts";
-import { SystemdError } from "../../src/errors.ts";
+import { BusUnreachableError, ExitCode, SystemdError } from "../../src/errors.ts";
 import { plan } from "../../src/plan/plan.ts";
+import { render } from "../../src/systemd/render.ts";
 import { HOST, member, pod } from "./plan-helpers.ts";
 
 /** Records calls; units "run" once started; `failing` units end with the given job result. */
 class FakeSystemd implements Systemd {
   calls: string[] = [];
   active = new Map<string, string>();
+  /** Units whose start loses the connection to systemd. */
+  lose = new Set<string>();
   constructor(private failing: Record<string, string> = {}) {}
   async startTransientUnit(name: string): Promise<void> {
     this.calls.push(`start ${name}`);
+    if (this.lose.has(name)) throw new BusUnreachableError("unix:path=/x", "connection lost: the bus closed the connection");
     const result = this.failing[name];
     if (result) {
       this.active.set(name, "failed");
@@ -25,7 +29,10 @@ class FakeSystemd implements Systemd {
     }
     this.active.set(name, "active");
   }
-  async startUnit(): Promise<void> {}
+  async startUnit(name: string): Promise<void> {
+    this.calls.push(`wait ${name}`);
+    this.active.set(name, "active");
+  }
   async stopUnit(name: string): Promise<void> {
     this.calls.push(`stop ${name}`);
     for (const [u, s] of this.active) if (s === "active" && (u === name || name.endsWith(".slice"))) this.active.set(u, "inactive");
@@ -35,11 +42,12 @@ class FakeSystemd implements Systemd {
     this.active.delete(name);
   }
   async killUnit(): Promise<void> {}
-  async getUnit(): Promise<string | null> {
-    return null;
+  async getUnit(name: string): Promise<string | null> {
+    return this.active.has(name) ? `/unit/${name}` : null;
   }
-  async getProperties(): Promise<Record<string, unknown>> {
-    return {};
+  async getProperties(path: string, _iface: string, names: readonly string[]): Promise<Record<string, unknown>> {
+    // Services are transient; slices are not asked about.
+    return names.includes("FragmentPath") ? { FragmentPath: `/run/systemd/transient/${path.slice("/unit/".length)}` } : {};
   }
   async getAllProperties(): Promise<Record<string, unknown>> {
     return {};
@@ -54,15 +62,18 @@ class FakeSystemd implements Systemd {
   close(): void {}
 }
 
-function fakeFiles(): RunFiles & { written: string[]; removed: string[] } {
+function fakeFiles(mounts: string[] = []): RunFiles & { written: string[]; removed: string[]; replaced: Map<string, string> } {
   const written: string[] = [];
   const removed: string[] = [];
+  const replaced = new Map<string, string>();
   return {
     written,
     removed,
+    replaced,
+    replaceFile: (p, content) => void replaced.set(p, content),
     mkdir: (p) => void written.push(`${p}/`),
     writeFile: (p) => void written.push(p),
-    mountsUnder: () => [],
+    mountsUnder: () => mounts,
     unmount: () => {},
     removeTree: (p) => void removed.push(p),
     exists: () => false,
@@ -70,10 +81,10 @@ function fakeFiles(): RunFiles & { written: string[]; removed: string[] } {
   };
 }
 
-function deps(sd: FakeSystemd): ExecDeps & { files: ReturnType<typeof fakeFiles> } {
+function deps(sd: FakeSystemd, mounts: string[] = []): ExecDeps & { files: ReturnType<typeof fakeFiles> } {
   return {
     systemd: sd,
-    files: fakeFiles(),
+    files: fakeFiles(mounts),
     journal: { tail: async (u) => [`last line of ${u}`] },
     containers: { list: () => [], remove: async () => {} },
   };
@@ -104,6 +115,20 @@ describe("start", () => {
     expect(d.files.written).toContain("/run/podunit/web/bundles/app/config.json");
   });
 
+  test("each service's transient unit file is replaced by its rendered unit file (systemd 252 cannot read its own back)", async () => {
+    const sd = new FakeSystemd();
+    const d = deps(sd);
+    await startPod(p, d);
+    expect([...d.files.replaced.keys()].sort()).toEqual(
+      ["podunit-web-app.service", "podunit-web-db.service", "podunit-web-migrate.service", "podunit-web-sandbox.service"].map(
+        (u) => `/run/systemd/transient/${u}`,
+      ),
+    );
+    const db = d.files.replaced.get("/run/systemd/transient/podunit-web-db.service")!;
+    expect(db).toBe(render(p).find((f) => f.name === "podunit-web-db.service")!.content);
+    expect(db).toContain("ExecStart=:/usr/bin/nsenter ");
+  });
+
   test("a running pod is left alone", async () => {
     const sd = new FakeSystemd();
     await startPod(p, deps(sd));
@@ -127,6 +152,74 @@ describe("start", () => {
   });
 });
 
+describe("start of a pod that is partly running", () => {
+  const pins = p.pins.map((x) => x.path);
+
+  test("with the sandbox up: the members that are not active are started, the rest is left alone", async () => {
+    const sd = new FakeSystemd();
+    await startPod(p, deps(sd));
+    sd.active.set("podunit-web-db.service", "failed");
+    sd.active.delete("podunit-web-app.service");
+    sd.calls = [];
+    const d = deps(sd, pins);
+    const r = await startPod(p, d);
+    expect(r.alreadyRunning).toBe(false);
+    expect(r.repaired).toEqual(["podunit-web-db.service", "podunit-web-app.service"]);
+    expect(sd.calls).toEqual(["reset podunit-web-db.service", "start podunit-web-db.service", "start podunit-web-app.service"]);
+    // The member made again gets its bundle again; the sandbox's files are not touched.
+    expect(d.files.written).toContain("/run/podunit/web/bundles/app/config.json");
+    expect(d.files.written.filter((f) => f.includes("/sandbox"))).toEqual([]);
+    expect([...sd.active.values()].every((s) => s === "active")).toBe(true);
+  });
+
+  test("units still on their way up (an interrupted start) are waited for, not made again", async () => {
+    const sd = new FakeSystemd();
+    await startPod(p, deps(sd));
+    sd.active.set("podunit-web-sandbox.service", "activating");
+    sd.active.set("podunit-web-app.service", "activating");
+    sd.active.delete("podunit-web-db.service");
+    sd.calls = [];
+    const r = await startPod(p, deps(sd, pins));
+    expect(sd.calls).toEqual(["wait podunit-web-sandbox.service", "start podunit-web-db.service", "wait podunit-web-app.service"]);
+    expect(r.repaired).toEqual(["podunit-web-db.service", "podunit-web-app.service"]);
+  });
+
+  test("without its sandbox, or with the pins gone, the pod is started afresh", async () => {
+    for (const [what, mounts] of [["sandbox failed", pins], ["pins gone", []]] as const) {
+      const sd = new FakeSystemd();
+      await startPod(p, deps(sd));
+      if (what === "sandbox failed") sd.active.set("podunit-web-sandbox.service", "failed");
+      sd.active.set("podunit-web-db.service", "failed");
+      sd.calls = [];
+      const d = deps(sd, [...mounts]);
+      const r = await startPod(p, d);
+      expect(sd.calls[0]).toBe("stop podunit-web.slice");
+      expect(sd.calls.filter((c) => c.startsWith("start"))).toEqual([
+        "start podunit-web.slice",
+        "start podunit-web-sandbox.service",
+        "start podunit-web-migrate.service",
+        "start podunit-web-db.service",
+        "start podunit-web-app.service",
+      ]);
+      expect(r.repaired.length).toBe(5);
+    }
+  });
+});
+
+describe("start that loses its connection to systemd", () => {
+  test("fails with exit code 4, says the pod may be partly started and how to repair it, and rolls nothing back", async () => {
+    const sd = new FakeSystemd();
+    sd.lose.add("podunit-web-db.service");
+    const err = await startPod(p, deps(sd)).catch((e) => e);
+    expect(err).toBeInstanceOf(StartInterruptedError);
+    expect(err.exitCode).toBe(ExitCode.SYSTEMD_UNREACHABLE);
+    expect(err.message).toContain("the connection to systemd was lost while its units were starting");
+    expect(err.message).toContain("may be partly started");
+    expect(err.hint).toBe("Run 'podunit start web' to finish starting it, or 'podunit stop web' to remove it; 'podunit status web' shows where it is.");
+    expect(sd.calls.filter((c) => c.startsWith("stop"))).toEqual([]); // a clean start stops nothing first, and nothing is rolled back
+  });
+});
+
 describe("stop", () => {
   test("stops the slice, resets failed units, removes the run directory; says whether it ran", async () => {
     const sd = new FakeSystemd();
@@ -144,7 +237,7 @@ describe("stop", () => {
 
   test("unit patterns of one pod never match another pod's units", () => {
     expect(podUnitPatterns("web", "podunit-web.slice")).toEqual(["podunit-web.slice", "podunit-web-*"]);
-    // 'my-web' escapes to my\x2dweb; the glob escapes the backslash.
-    expect(podUnitPatterns("my-web", "podunit-my\\x2dweb.slice")).toEqual(["podunit-my\\\\x2dweb.slice", "podunit-my\\\\x2dweb-*"]);
+    // 'my-web' escapes to my\x2dweb; systemd reads '\' in patterns literally (FNM_NOESCAPE).
+    expect(podUnitPatterns("my-web", "podunit-my\\x2dweb.slice")).toEqual(["podunit-my\\x2dweb.slice", "podunit-my\\x2dweb-*"]);
   });
 });

@@ -1,6 +1,6 @@
 /**
- * Golden files: for every good spec fixture, the plan (JSON) and the rendered
- * unit files must equal test/fixtures/golden/<name>/. `UPDATE_GOLDEN=1 bun test`
+ * Golden files: for every good spec fixture, the plan (JSON) and the unit files
+ * `podunit generate` writes for it must equal test/fixtures/golden/<name>/. `UPDATE_GOLDEN=1 bun test`
  * writes them anew; review the diff before committing it.
  */
 import { describe, expect, test } from "bun:test";
@@ -9,6 +9,7 @@ import { basename, join } from "node:path";
 import { planToJson } from "../../src/plan/format.ts";
 import { plan } from "../../src/plan/plan.ts";
 import { parseSpec } from "../../src/spec/parse.ts";
+import { unitFilePlan } from "../../src/plan/unitfiles.ts";
 import { render } from "../../src/systemd/render.ts";
 import { expectUnitFilesAgreeWithDbus } from "./agreement.ts";
 import { HOST } from "./plan-helpers.ts";
@@ -40,7 +41,7 @@ describe("golden plans and unit files", () => {
     const name = basename(file, ".toml");
     test(name, () => {
       const p = planFixture(file);
-      const actual = new Map<string, string>([["plan.json", planToJson(p)], ...render(p).map((u): [string, string] => [u.name, u.content])]);
+      const actual = new Map<string, string>([["plan.json", planToJson(p)], ...render(unitFilePlan(p, HOST)).map((u): [string, string] => [u.name, u.content])]);
       if (UPDATE) {
         const dir = join(GOLDEN, name);
         rmSync(dir, { recursive: true, force: true });
@@ -62,5 +63,8 @@ describe("golden plans and unit files", () => {
 });
 
 describe("unit files and D-Bus agree for every golden plan", () => {
-  for (const file of specs) test(basename(file, ".toml"), () => expectUnitFilesAgreeWithDbus(planFixture(file)));
+  for (const file of specs) {
+    test(basename(file, ".toml"), () => expectUnitFilesAgreeWithDbus(planFixture(file)));
+    test(`${basename(file, ".toml")} (unit-file form)`, () => expectUnitFilesAgreeWithDbus(unitFilePlan(planFixture(file), HOST)));
+  }
 });

@@ -30,8 +30,9 @@ describe("member on the host's file system", () => {
     expect(val(u, "CollectMode")).toBeUndefined();
     expect(val(u, "KillMode")).toBe("control-group");
     expect(val(u, "NoNewPrivileges")).toBe(true);
+    expect(val(u, "ProtectControlGroups")).toBe(true);
   });
-  test("joins the pod's namespaces through nsenter, argv verbatim", () => {
+  test("joins the pod's namespaces through nsenter, then keeps only runc's default capabilities; argv verbatim", () => {
     const start = val(u, "ExecStartEx")!;
     expect(start).toEqual([
       {
@@ -41,6 +42,10 @@ describe("member on the host's file system", () => {
           "--net=/run/podunit/web/ns/net",
           "--ipc=/run/podunit/web/ns/ipc",
           "--uts=/run/podunit/web/ns/uts",
+          "--",
+          "/usr/bin/setpriv",
+          "--bounding-set=-all,+audit_write,+kill,+net_bind_service",
+          "--inh-caps=-all",
           "--",
           "redis-server",
           "--port",
@@ -74,11 +79,18 @@ describe("member on the host's file system", () => {
     const q = plan(pod({ share: ["ipc", "net", "pid", "uts"] }), HOST);
     expect(argvs(memberUnit(q, "db"), "ExecStartEx")[0]).toContain("--pid=/run/podunit/web/ns/pid");
   });
-  test("no namespace to join: the command runs directly, or through env when not absolute", () => {
+  test("no namespace to join: setpriv alone narrows the capabilities and finds a relative command in PATH", () => {
     const none = { share: [] as never[] };
-    expect(argvs(memberUnit(plan(pod(none), HOST), "db"), "ExecStartEx")).toEqual([["/usr/bin/sleep", "infinity"]]);
+    const drop = ["/usr/bin/setpriv", "--bounding-set=-all,+audit_write,+kill,+net_bind_service", "--inh-caps=-all", "--"];
+    expect(argvs(memberUnit(plan(pod(none), HOST), "db"), "ExecStartEx")).toEqual([[...drop, "/usr/bin/sleep", "infinity"]]);
     const rel = pod({ ...none, members: [member("db", { command: ["sleep", "1"] })] });
-    expect(argvs(memberUnit(plan(rel, HOST), "db"), "ExecStartEx")).toEqual([["/usr/bin/env", "--", "sleep", "1"]]);
+    expect(argvs(memberUnit(plan(rel, HOST), "db"), "ExecStartEx")).toEqual([[...drop, "sleep", "1"]]);
+  });
+  test("no_new_privileges = false lifts NoNewPrivileges=, and nothing else", () => {
+    const u = memberUnit(plan(pod({ members: [member("db", { noNewPrivileges: false })] }), HOST), "db");
+    expect(val(u, "NoNewPrivileges")).toBe(false);
+    expect(val(u, "ProtectControlGroups")).toBe(true);
+    expect(argvs(u, "ExecStartEx")[0]).toContain("--bounding-set=-all,+audit_write,+kill,+net_bind_service");
   });
   test("numeric user: setpriv switches after nsenter, no passwd entry needed", () => {
     const numeric = plan(pod({ members: [member("db", { user: "1000:100" })] }), HOST);
@@ -89,6 +101,8 @@ describe("member on the host's file system", () => {
       "--reuid=1000",
       "--regid=100",
       "--clear-groups",
+      "--bounding-set=-all,+audit_write,+kill,+net_bind_service",
+      "--inh-caps=-all",
       "--",
       "/usr/bin/sleep",
       "infinity",
@@ -100,19 +114,22 @@ describe("member on the host's file system", () => {
       "--reuid=1000",
       "--regid=1000",
       "--clear-groups",
+      "--bounding-set=-all,+audit_write,+kill,+net_bind_service",
+      "--inh-caps=-all",
       "--",
       "/usr/bin/sleep",
       "infinity",
     ]);
   });
-  test("user name: systemd's User=, capabilities kept for nsenter only", () => {
+  test("user name: systemd's User=, capabilities kept for nsenter and setpriv only, which drops them", () => {
     const u = memberUnit(plan(pod({ members: [member("db", { user: "postgres" })] }), HOST), "db");
     expect(val(u, "User")).toBe("postgres");
-    expect(val(u, "AmbientCapabilities")).toEqual(["CAP_DAC_READ_SEARCH", "CAP_SYS_ADMIN"]);
+    expect(val(u, "AmbientCapabilities")).toEqual(["CAP_DAC_READ_SEARCH", "CAP_SETPCAP", "CAP_SYS_ADMIN"]);
     expect(val(u, "NoNewPrivileges")).toBe(true);
     expect(argvs(u, "ExecStartEx")[0]!.slice(4)).toEqual([
       "--",
       "/usr/bin/setpriv",
+      "--bounding-set=-all,+audit_write,+kill,+net_bind_service",
       "--inh-caps=-all",
       "--ambient-caps=-all",
       "--",
@@ -121,8 +138,10 @@ describe("member on the host's file system", () => {
     ]);
     const plain = memberUnit(plan(pod({ share: [], members: [member("db", { user: "postgres" })] }), HOST), "db");
     expect(val(plain, "User")).toBe("postgres");
-    expect(val(plain, "AmbientCapabilities")).toBeUndefined();
-    expect(argvs(plain, "ExecStartEx")).toEqual([["/usr/bin/sleep", "infinity"]]);
+    expect(val(plain, "AmbientCapabilities")).toEqual(["CAP_SETPCAP"]);
+    expect(argvs(plain, "ExecStartEx")).toEqual([
+      ["/usr/bin/setpriv", "--bounding-set=-all,+audit_write,+kill,+net_bind_service", "--inh-caps=-all", "--ambient-caps=-all", "--", "/usr/bin/sleep", "infinity"],
+    ]);
   });
 });
 
@@ -218,6 +237,13 @@ describe("member with a rootfs", () => {
     expect(val(u, "User")).toBeUndefined();
     expect(val(u, "LogExtraFields")).toEqual(["PODUNIT_POD=web", "PODUNIT_MEMBER=app"]);
   });
+  test("with its own PID namespace, the unit counts as started once catatonit has started the command", () => {
+    expect(argvs(memberUnit(p, "app"), "ExecStartPostEx")).toEqual([
+      ["/usr/local/bin/podunit", "internal", "wait-exec", "--children", "/run/podunit/web/app.pid"],
+    ]);
+    const shared = plan(pod({ share: ["ipc", "net", "pid", "uts"], members: [member("app", { rootfs: "/r" })] }), HOST);
+    expect(argvs(memberUnit(shared, "app"), "ExecStartPostEx")).toEqual([]);
+  });
   test("config.json joins the pins, keeps its own mount and PID namespace with catatonit as init", () => {
     const cfg = configAt(p, "/run/podunit/web/bundles/app/config.json");
     expect(cfg.ociVersion).toBe("1.0.2");
@@ -228,6 +254,8 @@ describe("member with a rootfs", () => {
     expect(cfg.process.cwd).toBe("/app");
     expect(cfg.process.user).toEqual({ uid: 1000, gid: 1000 });
     expect(cfg.process.noNewPrivileges).toBe(true);
+    const lifted = plan(pod({ members: [member("app", { rootfs: "/r", noNewPrivileges: false })] }), HOST);
+    expect(configAt(lifted, "/bundles/app/config.json").process.noNewPrivileges).toBe(false);
     expect(cfg.process.capabilities.bounding).toEqual(["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]);
     // Resource limits come from the unit (LimitNOFILE=...), which runc inherits.
     expect(cfg.process.rlimits).toBeUndefined();
@@ -294,13 +322,16 @@ describe("member with a rootfs", () => {
 });
 
 describe("target", () => {
-  test("wants the sandbox and every member; WantedBy from [install]", () => {
+  test("wants the sandbox and every member, after them, bound to the sandbox; WantedBy from [install]", () => {
     const p = plan(pod({ install: { wantedBy: ["multi-user.target"] }, members: [member("db"), member("app")] }), HOST);
     expect(p.target.name).toBe("podunit-web.target");
     expect(p.target.wantedBy).toEqual(["multi-user.target"]);
+    const all = ["podunit-web-sandbox.service", "podunit-web-db.service", "podunit-web-app.service"];
     expect(p.target.properties).toEqual([
       { key: "Description", value: "Pod 'web'" },
-      { key: "Wants", value: ["podunit-web-sandbox.service", "podunit-web-db.service", "podunit-web-app.service"] },
+      { key: "After", value: all },
+      { key: "BindsTo", value: ["podunit-web-sandbox.service"] },
+      { key: "Wants", value: all },
     ]);
   });
 });

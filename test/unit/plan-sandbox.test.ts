@@ -162,8 +162,9 @@ describe("runc sandbox", () => {
     ]);
     expect(argvs(s, "ExecStopPostEx")[0]).toEqual(["/usr/bin/runc", "delete", "-f", "podunit-web.sandbox"]);
   });
-  test("pins are bound from ${MAINPID}, with environment expansion on", () => {
-    const post = val(s, "ExecStartPostEx")!;
+  test("once catatonit runs, pins are bound from ${MAINPID}, with environment expansion on", () => {
+    const [wait, ...post] = val(s, "ExecStartPostEx")!;
+    expect(wait!.argv).toEqual(["/usr/local/bin/podunit", "internal", "wait-exec", "/run/podunit/web/sandbox.pid"]);
     expect(post.map((c) => c.argv)).toEqual([
       ["/usr/bin/mount", "--bind", "/proc/${MAINPID}/ns/net", "/run/podunit/web/ns/net"],
       ["/usr/bin/mount", "--bind", "/proc/${MAINPID}/ns/ipc", "/run/podunit/web/ns/ipc"],

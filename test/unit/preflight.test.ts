@@ -1,14 +1,15 @@
 import { describe, expect, test } from "bun:test";
 import { findCommand, preflight, resolveInRoot, type HostLookup } from "../../src/exec/preflight.ts";
-import { NotFoundError } from "../../src/errors.ts";
+import { NotFoundError, PermissionError } from "../../src/errors.ts";
 import { member, pod } from "./plan-helpers.ts";
 
 /** A file system of executables, directories and links, as plain data. */
-function fsOf(files: string[], dirs: string[], links: Record<string, string>): HostLookup {
+function fsOf(files: string[], dirs: string[], links: Record<string, string>, roots: string[] = []): HostLookup {
   return {
     isExecutableFile: (p) => files.includes(p),
     isDirectory: (p) => dirs.includes(p),
     readLink: (p) => links[p],
+    isHostRoot: (p) => roots.includes(p),
   };
 }
 
@@ -61,5 +62,20 @@ describe("preflight", () => {
     expect(msg).toContain("member 'b': rootfs '/missing' is not a directory");
     expect(msg).toContain("member 'c': program '/opt/app/missing' is not in its rootfs '/r'");
     expect(msg).toContain("member 'd': program 'sleep' is not in PATH (/opt)");
+  });
+  test("a rootfs that is the host's root directory (a link or bind mount to it) is refused with exit code 6", () => {
+    const host = fsOf(["/r/bin/busybox"], ["/r", "/srv/all"], { "/r/bin/sh": "busybox" }, ["/srv/all"]);
+    const spec = pod({ members: [member("ok", { rootfs: "/r", command: ["sh"] }), member("wide", { rootfs: "/srv/all", command: ["sh"] })] });
+    let err: unknown;
+    try {
+      preflight(spec, host);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(PermissionError);
+    expect((err as PermissionError).exitCode).toBe(6);
+    expect((err as Error).message).toBe(
+      "Failed to start pod 'web': member 'wide': rootfs '/srv/all' is the host's root directory '/' (a link or bind mount to it).",
+    );
   });
 });

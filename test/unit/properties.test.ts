@@ -29,6 +29,7 @@ const SIDE_BY_SIDE: { [K in PropertyKey]: { p: UnitProperty; dbus: unknown; line
   Requires: { p: { key: "Requires", value: ["a.service"] }, dbus: ["a.service"], lines: ["Requires=a.service"] },
   BindsTo: { p: { key: "BindsTo", value: ["s.service"] }, dbus: ["s.service"], lines: ["BindsTo=s.service"] },
   Wants: { p: { key: "Wants", value: ["a.service", "b.service"] }, dbus: ["a.service", "b.service"], lines: ["Wants=a.service b.service"] },
+  PartOf: { p: { key: "PartOf", value: ["podunit-web.target"] }, dbus: ["podunit-web.target"], lines: ["PartOf=podunit-web.target"] },
   CollectMode: { p: { key: "CollectMode", value: "inactive-or-failed" }, dbus: "inactive-or-failed", lines: ["CollectMode=inactive-or-failed"] },
   Slice: { p: { key: "Slice", value: "podunit-web.slice" }, dbus: "podunit-web.slice", lines: ["Slice=podunit-web.slice"] },
   MemoryMax: { p: { key: "MemoryMax", value: 536870912n }, dbus: 536870912n, lines: ["MemoryMax=536870912"] },
@@ -97,6 +98,7 @@ const SIDE_BY_SIDE: { [K in PropertyKey]: { p: UnitProperty; dbus: unknown; line
     lines: ["AmbientCapabilities=CAP_SYS_ADMIN CAP_NET_BIND_SERVICE"],
   },
   NoNewPrivileges: { p: { key: "NoNewPrivileges", value: true }, dbus: true, lines: ["NoNewPrivileges=yes"] },
+  ProtectControlGroups: { p: { key: "ProtectControlGroups", value: true }, dbus: true, lines: ["ProtectControlGroups=yes"] },
   NetworkNamespacePath: {
     p: { key: "NetworkNamespacePath", value: "/run/podunit/web/ns/net" },
     dbus: "/run/podunit/web/ns/net",

@@ -1,0 +1,262 @@
+/**
+ * The pod benchmark's inside half: runs in a lab (a real systemd), starts and
+ * stops the same pod with podunit, Podman and plain systemd-run, alternating the
+ * tools, and writes raw figures as JSON. bench/pods.ts boots the lab, runs this
+ * and prints the tables. Any failed command aborts the whole run.
+ *
+ *   bun bench/driver.ts OUT.json REPS SCALE_PODS
+ */
+import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+const [out, repsArg, scaleArg] = process.argv.slice(2);
+const REPS = Number(repsArg ?? 20);
+const WARMUP = 3;
+const SCALE = Number(scaleArg ?? 100);
+const REPO = join(import.meta.dir, "..");
+const PODUNIT = join(REPO, "dist/podunit");
+const ROOTFS = "/var/lib/podunit/rootfs/busybox";
+const SPECS = "/srv/lab/pods";
+const ENV = { ...process.env, PODUNIT_SPEC_DIR: SPECS } as Record<string, string>;
+
+const OUT = "/run/bench-out";
+const ERR = "/run/bench-err";
+
+/**
+ * Runs a command, throws with its output when it fails; returns stdout. Output goes
+ * through files, not pipes: Podman's conmon inherits the descriptors and outlives
+ * `podman run -d`, so a pipe would not reach end-of-file until the container ends.
+ */
+function sh(argv: string[]): string {
+  const r = Bun.spawnSync(argv, { env: ENV, stdout: Bun.file(OUT), stderr: Bun.file(ERR), stdin: "ignore" });
+  const out = readFileSync(OUT, "utf8");
+  if (r.exitCode !== 0) throw new Error(`'${argv.join(" ")}' exited ${r.exitCode}: ${readFileSync(ERR, "utf8")}${out}`);
+  return out;
+}
+
+/** Wall time of a sequence of commands, in ms. */
+function timed(cmds: string[][]): number {
+  const t0 = Bun.nanoseconds();
+  for (const c of cmds) sh(c);
+  return (Bun.nanoseconds() - t0) / 1e6;
+}
+
+/** Polls a condition (not timed); the benchmark fails if it never holds. */
+function until(what: string, ok: () => boolean, ms = 10_000): void {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    Bun.sleepSync(5);
+  }
+}
+
+function isActive(units: string[]): boolean {
+  return Bun.spawnSync(["systemctl", "is-active", "--quiet", ...units]).exitCode === 0;
+}
+
+// ---- set-up ---------------------------------------------------------------------------
+
+function setup(): void {
+  sh(["bash", join(REPO, "test/lab/mkrootfs.sh"), ROOTFS]);
+  mkdirSync(SPECS, { recursive: true });
+  const host = `[containers.a]\ncommand = ["/bin/sleep", "600"]\n[containers.b]\ncommand = ["/bin/sleep", "600"]\n`;
+  const rootfs = `[containers.a]\nrootfs = "${ROOTFS}"\ncommand = ["/bin/sleep", "600"]\n[containers.b]\nrootfs = "${ROOTFS}"\ncommand = ["/bin/sleep", "600"]\n`;
+  writeFileSync(`${SPECS}/bhost.toml`, host);
+  writeFileSync(`${SPECS}/broot.toml`, rootfs);
+  for (let i = 1; i <= SCALE; i++) writeFileSync(`${SPECS}/s${i}.toml`, host);
+  // Podman: storage on a tmpfs (its overlay driver cannot stack on the lab's overlay root),
+  // no sysctls (the lab's /proc/sys is read-only), the systemd cgroup manager.
+  mkdirSync("/var/lib/containers", { recursive: true });
+  sh(["mount", "-t", "tmpfs", "-o", "size=4g", "containers", "/var/lib/containers"]);
+  writeFileSync("/etc/containers/containers.conf", '[containers]\ndefault_sysctls = []\n[engine]\ncgroup_manager = "systemd"\n');
+  const tar = Bun.spawnSync(["tar", "-C", ROOTFS, "-c", "."], { stdout: "pipe" });
+  const imp = Bun.spawnSync(["podman", "import", "-", "localhost/busybox:bench"], { stdin: tar.stdout, stdout: "pipe", stderr: "pipe" });
+  if (imp.exitCode !== 0) throw new Error(`podman import failed: ${imp.stderr.toString()}`);
+  // runc alone: a bundle of the same rootfs, for runc's own start time.
+  mkdirSync("/run/bench-runc", { recursive: true });
+  sh(["bash", "-c", `cd /run/bench-runc && runc spec && sed -i 's|"rootfs"|"${ROOTFS}"|; s|"sh"|"sleep", "600"|; s|"terminal": true|"terminal": false|' config.json`]);
+}
+
+// ---- the tools ------------------------------------------------------------------------
+
+interface Tool {
+  name: string;
+  start(i: number): number;
+  stop(i: number): number;
+}
+
+const podunit = (name: string, pod: string, backend: string): Tool => ({
+  name,
+  start: () => {
+    const ms = timed([[PODUNIT, "start", pod, "--backend", backend]]);
+    until(`${name} running`, () => isActive([`podunit-${pod}-a.service`, `podunit-${pod}-b.service`]));
+    return ms;
+  },
+  stop: () => {
+    const ms = timed([[PODUNIT, "stop", pod]]);
+    if (isActive([`podunit-${pod}.slice`])) throw new Error(`${name}: slice still active after stop`);
+    return ms;
+  },
+});
+
+const podman: Tool = {
+  name: "podman (crun, systemd cgroups)",
+  start: (i) => {
+    const img = "localhost/busybox:bench";
+    const ms = timed([
+      ["podman", "run", "-d", "--network", "none", "--pod", `new:bp${i}`, img, "sleep", "600"],
+      ["podman", "run", "-d", "--pod", `bp${i}`, img, "sleep", "600"],
+    ]);
+    const running = sh(["podman", "ps", "-q", "--filter", `pod=bp${i}`, "--filter", "status=running"]).trim().split("\n").length;
+    if (running < 3) throw new Error(`podman pod bp${i}: ${running} containers running, expected 3`);
+    return ms;
+  },
+  stop: (i) => timed([["podman", "pod", "rm", "-f", "-t", "0", `bp${i}`]]),
+};
+
+/** The floor: the same units made with systemd-run (a sandbox scope holding the namespaces, two services joining them). */
+const floor: Tool = {
+  name: "systemd-run floor",
+  start: (i) => {
+    const t0 = Bun.nanoseconds();
+    const sandbox = Bun.spawn(["systemd-run", "-q", "--scope", "--unit", `fl${i}-sandbox`, "--slice", `fl${i}.slice`, "unshare", "-n", "-i", "-u", "sleep", "600"], {
+      stdout: "ignore",
+      stderr: "inherit",
+    });
+    const self = readlinkSync("/proc/self/ns/net");
+    const ns = (t: string) => `/proc/${sandbox.pid}/ns/${t}`;
+    until("floor sandbox namespaces", () => {
+      try {
+        return readlinkSync(ns("net")) !== self && readFileSync(`/proc/${sandbox.pid}/comm`, "utf8").trim() === "sleep";
+      } catch {
+        return false;
+      }
+    });
+    for (const m of ["a", "b"]) {
+      sh(["systemd-run", "-q", "-p", "Type=exec", "--unit", `fl${i}-${m}`, "--slice", `fl${i}.slice`,
+        "-p", `NetworkNamespacePath=${ns("net")}`, "-p", `IPCNamespacePath=${ns("ipc")}`, "sleep", "600"]);
+    }
+    const ms = (Bun.nanoseconds() - t0) / 1e6;
+    sandbox.unref();
+    return ms;
+  },
+  stop: (i) => timed([["systemctl", "stop", `fl${i}.slice`]]),
+};
+
+/** runc alone: `runc run -d` of one busybox container (its own start time), and `delete -f`. */
+function runcAlone(i: number): { start: number; stop: number } {
+  const id = `bench${i}`;
+  const start = timed([["runc", "run", "-d", "--bundle", "/run/bench-runc", id]]);
+  const stop = timed([["runc", "delete", "-f", id]]);
+  return { start, stop };
+}
+
+// ---- memory ---------------------------------------------------------------------------
+
+function labMemory(): number {
+  const v1 = "/sys/fs/cgroup/memory/memory.usage_in_bytes";
+  const file = existsSync(v1) ? v1 : "/sys/fs/cgroup/memory.current";
+  const xs = Array.from({ length: 5 }, () => {
+    Bun.sleepSync(20);
+    return Number(readFileSync(file, "utf8"));
+  }).sort((a, b) => a - b);
+  return xs[2]!;
+}
+
+function pids(): Set<number> {
+  return new Set(readdirSync("/proc").filter((d) => /^\d+$/.test(d)).map(Number));
+}
+
+function processInfo(pid: number): { pid: number; cmd: string; rssKb: number; pssKb: number } | undefined {
+  try {
+    const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean).join(" ").slice(0, 60);
+    const roll = readFileSync(`/proc/${pid}/smaps_rollup`, "utf8");
+    const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)`, "m").exec(roll)?.[1] ?? 0);
+    return { pid, cmd, rssKb: kb("Rss"), pssKb: kb("Pss") };
+  } catch {
+    return undefined;
+  }
+}
+
+function memoryOf(tool: Tool, cgroupOf: (i: number) => string) {
+  Bun.sleepSync(300);
+  const before = pids();
+  const m0 = labMemory();
+  tool.start(999);
+  Bun.sleepSync(1000);
+  const m1 = labMemory();
+  const procs = [...pids()].filter((p) => !before.has(p)).map(processInfo).filter((x) => x !== undefined);
+  const cg = cgroupOf(999);
+  let podCgroup: number | undefined;
+  for (const f of [`/sys/fs/cgroup/memory${cg}/memory.usage_in_bytes`, `/sys/fs/cgroup${cg}/memory.current`]) {
+    if (existsSync(f)) podCgroup = Number(readFileSync(f, "utf8"));
+  }
+  tool.stop(999);
+  return { tool: tool.name, labGrowthBytes: m1 - m0, podCgroupBytes: podCgroup, processes: procs };
+}
+
+// ---- run ------------------------------------------------------------------------------
+
+setup();
+const tools: Tool[] = [
+  podunit("podunit native, host members", "bhost", "native"),
+  podunit("podunit runc, host members", "bhost", "runc"),
+  podunit("podunit native, rootfs members", "broot", "native"),
+  podunit("podunit runc, rootfs members", "broot", "runc"),
+  podman,
+  floor,
+];
+const results: Record<string, { start: number[]; stop: number[] }> = {};
+for (const t of tools) results[t.name] = { start: [], stop: [] };
+results["runc run -d alone"] = { start: [], stop: [] };
+
+for (let rep = -WARMUP; rep < REPS; rep++) {
+  // Rotate the order every repetition so no tool always runs right after another.
+  const order = tools.map((_, k) => tools[(k + rep + WARMUP) % tools.length]!);
+  for (const t of order) {
+    const start = t.start(rep + WARMUP);
+    const stop = t.stop(rep + WARMUP);
+    if (rep >= 0) {
+      results[t.name]!.start.push(start);
+      results[t.name]!.stop.push(stop);
+    }
+  }
+  const r = runcAlone(rep + WARMUP);
+  if (rep >= 0) {
+    results["runc run -d alone"]!.start.push(r.start);
+    results["runc run -d alone"]!.stop.push(r.stop);
+  }
+}
+
+const memory = [
+  memoryOf(tools[0]!, () => "/podunit.slice/podunit-bhost.slice"),
+  memoryOf(podman, (i) => {
+    const id = sh(["podman", "pod", "inspect", "--format", "{{.ID}}", `bp${i}`]).trim();
+    return `/machine.slice/machine-libpod_pod_${id}.slice`;
+  }),
+  memoryOf(floor, (i) => `/fl${i}.slice`),
+];
+
+// Scale: pods started one after the other and kept running.
+const m0 = labMemory();
+const scaleStarts: number[] = [];
+for (let i = 1; i <= SCALE; i++) {
+  scaleStarts.push(timed([[PODUNIT, "start", `s${i}`, "--backend", "native"]]));
+}
+const m1 = labMemory();
+const listMs = Array.from({ length: 5 }, () => timed([[PODUNIT, "list"]])).sort((a, b) => a - b)[2]!;
+const statusMs = Array.from({ length: 5 }, () => timed([[PODUNIT, "status", `s${Math.ceil(SCALE / 2)}`]])).sort((a, b) => a - b)[2]!;
+const residentPodunit = sh(["bash", "-c", "pgrep -f dist/podunit || true"]).trim();
+const scaleStops: number[] = [];
+for (let i = 1; i <= SCALE; i++) scaleStops.push(timed([[PODUNIT, "stop", `s${i}`]]));
+
+writeFileSync(
+  out!,
+  JSON.stringify({
+    reps: REPS,
+    warmup: WARMUP,
+    latency: results,
+    memory,
+    scale: { pods: SCALE, starts: scaleStarts, stops: scaleStops, memoryGrowthBytes: m1 - m0, listMs, statusMs, residentPodunit },
+  }),
+);

@@ -1,0 +1,85 @@
+/**
+ * The systemd generator's pure core: pod specs → unit files, like Podman's Quadlet
+ * does for containers. Every spec with an [install] section becomes its pod's
+ * units (in unit-file form) and wants links; a spec with errors becomes a message
+ * and no units, and never stops the others. Pods enabled with `podunit enable`
+ * are left to their files in /etc/systemd/system, which take precedence anyway.
+ */
+import { PodunitError, SpecError, type SpecIssue } from "../errors.ts";
+import type { HostFacts } from "../plan/types.ts";
+import { decodeSpec } from "../spec/load.ts";
+import { parseSpec, stemOf } from "../spec/parse.ts";
+import type { PodUnits } from "./install.ts";
+import { podUnits } from "./units.ts";
+
+/** The name systemd runs the generator by: a link to the podunit binary in a system-generators directory. */
+export const GENERATOR_NAME = "podunit-generator";
+
+/** True when podunit was started as the generator (argv[0] is the link's path or name). */
+export function isGeneratorInvocation(argv0: string | undefined): boolean {
+  return argv0 !== undefined && argv0.slice(argv0.lastIndexOf("/") + 1) === GENERATOR_NAME;
+}
+
+/**
+ * The generator's output directory from its arguments: systemd passes three
+ * (normal, early, late); one alone serves for all three, as with systemd's own
+ * generators run by hand. Units go to the normal directory.
+ */
+export function generatorOutputDir(args: string[]): string {
+  if ((args.length !== 1 && args.length !== 3) || args.some((a) => !a.startsWith("/"))) {
+    throw new PodunitError(`Failed to generate units: expected one or three absolute output directories (normal, early, late), found ${args.length === 0 ? "none" : `'${args.join(" ")}'`}`);
+  }
+  return args[0]!;
+}
+
+/** One spec file as the shell read it: its bytes, or why it could not be read. */
+export interface SpecSource {
+  file: string;
+  bytes?: Uint8Array;
+  error?: PodunitError;
+}
+
+export interface GeneratorReport {
+  pods: Array<PodUnits & { file: string }>;
+  /** Specs without [install], and pods installed by `podunit enable`. */
+  skipped: Array<{ file: string; reason: string }>;
+  /** One line per spec that produced no units: what was wrong with it. */
+  failures: Array<{ file: string; message: string }>;
+}
+
+function issueText(i: SpecIssue): string {
+  const where = i.line === undefined ? "" : `line ${i.line}${i.column !== undefined ? `, column ${i.column}` : ""}: `;
+  return `${where}${i.path ? `${i.path}: ` : ""}${i.message}`;
+}
+
+/** An error as one line of the generator's log. */
+export function failureText(e: PodunitError): string {
+  if (e instanceof SpecError) return `invalid pod spec: ${e.issues.map(issueText).join("; ")}`;
+  return [e.message, e.hint].filter(Boolean).join(" ").replace(/\s*\n\s*/g, " / ");
+}
+
+/** Converts every spec; `installed(pod)` says whether `podunit enable` has put the pod's units in /etc/systemd/system. */
+export function convertSpecs(sources: SpecSource[], host: HostFacts, installed: (pod: string) => boolean): GeneratorReport {
+  const report: GeneratorReport = { pods: [], skipped: [], failures: [] };
+  for (const s of sources) {
+    try {
+      if (s.error) throw s.error;
+      const spec = parseSpec(decodeSpec(s.bytes ?? new Uint8Array(), s.file), s.file, { defaultName: stemOf(s.file), nameIsStem: true });
+      if (spec.install === undefined) {
+        report.skipped.push({ file: s.file, reason: "no [install] section" });
+        continue;
+      }
+      if (installed(spec.name)) {
+        report.skipped.push({ file: s.file, reason: "installed by 'podunit enable'" });
+        continue;
+      }
+      const { pod, files, wantedBy } = podUnits(spec, host);
+      report.pods.push({ file: s.file, pod, files, wantedBy });
+    } catch (err) {
+      // Whatever went wrong with this spec, the others are still converted.
+      const message = err instanceof PodunitError ? failureText(err) : `internal error: ${(err as Error)?.message ?? String(err)}`;
+      report.failures.push({ file: s.file, message });
+    }
+  }
+  return report;
+}

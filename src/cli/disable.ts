@@ -1,0 +1,60 @@
+/**
+ * `podunit disable`: removes the links and unit files `podunit enable` installed
+ * for a pod and reloads systemd; with --now it stops the pod first (as `podunit
+ * stop` does). Needs no spec: the pod's name is enough. When the podunit generator
+ * still makes units for the pod (its spec in /etc/podunit/pods has [install]), it
+ * says so: only removing that section stops the pod from starting at boot.
+ */
+import { SYSTEM_UNIT_DIR, uninstallUnits } from "../boot/install.ts";
+import type { Systemd } from "../systemd/bus.ts";
+import { podTargetName } from "../systemd/unitname.ts";
+import { parseArgs } from "./args.ts";
+import type { Command } from "./command.ts";
+import { onePod, podName, requireRoot, withPodLock, withSystemd } from "./context.ts";
+import { stopOne } from "./stop.ts";
+
+/** Where systemd (after a reload) finds the pod's target, when it still finds one outside /etc/systemd/system. */
+async function remainingTarget(sd: Systemd, pod: string): Promise<string | undefined> {
+  const path = await sd.getUnit(podTargetName(pod));
+  if (path === null) return undefined;
+  const p = await sd.getProperties(path, "org.freedesktop.systemd1.Unit", ["LoadState", "FragmentPath"]);
+  return p.LoadState === "loaded" && typeof p.FragmentPath === "string" && p.FragmentPath !== "" ? p.FragmentPath : undefined;
+}
+
+export const disable: Command = {
+  name: "disable",
+  summary: "Remove the unit files 'podunit enable' installed; --now stops the pod too",
+  usage: "podunit disable POD|FILE [--dir DIR] [--now] [--json]",
+  async run(args, io) {
+    const { options, positionals } = parseArgs("disable", args, { dir: { value: true }, now: { value: false }, json: { value: false } });
+    const pod = await podName(onePod("disable", positionals), options.dir as string | undefined, io);
+    requireRoot("disable");
+    const r = await withSystemd(io, (sd) =>
+      withPodLock(io, pod, async () => {
+        const stopped = options.now ? (await stopOne(pod, sd, io)).wasRunning : false;
+        const removed = uninstallUnits(SYSTEM_UNIT_DIR, pod);
+        if (removed.length) await sd.reload();
+        return { stopped, removed, still: await remainingTarget(sd, pod) };
+      }),
+    );
+    const generated = r.still !== undefined && !r.still.startsWith(`${SYSTEM_UNIT_DIR}/`) ? r.still : undefined;
+    if (options.json) {
+      io.out(JSON.stringify({ pod, removed: r.removed, stopped: r.stopped, ...(generated ? { stillGenerated: generated } : {}) }) + "\n");
+      return 0;
+    }
+    const lines = [
+      r.removed.length
+        ? `Pod '${pod}' disabled: removed ${r.removed.length} unit files and links from ${SYSTEM_UNIT_DIR}.`
+        : `Pod '${pod}' was not enabled; nothing to remove.`,
+    ];
+    if (options.now) lines.push(r.stopped ? `Pod '${pod}' stopped.` : `Pod '${pod}' was not running.`);
+    if (generated) {
+      lines.push(
+        `Note: systemd still has '${podTargetName(pod)}' from '${generated}': the podunit generator makes it because the pod's spec ` +
+          `has an [install] section. Remove that section and run 'systemctl daemon-reload' to keep the pod from starting at boot.`,
+      );
+    }
+    io.out(lines.join("\n") + "\n");
+    return 0;
+  },
+};

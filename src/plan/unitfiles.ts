@@ -1,0 +1,93 @@
+/**
+ * The unit-file form of a plan (`podunit generate`, `enable`, the generator).
+ *
+ * `podunit start` writes a pod's run files (runc bundles, directories under
+ * /run/podunit/<pod>) before it asks systemd for anything. Unit files are started by
+ * systemd alone, possibly at boot with an empty /run, so in this form the units make
+ * their own files: the sandbox, and every member with files of its own, first run
+ * `podunit internal prepare`, which plans the pod again from its spec, checks that the
+ * plan still has the digest written into the unit, and writes that unit's share of
+ * the files. Units and files therefore come from the same plan or the pod does not
+ * start. The slice is PartOf= the pod's target, so stopping or restarting the target
+ * does the same to the whole pod. Pure: no I/O.
+ */
+import { createHash } from "node:crypto";
+import type { ExecCommand, UnitProperty } from "../systemd/properties.ts";
+import { sortProperties } from "../systemd/properties.ts";
+import { exec, prop } from "./context.ts";
+import { PodLayout } from "./layout.ts";
+import type { HostFacts, Plan, PlannedFile, PlannedUnit } from "./types.ts";
+
+/** Length of the digest written into unit files (hex digits of SHA-256). */
+export const DIGEST_LENGTH = 16;
+
+/**
+ * A short digest of everything a plan asks of systemd and the file system: units,
+ * properties, pins, directories and files. Facts that change nothing in the units
+ * (the running systemd's version, the cgroup mode) are left out.
+ */
+export function planDigest(p: Plan): string {
+  const { systemdVersion: _version, cgroupMode: _mode, requiresSystemd: _needs, ...rest } = p;
+  const text = JSON.stringify(rest, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
+  return createHash("sha256").update(text).digest("hex").slice(0, DIGEST_LENGTH);
+}
+
+/** What `podunit internal prepare` needs to plan the pod again exactly as it was planned for the unit files. */
+export interface PrepareArgs {
+  /** The member whose files to write; undefined for the sandbox. */
+  member?: string;
+  digest: string;
+  backend: Plan["backend"];
+  /** The run directory root (`/run/podunit`), not the pod's own. */
+  runDir: string;
+  specFile: string;
+}
+
+/** argv of `podunit internal prepare` (after the binary). */
+export function prepareArgv(a: PrepareArgs): string[] {
+  const who = a.member === undefined ? ["--sandbox"] : ["--member", a.member];
+  return ["internal", "prepare", ...who, "--digest", a.digest, "--backend", a.backend, "--run-dir", a.runDir, a.specFile];
+}
+
+/** The directories and files one unit writes before it starts: members their own bundle, the sandbox the rest. */
+export function runFilesOf(p: Plan, runDir: string, unit: PlannedUnit): { directories: string[]; files: PlannedFile[] } {
+  const layout = new PodLayout(runDir, p.pod);
+  const under = (path: string, dir: string) => path === dir || path.startsWith(`${dir}/`);
+  if (unit.role === "member" && unit.member !== undefined) {
+    const bundle = layout.memberBundle(unit.member);
+    return {
+      directories: p.directories.filter((d) => d === layout.dir || d === layout.bundlesDir || under(d, bundle)),
+      files: p.files.filter((f) => under(f.path, bundle)),
+    };
+  }
+  if (unit.role === "sandbox") {
+    return {
+      directories: p.directories.filter((d) => !under(d, layout.bundlesDir)),
+      files: p.files.filter((f) => !under(f.path, layout.bundlesDir)),
+    };
+  }
+  return { directories: [], files: [] };
+}
+
+function withProperty(u: PlannedUnit, p: UnitProperty): PlannedUnit {
+  return { ...u, properties: sortProperties([...u.properties.filter((x) => x.key !== p.key), p]) };
+}
+
+function withPrepare(u: PlannedUnit, command: ExecCommand): PlannedUnit {
+  const pre = u.properties.find((x) => x.key === "ExecStartPreEx")?.value as ExecCommand[] | undefined;
+  return withProperty(u, prop("ExecStartPreEx", [command, ...(pre ?? [])]));
+}
+
+/** The plan as unit files carry it: prepare steps on the sandbox and on members with files, the slice part of the target. */
+export function unitFilePlan(p: Plan, host: Pick<HostFacts, "runDir" | "paths">): Plan {
+  const digest = planDigest(p);
+  const prepare = (u: PlannedUnit): ExecCommand =>
+    exec(host.paths.podunit, prepareArgv({ member: u.member, digest, backend: p.backend, runDir: host.runDir, specFile: p.file }));
+  const hasFiles = (u: PlannedUnit) => runFilesOf(p, host.runDir, u).files.length > 0;
+  return {
+    ...p,
+    slice: withProperty(p.slice, prop("PartOf", [p.target.name])),
+    sandbox: withPrepare(p.sandbox, prepare(p.sandbox)),
+    members: p.members.map((m) => (hasFiles(m) ? withPrepare(m, prepare(m)) : m)),
+  };
+}
