@@ -8,7 +8,8 @@
 # is OOM-killed past it; stop); pods 'vmrootfs' (a busybox rootfs member) and
 # 'vmrunc' (the runc sandbox): start, stop; pod 'vmboot' (podunit enable --now); then asks for a
 # reboot. Boot 2: 'vmboot' is up again, and 'vmgen', whose spec was only put in
-# /etc/podunit/pods, is up through the generator; both started during boot.
+# /etc/podunit/pods, is up through the generator; both started during boot. The
+# generator's message about the broken spec 'vmbad' is in this boot's journal.
 #
 # In /srv/vm/in: root/ (make install's tree), busybox/ (a root file system),
 # pods/*.toml.
@@ -157,7 +158,10 @@ boot2() {
   booted vmboot idle
   echo "== vmgen (only its spec, for the generator) after the reboot"
   booted vmgen idle
-  journalctl -b --no-pager -t podunit-generator
+  echo "== the generator's messages at boot"
+  journalctl -b --no-pager -o cat -t podunit-generator | tee "$out/generator.log"
+  fact generator_messages "$(cat "$out/generator.log")"
+  fact vmbad_target_load "$(prop podunit-vmbad.target LoadState)"
 }
 
 "boot$boot"

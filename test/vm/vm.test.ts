@@ -75,6 +75,16 @@ command = ["/bin/sleep", "infinity"]
 memory_max = "40M"
 `;
 
+/** A broken boot-time spec: the generator makes no units for it and says why in the journal. */
+const VMBAD = `
+memory_max = "plenty"
+
+[install]
+
+[containers.idle]
+command = ["/bin/sleep", "infinity"]
+`;
+
 let image: VmImage | undefined;
 let result: VmResult | undefined;
 let setupError: Error | undefined;
@@ -93,7 +103,7 @@ beforeAll(async () => {
       const rootfs = Bun.spawnSync(["bash", join(REPO, "test/lab/mkrootfs.sh"), join(vm.inDir, "busybox")], { stderr: "pipe" });
       if (rootfs.exitCode !== 0) throw new Error(`test/lab/mkrootfs.sh failed:\n${rootfs.stderr.toString()}`);
       mkdirSync(join(vm.inDir, "pods"));
-      for (const [pod, toml] of [["vmlimit", VMLIMIT], ["vmrootfs", VMROOTFS], ["vmrunc", VMRUNC], ["vmboot", VMBOOT], ["vmgen", VMGEN]] as const) {
+      for (const [pod, toml] of [["vmlimit", VMLIMIT], ["vmrootfs", VMROOTFS], ["vmrunc", VMRUNC], ["vmboot", VMBOOT], ["vmgen", VMGEN], ["vmbad", VMBAD]] as const) {
         writeFileSync(join(vm.inDir, "pods", `${pod}.toml`), toml);
       }
       copyFileSync(join(import.meta.dir, "scenario.sh"), join(vm.inDir, "scenario"));
@@ -262,6 +272,15 @@ describe("boot 2, after systemctl reboot", () => {
       checked(`'podunit status ${pod}' exited 0`);
     });
   }
+
+  test("the generator's message about a broken spec is in the boot's journal, and the broken pod has no units", () => {
+    const messages = fact(2, "generator_messages");
+    expect(messages, "no line from podunit-generator in this boot's journal").toContain("/etc/podunit/pods/vmbad.toml");
+    expect(messages).toContain("memory_max");
+    checked(`journalctl -b -t podunit-generator: ${messages}`);
+    expect(fact(2, "vmbad_target_load")).toBe("not-found");
+    checked("podunit-vmbad.target does not exist");
+  });
 });
 
 /** The lines of `text` from the line starting with `from` up to the one starting with `to`. */
