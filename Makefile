@@ -10,7 +10,7 @@ SYSTEMDGENERATORDIR ?= $(PREFIX)/lib/systemd/system-generators
 BUILD_FLAGS := --compile --bytecode --no-compile-autoload-dotenv --no-compile-autoload-bunfig
 SRC := $(shell find src -name '*.ts') package.json
 
-.PHONY: setup all build test test-unit test-system soak lint demo bench clean install uninstall help deps
+.PHONY: setup all build test test-unit test-system test-vm soak lint demo bench clean install uninstall help deps
 
 all: build
 
@@ -18,9 +18,10 @@ help:
 	@echo "make setup        install everything needed on Debian 12 (apt packages as root, npm packages)"
 	@echo "make deps         install the npm packages only (into node_modules)"
 	@echo "make build        compile dist/podunit (one self-contained executable)"
-	@echo "make test         pure tests, then system tests against a real systemd in a lab"
+	@echo "make test         pure tests, system tests against a real systemd in a lab, then the VM test"
 	@echo "make test-unit    pure tests only (no root needed)"
 	@echo "make test-system  system tests only (root: boots test labs)"
+	@echo "make test-vm      the VM test only (root: pure cgroup v2 and a reboot in a QEMU VM)"
 	@echo "make soak         the long run: COUNT start/stop cycles (default 500; make test runs 20)"
 	@echo "make lint         type-check"
 	@echo "make demo         start a demo in a lab and show it"
@@ -52,6 +53,9 @@ test-unit: deps
 
 test-system: build
 	$(BUN) test --timeout 120000 test/system
+
+test-vm: build
+	$(BUN) test --timeout 2700000 test/vm
 
 test: deps build
 	$(BUN) run test/run.ts

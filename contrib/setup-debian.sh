@@ -11,6 +11,8 @@ packages=(
   busybox-static                  # test and demo root file systems
   iproute2 procps hostname        # loopback and hostname inside pods; pgrep in tests
   make ca-certificates            # build
+  qemu-system-x86 qemu-utils      # the VM test (test/vm): the VM and its throw-away overlay
+  mmdebstrap e2fsprogs cpio       # the VM's image: root file system, ext4 image, initrd
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,6 +1,7 @@
 /**
  * The test command (`make test`): pure tests, then system tests against real
- * systemd labs, then a check that nothing was left behind. Prints one summary,
+ * systemd labs, then the VM test (pure cgroup v2, a reboot; test/vm), then a
+ * check that nothing was left behind. Prints one summary,
  * ending in a line `tests: N passed, N failed`.
  */
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
@@ -54,8 +55,29 @@ function leftovers(): string[] {
   for (const line of readFileSync("/proc/self/mountinfo", "utf8").split("\n")) {
     if (line.includes(MINE)) found.push(`mount ${line.split(" ")[4]}`);
   }
-  for (const d of readdirSync(tmpdir())) if (d.startsWith(MINE)) found.push(`directory ${join(tmpdir(), d)}`);
+  for (const d of readdirSync(tmpdir())) {
+    if (d.startsWith(MINE) || d.startsWith(`podunit-vm-${TAG}-`)) found.push(`directory ${join(tmpdir(), d)}`);
+  }
   return found;
+}
+
+/** What test/vm/vm.test.ts reports about its VM run. */
+interface VmReport {
+  systemd: string;
+  kernel: string;
+  cgroupFs: string;
+  accel: string;
+  imageBuilt: boolean;
+  imageSeconds: number;
+  imageBytes: number;
+  bootSeconds: number[];
+  runSeconds: number;
+}
+
+function describeVm(r: VmReport): string {
+  const image = `image ${r.imageBuilt ? "built" : "cached"} (${r.imageSeconds.toFixed(1)} s, ${Math.round(r.imageBytes / 2 ** 20)} MiB)`;
+  const boots = r.bootSeconds.map((s, i) => `boot ${i + 1} ${s.toFixed(1)} s`).join(", ");
+  return `in a QEMU VM (${r.accel}): ${r.systemd}, kernel ${r.kernel}, ${r.cgroupFs}; ${image}; ${boots} to the scenario; ${r.runSeconds.toFixed(0)} s in all`;
 }
 
 const started = performance.now();
@@ -68,6 +90,9 @@ const system = await bunTest("test/system", 180_000, { PODUNIT_TEST_REPORT: repo
 const labs = existsSync(reportFile)
   ? readFileSync(reportFile, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as { systemd: string; cgroupMode: string; uncheckable: string[] })
   : [];
+const vmReportFile = join(reportDir, "vm.jsonl");
+const vm = await bunTest("test/vm", 45 * 60_000, { PODUNIT_VM_REPORT: vmReportFile });
+const vmRuns = existsSync(vmReportFile) ? readFileSync(vmReportFile, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as VmReport) : [];
 rmSync(reportDir, { recursive: true, force: true });
 const left = leftovers();
 
@@ -84,10 +109,11 @@ for (const m of modes) {
   const u = labs.find((l) => l.cgroupMode === m)?.uncheckable ?? [];
   if (u.length) console.log(`  not checkable in ${m} mode: ${u.join("; ")}`);
 }
+console.log(`vm tests: ${vm.pass} passed, ${vm.fail} failed, ${vm.skip} skipped, ${vmRuns.map(describeVm).join("; ") || "no VM ran"}`);
 console.log(left.length ? `left behind on the host:\n  ${left.join("\n  ")}` : "left behind on the host: nothing");
-// A run that leaves debris, boots no lab or whose runner failed without a failing test counts as one more failure.
-const runnerFailed = (unit.status !== 0 || system.status !== 0) && unit.fail + system.fail === 0;
-const failed = unit.fail + system.fail + Number(left.length > 0) + Number(labs.length === 0) + Number(runnerFailed);
+// A run that leaves debris, boots no lab or VM, or whose runner failed without a failing test counts as one more failure.
+const runnerFailed = [unit, system, vm].filter((r) => r.status !== 0 && r.fail === 0).length;
+const failed = unit.fail + system.fail + vm.fail + Number(left.length > 0) + Number(labs.length === 0) + Number(vmRuns.length === 0) + runnerFailed;
 console.log(`(${secs} s)`);
-console.log(`tests: ${unit.pass + system.pass} passed, ${failed} failed, ${unit.skip + system.skip} skipped`);
+console.log(`tests: ${unit.pass + system.pass + vm.pass} passed, ${failed} failed, ${unit.skip + system.skip + vm.skip} skipped`);
 process.exit(failed === 0 ? 0 : 1);
