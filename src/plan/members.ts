@@ -1,5 +1,6 @@
 /** Member units: host-file-system members through nsenter, rootfs members through runc. */
 import { PodunitError, SpecError } from "../errors.ts";
+import { containerCgroup, forgetContainer } from "./runc.ts";
 import type { MemberSpec, Namespace } from "../spec/types.ts";
 import type { UnitProperty } from "../systemd/properties.ts";
 import { memberUnitName, unitCgroup } from "../systemd/unitname.ts";
@@ -131,7 +132,7 @@ export function rootfsMember(c: Ctx, m: MemberSpec, order: MemberOrderInfo, file
     noNewPrivileges: m.noNewPrivileges !== false,
     init: ownPidNs ? paths.catatonit : undefined,
     namespaces,
-    cgroupsPath: `${unitCgroup(c.spec.name, unit)}/ctr`,
+    cgroupsPath: containerCgroup(c, unitCgroup(c.spec.name, unit), "ctr"),
   });
   dirs.push(bundle);
   files.push({ path: `${bundle}/config.json`, mode: 0o600, content: configJson(config) });
@@ -154,6 +155,6 @@ export function rootfsMember(c: Ctx, m: MemberSpec, order: MemberOrderInfo, file
       prop("SuccessExitStatus", { statuses: [143], signals: ["SIGTERM"] }),
     );
   }
-  props.push(prop("ExecStopPostEx", [exec(runc, ["delete", "-f", id], IGNORE)]));
+  props.push(prop("ExecStopPostEx", [forgetContainer(c, id)]));
   return props;
 }

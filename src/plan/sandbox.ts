@@ -1,5 +1,6 @@
 /** The sandbox unit: the process that makes and holds the pod's namespaces (native or runc backend). */
 import type { ExecCommand, UnitProperty } from "../systemd/properties.ts";
+import { containerCgroup, forgetContainer } from "./runc.ts";
 import { unitCgroup } from "../systemd/unitname.ts";
 import { type Ctx, exec, IGNORE, nsFlags, prop } from "./context.ts";
 import { sandboxRuncId } from "./layout.ts";
@@ -95,7 +96,7 @@ export function runcSandbox(c: Ctx, files: PlannedFile[], dirs: string[]): UnitP
     catatonit: paths.catatonit,
     hostname: c.pinned.includes("uts") ? c.spec.hostname : undefined,
     namespaces,
-    cgroupsPath: `${unitCgroup(c.spec.name, c.sandbox)}/sandbox`,
+    cgroupsPath: containerCgroup(c, unitCgroup(c.spec.name, c.sandbox), "sandbox"),
   });
   dirs.push(bundle, rootfs);
   files.push({ path: `${bundle}/config.json`, mode: 0o600, content: configJson(config) });
@@ -112,6 +113,6 @@ export function runcSandbox(c: Ctx, files: PlannedFile[], dirs: string[]): UnitP
       exec(paths.podunit, ["internal", "wait-exec", pidFile]),
       ...c.pinned.map((ns) => exec(paths.mount, ["--bind", `/proc/\${MAINPID}/ns/${ns}`, c.layout.pin(ns)], [])),
     ]),
-    prop("ExecStopPostEx", [exec(runc, ["delete", "-f", id], IGNORE), ...stopCleanup(c)]),
+    prop("ExecStopPostEx", [forgetContainer(c, id), ...stopCleanup(c)]),
   ];
 }

@@ -23,8 +23,9 @@ export const DIGEST_LENGTH = 16;
 
 /**
  * A short digest of everything a plan asks of systemd and the file system: units,
- * properties, pins, directories and files. Facts that change nothing in the units
- * (the running systemd's version, the cgroup mode) are left out.
+ * properties, pins, directories and files. The host facts themselves are left out
+ * (the running systemd's version, the cgroup mode): they count only through what
+ * they change in the units (runc's container cgroups differ on cgroup v2).
  */
 export function planDigest(p: Plan): string {
   const { systemdVersion: _version, cgroupMode: _mode, requiresSystemd: _needs, ...rest } = p;

@@ -3,6 +3,7 @@ import { accessSync, readlinkSync, chmodSync, constants, existsSync, statSync, m
 import { join } from "node:path";
 import type { Containers, Journal, RunFiles } from "../exec/deps.ts";
 import type { HostLookup } from "../exec/preflight.ts";
+import { RUNC_ROOT } from "../plan/runc.ts";
 import { PodunitError } from "../errors.ts";
 import { MNT_DETACH, umount2, EINVAL, ENOENT } from "./libc.ts";
 
@@ -137,15 +138,13 @@ export const hostLookup: HostLookup = {
   },
 };
 
-/** runc's state directory for root, where each container has a directory named by its id. */
-const RUNC_STATE = "/run/runc";
 
 /** The real Containers: reads runc's state directory, deletes with runc itself. */
 export function hostContainers(runc: string | undefined): Containers {
   return {
     list(prefix) {
       try {
-        return readdirSync(RUNC_STATE).filter((id) => id.startsWith(prefix));
+        return readdirSync(RUNC_ROOT).filter((id) => id.startsWith(prefix));
       } catch {
         return [];
       }

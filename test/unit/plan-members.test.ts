@@ -341,3 +341,24 @@ describe("target", () => {
     ]);
   });
 });
+
+describe("runc containers on cgroup v2", () => {
+  const v2 = { ...HOST, cgroupMode: "unified" as const };
+  const spec = pod({ members: [member("app", { rootfs: "/srv/rootfs", command: ["/bin/app"] })] });
+  test("a rootfs member's container lives in its unit's own cgroup; the unit forgets it by removing runc's state", () => {
+    const p = plan(spec, v2);
+    const u = memberUnit(p, "app");
+    expect(configAt(p, "/bundles/app/config.json").linux.cgroupsPath).toBe("/podunit.slice/podunit-web.slice/podunit-web-app.service");
+    expect(argvs(u, "ExecStopPostEx")).toEqual([["/usr/bin/rm", "-rf", "/run/runc/podunit-web.app"]]);
+  });
+  test("the runc sandbox likewise", () => {
+    const p = plan(spec, v2);
+    expect(configAt(p, "/sandbox/config.json").linux.cgroupsPath).toBe("/podunit.slice/podunit-web.slice/podunit-web-sandbox.service");
+    expect(argvs(p.sandbox, "ExecStopPostEx")[0]).toEqual(["/usr/bin/rm", "-rf", "/run/runc/podunit-web.sandbox"]);
+  });
+  test("on cgroup v1 the container gets a child cgroup and runc deletes it", () => {
+    const p = plan(spec, HOST);
+    expect(configAt(p, "/bundles/app/config.json").linux.cgroupsPath).toBe("/podunit.slice/podunit-web.slice/podunit-web-app.service/ctr");
+    expect(argvs(memberUnit(p, "app"), "ExecStopPostEx")).toEqual([["/usr/bin/runc", "delete", "-f", "podunit-web.app"]]);
+  });
+});

@@ -62,8 +62,11 @@ describe("planDigest", () => {
     ];
     for (const v of variants) expect(planDigest(v)).not.toBe(planDigest(p));
   });
-  test("the running systemd's version and the cgroup mode do not", () => {
-    expect(planDigest(plan(spec, { ...HOST, systemdVersion: 255, cgroupMode: "unified" }))).toBe(planDigest(p));
+  test("the running systemd's version does not; the cgroup mode only through the units it changes", () => {
+    expect(planDigest(plan(spec, { ...HOST, systemdVersion: 255 }))).toBe(planDigest(p));
+    expect(planDigest(plan(spec, { ...HOST, cgroupMode: "legacy" }))).toBe(planDigest(p));
+    // Containers sit in their unit's own cgroup on cgroup v2: different units, a different digest.
+    expect(planDigest(plan(spec, { ...HOST, cgroupMode: "unified" }))).not.toBe(planDigest(p));
   });
 });
 
