@@ -30,7 +30,8 @@ try {
   await run(["start", "demo"]);
   await Bun.sleep(2500);
   await run(["status", "demo"]);
-  show("journalctl PODUNIT_POD=demo -n 6", await lab.sh(["journalctl", "--no-pager", "-o", "short", "PODUNIT_POD=demo", "-n", "6"]));
+  await run(["logs", "demo", "-n", "6"]);
+  await run(["exec", "demo", "client", "--", "hostname"]);
   show("systemd-cgls -u podunit.slice", await lab.sh(["systemd-cgls", "--no-pager", "-u", "podunit.slice"]));
   await run(["list"]);
   await run(["stop", "demo"]);
