@@ -10,14 +10,7 @@ import type { Systemd } from "../systemd/bus.ts";
 import type { ExecDeps } from "./deps.ts";
 import { StartError, type StartResult } from "./start.ts";
 import { cleanupPod, podUnitPatterns } from "./stop.ts";
-
-/** D-Bus object path of a unit by name (systemd's bus_path_escape: every byte outside [A-Za-z0-9] as _xx). */
-export function unitObjectPath(name: string): string {
-  const bytes = new TextEncoder().encode(name);
-  let out = "";
-  for (const b of bytes) out += /[A-Za-z0-9]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `_${b.toString(16).padStart(2, "0")}`;
-  return `/org/freedesktop/systemd1/unit/${out}`;
-}
+import { unitObjectPath } from "../systemd/unitname.ts";
 
 /** The unit file systemd has for `unit`, or undefined (reading the unit's object loads it). */
 export async function unitFileOf(sd: Systemd, unit: string): Promise<string | undefined> {

@@ -11,6 +11,7 @@
  */
 import type { Plan, PlannedUnit } from "../plan/types.ts";
 import { renderUnit } from "../systemd/render.ts";
+import { unitObjectPath } from "../systemd/unitname.ts";
 import type { ExecDeps } from "./deps.ts";
 
 const UNIT = "org.freedesktop.systemd1.Unit";
@@ -23,9 +24,8 @@ export async function replaceTransientFiles(plan: Plan, units: PlannedUnit[], de
       .filter((u) => u.type === "service")
       .map(async (u) => {
         try {
-          const path = await deps.systemd.getUnit(u.name);
-          if (!path) return;
-          const { FragmentPath: fragment } = await deps.systemd.getProperties(path, UNIT, ["FragmentPath"]);
+          // The unit's object path follows from its name: one round trip, not two.
+          const { FragmentPath: fragment } = await deps.systemd.getProperties(unitObjectPath(u.name), UNIT, ["FragmentPath"]);
           if (typeof fragment !== "string" || !/^\/run\/systemd\/transient\/[^/]+$/.test(fragment)) return;
           deps.files.replaceFile(fragment, renderUnit(u, plan.file).content, 0o644);
         } catch (err) {

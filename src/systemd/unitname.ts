@@ -75,3 +75,11 @@ export function podSliceCgroup(pod: string): string {
 export function unitCgroup(pod: string, unit: string): string {
   return `${podSliceCgroup(pod)}/${unit}`;
 }
+
+/** D-Bus object path of a unit by name (systemd's bus_path_escape: every byte outside [A-Za-z0-9] as _xx). */
+export function unitObjectPath(name: string): string {
+  const bytes = new TextEncoder().encode(name);
+  let out = "";
+  for (const b of bytes) out += /[A-Za-z0-9]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `_${b.toString(16).padStart(2, "0")}`;
+  return `/org/freedesktop/systemd1/unit/${out}`;
+}

@@ -10,6 +10,7 @@ import type { Systemd, UnitListEntry } from "../../src/systemd/bus.ts";
 import { BusUnreachableError, ExitCode, SystemdError } from "../../src/errors.ts";
 import { plan } from "../../src/plan/plan.ts";
 import { render } from "../../src/systemd/render.ts";
+import { unitObjectPath } from "../../src/systemd/unitname.ts";
 import { HOST, member, pod } from "./plan-helpers.ts";
 
 /** Records calls; units "run" once started; `failing` units end with the given job result. */
@@ -46,8 +47,9 @@ class FakeSystemd implements Systemd {
     return this.active.has(name) ? `/unit/${name}` : null;
   }
   async getProperties(path: string, _iface: string, names: readonly string[]): Promise<Record<string, unknown>> {
-    // Services are transient; slices are not asked about.
-    return names.includes("FragmentPath") ? { FragmentPath: `/run/systemd/transient/${path.slice("/unit/".length)}` } : {};
+    // Services are transient; slices are not asked about. The path is systemd's object path of the unit.
+    const name = [...this.active.keys()].find((u) => unitObjectPath(u) === path);
+    return names.includes("FragmentPath") && name ? { FragmentPath: `/run/systemd/transient/${name}` } : {};
   }
   async getAllProperties(): Promise<Record<string, unknown>> {
     return {};

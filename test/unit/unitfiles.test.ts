@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { plan } from "../../src/plan/plan.ts";
 import { planDigest, prepareArgv, runFilesOf, unitFilePlan } from "../../src/plan/unitfiles.ts";
-import { unitObjectPath } from "../../src/exec/target.ts";
+import { unitObjectPath } from "../../src/systemd/unitname.ts";
 import { argvs, HOST, HOST_NO_RUNC, member, memberUnit, pod, val } from "./plan-helpers.ts";
 
 const spec = pod({
