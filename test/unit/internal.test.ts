@@ -1,12 +1,13 @@
 /** `podunit internal wait-exec`, against processes of this test. */
-import { describe, expect, test } from "bun:test";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { internal } from "../../src/cli/internal.ts";
 
 const io = { out: () => {}, err: () => {}, env: {} };
 const dir = mkdtempSync(join(tmpdir(), "podunit-internal-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 function pidFile(pid: number): string {
   const f = join(dir, `${pid}.pid`);
   writeFileSync(f, `${pid}\n`);
