@@ -66,9 +66,11 @@ describe("enforcement", () => {
       ? 'cg=$(grep "^0::" /proc/self/cgroup | cut -d: -f3); cat /sys/fs/cgroup$cg/memory.events'
       : 'cg=$(grep ":memory:" /proc/self/cgroup | cut -d: -f3); cat /sys/fs/cgroup/memory$cg/memory.oom_control';
     // The shell waits a moment so that the allocation starts once it sits in the scope;
-    // `tail` buffers everything it reads and is the process the OOM killer picks.
+    // `tail` buffers everything it reads, and its raised oom_score_adj makes it the process
+    // the OOM killer picks (not the shell that reports).
+    const hog = "head -c 256M /dev/zero | (echo 1000 > /proc/self/oom_score_adj; exec tail > /dev/null)";
     const r = await t.podunit(["debug", "run", "--pod", "t2", "--name", "hog", "--scope", "--wait", "--memory-max", "32M",
-      "--", "sh", "-c", `sleep 0.3; head -c 256M /dev/zero | tail > /dev/null; echo "exit=$?"; ${counter}`], { timeoutMs: 30_000 });
+      "--", "sh", "-c", `sleep 0.3; ${hog}; echo "exit=$?"; ${counter}`], { timeoutMs: 30_000 });
     expect(r.status).toBe(0);
     expect(r.stdout).toContain("exit=137");
     expect(Number(/oom_kill (\d+)/.exec(r.stdout)?.[1])).toBeGreaterThanOrEqual(1);

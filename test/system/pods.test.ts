@@ -158,7 +158,7 @@ tasks_max = 64
 command = ["/bin/sleep", "600"]
 
 [containers.hog]
-command = ["/bin/sh", "-c", 'sleep 0.3; head -c 256M /dev/zero | tail >/dev/null; echo exit=$?; ${ownCounter}; sleep 600']
+command = ["/bin/sh", "-c", 'sleep 0.3; head -c 256M /dev/zero | (echo 1000 > /proc/self/oom_score_adj; exec tail >/dev/null); echo exit=$?; ${ownCounter}; sleep 600']
 memory_max = "32M"
 
 [containers.spawner]
@@ -186,7 +186,7 @@ memory_max = "48M"
 command = ["/bin/sleep", "600"]
 
 [containers.hog]
-command = ["/bin/sh", "-c", "sleep 0.3; head -c 256M /dev/zero | tail >/dev/null; echo exit=$?; sleep 600"]
+command = ["/bin/sh", "-c", "sleep 0.3; head -c 256M /dev/zero | (echo 1000 > /proc/self/oom_score_adj; exec tail >/dev/null); echo exit=$?; sleep 600"]
 `);
     await startOk(pod, "--backend", "native");
     expect(await journalContains(`podunit-${pod}-hog.service`, "exit=")).toContain("exit=137");
