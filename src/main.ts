@@ -37,13 +37,22 @@ export async function main(argv: string[], io: Io): Promise<number> {
     if (verb.startsWith("-")) throw new UsageError(`Unknown option '${verb}'.`);
     const cmd = commands.find((c) => c.name === verb);
     if (!cmd) throw new UsageError(`Unknown command '${verb}'.`);
-    if (rest.includes("--help") && !rest.slice(0, rest.indexOf("--help")).includes("--")) {
+    if (wantsHelp(rest, cmd.runsCommand === true)) {
       return await helpCommand(() => commands).run([verb], io);
     }
     return await cmd.run(rest, io);
   } catch (err) {
     return report(err, io);
   }
+}
+
+/** Whether `--help` among a verb's arguments is meant for podunit (not after `--`, nor inside a user's command). */
+export function wantsHelp(args: string[], runsCommand: boolean): boolean {
+  for (const a of args) {
+    if (a === "--help") return true;
+    if (a === "--" || (runsCommand && !a.startsWith("-"))) return false;
+  }
+  return false;
 }
 
 /** Turns an error into the message a person reads and the exit code. */

@@ -15,6 +15,11 @@ export interface Command {
   usage: string;
   /** Not listed by `podunit help` (helpers that units run, not people). */
   hidden?: boolean;
+  /**
+   * Its arguments end in a command of the user's (`exec POD MEMBER CMD...`): `--help`
+   * asks for podunit's help only before the first positional argument.
+   */
+  runsCommand?: boolean;
   /** Runs the verb; returns the exit code. Throws PodunitError subclasses on failure. */
   run(args: string[], io: Io): Promise<number>;
 }

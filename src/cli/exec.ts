@@ -71,6 +71,7 @@ async function launchFor(a: ExecArgs, req: EnterRequest, io: Io, sd: Systemd): P
 
 export const execCommand: Command = {
   name: "exec",
+  runsCommand: true,
   summary: "Run a command inside a running member; exits with the command's status",
   usage: `${EXEC_USAGE}
 
