@@ -81,8 +81,8 @@ function setup(): void {
 
 interface Tool {
   name: string;
-  start(i: number): number;
-  stop(i: number): number;
+  start(i: number | string): number;
+  stop(i: number | string): number;
 }
 
 const podunit = (name: string, pod: string, backend: string): Tool => ({
@@ -268,6 +268,11 @@ const residentPodunit = podunitProcesses().join(" ");
 const scaleStops: number[] = [];
 for (let i = 1; i <= SCALE; i++) scaleStops.push(timed([[PODUNIT, "stop", `s${i}`]]));
 
+// The floor at the same scale, its slices siblings in one parent as podunit's are in podunit.slice.
+const floorStarts: number[] = [];
+for (let i = 1; i <= SCALE; i++) floorStarts.push(floor.start(`scale-${i}`));
+for (let i = 1; i <= SCALE; i++) floor.stop(`scale-${i}`);
+
 writeFileSync(
   out!,
   JSON.stringify({
@@ -275,6 +280,6 @@ writeFileSync(
     warmup: WARMUP,
     latency: results,
     memory,
-    scale: { pods: SCALE, starts: scaleStarts, stops: scaleStops, memoryGrowthBytes: m1 - m0, listMs, statusMs, residentPodunit },
+    scale: { pods: SCALE, starts: scaleStarts, stops: scaleStops, floorStarts, memoryGrowthBytes: m1 - m0, listMs, statusMs, residentPodunit },
   }),
 );
