@@ -34,7 +34,7 @@ export async function withSystemd<T>(io: Io, fn: (sd: Systemd) => Promise<T>): P
 
 /** Host facts for planning, with the version of the systemd actually running. */
 export async function hostFacts(io: Io, sd: Systemd): Promise<HostFacts> {
-  return { ...detectHostFacts(io.env), systemdVersion: await sd.version(), runDir: runDir(io) };
+  return { ...detectHostFacts(io.env, await sd.version()), runDir: runDir(io) };
 }
 
 /** The executor's dependencies on this host. */

@@ -39,15 +39,17 @@ export async function startOne(
   mark("spec loaded and checked");
   return withSystemd(io, async (sd) => {
     mark("connected to systemd");
-    const p = plan(spec, await hostFacts(io, sd));
+    const facts = await hostFacts(io, sd);
+    const p = plan(spec, facts);
     mark("planned");
     return withPodLock(io, p.pod, async () => {
       if (opts.restart) await stopOne(p.pod, sd, io);
       // A pod with unit files (enabled, generated) starts through its target, as at boot.
       const fromFiles = await unitFileOf(sd, p.target.name);
       mark("locked; looked for unit files");
-      if (fromFiles) return startTarget(p, execDeps(sd));
-      return startPod(p, execDeps(sd));
+      // runc's path is already among the host facts the plan was made for.
+      const deps = execDeps(sd, facts.paths.runc);
+      return fromFiles ? startTarget(p, deps) : startPod(p, deps);
     });
   });
 }

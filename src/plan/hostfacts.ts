@@ -83,10 +83,13 @@ export function detectSystemdVersion(): number | undefined {
   return undefined;
 }
 
-/** Host facts for `plan()`. The caller may refine systemdVersion with the running systemd's own answer. */
-export function detectHostFacts(env: Record<string, string | undefined> = {}): HostFacts {
+/**
+ * Host facts for `plan()`. `systemdVersion`, when the caller knows it (the running
+ * systemd's own answer), is taken as is instead of being looked for on disk.
+ */
+export function detectHostFacts(env: Record<string, string | undefined> = {}, systemdVersion?: number): HostFacts {
   return {
-    systemdVersion: detectSystemdVersion() ?? DEFAULT_SYSTEMD_VERSION,
+    systemdVersion: systemdVersion ?? detectSystemdVersion() ?? DEFAULT_SYSTEMD_VERSION,
     cgroupMode: detectCgroupMode(),
     paths: detectPaths(),
     runDir: env.PODUNIT_RUN_DIR || DEFAULT_RUN_DIR,

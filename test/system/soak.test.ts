@@ -5,10 +5,11 @@
  * file descriptors, and the memory of systemd and journald. Prints both.
  */
 import { beforeAll, expect, test } from "bun:test";
-import { BUSYBOX_ROOTFS, POD_ENV, eventually, leftovers, makeRootfs, useLab, writeSpec } from "./harness.ts";
+import { BUSYBOX_ROOTFS, eventually, labHelpers, leftovers, makeRootfs, useLab, writeSpec } from "./harness.ts";
 
 const COUNT = Number(process.env.PODUNIT_SOAK_COUNT ?? 20);
 const t = useLab("soak");
+const { podunit } = labHelpers(t);
 beforeAll(async () => {
   await makeRootfs(t.lab);
 }, 60_000);
@@ -54,7 +55,6 @@ command = ["/bin/sleep", "600"]
 command = ["/bin/sleep", "600"]
 user = "nobody"
 `);
-  const podunit = (...args: string[]) => t.podunit(args, { env: POD_ENV });
   const unitNames = async () =>
     new Set((await t.lab.sh(["systemctl", "list-units", "--all", "--no-legend", "--plain"])).split("\n").map((l) => l.split(" ")[0]!).filter(Boolean));
   /** Units of the pod or its pins (mount units) that systemd still knows of. */
