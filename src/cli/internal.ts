@@ -3,10 +3,10 @@
  *
  * `prepare` writes the run files of a pod started from unit files (src/boot/prepare.ts).
  *
- * `wait-ns PIN...` waits until each path is a bound namespace (a pin). The native
- * sandbox creates the pod's PID namespace in its main process, after systemd has
- * already counted the unit as started (Type=exec); its ExecStartPost runs this so
- * that members, ordered after the sandbox, never find the pin missing.
+ * `ready --main-pid PID --holder main|child --launcher COMM [--hostname NAME]
+ * [--loopback] NS=PIN...` is a sandbox's ExecStartPost in unit files: it waits
+ * for the sandbox's namespaces, names the pod, brings up its loopback and links
+ * the pins (src/runtime/ready.ts). `podunit start` does the same itself.
  *
  * `wait-exec [--children] PIDFILE` waits until the process in PIDFILE (a runc
  * container's first process) is no longer runc's own init but the program it
@@ -16,38 +16,46 @@
  * no handler for), and the stop then waits for its whole timeout. Run as
  * ExecStartPost, it keeps the unit "starting" until a stop will work.
  */
-import { readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import type { Command } from "./command.ts";
 import { parseArgs } from "./args.ts";
 import { PodunitError, UsageError } from "../errors.ts";
 import { prepare } from "./prepare.ts";
+import { NS_ORDER } from "../plan/context.ts";
+import { RUNC_INIT_COMM } from "../plan/sandbox.ts";
+import type { SandboxReady } from "../plan/types.ts";
+import { readySandbox } from "../runtime/ready.ts";
+import type { Namespace } from "../spec/types.ts";
 
-/** True when `path` is a namespace file (same device as the namespaces in /proc). */
-function isNamespace(path: string, nsfsDev: number): boolean {
-  try {
-    return statSync(path).dev === nsfsDev;
-  } catch {
-    return false;
-  }
-}
-
-async function waitNs(args: string[]): Promise<number> {
-  const { options, positionals } = parseArgs("internal wait-ns", args, { timeout: { value: true } });
-  if (positionals.length === 0) throw new UsageError("'podunit internal wait-ns' needs at least one path.");
-  const timeoutMs = Number(options.timeout ?? 5000);
-  const nsfs = statSync("/proc/self/ns/net").dev;
-  const end = Date.now() + timeoutMs;
-  for (const p of positionals) {
-    while (!isNamespace(p, nsfs)) {
-      if (Date.now() > end) throw new PodunitError(`'${p}' did not become a namespace pin within ${timeoutMs} ms.`);
-      await Bun.sleep(2);
-    }
-  }
+async function ready(args: string[]): Promise<number> {
+  const { options, positionals } = parseArgs("internal ready", args, {
+    "main-pid": { value: true },
+    holder: { value: true },
+    launcher: { value: true },
+    hostname: { value: true },
+    loopback: { value: false },
+    timeout: { value: true },
+  });
+  const mainPid = Number(options["main-pid"]);
+  if (!Number.isInteger(mainPid) || mainPid <= 0) throw new UsageError(`'podunit internal ready' needs --main-pid PID, not '${options["main-pid"] ?? ""}'.`);
+  const holder = options.holder;
+  if (holder !== "main" && holder !== "child") throw new UsageError("'podunit internal ready' needs --holder main or --holder child.");
+  if (typeof options.launcher !== "string") throw new UsageError("'podunit internal ready' needs --launcher COMM.");
+  const pins = positionals.map((arg) => {
+    const [ns, path] = [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)];
+    if (!NS_ORDER.includes(ns as Namespace) || !path.startsWith("/")) throw new UsageError(`'${arg}' is not NS=PIN (NS one of ${NS_ORDER.join(", ")}).`);
+    return { ns: ns as Namespace, path };
+  });
+  const r: SandboxReady = {
+    holder,
+    launcher: options.launcher,
+    ...(typeof options.hostname === "string" ? { hostname: options.hostname } : {}),
+    loopback: options.loopback === true,
+    pins,
+  };
+  await readySandbox(r, mainPid, { timeoutMs: Number(options.timeout ?? 5000) });
   return 0;
 }
-
-/** runc's init names itself so until it executes the container's program. */
-const RUNC_INIT_COMM = "runc:[2:INIT]";
 
 /** "waiting", "ready" or "gone" for the container process `pid`. */
 function execState(pid: number, children: boolean): "waiting" | "ready" | "gone" {
@@ -79,13 +87,13 @@ export const internal: Command = {
   name: "internal",
   summary: "Helpers run by podunit's own units",
   usage:
-    "podunit internal wait-ns [--timeout MS] PIN...\n" +
+    "podunit internal ready --main-pid PID --holder main|child --launcher COMM [--hostname NAME] [--loopback] NS=PIN...\n" +
     "       podunit internal wait-exec [--timeout MS] [--children] PIDFILE\n" +
     "       podunit internal prepare --sandbox|--member NAME --digest D --backend B --run-dir DIR SPEC",
   hidden: true,
   async run(args) {
     const [sub, ...rest] = args;
-    if (sub === "wait-ns") return waitNs(rest);
+    if (sub === "ready") return ready(rest);
     if (sub === "wait-exec") return waitExec(rest);
     if (sub === "prepare") return prepare(rest);
     throw new UsageError(`Unknown subcommand 'internal ${sub ?? ""}'.`);

@@ -6,7 +6,7 @@ import { NotFoundError } from "../errors.ts";
 import { pinProblems, podStatus, type PodStatus, type UnitStatus } from "../status/status.ts";
 import type { PodSpec } from "../spec/types.ts";
 import { plan } from "../plan/plan.ts";
-import { hostFiles } from "../runtime/files.ts";
+import { pinLive } from "../runtime/ready.ts";
 import { formatBytes, formatSince, table, toJson } from "./format.ts";
 
 function stateText(u: UnitStatus): string {
@@ -52,7 +52,7 @@ export const status: Command = {
       if (spec) {
         // The pins the spec's plan expects; a spec that no longer plans on this host has nothing to check.
         const p = await hostFacts(io, sd).then((h) => plan(spec!, h)).catch(() => undefined);
-        if (p) st.problems.push(...pinProblems(st, p.pins.map((x) => x.path), hostFiles.mountsUnder(p.runDir)));
+        if (p) st.problems.push(...pinProblems(st, p.pins.map((x) => x.path), pinLive));
       }
       return st;
     });

@@ -3,6 +3,7 @@
  * the pod's run directory, and the journal. Real implementations live in
  * src/runtime/; unit tests of ordering and rollback pass fakes.
  */
+import type { SandboxReady } from "../plan/types.ts";
 import type { Systemd } from "../systemd/bus.ts";
 
 export interface RunFiles {
@@ -11,7 +12,7 @@ export interface RunFiles {
   writeFile(path: string, content: string, mode: number): void;
   /** Replaces a file at once (a new file renamed over the old one), so no reader sees half of it. */
   replaceFile(path: string, content: string, mode: number): void;
-  /** Mount points at or below `dir` (pins that were not unmounted). */
+  /** Mount points at or below `dir` (pins an older podunit bound and did not unmount). */
   mountsUnder(dir: string): string[];
   /** Detaches a mount point. */
   unmount(path: string): void;
@@ -40,8 +41,17 @@ export interface Containers {
   remove(id: string): Promise<void>;
 }
 
+/** The sandbox's ready step (src/runtime/ready.ts). */
+export interface Sandboxes {
+  /** Waits for the namespaces of the sandbox whose main process is `mainPid`, names the pod, links the pins. */
+  ready(r: SandboxReady, mainPid: number): Promise<void>;
+  /** True when every pin links to a namespace that is still there. */
+  pinsLive(pins: readonly string[]): boolean;
+}
+
 export interface ExecDeps {
   systemd: Systemd;
+  sandboxes: Sandboxes;
   files: RunFiles;
   journal: Journal;
   containers: Containers;

@@ -1,8 +1,11 @@
 /**
- * Runs a Plan against systemd. Every unit is asked for in one pipelined burst
- * (slice, sandbox, init members, members, in stage order): the messages reach
- * systemd in that order, and the units' own After=/BindsTo=/Requires= make
- * systemd run the jobs in the right order, in parallel where they allow it.
+ * Runs a Plan against systemd. The slice and the sandbox are asked for in one
+ * pipelined burst; once the sandbox runs, podunit makes it ready itself (its
+ * hostname, loopback and pins: SandboxReady, in unit files the sandbox's
+ * ExecStartPost) and asks for every member in a second burst, in stage order:
+ * the messages reach systemd in that order, and the units' own
+ * After=/BindsTo=/Requires= make systemd run the jobs in the right order, in
+ * parallel where they allow it.
  * `start` returns once every job has finished; if any failed, everything that
  * was started is stopped and forgotten, and the run directory removed. If the
  * connection to systemd is lost meanwhile, nothing can be rolled back: the
@@ -17,6 +20,9 @@ import type { ExecDeps } from "./deps.ts";
 import { mark } from "../trace.ts";
 import { cleanupPod, podUnitPatterns, runcPrefix } from "./stop.ts";
 import { replaceTransientFiles } from "./transient.ts";
+import { unitObjectPath } from "../systemd/unitname.ts";
+
+const SERVICE = "org.freedesktop.systemd1.Service";
 
 export interface StartResult {
   pod: string;
@@ -82,9 +88,10 @@ export async function startPod(plan: Plan, deps: ExecDeps): Promise<StartResult>
     if (LIVE(s) && s !== "active") await deps.systemd.startUnit(u.name, "replace").catch(() => {});
   }
   states = await unitStates(plan, deps);
-  const mounted = new Set(deps.files.mountsUnder(plan.runDir));
   const sandboxUp =
-    states.get(plan.slice.name) === "active" && states.get(plan.sandbox.name) === "active" && plan.pins.every((p) => mounted.has(p.path));
+    states.get(plan.slice.name) === "active" &&
+    states.get(plan.sandbox.name) === "active" &&
+    deps.sandboxes.pinsLive(plan.pins.map((p) => p.path));
   if (!sandboxUp) {
     // Members cannot join a sandbox that is gone or lost its pins: start everything afresh.
     return freshStart(plan, deps, names, states.size);
@@ -139,21 +146,34 @@ async function startUnits(
   // Failed leftovers are reset first, so the start requests still reach systemd in stage order.
   await Promise.all(ordered.filter((u) => states.get(u.name) === "failed").map((u) => systemd.resetFailedUnit(u.name)));
   const make = (u: PlannedUnit) => systemd.startTransientUnit(u.name, toDbus(u), "fail");
-  const results = await Promise.allSettled(
-    ordered.map((u) => {
-      const s = states.get(u.name);
-      if (s === undefined || s === "failed") return make(u);
-      // Loaded and on its way (or queued by an interrupted start): wait for it; made again if systemd just forgot it.
-      return systemd.startUnit(u.name, "replace").catch((err) => {
-        if (err instanceof SystemdError && err.dbusName === "org.freedesktop.systemd1.NoSuchUnit") return make(u);
-        throw err;
-      });
-    }),
-  );
+  const request = (u: PlannedUnit): Promise<void> => {
+    const s = states.get(u.name);
+    if (s === undefined || s === "failed") return make(u);
+    // Loaded and on its way (or queued by an interrupted start): wait for it; made again if systemd just forgot it.
+    return systemd.startUnit(u.name, "replace").catch((err) => {
+      if (err instanceof SystemdError && err.dbusName === "org.freedesktop.systemd1.NoSuchUnit") return make(u);
+      throw err;
+    });
+  };
+  const settle = async (units: PlannedUnit[]) =>
+    (await Promise.allSettled(units.map(request))).map((r, i) => ({ unit: units[i]!, r }));
+  // A sandbox that starts now is made ready (named, pins linked) before any member is asked for.
+  const ready = plan.ready && ordered.some((u) => u.name === plan.sandbox.name) ? plan.ready : undefined;
+  const results = await settle(ready ? ordered.filter((u) => u.role !== "member") : ordered);
+  if (ready && results.every((x) => x.r.status === "fulfilled")) {
+    mark("sandbox started (jobs done)");
+    try {
+      const { MainPID: pid } = await systemd.getProperties(unitObjectPath(plan.sandbox.name), SERVICE, ["MainPID"]);
+      if (typeof pid !== "number" || pid <= 0) throw new PodunitError("it is active but has no main process.");
+      await deps.sandboxes.ready(ready, pid);
+      mark("sandbox ready");
+      results.push(...(await settle(ordered.filter((u) => u.role === "member"))));
+    } catch (reason) {
+      results.push({ unit: plan.sandbox, r: { status: "rejected", reason } });
+    }
+  }
   mark("units started (jobs done)");
-  const failures = results
-    .map((r, i) => ({ unit: ordered[i]!, r }))
-    .filter((x): x is { unit: PlannedUnit; r: PromiseRejectedResult } => x.r.status === "rejected");
+  const failures = results.filter((x): x is { unit: PlannedUnit; r: PromiseRejectedResult } => x.r.status === "rejected");
   const names = planUnits(plan).map((u) => u.name);
   if (failures.length === 0) {
     const problems = await replaceTransientFiles(plan, ordered, deps);

@@ -67,8 +67,9 @@ export const MEMBER_BOUNDING_SET = `-all,${DEFAULT_CAPABILITIES.map((c) => `+${c
  * user. A user name goes through systemd's User= instead (systemd resolves the
  * name, groups and HOME), keeping as ambient capabilities only what nsenter and
  * setpriv need (reach the pins, enter namespaces, drop capabilities), which
- * setpriv drops again. The cgroup file systems are read-only for the member, so
- * even as root it cannot move itself out of its unit's cgroup.
+ * setpriv drops again. No mount namespace of its own (see docs/security.md on
+ * root members and cgroups): it would cost every start a copy of the host's
+ * mount table.
  */
 export function hostMember(c: Ctx, m: MemberSpec, order: MemberOrderInfo): UnitProperty[] {
   const { paths } = c.host;
@@ -81,9 +82,10 @@ export function hostMember(c: Ctx, m: MemberSpec, order: MemberOrderInfo): UnitP
   if (numeric) {
     setpriv = [`--reuid=${numeric.uid}`, `--regid=${numeric.gid}`, "--clear-groups", ...drop];
   } else if (m.user !== undefined) {
-    // CAP_DAC_READ_SEARCH reaches the pins below the root-only run directory;
-    // CAP_SYS_ADMIN enters the namespaces; CAP_SETPCAP lets setpriv narrow the bounding set.
-    const ambient = wrap.length ? ["CAP_DAC_READ_SEARCH", "CAP_SETPCAP", "CAP_SYS_ADMIN"] : ["CAP_SETPCAP"];
+    // CAP_DAC_READ_SEARCH reaches the pins below the root-only run directory; CAP_SYS_PTRACE
+    // follows them into the sandbox's /proc/PID/ns (another user's process); CAP_SYS_ADMIN
+    // enters the namespaces; CAP_SETPCAP lets setpriv narrow the bounding set.
+    const ambient = wrap.length ? ["CAP_DAC_READ_SEARCH", "CAP_SETPCAP", "CAP_SYS_ADMIN", "CAP_SYS_PTRACE"] : ["CAP_SETPCAP"];
     props.push(prop("User", m.user), prop("AmbientCapabilities", ambient));
     setpriv = [...drop, "--ambient-caps=-all"];
   } else {
@@ -95,7 +97,7 @@ export function hostMember(c: Ctx, m: MemberSpec, order: MemberOrderInfo): UnitP
   const env = Object.entries(m.env).map(([k, v]) => `${k}=${v}`);
   if (env.length) props.push(prop("Environment", env));
   if (m.workdir !== undefined) props.push(prop("WorkingDirectory", m.workdir));
-  props.push(prop("NoNewPrivileges", m.noNewPrivileges !== false), prop("ProtectControlGroups", true));
+  props.push(prop("NoNewPrivileges", m.noNewPrivileges !== false));
   return props;
 }
 

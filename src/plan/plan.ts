@@ -10,7 +10,7 @@ import { type Ctx, limitProps, NS_ORDER, prop } from "./context.ts";
 import { PodLayout } from "./layout.ts";
 import { hostMember, type MemberOrderInfo, rootfsMember } from "./members.ts";
 import { orderMembers } from "./order.ts";
-import { nativeSandbox, runcSandbox } from "./sandbox.ts";
+import { nativeSandbox, runcSandbox, sandboxReady } from "./sandbox.ts";
 import type { HostFacts, Pin, Plan, PlannedFile, PlannedUnit, Stage } from "./types.ts";
 
 function chooseBackend(spec: PodSpec, host: HostFacts): SandboxBackend {
@@ -49,10 +49,8 @@ export function plan(spec: PodSpec, host: HostFacts): Plan {
     slice: podSliceName(spec.name),
     sandbox: sandboxUnitName(spec.name),
   };
-  // The pin files the sandbox binds its namespaces onto are written with the rest of the
-  // run files (by start, or by the unit files' prepare step): no process spawned for them.
   const dirs: string[] = [layout.dir, ...(c.pinned.length ? [layout.nsDir] : [])];
-  const files: PlannedFile[] = c.pinned.map((ns) => ({ path: layout.pin(ns), mode: 0o600, content: "" }));
+  const files: PlannedFile[] = [];
 
   const slice = unit(c.slice, "slice", "slice", podSliceCgroup(spec.name), [
     prop("Description", `Pod '${spec.name}'`),
@@ -109,6 +107,7 @@ export function plan(spec: PodSpec, host: HostFacts): Plan {
   }
 
   const pins: Pin[] = c.pinned.map((ns) => ({ ns, path: layout.pin(ns) }));
+  const ready = sandboxReady(c);
   return {
     pod: spec.name,
     file: spec.file,
@@ -123,6 +122,7 @@ export function plan(spec: PodSpec, host: HostFacts): Plan {
     target,
     stages,
     pins,
+    ...(ready ? { ready } : {}),
     directories: dirs,
     files,
   };

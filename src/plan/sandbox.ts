@@ -2,10 +2,13 @@
 import type { ExecCommand, UnitProperty } from "../systemd/properties.ts";
 import { containerCgroup, forgetContainer } from "./runc.ts";
 import { unitCgroup } from "../systemd/unitname.ts";
-import { type Ctx, exec, IGNORE, nsFlags, prop } from "./context.ts";
+import { type Ctx, exec, IGNORE, prop } from "./context.ts";
 import { sandboxRuncId } from "./layout.ts";
 import { configJson, type OciNamespace, sandboxConfig } from "./oci.ts";
-import type { PlannedFile } from "./types.ts";
+import type { PlannedFile, SandboxReady } from "./types.ts";
+
+/** runc's init names itself so until it executes the container's program. */
+export const RUNC_INIT_COMM = "runc:[2:INIT]";
 
 /**
  * The pod's run directory and its ns/ below, relative to /run, when they are there:
@@ -19,15 +22,10 @@ function runtimeDirectories(c: Ctx): string[] | undefined {
   return dir !== undefined && ns !== undefined ? [dir, ns] : undefined;
 }
 
-/** Unpins (one umount for all pins) and, outside /run, removes the run directory. */
+/** Outside /run (no RuntimeDirectory=), the run directory goes when the sandbox stops. */
 function stopCleanup(c: Ctx): ExecCommand[] {
-  const { paths } = c.host;
-  const out: ExecCommand[] = [];
-  if (c.pinned.length) out.push(exec(paths.umount, c.pinned.map((ns) => c.layout.pin(ns)), IGNORE));
-  if (!runtimeDirectories(c)) out.push(exec(paths.rm, ["-rf", "--one-file-system", c.layout.dir], IGNORE));
-  return out;
+  return runtimeDirectories(c) ? [] : [exec(c.host.paths.rm, ["-rf", "--one-file-system", c.layout.dir], IGNORE)];
 }
-
 
 function sandboxCommon(c: Ctx): UnitProperty[] {
   const runtime = runtimeDirectories(c);
@@ -45,39 +43,40 @@ function sandboxCommon(c: Ctx): UnitProperty[] {
 }
 
 /**
- * Native sandbox. The namespaces are made and pinned by `unshare` in
- * ExecStartPre, which finishes before ExecStart: with Type=exec the unit is
- * "started" as soon as the first binary is executed, so pins made by the main
- * process itself could still be missing when ExecStartPost or a member runs.
+ * Native sandbox: `unshare` makes the namespaces in the main process itself and
+ * executes catatonit, which holds them (with a PID namespace, unshare forks and
+ * catatonit is its first child, the namespace's init). Nothing else runs in the
+ * unit: naming the pod, its loopback and the pins are the ready step's
+ * (SandboxReady), done from outside once the namespaces exist.
  */
 export function nativeSandbox(c: Ctx): UnitProperty[] {
   const { paths } = c.host;
-  const early = c.pinned.filter((ns) => ns !== "pid");
-  const setup: string[][] = [];
-  if (early.includes("uts")) setup.push([paths.hostname, c.spec.hostname]);
-  if (early.includes("net")) setup.push([paths.ip, "link", "set", "lo", "up"]);
-  const pre: ExecCommand[] = [];
-  if (early.length) {
-    const [first, ...rest] = setup.length ? setup : [[paths.touch, c.layout.pin(early[0]!)]];
-    pre.push(exec(paths.unshare, [...nsFlags(c, early), "--", ...first!]));
-    for (const s of rest) pre.push(exec(paths.nsenter, [...nsFlags(c, ["net"]), "--", ...s]));
-  }
   let main: string[] = [paths.catatonit, "-P"];
-  if (c.pinned.includes("pid")) main = [paths.unshare, ...nsFlags(c, ["pid"]), "--fork", "--kill-child", "--", ...main];
-  if (early.length) main = [paths.nsenter, ...nsFlags(c, early), "--", ...main];
-  const props = [
+  if (c.pinned.includes("pid")) main = ["--fork", "--kill-child", "--", ...main];
+  else if (c.pinned.length) main = ["--", ...main];
+  if (c.pinned.length) main = [paths.unshare, ...c.pinned.map((ns) => `--${ns}`), ...main];
+  const cleanup = stopCleanup(c);
+  return [
     ...sandboxCommon(c),
     prop("Type", "exec"),
-    ...(pre.length ? [prop("ExecStartPreEx", pre)] : []),
     prop("ExecStartEx", [exec(main[0]!, main.slice(1))]),
-    prop("ExecStopPostEx", stopCleanup(c)),
+    ...(cleanup.length ? [prop("ExecStopPostEx", cleanup)] : []),
   ];
-  // The PID namespace is made and pinned by the main process, after systemd already counts
-  // the unit as started: wait for the pin, so members ordered after the sandbox find it.
-  if (c.pinned.includes("pid")) {
-    props.push(prop("ExecStartPostEx", [exec(paths.podunit, ["internal", "wait-ns", c.layout.pin("pid")])]));
-  }
-  return props;
+}
+
+/** How the sandbox is made ready (see SandboxReady); undefined when nothing is to be done. */
+export function sandboxReady(c: Ctx): SandboxReady | undefined {
+  const pins = c.pinned.map((ns) => ({ ns, path: c.layout.pin(ns) }));
+  // runc's init must have become catatonit before a stop can work (see 'podunit internal ready').
+  if (c.backend === "runc") return { holder: "main", launcher: RUNC_INIT_COMM, loopback: false, pins };
+  if (!pins.length) return undefined;
+  return {
+    holder: c.pinned.includes("pid") ? "child" : "main",
+    launcher: "unshare",
+    ...(c.pinned.includes("uts") ? { hostname: c.spec.hostname } : {}),
+    loopback: c.pinned.includes("net"),
+    pins,
+  };
 }
 
 /** runc sandbox: `runc run -d` under a forking service; pins bound from its PID after it is up. */
@@ -107,12 +106,6 @@ export function runcSandbox(c: Ctx, files: PlannedFile[], dirs: string[]): UnitP
     prop("Type", "forking"),
     prop("PIDFile", pidFile),
     prop("ExecStartEx", [exec(runc, ["run", "-d", "--pid-file", pidFile, "--bundle", bundle, id])]),
-    // ${MAINPID} must be expanded here: these commands keep environment expansion on.
-    // catatonit must run before a stop can work (see 'podunit internal wait-exec'); then the pins.
-    prop("ExecStartPostEx", [
-      exec(paths.podunit, ["internal", "wait-exec", pidFile]),
-      ...c.pinned.map((ns) => exec(paths.mount, ["--bind", `/proc/\${MAINPID}/ns/${ns}`, c.layout.pin(ns)], [])),
-    ]),
     prop("ExecStopPostEx", [forgetContainer(c, id), ...stopCleanup(c)]),
   ];
 }

@@ -70,10 +70,33 @@ export interface Stage {
   units: string[];
 }
 
-/** A namespace held by the sandbox and pinned at a path for members to join. */
+/**
+ * A namespace held by the sandbox and pinned at a path for members to join: a
+ * symbolic link to `/proc/<holder>/ns/<ns>`, made once the sandbox is ready and
+ * removed by systemd with the run directory when the sandbox stops.
+ */
 export interface Pin {
   ns: Namespace;
   path: string;
+}
+
+/**
+ * What makes a started sandbox ready for members: its holder process (the one in
+ * every pod namespace) must have left the launcher that made them (`unshare`, or
+ * runc's init), then the pod gets its hostname and loopback (native sandbox; runc
+ * sets both itself) and the pins are linked to the holder's namespaces. `podunit
+ * start` does this itself between starting the sandbox and the members; unit files
+ * run it as the sandbox's ExecStartPost (`podunit internal ready`).
+ */
+export interface SandboxReady {
+  /** The holder: the sandbox's main process, or its first child (`unshare --fork` for a PID namespace). */
+  holder: "main" | "child";
+  /** The holder's command name (/proc/PID/comm) while it is still the launcher. */
+  launcher: string;
+  hostname?: string;
+  /** Bring up `lo` in the pod's network namespace. */
+  loopback: boolean;
+  pins: Pin[];
 }
 
 /** A file the executor writes before starting units. */
@@ -103,6 +126,8 @@ export interface Plan {
   target: PlannedTarget;
   stages: Stage[];
   pins: Pin[];
+  /** How the sandbox is made ready after it started; undefined when it holds no namespaces. */
+  ready?: SandboxReady;
   /** Directories the executor creates (mode 0700) before writing files. */
   directories: string[];
   files: PlannedFile[];

@@ -16,7 +16,7 @@ import type { ExecCommand, UnitProperty } from "../systemd/properties.ts";
 import { sortProperties } from "../systemd/properties.ts";
 import { exec, prop } from "./context.ts";
 import { PodLayout } from "./layout.ts";
-import type { HostFacts, Plan, PlannedFile, PlannedUnit } from "./types.ts";
+import type { HostFacts, Plan, PlannedFile, PlannedUnit, SandboxReady } from "./types.ts";
 
 /** Length of the digest written into unit files (hex digits of SHA-256). */
 export const DIGEST_LENGTH = 16;
@@ -74,12 +74,37 @@ function withProperty(u: PlannedUnit, p: UnitProperty): PlannedUnit {
   return { ...u, properties: sortProperties([...u.properties.filter((x) => x.key !== p.key), p]) };
 }
 
+/**
+ * argv of `podunit internal ready` (after the binary): the sandbox's ready step
+ * as its ExecStartPost, for ${MAINPID}, which systemd expands (so this command
+ * keeps environment expansion on; nothing else in it holds a `$`).
+ */
+export function readyArgv(r: SandboxReady): string[] {
+  return [
+    "internal",
+    "ready",
+    "--main-pid",
+    "${MAINPID}",
+    "--holder",
+    r.holder,
+    "--launcher",
+    r.launcher,
+    ...(r.hostname !== undefined ? ["--hostname", r.hostname] : []),
+    ...(r.loopback ? ["--loopback"] : []),
+    ...r.pins.map((p) => `${p.ns}=${p.path}`),
+  ];
+}
+
 function withPrepare(u: PlannedUnit, command: ExecCommand): PlannedUnit {
   const pre = u.properties.find((x) => x.key === "ExecStartPreEx")?.value as ExecCommand[] | undefined;
   return withProperty(u, prop("ExecStartPreEx", [command, ...(pre ?? [])]));
 }
 
-/** The plan as unit files carry it: prepare steps on the sandbox and on members with files, the slice part of the target. */
+/**
+ * The plan as unit files carry it: prepare steps on the sandbox and on members with
+ * files, the sandbox's ready step as its ExecStartPost (podunit start does that one
+ * itself), the slice part of the target.
+ */
 export function unitFilePlan(p: Plan, host: Pick<HostFacts, "runDir" | "paths">): Plan {
   const digest = planDigest(p);
   const prepare = (u: PlannedUnit): ExecCommand =>
@@ -88,7 +113,9 @@ export function unitFilePlan(p: Plan, host: Pick<HostFacts, "runDir" | "paths">)
   return {
     ...p,
     slice: withProperty(p.slice, prop("PartOf", [p.target.name])),
-    sandbox: withPrepare(p.sandbox, prepare(p.sandbox)),
+    sandbox: p.ready
+      ? withProperty(withPrepare(p.sandbox, prepare(p.sandbox)), prop("ExecStartPostEx", [exec(host.paths.podunit, readyArgv(p.ready), [])]))
+      : withPrepare(p.sandbox, prepare(p.sandbox)),
     members: p.members.map((m) => (hasFiles(m) ? withPrepare(m, prepare(m)) : m)),
   };
 }

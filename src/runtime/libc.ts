@@ -1,7 +1,9 @@
 /**
  * The few libc calls podunit makes directly (no process spawn for them):
- * flock(2) for per-pod locks, umount2(2) for namespace pins, and a datagram to a
- * unix socket (journald's) for the generator, which runs before anything else.
+ * flock(2) for per-pod locks, umount2(2) for pins an older podunit left, a
+ * datagram to a unix socket (journald's) for the generator, which runs before
+ * anything else, and setns(2), sethostname(2) and ioctl(2) to name a sandbox
+ * and bring up its loopback from outside it.
  */
 import { dlopen, FFIType, ptr, read } from "bun:ffi";
 
@@ -15,6 +17,9 @@ function load() {
     socket: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
     sendto: { args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i64 },
     close: { args: [FFIType.i32], returns: FFIType.i32 },
+    setns: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+    sethostname: { args: [FFIType.ptr, FFIType.u64], returns: FFIType.i32 },
+    ioctl: { args: [FFIType.i32, FFIType.u64, FFIType.ptr], returns: FFIType.i32 },
   }).symbols;
 }
 
@@ -69,6 +74,44 @@ export function sendDatagram(path: string, data: Uint8Array): number {
     const buf = data.length ? data : new Uint8Array(1);
     const n = libc().sendto(fd, ptr(buf), data.length, MSG_DONTWAIT | MSG_NOSIGNAL, ptr(addr), 2 + name.length + 1);
     return Number(n) < 0 ? errno() : 0;
+  } finally {
+    libc().close(fd);
+  }
+}
+
+export const CLONE_NEWNET = 0x40000000;
+export const CLONE_NEWUTS = 0x04000000;
+
+/** setns(2) of the calling thread; returns 0 or the errno. */
+export function setns(fd: number, nstype: number): number {
+  return libc().setns(fd, nstype) === 0 ? 0 : errno();
+}
+
+/** sethostname(2) in the calling thread's UTS namespace; returns 0 or the errno. */
+export function sethostname(name: string): number {
+  const buf = Buffer.from(name);
+  return libc().sethostname(ptr(buf), buf.length) === 0 ? 0 : errno();
+}
+
+const AF_INET = 2;
+const SIOCGIFFLAGS = 0x8913;
+const SIOCSIFFLAGS = 0x8914;
+const IFF_UP = 1;
+/** sizeof(struct ifreq); the name comes first (IFNAMSIZ bytes), then the flags (a short). */
+const IFREQ_SIZE = 40;
+const IFNAMSIZ = 16;
+
+/** Sets the IFF_UP flag of a network interface in the calling thread's network namespace; returns 0 or the errno. */
+export function interfaceUp(name: string): number {
+  const req = Buffer.alloc(IFREQ_SIZE);
+  if (Buffer.byteLength(name) >= IFNAMSIZ) return EINVAL;
+  req.write(name, 0);
+  const fd = libc().socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return errno();
+  try {
+    if (libc().ioctl(fd, SIOCGIFFLAGS, ptr(req)) !== 0) return errno();
+    req.writeUInt16LE(req.readUInt16LE(IFNAMSIZ) | IFF_UP, IFNAMSIZ);
+    return libc().ioctl(fd, SIOCSIFFLAGS, ptr(req)) === 0 ? 0 : errno();
   } finally {
     libc().close(fd);
   }

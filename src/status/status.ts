@@ -148,14 +148,13 @@ export async function podStatus(sd: Systemd, pod: string, expectedMembers: strin
 }
 
 /**
- * What is wrong with a pod whose sandbox runs but whose pins are not mounted any
- * more (its run directory removed behind podunit's back): members that restart
- * cannot join it. `pins` are the paths the plan expects, `mounted` the mount points there.
+ * What is wrong with a pod whose sandbox runs but whose pins lead nowhere (its run
+ * directory removed behind podunit's back): members that restart cannot join it.
+ * `pins` are the paths the plan expects, `live` tells whether one leads to a namespace.
  */
-export function pinProblems(s: PodStatus, pins: string[], mounted: string[]): string[] {
+export function pinProblems(s: PodStatus, pins: string[], live: (pin: string) => boolean): string[] {
   if (s.sandbox.state !== "active") return [];
-  const have = new Set(mounted);
-  const gone = pins.filter((p) => !have.has(p));
+  const gone = pins.filter((p) => !live(p));
   if (gone.length === 0) return [];
   return [
     `the pins of its namespaces are gone (${gone.map((p) => `'${p}'`).join(", ")}): a member that restarts cannot join the pod; ` +

@@ -68,8 +68,6 @@ export interface PropertyValues {
   /** Capability names (`CAP_SYS_ADMIN`) kept across the switch to User=. */
   AmbientCapabilities: string[];
   NoNewPrivileges: boolean;
-  /** Mounts the cgroup file systems read-only for the unit's processes. */
-  ProtectControlGroups: boolean;
   NetworkNamespacePath: string;
   IPCNamespacePath: string;
   StandardOutput: string;
@@ -342,10 +340,6 @@ export const PROPERTIES: Table = {
   },
   NoNewPrivileges: {
     dbus: "NoNewPrivileges", signature: "b", section: "Service", unitKey: "NoNewPrivileges", spec: "no_new_privileges", since: 205,
-    encode: (v) => v, render: yesNo,
-  },
-  ProtectControlGroups: {
-    dbus: "ProtectControlGroups", signature: "b", section: "Service", unitKey: "ProtectControlGroups", spec: "", since: 232,
     encode: (v) => v, render: yesNo,
   },
   NetworkNamespacePath: {

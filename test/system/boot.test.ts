@@ -87,7 +87,7 @@ for (const [backend, specOf] of Object.entries(TWINS)) {
       expect(await prop(t.lab, `podunit-${esc(files)}.target`, "ActiveState")).toBe("active");
     });
 
-    test("systemd holds the same settings for every unit, apart from the prepare step and the target", async () => {
+    test("systemd holds the same settings for every unit, apart from the prepare and ready steps and the target", async () => {
       for (const [f, tr] of units(files).map((u, i): [string, string] => [u, units(transient)[i]!])) {
         const a = await showUnit(t.lab, f, files);
         const b = await showUnit(t.lab, tr, transient);
@@ -95,6 +95,9 @@ for (const [backend, specOf] of Object.entries(TWINS)) {
       }
       const sandboxPre = (await showUnit(t.lab, unitOf(files, "sandbox"), files)).get("ExecStartPre")!;
       expect(sandboxPre[0]).toContain("internal prepare --sandbox --digest");
+      const sandboxPost = (await showUnit(t.lab, unitOf(files, "sandbox"), files)).get("ExecStartPost")!;
+      expect(sandboxPost).toEqual([expect.stringContaining("internal ready --main-pid ${MAINPID} --holder ")]);
+      expect((await showUnit(t.lab, unitOf(transient, "sandbox"), transient)).get("ExecStartPost")).toBeUndefined();
       expect((await showUnit(t.lab, `podunit-${esc(files)}.slice`, files)).get("PartOf")).toEqual(['"podunit-POD.target"']);
       expect(await prop(t.lab, unitOf(files, "sandbox"), "FragmentPath")).toBe(`/etc/systemd/system/${unitOf(files, "sandbox")}`);
     });

@@ -49,6 +49,7 @@ class FakeSystemd implements Systemd {
   async getProperties(path: string, _iface: string, names: readonly string[]): Promise<Record<string, unknown>> {
     // Services are transient; slices are not asked about. The path is systemd's object path of the unit.
     const name = [...this.active.keys()].find((u) => unitObjectPath(u) === path);
+    if (names.includes("MainPID")) return { MainPID: name?.endsWith("-sandbox.service") ? 4242 : 0 };
     return names.includes("FragmentPath") && name ? { FragmentPath: `/run/systemd/transient/${name}` } : {};
   }
   async getAllProperties(): Promise<Record<string, unknown>> {
@@ -64,7 +65,7 @@ class FakeSystemd implements Systemd {
   close(): void {}
 }
 
-function fakeFiles(mounts: string[] = []): RunFiles & { written: string[]; removed: string[]; replaced: Map<string, string> } {
+function fakeFiles(): RunFiles & { written: string[]; removed: string[]; replaced: Map<string, string> } {
   const written: string[] = [];
   const removed: string[] = [];
   const replaced = new Map<string, string>();
@@ -75,7 +76,7 @@ function fakeFiles(mounts: string[] = []): RunFiles & { written: string[]; remov
     replaceFile: (p, content) => void replaced.set(p, content),
     mkdir: (p) => void written.push(`${p}/`),
     writeFile: (p) => void written.push(p),
-    mountsUnder: () => mounts,
+    mountsUnder: () => [],
     unmount: () => {},
     removeTree: (p) => void removed.push(p),
     exists: () => false,
@@ -83,10 +84,18 @@ function fakeFiles(mounts: string[] = []): RunFiles & { written: string[]; remov
   };
 }
 
-function deps(sd: FakeSystemd, mounts: string[] = []): ExecDeps & { files: ReturnType<typeof fakeFiles> } {
+/** `pins`: whether the pins of a running sandbox still lead to its namespaces; `notReady`: the ready step's error. */
+function deps(sd: FakeSystemd, opts: { pins?: boolean; notReady?: string } = {}): ExecDeps & { files: ReturnType<typeof fakeFiles> } {
   return {
     systemd: sd,
-    files: fakeFiles(mounts),
+    sandboxes: {
+      ready: async (_r, pid) => {
+        sd.calls.push(`ready ${pid}`);
+        if (opts.notReady) throw new Error(opts.notReady);
+      },
+      pinsLive: () => opts.pins ?? false,
+    },
+    files: fakeFiles(),
     journal: { tail: async (u) => [`last line of ${u}`] },
     containers: { list: () => [], remove: async () => {} },
   };
@@ -99,14 +108,15 @@ const spec = pod({
 const p = plan(spec, HOST);
 
 describe("start", () => {
-  test("asks for every unit in stage order: slice, sandbox, init members, then the rest", async () => {
+  test("asks for every unit in stage order: slice, sandbox, (ready step), init members, then the rest", async () => {
     const sd = new FakeSystemd();
     const d = deps(sd);
     const r = await startPod(p, d);
     expect(r.alreadyRunning).toBe(false);
-    expect(sd.calls.filter((c) => c.startsWith("start"))).toEqual([
+    expect(sd.calls.filter((c) => c.startsWith("start") || c.startsWith("ready"))).toEqual([
       "start podunit-web.slice",
       "start podunit-web-sandbox.service",
+      "ready 4242",
       "start podunit-web-migrate.service",
       "start podunit-web-db.service",
       "start podunit-web-app.service",
@@ -152,18 +162,28 @@ describe("start", () => {
     expect(d.files.removed).toContain("/run/podunit/web");
     expect([...sd.active.values()].filter((s) => s !== "inactive")).toEqual([]);
   });
+
+  test("a sandbox that cannot be made ready is the root cause; no member is asked for and everything is rolled back", async () => {
+    const sd = new FakeSystemd();
+    const d = deps(sd, { notReady: "process 4242 was still 'runc:[2:INIT]' after 5000 ms." });
+    const err = await startPod(p, d).catch((e) => e);
+    expect(err).toBeInstanceOf(StartError);
+    expect(err.unit).toBe("podunit-web-sandbox.service");
+    expect(err.message).toContain("podunit-web-sandbox.service: process 4242 was still 'runc:[2:INIT]' after 5000 ms.");
+    expect(sd.calls.filter((c) => c.startsWith("start"))).toEqual(["start podunit-web.slice", "start podunit-web-sandbox.service"]);
+    expect(sd.calls).toContain("stop podunit-web.slice");
+    expect(d.files.removed).toContain("/run/podunit/web");
+  });
 });
 
 describe("start of a pod that is partly running", () => {
-  const pins = p.pins.map((x) => x.path);
-
   test("with the sandbox up: the members that are not active are started, the rest is left alone", async () => {
     const sd = new FakeSystemd();
     await startPod(p, deps(sd));
     sd.active.set("podunit-web-db.service", "failed");
     sd.active.delete("podunit-web-app.service");
     sd.calls = [];
-    const d = deps(sd, pins);
+    const d = deps(sd, { pins: true });
     const r = await startPod(p, d);
     expect(r.alreadyRunning).toBe(false);
     expect(r.repaired).toEqual(["podunit-web-db.service", "podunit-web-app.service"]);
@@ -181,19 +201,19 @@ describe("start of a pod that is partly running", () => {
     sd.active.set("podunit-web-app.service", "activating");
     sd.active.delete("podunit-web-db.service");
     sd.calls = [];
-    const r = await startPod(p, deps(sd, pins));
+    const r = await startPod(p, deps(sd, { pins: true }));
     expect(sd.calls).toEqual(["wait podunit-web-sandbox.service", "start podunit-web-db.service", "wait podunit-web-app.service"]);
     expect(r.repaired).toEqual(["podunit-web-db.service", "podunit-web-app.service"]);
   });
 
   test("without its sandbox, or with the pins gone, the pod is started afresh", async () => {
-    for (const [what, mounts] of [["sandbox failed", pins], ["pins gone", []]] as const) {
+    for (const [what, pins] of [["sandbox failed", true], ["pins gone", false]] as const) {
       const sd = new FakeSystemd();
       await startPod(p, deps(sd));
       if (what === "sandbox failed") sd.active.set("podunit-web-sandbox.service", "failed");
       sd.active.set("podunit-web-db.service", "failed");
       sd.calls = [];
-      const d = deps(sd, [...mounts]);
+      const d = deps(sd, { pins });
       const r = await startPod(p, d);
       expect(sd.calls[0]).toBe("stop podunit-web.slice");
       expect(sd.calls.filter((c) => c.startsWith("start"))).toEqual([

@@ -30,7 +30,8 @@ describe("member on the host's file system", () => {
     expect(val(u, "CollectMode")).toBeUndefined();
     expect(val(u, "KillMode")).toBe("control-group");
     expect(val(u, "NoNewPrivileges")).toBe(true);
-    expect(val(u, "ProtectControlGroups")).toBe(true);
+    // No mount namespace of its own: it would cost every start a copy of the mount table.
+    expect(u.properties.filter((p) => /^(Protect|Private|ReadOnly|Inaccessible|TemporaryFileSystem)/.test(p.key))).toEqual([]);
   });
   test("joins the pod's namespaces through nsenter, then keeps only runc's default capabilities; argv verbatim", () => {
     const start = val(u, "ExecStartEx")!;
@@ -89,7 +90,6 @@ describe("member on the host's file system", () => {
   test("no_new_privileges = false lifts NoNewPrivileges=, and nothing else", () => {
     const u = memberUnit(plan(pod({ members: [member("db", { noNewPrivileges: false })] }), HOST), "db");
     expect(val(u, "NoNewPrivileges")).toBe(false);
-    expect(val(u, "ProtectControlGroups")).toBe(true);
     expect(argvs(u, "ExecStartEx")[0]).toContain("--bounding-set=-all,+audit_write,+kill,+net_bind_service");
   });
   test("numeric user: setpriv switches after nsenter, no passwd entry needed", () => {
@@ -124,7 +124,7 @@ describe("member on the host's file system", () => {
   test("user name: systemd's User=, capabilities kept for nsenter and setpriv only, which drops them", () => {
     const u = memberUnit(plan(pod({ members: [member("db", { user: "postgres" })] }), HOST), "db");
     expect(val(u, "User")).toBe("postgres");
-    expect(val(u, "AmbientCapabilities")).toEqual(["CAP_DAC_READ_SEARCH", "CAP_SETPCAP", "CAP_SYS_ADMIN"]);
+    expect(val(u, "AmbientCapabilities")).toEqual(["CAP_DAC_READ_SEARCH", "CAP_SETPCAP", "CAP_SYS_ADMIN", "CAP_SYS_PTRACE"]);
     expect(val(u, "NoNewPrivileges")).toBe(true);
     expect(argvs(u, "ExecStartEx")[0]!.slice(4)).toEqual([
       "--",
@@ -317,9 +317,6 @@ describe("member with a rootfs", () => {
   });
   test("files and directories", () => {
     expect(p.files.map((f) => f.path)).toEqual([
-      "/run/podunit/web/ns/net",
-      "/run/podunit/web/ns/ipc",
-      "/run/podunit/web/ns/uts",
       "/run/podunit/web/sandbox/config.json",
       "/run/podunit/web/bundles/app/config.json",
     ]);

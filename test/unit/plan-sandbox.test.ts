@@ -54,81 +54,59 @@ describe("native sandbox", () => {
     expect(val(s, "SyslogIdentifier")).toBe("web/sandbox");
     expect(val(s, "StandardOutput")).toBe("journal");
   });
-  test("namespaces are made, pinned, named and given lo before the main process starts", () => {
-    // systemd keeps the directories (RuntimeDirectory=) and the pin files are run files: no process for them.
+  test("unshare makes the namespaces in the main process, which becomes catatonit; nothing else runs in the unit", () => {
+    // systemd keeps the directories (RuntimeDirectory=): no process for them.
     expect(val(s, "RuntimeDirectory")).toEqual(["podunit/web", "podunit/web/ns"]);
-    expect(argvs(s, "ExecStartPreEx")).toEqual([
-      [
-        "/usr/bin/unshare",
-        "--net=/run/podunit/web/ns/net",
-        "--ipc=/run/podunit/web/ns/ipc",
-        "--uts=/run/podunit/web/ns/uts",
-        "--",
-        "/usr/bin/hostname",
-        "web",
-      ],
-      ["/usr/bin/nsenter", "--net=/run/podunit/web/ns/net", "--", "/usr/sbin/ip", "link", "set", "lo", "up"],
-    ]);
-    expect(argvs(s, "ExecStartEx")).toEqual([
-      [
-        "/usr/bin/nsenter",
-        "--net=/run/podunit/web/ns/net",
-        "--ipc=/run/podunit/web/ns/ipc",
-        "--uts=/run/podunit/web/ns/uts",
-        "--",
-        "/usr/bin/catatonit",
-        "-P",
-      ],
-    ]);
+    expect(val(s, "ExecStartPreEx")).toBeUndefined();
+    expect(argvs(s, "ExecStartEx")).toEqual([["/usr/bin/unshare", "--net", "--ipc", "--uts", "--", "/usr/bin/catatonit", "-P"]]);
     expect(val(s, "ExecStartPostEx")).toBeUndefined();
+    // The pins are symbolic links in the runtime directory, which systemd removes: nothing to undo at stop.
+    expect(val(s, "ExecStopPostEx")).toBeUndefined();
+  });
+  test("the ready step names the pod, brings up lo and links the pins to catatonit's namespaces", () => {
+    expect(p.ready).toEqual({
+      holder: "main",
+      launcher: "unshare",
+      hostname: "web",
+      loopback: true,
+      pins: ["net", "ipc", "uts"].map((ns) => ({ ns, path: `/run/podunit/web/ns/${ns}` })),
+    });
+    expect(p.pins).toEqual(p.ready!.pins);
   });
   test("every command keeps its argv verbatim (no $ expansion)", () => {
     for (const key of ["ExecStartPreEx", "ExecStartEx", "ExecStopPostEx"] as const) {
       for (const c of val(s, key) ?? []) expect(c.flags).toContain("no-env-expand");
     }
   });
-  test("stop unpins with one umount, ignoring failures; systemd removes the run directory", () => {
-    const stop = val(s, "ExecStopPostEx")!;
-    expect(stop.map((c) => c.argv)).toEqual([
-      ["/usr/bin/umount", "/run/podunit/web/ns/net", "/run/podunit/web/ns/ipc", "/run/podunit/web/ns/uts"],
-    ]);
-    for (const c of stop) expect(c.flags).toContain("ignore-failure");
-  });
   test("a run directory outside /run is made and removed by commands", () => {
     const q = plan(pod({ sandbox: "native" }), { ...HOST, runDir: "/var/run-elsewhere/podunit" });
     expect(val(q.sandbox, "RuntimeDirectory")).toBeUndefined();
     expect(q.directories).toContain("/var/run-elsewhere/podunit/web/ns");
-    expect(argvs(q.sandbox, "ExecStopPostEx").at(-1)).toEqual(["/usr/bin/rm", "-rf", "--one-file-system", "/var/run-elsewhere/podunit/web"]);
+    expect(argvs(q.sandbox, "ExecStopPostEx")).toEqual([["/usr/bin/rm", "-rf", "--one-file-system", "/var/run-elsewhere/podunit/web"]]);
   });
-  test("a shared PID namespace: unshare forks catatonit as its PID 1", () => {
+  test("a shared PID namespace: unshare forks catatonit as its PID 1, which holds every namespace", () => {
     const q = plan(pod({ sandbox: "native", share: ["ipc", "net", "pid", "uts"] }), HOST);
-    expect(argvs(q.sandbox, "ExecStartEx")[0]!.slice(4)).toEqual([
-      "--",
-      "/usr/bin/unshare",
-      "--pid=/run/podunit/web/ns/pid",
-      "--fork",
-      "--kill-child",
-      "--",
-      "/usr/bin/catatonit",
-      "-P",
+    expect(argvs(q.sandbox, "ExecStartEx")).toEqual([
+      ["/usr/bin/unshare", "--net", "--ipc", "--uts", "--pid", "--fork", "--kill-child", "--", "/usr/bin/catatonit", "-P"],
     ]);
     expect(q.pins.map((x) => x.ns)).toEqual(["net", "ipc", "uts", "pid"]);
+    expect(q.ready!.holder).toBe("child");
   });
   test("host network and no shared UTS: only ipc is made, nothing to name or bring up", () => {
     const q = plan(pod({ sandbox: "native", share: ["ipc", "net"], hostNetwork: true }), HOST);
     expect(q.pins).toEqual([{ ns: "ipc", path: "/run/podunit/web/ns/ipc" }]);
-    expect(argvs(q.sandbox, "ExecStartPreEx")).toEqual([
-      ["/usr/bin/unshare", "--ipc=/run/podunit/web/ns/ipc", "--", "/usr/bin/touch", "/run/podunit/web/ns/ipc"],
-    ]);
+    expect(argvs(q.sandbox, "ExecStartEx")).toEqual([["/usr/bin/unshare", "--ipc", "--", "/usr/bin/catatonit", "-P"]]);
+    expect(q.ready).toEqual({ holder: "main", launcher: "unshare", loopback: false, pins: q.pins });
   });
-  test("nothing shared: the sandbox is a bare pause process", () => {
+  test("nothing shared: the sandbox is a bare pause process with nothing to make ready", () => {
     const q = plan(pod({ sandbox: "native", share: [] }), HOST);
     expect(q.pins).toEqual([]);
     expect(argvs(q.sandbox, "ExecStartEx")).toEqual([["/usr/bin/catatonit", "-P"]]);
+    expect(q.ready).toBeUndefined();
   });
-  test("the only files to write are the empty pin files, in ns/", () => {
+  test("no run files: only the directories, which systemd makes", () => {
     expect(p.directories).toEqual(["/run/podunit/web", "/run/podunit/web/ns"]);
-    expect(p.files).toEqual(["net", "ipc", "uts"].map((ns) => ({ path: `/run/podunit/web/ns/${ns}`, mode: 0o600, content: "" })));
+    expect(p.files).toEqual([]);
   });
 });
 
@@ -143,7 +121,7 @@ describe("runc sandbox", () => {
   });
   test("commands", () => {
     // No runc delete before start (ExecStopPost deletes, and podunit clears a crashed run's
-    // leftovers); the pin files are run files: nothing runs before runc.
+    // leftovers): nothing runs before runc.
     expect(val(s, "ExecStartPreEx")).toBeUndefined();
     expect(argvs(s, "ExecStartEx")).toEqual([
       [
@@ -159,15 +137,14 @@ describe("runc sandbox", () => {
     ]);
     expect(argvs(s, "ExecStopPostEx")[0]).toEqual(["/usr/bin/runc", "delete", "-f", "podunit-web.sandbox"]);
   });
-  test("once catatonit runs, pins are bound from ${MAINPID}, with environment expansion on", () => {
-    const [wait, ...post] = val(s, "ExecStartPostEx")!;
-    expect(wait!.argv).toEqual(["/usr/local/bin/podunit", "internal", "wait-exec", "/run/podunit/web/sandbox.pid"]);
-    expect(post.map((c) => c.argv)).toEqual([
-      ["/usr/bin/mount", "--bind", "/proc/${MAINPID}/ns/net", "/run/podunit/web/ns/net"],
-      ["/usr/bin/mount", "--bind", "/proc/${MAINPID}/ns/ipc", "/run/podunit/web/ns/ipc"],
-      ["/usr/bin/mount", "--bind", "/proc/${MAINPID}/ns/uts", "/run/podunit/web/ns/uts"],
-    ]);
-    for (const c of post) expect(c.flags).not.toContain("no-env-expand");
+  test("ready once runc's init has become catatonit: pins linked to it; runc names the pod and brings up lo", () => {
+    expect(val(s, "ExecStartPostEx")).toBeUndefined();
+    expect(p.ready).toEqual({
+      holder: "main",
+      launcher: "runc:[2:INIT]",
+      loopback: false,
+      pins: ["net", "ipc", "uts"].map((ns) => ({ ns, path: `/run/podunit/web/ns/${ns}` })),
+    });
   });
   test("config.json: catatonit in fresh namespaces, hostname, cgroup below the service", () => {
     const cfg = configAt(p, "/run/podunit/web/sandbox/config.json");

@@ -98,7 +98,6 @@ const SIDE_BY_SIDE: { [K in PropertyKey]: { p: UnitProperty; dbus: unknown; line
     lines: ["AmbientCapabilities=CAP_SYS_ADMIN CAP_NET_BIND_SERVICE"],
   },
   NoNewPrivileges: { p: { key: "NoNewPrivileges", value: true }, dbus: true, lines: ["NoNewPrivileges=yes"] },
-  ProtectControlGroups: { p: { key: "ProtectControlGroups", value: true }, dbus: true, lines: ["ProtectControlGroups=yes"] },
   NetworkNamespacePath: {
     p: { key: "NetworkNamespacePath", value: "/run/podunit/web/ns/net" },
     dbus: "/run/podunit/web/ns/net",

@@ -52,7 +52,6 @@ describe("render", () => {
         "KillMode=control-group",
         'Environment="A=b c"',
         "NoNewPrivileges=yes",
-        "ProtectControlGroups=yes",
         "StandardOutput=journal",
         "StandardError=journal",
         "SyslogIdentifier=web/db",

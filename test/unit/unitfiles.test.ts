@@ -22,6 +22,23 @@ describe("the unit-file form of a plan", () => {
     expect(val(u.sandbox, "ExecStartPreEx")![0]!.flags).toEqual(["no-env-expand"]);
   });
 
+  test("the sandbox's ready step runs as its ExecStartPost, with ${MAINPID} expanded by systemd", () => {
+    const post = val(u.sandbox, "ExecStartPostEx")!;
+    expect(post.map((c) => c.argv)).toEqual([
+      [
+        "/usr/local/bin/podunit", "internal", "ready", "--main-pid", "${MAINPID}", "--holder", "main", "--launcher", "runc:[2:INIT]",
+        "net=/run/podunit/web/ns/net", "ipc=/run/podunit/web/ns/ipc", "uts=/run/podunit/web/ns/uts",
+      ],
+    ]);
+    expect(post[0]!.flags).toEqual([]);
+    const n = unitFilePlan(plan(pod({ sandbox: "native", share: ["net", "ipc", "uts", "pid"] }), HOST), HOST);
+    expect(argvs(n.sandbox, "ExecStartPostEx")[0]!.slice(5)).toEqual([
+      "--holder", "child", "--launcher", "unshare", "--hostname", "web", "--loopback",
+      "net=/run/podunit/web/ns/net", "ipc=/run/podunit/web/ns/ipc", "uts=/run/podunit/web/ns/uts", "pid=/run/podunit/web/ns/pid",
+    ]);
+    expect(val(unitFilePlan(plan(pod({ sandbox: "native", share: [] }), HOST), HOST).sandbox, "ExecStartPostEx")).toBeUndefined();
+  });
+
   test("members with a bundle prepare their own; members without files are unchanged", () => {
     for (const m of ["app", "cache"]) {
       const pre = argvs(memberUnit(u, m), "ExecStartPreEx");
@@ -75,9 +92,6 @@ describe("runFilesOf: who writes what", () => {
     const sandbox = runFilesOf(p, "/run/podunit", p.sandbox);
     expect(sandbox.directories).toEqual(["/run/podunit/web", "/run/podunit/web/ns", "/run/podunit/web/sandbox", "/run/podunit/web/sandbox/rootfs"]);
     expect(sandbox.files.map((f) => f.path)).toEqual([
-      "/run/podunit/web/ns/net",
-      "/run/podunit/web/ns/ipc",
-      "/run/podunit/web/ns/uts",
       "/run/podunit/web/sandbox/config.json",
     ]);
     const app = runFilesOf(p, "/run/podunit", memberUnit(p, "app"));

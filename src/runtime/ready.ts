@@ -1,0 +1,114 @@
+/**
+ * Makes a started sandbox ready for its members (see SandboxReady): waits until
+ * its holder process has left the launcher that made the namespaces, checks that
+ * they are not the host's, names the pod and brings up its loopback from outside
+ * (setns into the namespace on this thread and back: no process spawned), then
+ * links the pins to the holder's namespaces. Each link is made under a temporary
+ * name and renamed into place, so a reader finds the old link or the new one.
+ */
+import { closeSync, openSync, readFileSync, renameSync, rmSync, statSync, symlinkSync } from "node:fs";
+import { PodunitError } from "../errors.ts";
+import type { Sandboxes } from "../exec/deps.ts";
+import type { SandboxReady } from "../plan/types.ts";
+import { CLONE_NEWNET, CLONE_NEWUTS, interfaceUp, sethostname, setns } from "./libc.ts";
+
+export interface ReadyOptions {
+  /** How long the holder may take to leave its launcher; 5 s by default. */
+  timeoutMs?: number;
+}
+
+/** A sandbox that could not be made ready; the caller rolls the pod back. */
+export class SandboxNotReadyError extends PodunitError {}
+
+function comm(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, "utf8").trim();
+  } catch {
+    return undefined;
+  }
+}
+
+function firstChild(pid: number): number | undefined {
+  try {
+    const first = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(" ")[0];
+    return first ? Number(first) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Waits for the holder to run its own program; returns its PID. */
+async function holderOf(r: SandboxReady, mainPid: number, timeoutMs: number): Promise<number> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const pid = r.holder === "main" ? mainPid : firstChild(mainPid);
+    const name = pid === undefined ? undefined : comm(pid);
+    if (pid !== undefined && name !== undefined && name !== r.launcher) return pid;
+    if (comm(mainPid) === undefined) throw new SandboxNotReadyError(`the sandbox's process ${mainPid} exited while it was starting.`);
+    if (Date.now() > end) {
+      const what = r.holder === "main" ? `process ${mainPid}` : `the first child of process ${mainPid}`;
+      throw new SandboxNotReadyError(`${what} was still '${r.launcher}' after ${timeoutMs} ms.`);
+    }
+    await Bun.sleep(1);
+  }
+}
+
+/** Runs `fn` with this thread in the namespace at `path` (of type `nstype`), then returns to its own. */
+function inNamespace(path: string, nstype: number, what: string, fn: () => number): void {
+  const own = openSync(nstype === CLONE_NEWNET ? "/proc/thread-self/ns/net" : "/proc/thread-self/ns/uts", "r");
+  const target = openSync(path, "r");
+  try {
+    let err = setns(target, nstype);
+    if (err !== 0) throw new SandboxNotReadyError(`could not enter '${path}' to ${what} (errno ${err}).`);
+    const result = fn();
+    err = setns(own, nstype);
+    // Staying in the pod's namespace would be worse than any error: nothing else may run here.
+    if (err !== 0) throw new Error(`could not return from '${path}' to its own namespace (errno ${err})`);
+    if (result !== 0) throw new SandboxNotReadyError(`could not ${what} (errno ${result}).`);
+  } finally {
+    closeSync(target);
+    closeSync(own);
+  }
+}
+
+/** Makes the sandbox whose main process is `mainPid` ready; throws SandboxNotReadyError when it cannot be. */
+export async function readySandbox(r: SandboxReady, mainPid: number, opts: ReadyOptions = {}): Promise<void> {
+  const pid = await holderOf(r, mainPid, opts.timeoutMs ?? 5000);
+  const nsPath = (ns: string) => `/proc/${pid}/ns/${ns}`;
+  for (const p of r.pins) {
+    // PID 1 is systemd, which forked the sandbox: a namespace it shares is not the pod's.
+    let same: boolean;
+    try {
+      const [a, b] = [statSync(nsPath(p.ns)), statSync(`/proc/1/ns/${p.ns}`)];
+      same = a.ino === b.ino && a.dev === b.dev;
+    } catch (err) {
+      throw new SandboxNotReadyError(`could not read the ${p.ns} namespace of process ${pid}: ${(err as Error).message}`);
+    }
+    if (same) throw new SandboxNotReadyError(`process ${pid} is still in the host's ${p.ns} namespace.`);
+  }
+  if (r.hostname !== undefined) {
+    const name = r.hostname;
+    inNamespace(nsPath("uts"), CLONE_NEWUTS, `set the hostname '${name}'`, () => sethostname(name));
+  }
+  if (r.loopback) inNamespace(nsPath("net"), CLONE_NEWNET, "bring up the loopback interface", () => interfaceUp("lo"));
+  for (const p of r.pins) {
+    const tmp = `${p.path}.new`;
+    rmSync(tmp, { force: true });
+    symlinkSync(nsPath(p.ns), tmp);
+    renameSync(tmp, p.path);
+  }
+}
+
+/** True when `path` leads to a namespace (a pin whose holder is alive). */
+export function pinLive(path: string): boolean {
+  try {
+    return statSync(path).dev === statSync("/proc/self/ns/net").dev;
+  } catch {
+    return false;
+  }
+}
+
+export const hostSandboxes: Sandboxes = {
+  ready: (r, mainPid) => readySandbox(r, mainPid),
+  pinsLive: (pins) => pins.every(pinLive),
+};
