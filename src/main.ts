@@ -23,6 +23,7 @@ import { logs } from "./cli/logs.ts";
 import { execCommand } from "./cli/exec.ts";
 import { ExitCode, PodunitError, UsageError } from "./errors.ts";
 import { formatMarks, mark } from "./trace.ts";
+import { writeAll } from "./cli/output.ts";
 
 const commands: Command[] = [];
 commands.push(start, stop, restart, status, list, logs, execCommand, check, planCmd, generate, enable, disable, debug, internal, version, helpCommand(() => commands));
@@ -74,15 +75,15 @@ export function report(err: unknown, io: Io): number {
 
 if (import.meta.main) {
   const io: Io = {
-    out: (t) => process.stdout.write(t),
-    err: (t) => process.stderr.write(t),
+    out: (t) => writeAll(1, t),
+    err: (t) => writeAll(2, t),
     env: process.env,
   };
   // Started through the systemd generator link (argv[0] is its path; process.argv[0] of a compiled binary is "bun").
   // No top-level await: the binary is built with --bytecode, which needs a CommonJS bundle.
   const run = isGeneratorInvocation(process.argv0) ? runGenerator(process.argv.slice(2), process.env) : main(process.argv.slice(2), io);
   void run.then((code) => {
-    if (process.env.PODUNIT_TRACE) process.stderr.write(formatMarks() + "\n");
+    if (process.env.PODUNIT_TRACE) writeAll(2, formatMarks() + "\n");
     process.exitCode = code;
   });
 }

@@ -34,7 +34,7 @@ async function bus(args: string[], io: Parameters<Command["run"]>[1]): Promise<n
   const sd = await connectSystemd(io.env);
   try {
     const [version, units] = await Promise.all([sd.version(), sd.listUnits(["podunit*.slice"])]);
-    io.out(`systemd ${version} reachable; ${units.length} podunit slice(s) loaded\n`);
+    io.out(`systemd ${version} reachable at ${sd.address}; ${units.length} podunit slice(s) loaded\n`);
   } finally {
     sd.close();
   }

@@ -3,7 +3,7 @@
  * namespaces (mount and PID too) and with its user, environment and working
  * directory unless told otherwise; podunit exits with the command's status.
  */
-import { isatty } from "node:tty";
+import { isatty } from "../runtime/libc.ts";
 import type { Command, Io } from "./command.ts";
 import { requireRoot, withSystemd } from "./context.ts";
 import { EXEC_USAGE, parseExecArgs, type ExecArgs } from "./exec-args.ts";

@@ -8,6 +8,8 @@
  * go to the journal (or the kernel log at boot) as `<file>: <error>` lines under
  * the identifier `podunit-generator`; to standard error instead when that is a terminal.
  */
+import { isatty } from "../runtime/libc.ts";
+import { writeAll } from "./output.ts";
 import { join } from "node:path";
 import { convertSpecs, GENERATOR_NAME, generatorOutputDir, type SpecSource } from "../boot/generator.ts";
 import { installedUnits, installUnits, SYSTEM_UNIT_DIR } from "../boot/install.ts";
@@ -24,8 +26,8 @@ const DEADLINE_MS = 20_000;
 function log(file: string | undefined, message: string): void {
   const line = file === undefined ? message : `${file}: ${message}`;
   const fields: Record<string, string> = file === undefined ? {} : { PODUNIT_SPEC_FILE: file };
-  if (process.stderr.isTTY || logMessage(GENERATOR_NAME, Priority.ERR, line, fields) === "none") {
-    process.stderr.write(`${GENERATOR_NAME}: ${line}\n`);
+  if (isatty(2) || logMessage(GENERATOR_NAME, Priority.ERR, line, fields) === "none") {
+    writeAll(2, `${GENERATOR_NAME}: ${line}\n`);
   }
 }
 

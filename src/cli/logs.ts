@@ -6,6 +6,7 @@
 import { constants as osConstants } from "node:os";
 import type { Command, Io } from "./command.ts";
 import { parseArgs } from "./args.ts";
+import { isBrokenPipe } from "./output.ts";
 import { withSystemd } from "./context.ts";
 import { nameList, podMembers, type PodMembers } from "./podmembers.ts";
 import { BusUnreachableError, NotFoundError, UsageError } from "../errors.ts";
@@ -127,18 +128,19 @@ members' units (started, exited, restarting) start with 'systemd: '.`,
     for (const s of signals) process.on(s, onSignal);
     // A reader that went away (`podunit logs web | head`) ends the command quietly.
     let closed = false;
-    const onOutputError = () => {
-      closed = true;
-      ac.abort();
-    };
-    process.stdout.on("error", onOutputError);
     try {
       await readPodLog(
         query,
         (r) => {
           const e = toLogEntry(r, p.pod, (u) => byUnit.get(u));
           if (!e || closed) return;
-          io.out(a.json ? logEntryJson(e) + "\n" : formatLogEntry(e, width, -new Date(Number(e.usec / 1000n)).getTimezoneOffset()));
+          try {
+            io.out(a.json ? logEntryJson(e) + "\n" : formatLogEntry(e, width, -new Date(Number(e.usec / 1000n)).getTimezoneOffset()));
+          } catch (err) {
+            if (!isBrokenPipe(err)) throw err;
+            closed = true;
+            ac.abort();
+          }
         },
         { signal: ac.signal },
       );
@@ -152,7 +154,6 @@ members' units (started, exited, restarting) start with 'systemd: '.`,
       throw err;
     } finally {
       for (const s of signals) process.off(s, onSignal);
-      process.stdout.off("error", onOutputError);
     }
     // Following ends only by a signal, and that is its normal end.
     if (caught && !a.follow) return 128 + osConstants.signals[caught];

@@ -176,7 +176,7 @@ async function startUnits(
   const failures = results.filter((x): x is { unit: PlannedUnit; r: PromiseRejectedResult } => x.r.status === "rejected");
   const names = planUnits(plan).map((u) => u.name);
   if (failures.length === 0) {
-    const problems = await replaceTransientFiles(plan, ordered, deps);
+    const problems = replaceTransientFiles(plan, ordered, deps);
     mark("transient unit files replaced");
     if (problems.length === 0) return { pod: plan.pod, alreadyRunning: false, units: names, repaired };
     const rb = await rollback(plan, deps);

@@ -20,9 +20,12 @@ export interface StopResult {
 /** Stops the pod's units and removes its run-time state; idempotent. */
 export async function stopPod(pod: string, runDir: string, deps: ExecDeps): Promise<StopResult> {
   const slice = podSliceName(pod);
-  const loaded = await deps.systemd.listUnits(podUnitPatterns(pod, slice));
-  const wasRunning = loaded.some((u) => u.activeState !== "inactive" && u.activeState !== "failed");
+  // Asked for before the stop and not waited for: systemd answers in order, so this is the
+  // state before the stop, and the stop goes out in the same burst.
+  const before = deps.systemd.listUnits(podUnitPatterns(pod, slice));
+  before.catch(() => {});
   const problems = await cleanupPod(pod, runDir, deps);
+  const wasRunning = (await before).some((u) => u.activeState !== "inactive" && u.activeState !== "failed");
   return { pod, wasRunning, problems };
 }
 

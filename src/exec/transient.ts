@@ -8,30 +8,27 @@
  * back changed). So once a service podunit asked for has started, its file is
  * replaced by the unit file rendered from the same plan (what `podunit
  * generate` writes), which every supported systemd reads back as it was meant.
+ * The file of a transient unit of the system manager is always
+ * /run/systemd/transient/<unit>: it is replaced where it is, with no round trip
+ * to ask systemd for the path.
  */
 import type { Plan, PlannedUnit } from "../plan/types.ts";
 import { renderUnit } from "../systemd/render.ts";
-import { unitObjectPath } from "../systemd/unitname.ts";
 import type { ExecDeps } from "./deps.ts";
 
-const UNIT = "org.freedesktop.systemd1.Unit";
+
+export const TRANSIENT_DIR = "/run/systemd/transient";
 
 /** Replaces the transient unit files of the given services; returns what could not be replaced. */
-export async function replaceTransientFiles(plan: Plan, units: PlannedUnit[], deps: ExecDeps): Promise<string[]> {
+export function replaceTransientFiles(plan: Plan, units: PlannedUnit[], deps: Pick<ExecDeps, "files">): string[] {
   const problems: string[] = [];
-  await Promise.all(
-    units
-      .filter((u) => u.type === "service")
-      .map(async (u) => {
-        try {
-          // The unit's object path follows from its name: one round trip, not two.
-          const { FragmentPath: fragment } = await deps.systemd.getProperties(unitObjectPath(u.name), UNIT, ["FragmentPath"]);
-          if (typeof fragment !== "string" || !/^\/run\/systemd\/transient\/[^/]+$/.test(fragment)) return;
-          deps.files.replaceFile(fragment, renderUnit(u, plan.file).content, 0o644);
-        } catch (err) {
-          problems.push(`${u.name}: ${(err as Error).message}`);
-        }
-      }),
-  );
+  for (const u of units.filter((x) => x.type === "service")) {
+    const file = `${TRANSIENT_DIR}/${u.name}`;
+    try {
+      if (deps.files.exists(file)) deps.files.replaceFile(file, renderUnit(u, plan.file).content, 0o644);
+    } catch (err) {
+      problems.push(`${u.name}: ${(err as Error).message}`);
+    }
+  }
   return problems;
 }

@@ -3,7 +3,7 @@
  * flock(2) for per-pod locks, umount2(2) for pins an older podunit left, a
  * datagram to a unix socket (journald's) for the generator, which runs before
  * anything else, and setns(2), sethostname(2) and ioctl(2) to name a sandbox
- * and bring up its loopback from outside it.
+ * and bring up its loopback from outside it; isatty(3) for `exec`.
  */
 import { dlopen, FFIType, ptr, read } from "bun:ffi";
 
@@ -18,6 +18,7 @@ function load() {
     sendto: { args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i64 },
     close: { args: [FFIType.i32], returns: FFIType.i32 },
     setns: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+    isatty: { args: [FFIType.i32], returns: FFIType.i32 },
     sethostname: { args: [FFIType.ptr, FFIType.u64], returns: FFIType.i32 },
     ioctl: { args: [FFIType.i32, FFIType.u64, FFIType.ptr], returns: FFIType.i32 },
   }).symbols;
@@ -115,4 +116,9 @@ export function interfaceUp(name: string): number {
   } finally {
     libc().close(fd);
   }
+}
+
+/** isatty(3) (node:tty would cost every podunit command about 3 ms to load). */
+export function isatty(fd: number): boolean {
+  return libc().isatty(fd) === 1;
 }

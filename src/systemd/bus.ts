@@ -3,6 +3,13 @@
  * bus, raw method calls with explicit signatures (no introspection round trip),
  * and job tracking through `JobRemoved`.
  *
+ * Not systemd's own socket (/run/systemd/private, systemctl's way as root):
+ * tried, and while pods were started and stopped in a loop, systemd left a Get
+ * on a fresh direct connection of this client without a reply (30 s, then the
+ * call timed out), after sending it thousands of signals (a direct connection
+ * gets every signal); through the bus daemon the same loop had no such trouble,
+ * and connecting was no faster.
+ *
  * Ordering matters: the match rule and `Subscribe` are sent before any method
  * that queues a job. Messages on one connection are processed in order, so they
  * are pipelined rather than awaited one by one, and a `JobRemoved` that arrives
@@ -25,6 +32,8 @@ export type JobResult = "done" | "canceled" | "timeout" | "failed" | "dependency
 
 /** The systemd operations podunit needs; implemented over D-Bus here, faked in unit tests. */
 export interface Systemd {
+  /** Where the connection goes (a D-Bus address). */
+  readonly address: string;
   /** Creates and starts a transient unit; resolves when its start job is `done`. */
   startTransientUnit(name: string, props: DbusProperty[], mode?: JobMode): Promise<void>;
   /** Starts a unit (from a unit file) and waits for its job. */
@@ -106,7 +115,7 @@ class DbusSystemd implements Systemd {
 
   constructor(
     private readonly conn: BusConnection,
-    private readonly address: string,
+    readonly address: string,
     opts: ConnectOptions,
   ) {
     this.callTimeout = opts.callTimeoutMs ?? 30_000;
@@ -115,10 +124,15 @@ class DbusSystemd implements Systemd {
     conn.onClose = (err) => this.fail(err);
   }
 
+  /** Why calls cannot go through: the bus was never reached, or the connection broke. */
+  private unreachable(err: Error): BusUnreachableError {
+    return new BusUnreachableError(this.address, this.conn.ready ? `connection lost: ${describeSocketError(err)}` : describeSocketError(err));
+  }
+
   private fail(err: Error): void {
     if (this.broken) return;
     this.broken = err;
-    const e = new BusUnreachableError(this.address, `connection lost: ${describeSocketError(err)}`);
+    const e = this.unreachable(err);
     for (const w of this.waiters.values()) w.reject(e);
     this.waiters.clear();
   }
@@ -137,7 +151,7 @@ class DbusSystemd implements Systemd {
 
   /** One method call with an explicit signature and a timeout. */
   private async call(iface: string, member: string, signature = "", body: unknown[] = [], path = PATH, destination = DEST): Promise<any[]> {
-    if (this.broken) throw new BusUnreachableError(this.address, `connection lost: ${describeSocketError(this.broken)}`);
+    if (this.broken) throw this.unreachable(this.broken);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -148,7 +162,7 @@ class DbusSystemd implements Systemd {
     try {
       return (await Promise.race([this.conn.call({ destination, path, interface: iface, member, signature, body }), timeout])) as any[];
     } catch (err) {
-      if (err instanceof ConnectionError) throw new BusUnreachableError(this.address, `connection lost: ${describeSocketError(err)}`);
+      if (err instanceof ConnectionError) throw this.unreachable(err);
       throw err;
     } finally {
       clearTimeout(timer);

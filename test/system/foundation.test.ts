@@ -95,6 +95,16 @@ describe("journal", () => {
   });
 });
 
+describe("the way to systemd", () => {
+  test("debug bus names the address it reached systemd at: the system bus, or the one given", async () => {
+    const r = await t.lab.run([PODUNIT, "debug", "bus"]);
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toMatch(/^systemd 25\d reachable at unix:path=\/run\/dbus\/system_bus_socket; \d+ podunit slice\(s\) loaded\n$/);
+    const given = await t.lab.run([PODUNIT, "debug", "bus"], { env: { DBUS_SYSTEM_BUS_ADDRESS: "unix:path=/run/dbus/./system_bus_socket" } });
+    expect(given.stdout).toContain("reachable at unix:path=/run/dbus/./system_bus_socket;");
+  });
+});
+
 describe("bad input", () => {
   test("a bus socket that does not exist: exit 4, the address named", async () => {
     const r = await t.lab.run([PODUNIT, "debug", "bus"], { env: { DBUS_SYSTEM_BUS_ADDRESS: "unix:path=/run/nothing-here" } });

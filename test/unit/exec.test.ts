@@ -15,6 +15,7 @@ import { HOST, member, pod } from "./plan-helpers.ts";
 
 /** Records calls; units "run" once started; `failing` units end with the given job result. */
 class FakeSystemd implements Systemd {
+  readonly address = "unix:path=/fake";
   calls: string[] = [];
   active = new Map<string, string>();
   /** Units whose start loses the connection to systemd. */
@@ -47,10 +48,10 @@ class FakeSystemd implements Systemd {
     return this.active.has(name) ? `/unit/${name}` : null;
   }
   async getProperties(path: string, _iface: string, names: readonly string[]): Promise<Record<string, unknown>> {
-    // Services are transient; slices are not asked about. The path is systemd's object path of the unit.
+    // Only the sandbox's MainPID is asked for. The path is systemd's object path of the unit.
     const name = [...this.active.keys()].find((u) => unitObjectPath(u) === path);
     if (names.includes("MainPID")) return { MainPID: name?.endsWith("-sandbox.service") ? 4242 : 0 };
-    return names.includes("FragmentPath") && name ? { FragmentPath: `/run/systemd/transient/${name}` } : {};
+    return {};
   }
   async getAllProperties(): Promise<Record<string, unknown>> {
     return {};
@@ -79,7 +80,8 @@ function fakeFiles(): RunFiles & { written: string[]; removed: string[]; replace
     mountsUnder: () => [],
     unmount: () => {},
     removeTree: (p) => void removed.push(p),
-    exists: () => false,
+    // systemd wrote a file for every transient unit; no pod left a run directory.
+    exists: (p) => p.startsWith("/run/systemd/transient/"),
     removeCgroupTree: () => [],
   };
 }

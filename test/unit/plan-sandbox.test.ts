@@ -69,7 +69,7 @@ describe("native sandbox", () => {
       launcher: "unshare",
       hostname: "web",
       loopback: true,
-      pins: ["net", "ipc", "uts"].map((ns) => ({ ns, path: `/run/podunit/web/ns/${ns}` })),
+      pins: (["net", "ipc", "uts"] as const).map((ns) => ({ ns, path: `/run/podunit/web/ns/${ns}` })),
     });
     expect(p.pins).toEqual(p.ready!.pins);
   });
@@ -143,7 +143,7 @@ describe("runc sandbox", () => {
       holder: "main",
       launcher: "runc:[2:INIT]",
       loopback: false,
-      pins: ["net", "ipc", "uts"].map((ns) => ({ ns, path: `/run/podunit/web/ns/${ns}` })),
+      pins: (["net", "ipc", "uts"] as const).map((ns) => ({ ns, path: `/run/podunit/web/ns/${ns}` })),
     });
   });
   test("config.json: catatonit in fresh namespaces, hostname, cgroup below the service", () => {

@@ -1,7 +1,8 @@
 /**
  * One client connection to a D-Bus bus over a Unix socket: EXTERNAL
- * authentication, Hello, method calls matched to their replies by serial, and
- * signals handed to a listener. Written against Bun's socket API.
+ * authentication and Hello (pipelined with the first calls), method calls
+ * matched to their replies by serial, and signals handed to a listener.
+ * Written against Bun's socket API.
  */
 import type { Socket } from "bun";
 import { decodeMessage, encodeMessage, messageLength, MessageType, type Message } from "./message.ts";
@@ -55,8 +56,9 @@ export class BusConnection {
   private serial = 1;
   private readonly pending = new Map<number, { resolve: (m: Message) => void; reject: (e: Error) => void }>();
   private authed = false;
-  private authWaiter?: { resolve: () => void; reject: (e: Error) => void };
   private closed: Error | null = null;
+  /** True once the bus answered Hello: the connection is authenticated and named. */
+  ready = false;
   /** Called for every signal received. */
   onSignal: (m: Message) => void = () => {};
   /** Called once when the connection fails or closes after being set up. */
@@ -64,26 +66,46 @@ export class BusConnection {
   /** The unique name the bus gave this connection. */
   uniqueName = "";
 
-  /** Connects, authenticates and says Hello; gives up (and closes the socket) after `timeoutMs`. */
+  /**
+   * Connects and sends the authentication, BEGIN and Hello at once, without waiting
+   * for the bus in between (it reads them in order; sd-bus pipelines the first two
+   * the same way), and returns as soon as the socket is open, so the caller's first
+   * calls go out in the same write. If the bus has not answered Hello within
+   * `timeoutMs`, the connection fails, and every call on it with a ConnectionError
+   * (ETIMEDOUT); a refused authentication fails it too.
+   */
   static async open(address: string, timeoutMs: number): Promise<BusConnection> {
     const c = new BusConnection();
     let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = () => new ConnectionError(`no answer within ${timeoutMs} ms`, "ETIMEDOUT");
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new ConnectionError(`no answer within ${timeoutMs} ms`, "ETIMEDOUT")), timeoutMs);
+      timer = setTimeout(() => {
+        const err = timedOut();
+        reject(err);
+        c.fail(err);
+        c.close();
+      }, timeoutMs);
     });
     try {
       await Promise.race([c.connect(socketPath(address)), timeout]);
-      return c;
     } catch (err) {
+      clearTimeout(timer);
       c.close();
       throw err;
-    } finally {
-      clearTimeout(timer);
     }
+    timeout.catch(() => {});
+    c.call({ destination: "org.freedesktop.DBus", path: "/org/freedesktop/DBus", interface: "org.freedesktop.DBus", member: "Hello" }).then(
+      ([name]) => {
+        clearTimeout(timer);
+        c.uniqueName = name as string;
+        c.ready = true;
+      },
+      () => clearTimeout(timer), // the failure reached every call
+    );
+    return c;
   }
 
   private async connect(path: string): Promise<void> {
-    const authDone = new Promise<void>((resolve, reject) => (this.authWaiter = { resolve, reject }));
     try {
       this.socket = await Bun.connect({
         unix: path,
@@ -104,15 +126,7 @@ export class BusConnection {
       throw this.closed;
     }
     const uid = String(process.getuid?.() ?? 0);
-    this.write(new TextEncoder().encode(`\0AUTH EXTERNAL ${Buffer.from(uid).toString("hex")}\r\n`));
-    await authDone;
-    const [name] = await this.call({
-      destination: "org.freedesktop.DBus",
-      path: "/org/freedesktop/DBus",
-      interface: "org.freedesktop.DBus",
-      member: "Hello",
-    });
-    this.uniqueName = name as string;
+    this.write(new TextEncoder().encode(`\0AUTH EXTERNAL ${Buffer.from(uid).toString("hex")}\r\nBEGIN\r\n`));
   }
 
   private write(bytes: Uint8Array): void {
@@ -145,8 +159,6 @@ export class BusConnection {
         this.inbox = this.inbox.slice(end + 2);
         if (!line.startsWith("OK ")) throw new ConnectionError(`the bus refused authentication: ${line}`);
         this.authed = true;
-        this.write(new TextEncoder().encode("BEGIN\r\n"));
-        this.authWaiter?.resolve();
       }
       for (;;) {
         const n = messageLength(this.inbox);
@@ -177,7 +189,6 @@ export class BusConnection {
   private fail(err: Error): void {
     if (this.closed) return;
     this.closed = err;
-    this.authWaiter?.reject(err);
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
     this.onClose(err);
