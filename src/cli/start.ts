@@ -2,7 +2,11 @@ import type { Command, Io } from "./command.ts";
 import { parseArgs } from "./args.ts";
 import { UsageError } from "../errors.ts";
 import { mark } from "../trace.ts";
-import { execDeps, hostFacts, loadPodSpec, onePod, requireRoot, withPodLock, withSystemd } from "./context.ts";
+import { execDeps, hostFacts, loadPodSpec, onePod, requireRoot, withPodLock } from "./context.ts";
+import { connectSystemd } from "../systemd/bus.ts";
+import { podSliceName, podTargetName } from "../systemd/unitname.ts";
+import { podUnitPatterns } from "../exec/stop.ts";
+import type { PodSpec } from "../spec/types.ts";
 import { plan } from "../plan/plan.ts";
 import { startPod, type StartResult } from "../exec/start.ts";
 import type { SandboxBackend } from "../spec/types.ts";
@@ -33,25 +37,39 @@ export async function startOne(
   opts: { dir?: string; backend?: SandboxBackend; restart?: boolean },
   io: Io,
 ): Promise<StartResult> {
-  const spec = await loadPodSpec(ref, opts.dir, io);
-  if (opts.backend) spec.sandbox = opts.backend;
-  preflight(spec, hostLookup);
+  // The connection to systemd is made while the spec is read and checked; a bad spec is
+  // still reported first, and the connection then closed unused.
+  const connecting = connectSystemd(io.env);
+  connecting.catch(() => {});
+  let spec: PodSpec;
+  try {
+    spec = await loadPodSpec(ref, opts.dir, io);
+    if (opts.backend) spec.sandbox = opts.backend;
+    preflight(spec, hostLookup);
+  } catch (err) {
+    connecting.then((sd) => sd.close(), () => {});
+    throw err;
+  }
   mark("spec loaded and checked");
-  return withSystemd(io, async (sd) => {
+  const sd = await connecting;
+  try {
     mark("connected to systemd");
-    const facts = await hostFacts(io, sd);
-    const p = plan(spec, facts);
-    mark("planned");
-    return withPodLock(io, p.pod, async () => {
-      if (opts.restart) await stopOne(p.pod, sd, io);
-      // A pod with unit files (enabled, generated) starts through its target, as at boot.
-      const fromFiles = await unitFileOf(sd, p.target.name);
-      mark("locked; looked for unit files");
+    return await withPodLock(io, spec.name, async () => {
+      if (opts.restart) await stopOne(spec.name, sd, io);
+      // One burst: systemd's version (for the plan), whether the pod has unit files (enabled,
+      // generated: then it starts through its target, as at boot) and its units' states.
+      const loaded = sd.listUnits(podUnitPatterns(spec.name, podSliceName(spec.name)));
+      loaded.catch(() => {});
+      const [facts, fromFiles] = await Promise.all([hostFacts(io, sd), unitFileOf(sd, podTargetName(spec.name))]);
+      const p = plan(spec, facts);
+      mark("locked; planned; looked for unit files");
       // runc's path is already among the host facts the plan was made for.
       const deps = execDeps(sd, facts.paths.runc);
-      return fromFiles ? startTarget(p, deps) : startPod(p, deps);
+      return fromFiles ? startTarget(p, deps) : startPod(p, deps, loaded);
     });
-  });
+  } finally {
+    sd.close();
+  }
 }
 
 export function describeStart(r: StartResult): string {

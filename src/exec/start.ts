@@ -16,6 +16,7 @@ import { BusUnreachableError, ExitCode, PodunitError, SystemdError } from "../er
 import { planUnits } from "../plan/plan.ts";
 import type { Plan, PlannedUnit } from "../plan/types.ts";
 import { toDbus } from "../systemd/properties.ts";
+import type { UnitListEntry } from "../systemd/bus.ts";
 import type { ExecDeps } from "./deps.ts";
 import { mark } from "../trace.ts";
 import { cleanupPod, podUnitPatterns, runcPrefix } from "./stop.ts";
@@ -73,11 +74,13 @@ const LIVE = (state: string | undefined) => state !== undefined && state !== "in
  * partly running (a start that was interrupted, a member that died) is repaired:
  * when its sandbox still holds the pins, the members that are not active are
  * started and the rest is left alone; otherwise the pod is started afresh.
+ * `loaded`: the pod's units as listed by the caller, asked for under the pod's
+ * lock (one round trip less).
  */
-export async function startPod(plan: Plan, deps: ExecDeps): Promise<StartResult> {
+export async function startPod(plan: Plan, deps: ExecDeps, loaded?: Promise<UnitListEntry[]>): Promise<StartResult> {
   const units = planUnits(plan);
   const names = units.map((u) => u.name);
-  let states = await unitStates(plan, deps);
+  let states = loaded ? new Map((await loaded).map((u) => [u.name, u.activeState])) : await unitStates(plan, deps);
   mark("unit states read");
   if (units.every((u) => states.get(u.name) === "active")) return { pod: plan.pod, alreadyRunning: true, units: names, repaired: [] };
   if (![...states.values()].some(LIVE)) return freshStart(plan, deps, [], states.size);

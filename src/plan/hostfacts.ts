@@ -38,15 +38,8 @@ export function detectPaths(exists: Exists = existsSync, execPath: string = proc
     catatonit: need("catatonit", [...SEARCH_PATH, ...CATATONIT_DIRS]),
     unshare: need("unshare"),
     nsenter: need("nsenter"),
-    mount: need("mount"),
-    umount: need("umount"),
-    mkdir: need("mkdir"),
-    touch: need("touch"),
     rm: need("rm"),
-    hostname: need("hostname"),
-    ip: need("ip"),
     setpriv: need("setpriv"),
-    env: need("env"),
     podunit: basename(execPath).startsWith("podunit") ? execPath : (findProgram("podunit", SEARCH_PATH, exists) ?? "/usr/local/bin/podunit"),
   };
 }

@@ -16,17 +16,9 @@ export interface HostPaths {
   catatonit: string;
   unshare: string;
   nsenter: string;
-  mount: string;
-  umount: string;
-  mkdir: string;
-  touch: string;
   rm: string;
-  hostname: string;
-  ip: string;
-  /** Switches a member that joins pod namespaces to its user, after nsenter. */
+  /** Narrows a host member's capabilities and switches it to its user, after nsenter. */
   setpriv: string;
-  /** Runs a member's command found through PATH when no namespace wrapper does. */
-  env: string;
   podunit: string;
 }
 
