@@ -12,6 +12,7 @@ import { startPod, type StartResult } from "../exec/start.ts";
 import type { SandboxBackend } from "../spec/types.ts";
 import { preflight } from "../exec/preflight.ts";
 import { hostLookup } from "../runtime/files.ts";
+import { warmCgroupAttach } from "../runtime/cgroup-warm.ts";
 import { stopOne } from "./stop.ts";
 import { startTarget, unitFileOf } from "../exec/target.ts";
 
@@ -37,6 +38,7 @@ export async function startOne(
   opts: { dir?: string; backend?: SandboxBackend; restart?: boolean },
   io: Io,
 ): Promise<StartResult> {
+  warmCgroupAttach();
   // The connection to systemd is made while the spec is read and checked; a bad spec is
   // still reported first, and the connection then closed unused.
   const connecting = connectSystemd(io.env);
@@ -55,14 +57,16 @@ export async function startOne(
   try {
     mark("connected to systemd");
     return await withPodLock(io, spec.name, async () => {
+      mark("locked");
       if (opts.restart) await stopOne(spec.name, sd, io);
       // One burst: systemd's version (for the plan), whether the pod has unit files (enabled,
       // generated: then it starts through its target, as at boot) and its units' states.
       const loaded = sd.listUnits(podUnitPatterns(spec.name, podSliceName(spec.name)));
       loaded.catch(() => {});
       const [facts, fromFiles] = await Promise.all([hostFacts(io, sd), unitFileOf(sd, podTargetName(spec.name))]);
+      mark("asked systemd: version, unit files, unit states");
       const p = plan(spec, facts);
-      mark("locked; planned; looked for unit files");
+      mark("planned");
       // runc's path is already among the host facts the plan was made for.
       const deps = execDeps(sd, facts.paths.runc);
       return fromFiles ? startTarget(p, deps) : startPod(p, deps, loaded);
