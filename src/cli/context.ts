@@ -9,7 +9,7 @@ import type { PodSpec } from "../spec/types.ts";
 import type { ExecDeps } from "../exec/deps.ts";
 import { hostContainers, hostFiles, hostJournal } from "../runtime/files.ts";
 import { lockPod } from "../runtime/lock.ts";
-import { hostSandboxes } from "../runtime/ready.ts";
+import { hostReadiness } from "../runtime/ready.ts";
 
 /** The run directory: /run/podunit, or PODUNIT_RUN_DIR. */
 export function runDir(io: Io): string {
@@ -40,7 +40,7 @@ export async function hostFacts(io: Io, sd: Systemd): Promise<HostFacts> {
 
 /** The executor's dependencies on this host. */
 export function execDeps(sd: Systemd, runc = findProgram("runc")): ExecDeps {
-  return { systemd: sd, sandboxes: hostSandboxes, files: hostFiles, journal: hostJournal, containers: hostContainers(runc) };
+  return { systemd: sd, readiness: hostReadiness, files: hostFiles, journal: hostJournal, containers: hostContainers(runc) };
 }
 
 /** Loads the spec named or pointed to by `ref`. */

@@ -24,7 +24,7 @@ import { prepare } from "./prepare.ts";
 import { NS_ORDER } from "../plan/context.ts";
 import { RUNC_INIT_COMM } from "../plan/sandbox.ts";
 import type { SandboxReady } from "../plan/types.ts";
-import { readySandbox } from "../runtime/ready.ts";
+import { readySandbox, waitForExec } from "../runtime/ready.ts";
 import type { Namespace } from "../spec/types.ts";
 
 async function ready(args: string[]): Promise<number> {
@@ -57,29 +57,10 @@ async function ready(args: string[]): Promise<number> {
   return 0;
 }
 
-/** "waiting", "ready" or "gone" for the container process `pid`. */
-function execState(pid: number, children: boolean): "waiting" | "ready" | "gone" {
-  try {
-    if (readFileSync(`/proc/${pid}/comm`, "utf8").trim() === RUNC_INIT_COMM) return "waiting";
-    if (children && readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim() === "") return "waiting";
-    return "ready";
-  } catch {
-    return "gone";
-  }
-}
-
 async function waitExec(args: string[]): Promise<number> {
   const { options, positionals } = parseArgs("internal wait-exec", args, { timeout: { value: true }, children: { value: false } });
   if (positionals.length !== 1) throw new UsageError("'podunit internal wait-exec' needs one PID file.");
-  const timeoutMs = Number(options.timeout ?? 5000);
-  const pid = Number(readFileSync(positionals[0]!, "utf8").trim());
-  if (!Number.isInteger(pid) || pid <= 0) throw new PodunitError(`'${positionals[0]}' holds no process ID.`);
-  const end = Date.now() + timeoutMs;
-  // A process that is gone has exited already: systemd sees that itself.
-  while (execState(pid, options.children === true) === "waiting") {
-    if (Date.now() > end) throw new PodunitError(`Process ${pid} did not start its program within ${timeoutMs} ms.`);
-    await Bun.sleep(2);
-  }
+  await waitForExec(positionals[0]!, { children: options.children === true, timeoutMs: Number(options.timeout ?? 5000) });
   return 0;
 }
 

@@ -41,17 +41,19 @@ export interface Containers {
   remove(id: string): Promise<void>;
 }
 
-/** The sandbox's ready step (src/runtime/ready.ts). */
-export interface Sandboxes {
+/** Steps that make started units ready for what follows (src/runtime/ready.ts). */
+export interface Readiness {
   /** Waits for the namespaces of the sandbox whose main process is `mainPid`, names the pod, links the pins. */
-  ready(r: SandboxReady, mainPid: number): Promise<void>;
+  sandbox(r: SandboxReady, mainPid: number): Promise<void>;
+  /** Waits until the runc container whose PID file is `pidFile` runs catatonit and catatonit its child. */
+  container(pidFile: string): Promise<void>;
   /** True when every pin links to a namespace that is still there. */
   pinsLive(pins: readonly string[]): boolean;
 }
 
 export interface ExecDeps {
   systemd: Systemd;
-  sandboxes: Sandboxes;
+  readiness: Readiness;
   files: RunFiles;
   journal: Journal;
   containers: Containers;

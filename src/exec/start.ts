@@ -94,7 +94,7 @@ export async function startPod(plan: Plan, deps: ExecDeps, loaded?: Promise<Unit
   const sandboxUp =
     states.get(plan.slice.name) === "active" &&
     states.get(plan.sandbox.name) === "active" &&
-    deps.sandboxes.pinsLive(plan.pins.map((p) => p.path));
+    deps.readiness.pinsLive(plan.pins.map((p) => p.path));
   if (!sandboxUp) {
     // Members cannot join a sandbox that is gone or lost its pins: start everything afresh.
     return freshStart(plan, deps, names, states.size);
@@ -168,7 +168,7 @@ async function startUnits(
     try {
       const { MainPID: pid } = await systemd.getProperties(unitObjectPath(plan.sandbox.name), SERVICE, ["MainPID"]);
       if (typeof pid !== "number" || pid <= 0) throw new PodunitError("it is active but has no main process.");
-      await deps.sandboxes.ready(ready, pid);
+      await deps.readiness.sandbox(ready, pid);
       mark("sandbox ready");
       results.push(...(await settle(ordered.filter((u) => u.role === "member"))));
     } catch (reason) {
@@ -176,6 +176,18 @@ async function startUnits(
     }
   }
   mark("units started (jobs done)");
+  // Containers that must run catatonit before a stop can work (Plan.containerWaits).
+  if (results.every((x) => x.r.status === "fulfilled")) {
+    const waits = plan.containerWaits.filter((w) => ordered.some((u) => u.name === w.unit));
+    await Promise.all(
+      waits.map((w) =>
+        deps.readiness.container(w.pidFile).catch((reason) => {
+          results.push({ unit: ordered.find((u) => u.name === w.unit)!, r: { status: "rejected", reason } });
+        }),
+      ),
+    );
+    if (waits.length) mark("containers running catatonit");
+  }
   const failures = results.filter((x): x is { unit: PlannedUnit; r: PromiseRejectedResult } => x.r.status === "rejected");
   const names = planUnits(plan).map((u) => u.name);
   if (failures.length === 0) {

@@ -7,7 +7,7 @@ import { memberUnitName, unitCgroup } from "../systemd/unitname.ts";
 import { type Ctx, exec, IGNORE, limitProps, NS_ORDER, nsFlags, OCI_TYPE, prop } from "./context.ts";
 import { runcId } from "./layout.ts";
 import { configJson, DEFAULT_CAPABILITIES, memberConfig, type OciNamespace } from "./oci.ts";
-import type { PlannedFile } from "./types.ts";
+import type { ContainerWait, PlannedFile } from "./types.ts";
 
 /** `uid[:gid]` → numbers (gid defaults to uid); undefined for user names. */
 function numericUser(user: string): { uid: number; gid: number } | undefined {
@@ -102,7 +102,14 @@ export function hostMember(c: Ctx, m: MemberSpec, order: MemberOrderInfo): UnitP
 }
 
 /** A member with a rootfs: runc under a forking service, its container cgroup nested below the unit's. */
-export function rootfsMember(c: Ctx, m: MemberSpec, order: MemberOrderInfo, files: PlannedFile[], dirs: string[]): UnitProperty[] {
+export function rootfsMember(
+  c: Ctx,
+  m: MemberSpec,
+  order: MemberOrderInfo,
+  files: PlannedFile[],
+  dirs: string[],
+  waits: ContainerWait[],
+): UnitProperty[] {
   const { paths } = c.host;
   if (paths.runc === undefined) {
     throw new PodunitError(`Failed to plan pod '${c.spec.name}': member '${m.name}' has a rootfs, which needs runc, and runc is not installed.`, {
@@ -146,13 +153,13 @@ export function rootfsMember(c: Ctx, m: MemberSpec, order: MemberOrderInfo, file
     props.push(prop("ExecStartEx", [exec(runc, ["run", "--bundle", bundle, id])]));
   } else {
     const pidFile = c.layout.memberPidFile(m.name);
+    // With its own PID namespace, the container's first process loses a SIGTERM sent before
+    // catatonit runs: the member counts as started after that (Plan.containerWaits).
+    if (ownPidNs) waits.push({ unit, pidFile });
     props.push(
       prop("Type", "forking"),
       prop("PIDFile", pidFile),
       prop("ExecStartEx", [exec(runc, ["run", "-d", "--pid-file", pidFile, "--bundle", bundle, id])]),
-      // With its own PID namespace, the container's first process loses a SIGTERM sent before
-      // catatonit runs (see 'podunit internal wait-exec'): the unit counts as started after that.
-      ...(ownPidNs ? [prop("ExecStartPostEx", [exec(paths.podunit, ["internal", "wait-exec", "--children", pidFile])])] : []),
       // runc's init exits 143 on SIGTERM; without this a clean stop ends failed.
       prop("SuccessExitStatus", { statuses: [143], signals: ["SIGTERM"] }),
     );

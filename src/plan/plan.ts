@@ -11,7 +11,7 @@ import { PodLayout } from "./layout.ts";
 import { hostMember, type MemberOrderInfo, rootfsMember } from "./members.ts";
 import { orderMembers } from "./order.ts";
 import { nativeSandbox, runcSandbox, sandboxReady } from "./sandbox.ts";
-import type { HostFacts, Pin, Plan, PlannedFile, PlannedUnit, Stage } from "./types.ts";
+import type { ContainerWait, HostFacts, Pin, Plan, PlannedFile, PlannedUnit, Stage } from "./types.ts";
 
 function chooseBackend(spec: PodSpec, host: HostFacts): SandboxBackend {
   const backend = spec.sandbox ?? (host.paths.runc !== undefined ? "runc" : "native");
@@ -51,6 +51,7 @@ export function plan(spec: PodSpec, host: HostFacts): Plan {
   };
   const dirs: string[] = [layout.dir, ...(c.pinned.length ? [layout.nsDir] : [])];
   const files: PlannedFile[] = [];
+  const containerWaits: ContainerWait[] = [];
 
   const slice = unit(c.slice, "slice", "slice", podSliceCgroup(spec.name), [
     prop("Description", `Pod '${spec.name}'`),
@@ -65,7 +66,7 @@ export function plan(spec: PodSpec, host: HostFacts): Plan {
   const members = spec.members.map((m) => {
     const info: MemberOrderInfo = { initsBefore: m.kind === "init" ? initNames.slice(0, initNames.indexOf(m.name)) : initNames };
     const name = memberUnitName(spec.name, m.name);
-    const props = m.rootfs !== undefined ? rootfsMember(c, m, info, files, dirs) : hostMember(c, m, info);
+    const props = m.rootfs !== undefined ? rootfsMember(c, m, info, files, dirs, containerWaits) : hostMember(c, m, info);
     return unit(name, "service", "member", unitCgroup(spec.name, name), props, m);
   });
 
@@ -123,6 +124,7 @@ export function plan(spec: PodSpec, host: HostFacts): Plan {
     stages,
     pins,
     ...(ready ? { ready } : {}),
+    containerWaits,
     directories: dirs,
     files,
   };

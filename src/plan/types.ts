@@ -80,6 +80,13 @@ export interface Pin {
  * start` does this itself between starting the sandbox and the members; unit files
  * run it as the sandbox's ExecStartPost (`podunit internal ready`).
  */
+export interface ContainerWait {
+  /** The member's unit. */
+  unit: string;
+  /** runc's PID file of the container. */
+  pidFile: string;
+}
+
 export interface SandboxReady {
   /** The holder: the sandbox's main process, or its first child (`unshare --fork` for a PID namespace). */
   holder: "main" | "child";
@@ -120,6 +127,13 @@ export interface Plan {
   pins: Pin[];
   /** How the sandbox is made ready after it started; undefined when it holds no namespaces. */
   ready?: SandboxReady;
+  /**
+   * Members with a rootfs and a PID namespace of their own: the first process runc
+   * starts ignores a SIGTERM until it has executed catatonit, so the member counts as
+   * started only once catatonit runs and has started the command (\`podunit start\`
+   * waits itself; unit files run \`podunit internal wait-exec\` as ExecStartPost).
+   */
+  containerWaits: ContainerWait[];
   /** Directories the executor creates (mode 0700) before writing files. */
   directories: string[];
   files: PlannedFile[];

@@ -15,7 +15,7 @@ import type { ExecCommand, UnitProperty } from "../systemd/properties.ts";
 import { sortProperties } from "../systemd/properties.ts";
 import { exec, prop } from "./context.ts";
 import { PodLayout } from "./layout.ts";
-import type { HostFacts, Plan, PlannedFile, PlannedUnit, SandboxReady } from "./types.ts";
+import type { ContainerWait, HostFacts, Plan, PlannedFile, PlannedUnit, SandboxReady } from "./types.ts";
 
 /** Length of the digest written into unit files (hex digits of SHA-256). */
 export const DIGEST_LENGTH = 16;
@@ -95,6 +95,11 @@ export function readyArgv(r: SandboxReady): string[] {
   ];
 }
 
+/** argv of `podunit internal wait-exec` (after the binary): a member's wait for catatonit (Plan.containerWaits). */
+export function waitExecArgv(w: ContainerWait): string[] {
+  return ["internal", "wait-exec", "--children", w.pidFile];
+}
+
 function withPrepare(u: PlannedUnit, command: ExecCommand): PlannedUnit {
   const pre = u.properties.find((x) => x.key === "ExecStartPreEx")?.value as ExecCommand[] | undefined;
   return withProperty(u, prop("ExecStartPreEx", [command, ...(pre ?? [])]));
@@ -102,8 +107,8 @@ function withPrepare(u: PlannedUnit, command: ExecCommand): PlannedUnit {
 
 /**
  * The plan as unit files carry it: prepare steps on the sandbox and on members with
- * files, the sandbox's ready step as its ExecStartPost (podunit start does that one
- * itself), the slice part of the target.
+ * files, the sandbox's ready step and the containers' waits as ExecStartPost
+ * (podunit start does those itself), the slice part of the target.
  */
 export function unitFilePlan(p: Plan, host: Pick<HostFacts, "runDir" | "paths">): Plan {
   const digest = planDigest(p);
@@ -116,6 +121,10 @@ export function unitFilePlan(p: Plan, host: Pick<HostFacts, "runDir" | "paths">)
     sandbox: p.ready
       ? withProperty(withPrepare(p.sandbox, prepare(p.sandbox)), prop("ExecStartPostEx", [exec(host.paths.podunit, readyArgv(p.ready), [])]))
       : withPrepare(p.sandbox, prepare(p.sandbox)),
-    members: p.members.map((m) => (hasFiles(m) ? withPrepare(m, prepare(m)) : m)),
+    members: p.members.map((m) => {
+      const prepared = hasFiles(m) ? withPrepare(m, prepare(m)) : m;
+      const wait = p.containerWaits.find((w) => w.unit === m.name);
+      return wait ? withProperty(prepared, prop("ExecStartPostEx", [exec(host.paths.podunit, waitExecArgv(wait))])) : prepared;
+    }),
   };
 }

@@ -8,7 +8,8 @@
  */
 import { closeSync, openSync, readFileSync, renameSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { PodunitError } from "../errors.ts";
-import type { Sandboxes } from "../exec/deps.ts";
+import type { Readiness } from "../exec/deps.ts";
+import { RUNC_INIT_COMM } from "../plan/sandbox.ts";
 import type { SandboxReady } from "../plan/types.ts";
 import { CLONE_NEWNET, CLONE_NEWUTS, interfaceUp, sethostname, setns } from "./libc.ts";
 
@@ -17,7 +18,7 @@ export interface ReadyOptions {
   timeoutMs?: number;
 }
 
-/** A sandbox that could not be made ready; the caller rolls the pod back. */
+/** A sandbox or container that could not be made ready; the caller rolls the pod back. */
 export class SandboxNotReadyError extends PodunitError {}
 
 function comm(pid: number): string | undefined {
@@ -109,7 +110,43 @@ export function pinLive(path: string): boolean {
   }
 }
 
-export const hostSandboxes: Sandboxes = {
-  ready: (r, mainPid) => readySandbox(r, mainPid),
+/** "waiting", "ready" or "gone" for the container process `pid`. */
+function execState(pid: number, children: boolean): "waiting" | "ready" | "gone" {
+  try {
+    if (readFileSync(`/proc/${pid}/comm`, "utf8").trim() === RUNC_INIT_COMM) return "waiting";
+    if (children && readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim() === "") return "waiting";
+    return "ready";
+  } catch {
+    return "gone";
+  }
+}
+
+/**
+ * Waits until the process in `pidFile` (a runc container's first process) is no longer
+ * runc's own init but the program it runs (catatonit), and with `children` until that
+ * has started its child. `runc run -d` returns a moment before that; a SIGTERM that
+ * reaches the container in between is lost (the first process of a PID namespace
+ * ignores signals it has no handler for), and a stop then waits for its whole timeout.
+ * A process that is gone has exited already: systemd sees that itself.
+ */
+export async function waitForExec(pidFile: string, opts: { children?: boolean; timeoutMs?: number } = {}): Promise<void> {
+  const timeoutMs = opts.timeoutMs ?? 5000;
+  let pid: number;
+  try {
+    pid = Number(readFileSync(pidFile, "utf8").trim());
+  } catch (err) {
+    throw new SandboxNotReadyError(`could not read '${pidFile}': ${(err as Error).message}`);
+  }
+  if (!Number.isInteger(pid) || pid <= 0) throw new SandboxNotReadyError(`'${pidFile}' holds no process ID.`);
+  const end = Date.now() + timeoutMs;
+  while (execState(pid, opts.children === true) === "waiting") {
+    if (Date.now() > end) throw new SandboxNotReadyError(`process ${pid} did not start its program within ${timeoutMs} ms.`);
+    Bun.sleepSync(0.2);
+  }
+}
+
+export const hostReadiness: Readiness = {
+  sandbox: (r, mainPid) => readySandbox(r, mainPid),
+  container: (pidFile) => waitForExec(pidFile, { children: true }),
   pinsLive: (pins) => pins.every(pinLive),
 };

@@ -87,7 +87,7 @@ for (const [backend, specOf] of Object.entries(TWINS)) {
       expect(await prop(t.lab, `podunit-${esc(files)}.target`, "ActiveState")).toBe("active");
     });
 
-    test("systemd holds the same settings for every unit, apart from the prepare and ready steps and the target", async () => {
+    test("systemd holds the same settings for every unit, apart from the prepare, ready and wait steps and the target", async () => {
       for (const [f, tr] of units(files).map((u, i): [string, string] => [u, units(transient)[i]!])) {
         const a = await showUnit(t.lab, f, files);
         const b = await showUnit(t.lab, tr, transient);

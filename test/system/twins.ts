@@ -45,8 +45,8 @@ export async function showUnit(lab: Lab, unit: string, pod: string): Promise<Map
 /**
  * What must be equal between the two forms: run-time facts dropped, dependency lists
  * sorted and without the pod's target (unit files only), Exec lines without their
- * run's status and without `podunit internal prepare` and `podunit internal ready`
- * (unit files only: `podunit start` makes the sandbox ready itself).
+ * run's status and without `podunit internal prepare`, `ready` and `wait-exec`
+ * (unit files only: `podunit start` makes the sandbox and containers ready itself).
  */
 export function comparable(props: Map<string, string[]>): Record<string, string[]> {
   const out: Record<string, string[]> = {};
@@ -57,7 +57,7 @@ export function comparable(props: Map<string, string[]>): Record<string, string[
       const names = values.join(" ").split(" ").map((u) => u.replace(/^"(.*)"$/, "$1"));
       v = [names.filter((u) => u && u !== "podunit-POD.target").sort().join(" ")];
     }
-    if (key.startsWith("Exec")) v = values.filter((x) => !/ internal (prepare|ready) /.test(x)).map((x) => x.replace(/ ; start_time=.*(?= \})/, ""));
+    if (key.startsWith("Exec")) v = values.filter((x) => !/ internal (prepare|ready|wait-exec) /.test(x)).map((x) => x.replace(/ ; start_time=.*(?= \})/, ""));
     if (v.length === 0 || (v.length === 1 && v[0] === "")) continue;
     out[key] = v;
   }

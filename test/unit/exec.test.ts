@@ -86,12 +86,19 @@ function fakeFiles(): RunFiles & { written: string[]; removed: string[]; replace
   };
 }
 
-/** `pins`: whether the pins of a running sandbox still lead to its namespaces; `notReady`: the ready step's error. */
-function deps(sd: FakeSystemd, opts: { pins?: boolean; notReady?: string } = {}): ExecDeps & { files: ReturnType<typeof fakeFiles> } {
+/**
+ * `pins`: whether the pins of a running sandbox still lead to its namespaces; `notReady`: the
+ * sandbox's ready step's error; `stuck`: a container's wait's error.
+ */
+function deps(sd: FakeSystemd, opts: { pins?: boolean; notReady?: string; stuck?: string } = {}): ExecDeps & { files: ReturnType<typeof fakeFiles> } {
   return {
     systemd: sd,
-    sandboxes: {
-      ready: async (_r, pid) => {
+    readiness: {
+      container: async (pidFile) => {
+        sd.calls.push(`wait ${pidFile}`);
+        if (opts.stuck) throw new Error(opts.stuck);
+      },
+      sandbox: async (_r, pid) => {
         sd.calls.push(`ready ${pid}`);
         if (opts.notReady) throw new Error(opts.notReady);
       },
@@ -176,6 +183,17 @@ describe("start", () => {
     expect(sd.calls).toContain("stop podunit-web.slice");
     expect(d.files.removed).toContain("/run/podunit/web");
   });
+
+  test("a container that never runs catatonit fails its member; the pod is rolled back", async () => {
+    const sd = new FakeSystemd();
+    const d = deps(sd, { stuck: "process 77 did not start its program within 5000 ms." });
+    const err = await startPod(p, d).catch((e) => e);
+    expect(err).toBeInstanceOf(StartError);
+    expect(err.unit).toBe("podunit-web-app.service");
+    expect(err.message).toContain("podunit-web-app.service: process 77 did not start its program within 5000 ms.");
+    expect(sd.calls).toContain("wait /run/podunit/web/app.pid");
+    expect(sd.calls).toContain("stop podunit-web.slice");
+  });
 });
 
 describe("start of a pod that is partly running", () => {
@@ -189,7 +207,8 @@ describe("start of a pod that is partly running", () => {
     const r = await startPod(p, d);
     expect(r.alreadyRunning).toBe(false);
     expect(r.repaired).toEqual(["podunit-web-db.service", "podunit-web-app.service"]);
-    expect(sd.calls).toEqual(["reset podunit-web-db.service", "start podunit-web-db.service", "start podunit-web-app.service"]);
+    // app has a rootfs: podunit waits until its container runs catatonit.
+    expect(sd.calls).toEqual(["reset podunit-web-db.service", "start podunit-web-db.service", "start podunit-web-app.service", "wait /run/podunit/web/app.pid"]);
     // The member made again gets its bundle again; the sandbox's files are not touched.
     expect(d.files.written).toContain("/run/podunit/web/bundles/app/config.json");
     expect(d.files.written.filter((f) => f.includes("/sandbox"))).toEqual([]);
@@ -204,7 +223,7 @@ describe("start of a pod that is partly running", () => {
     sd.active.delete("podunit-web-db.service");
     sd.calls = [];
     const r = await startPod(p, deps(sd, { pins: true }));
-    expect(sd.calls).toEqual(["wait podunit-web-sandbox.service", "start podunit-web-db.service", "wait podunit-web-app.service"]);
+    expect(sd.calls).toEqual(["wait podunit-web-sandbox.service", "start podunit-web-db.service", "wait podunit-web-app.service", "wait /run/podunit/web/app.pid"]);
     expect(r.repaired).toEqual(["podunit-web-db.service", "podunit-web-app.service"]);
   });
 

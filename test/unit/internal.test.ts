@@ -26,7 +26,7 @@ describe("internal wait-exec", () => {
       expect(await internal.run(["wait-exec", "--children", pidFile(process.pid)], io)).toBe(0);
       // sleep has none.
       await expect(internal.run(["wait-exec", "--children", "--timeout", "100", pidFile(child.pid)], io)).rejects.toThrow(
-        `Process ${child.pid} did not start its program within 100 ms.`,
+        `process ${child.pid} did not start its program within 100 ms.`,
       );
     } finally {
       child.kill();

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { PodunitError, SpecError } from "../../src/errors.ts";
 import { plan } from "../../src/plan/plan.ts";
+import { unitFilePlan } from "../../src/plan/unitfiles.ts";
 import { HOST, HOST_NO_RUNC, argvs, configAt, member, memberUnit, pod, val } from "./plan-helpers.ts";
 
 describe("member on the host's file system", () => {
@@ -237,12 +238,17 @@ describe("member with a rootfs", () => {
     expect(val(u, "User")).toBeUndefined();
     expect(val(u, "LogExtraFields")).toEqual(["PODUNIT_POD=web", "PODUNIT_MEMBER=app"]);
   });
-  test("with its own PID namespace, the unit counts as started once catatonit has started the command", () => {
-    expect(argvs(memberUnit(p, "app"), "ExecStartPostEx")).toEqual([
+  test("with its own PID namespace, the member counts as started once catatonit has started the command", () => {
+    // podunit start waits itself; unit files wait in ExecStartPost (unitfiles.test.ts).
+    expect(argvs(memberUnit(p, "app"), "ExecStartPostEx")).toEqual([]);
+    expect(p.containerWaits).toEqual([{ unit: "podunit-web-app.service", pidFile: "/run/podunit/web/app.pid" }]);
+    const u = unitFilePlan(p, HOST);
+    expect(argvs(memberUnit(u, "app"), "ExecStartPostEx")).toEqual([
       ["/usr/local/bin/podunit", "internal", "wait-exec", "--children", "/run/podunit/web/app.pid"],
     ]);
     const shared = plan(pod({ share: ["ipc", "net", "pid", "uts"], members: [member("app", { rootfs: "/r" })] }), HOST);
-    expect(argvs(memberUnit(shared, "app"), "ExecStartPostEx")).toEqual([]);
+    expect(shared.containerWaits).toEqual([]);
+    expect(argvs(memberUnit(unitFilePlan(shared, HOST), "app"), "ExecStartPostEx")).toEqual([]);
   });
   test("config.json joins the pins, keeps its own mount and PID namespace with catatonit as init", () => {
     const cfg = configAt(p, "/run/podunit/web/bundles/app/config.json");
