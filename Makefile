@@ -25,7 +25,7 @@ help:
 	@echo "make soak         the long run: COUNT start/stop cycles (default 500; make test runs 20)"
 	@echo "make lint         type-check"
 	@echo "make demo         start a demo in a lab and show it"
-	@echo "make bench        binary size and start-up time"
+	@echo "make bench        benchmarks: podunit against Podman and the systemd-run floor (installs Podman)"
 	@echo "make install      install the binary, units and generator link under PREFIX ($(PREFIX)); DESTDIR for staging"
 	@echo "make uninstall    remove what make install put in place"
 
@@ -69,6 +69,7 @@ demo: build
 	$(BUN) run test/lab/demo.ts
 
 bench: build
+	bash contrib/setup-debian.sh --bench
 	$(BUN) run bench/binary.ts
 	$(BUN) run bench/plan.ts
 	$(BUN) run bench/generator.ts

@@ -2,6 +2,7 @@
 # Installs what podunit's build, demo and tests need on Debian 12 (as root):
 # the Debian packages below (apt-get, only when one is missing) and the npm
 # packages from package-lock.json (bun among them) into node_modules.
+# With --bench, also what `make bench` compares podunit with (Podman).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +15,7 @@ packages=(
   qemu-system-x86 qemu-utils      # the VM test (test/vm): the VM and its throw-away overlay
   mmdebstrap e2fsprogs cpio       # the VM's image: root file system, ext4 image, initrd
 )
+[ "${1:-}" = --bench ] && packages+=(podman crun)   # the benchmark's other tool, with the runtime it is measured with
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
