@@ -3,7 +3,7 @@
  *
  * `prepare` writes the run files of a pod started from unit files (src/boot/prepare.ts).
  *
- * `ready --main-pid PID --holder main|child --launcher COMM [--hostname NAME]
+ * `ready --main-pid PID --unit UNIT --holder main|child --launcher COMM [--hostname NAME]
  * [--loopback] NS=PIN...` is a sandbox's ExecStartPost in unit files: it waits
  * for the sandbox's namespaces, names the pod, brings up its loopback and links
  * the pins (src/runtime/ready.ts). `podunit start` does the same itself.
@@ -30,6 +30,7 @@ import type { Namespace } from "../spec/types.ts";
 async function ready(args: string[]): Promise<number> {
   const { options, positionals } = parseArgs("internal ready", args, {
     "main-pid": { value: true },
+    unit: { value: true },
     holder: { value: true },
     launcher: { value: true },
     hostname: { value: true },
@@ -41,12 +42,14 @@ async function ready(args: string[]): Promise<number> {
   const holder = options.holder;
   if (holder !== "main" && holder !== "child") throw new UsageError("'podunit internal ready' needs --holder main or --holder child.");
   if (typeof options.launcher !== "string") throw new UsageError("'podunit internal ready' needs --launcher COMM.");
+  if (typeof options.unit !== "string") throw new UsageError("'podunit internal ready' needs --unit UNIT.");
   const pins = positionals.map((arg) => {
     const [ns, path] = [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)];
     if (!NS_ORDER.includes(ns as Namespace) || !path.startsWith("/")) throw new UsageError(`'${arg}' is not NS=PIN (NS one of ${NS_ORDER.join(", ")}).`);
     return { ns: ns as Namespace, path };
   });
   const r: SandboxReady = {
+    unit: options.unit,
     holder,
     launcher: options.launcher,
     ...(typeof options.hostname === "string" ? { hostname: options.hostname } : {}),
@@ -68,7 +71,7 @@ export const internal: Command = {
   name: "internal",
   summary: "Helpers run by podunit's own units",
   usage:
-    "podunit internal ready --main-pid PID --holder main|child --launcher COMM [--hostname NAME] [--loopback] NS=PIN...\n" +
+    "podunit internal ready --main-pid PID --unit UNIT --holder main|child --launcher COMM [--hostname NAME] [--loopback] NS=PIN...\n" +
     "       podunit internal wait-exec [--timeout MS] [--children] PIDFILE\n" +
     "       podunit internal prepare --sandbox|--member NAME --digest D --backend B --run-dir DIR SPEC",
   hidden: true,

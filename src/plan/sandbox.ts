@@ -68,9 +68,10 @@ export function nativeSandbox(c: Ctx): UnitProperty[] {
 export function sandboxReady(c: Ctx): SandboxReady | undefined {
   const pins = c.pinned.map((ns) => ({ ns, path: c.layout.pin(ns) }));
   // runc's init must have become catatonit before a stop can work (see 'podunit internal ready').
-  if (c.backend === "runc") return { holder: "main", launcher: RUNC_INIT_COMM, loopback: false, pins };
+  if (c.backend === "runc") return { unit: c.sandbox, holder: "main", launcher: RUNC_INIT_COMM, loopback: false, pins };
   if (!pins.length) return undefined;
   return {
+    unit: c.sandbox,
     holder: c.pinned.includes("pid") ? "child" : "main",
     launcher: "unshare",
     ...(c.pinned.includes("uts") ? { hostname: c.spec.hostname } : {}),

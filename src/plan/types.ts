@@ -88,6 +88,8 @@ export interface ContainerWait {
 }
 
 export interface SandboxReady {
+  /** The sandbox's unit: the holder must be in its cgroup. */
+  unit: string;
   /** The holder: the sandbox's main process, or its first child (`unshare --fork` for a PID namespace). */
   holder: "main" | "child";
   /** The holder's command name (/proc/PID/comm) while it is still the launcher. */

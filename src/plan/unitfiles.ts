@@ -85,6 +85,8 @@ export function readyArgv(r: SandboxReady): string[] {
     "ready",
     "--main-pid",
     "${MAINPID}",
+    "--unit",
+    r.unit,
     "--holder",
     r.holder,
     "--launcher",

@@ -38,13 +38,32 @@ function firstChild(pid: number): number | undefined {
   }
 }
 
-/** Waits for the holder to run its own program; returns its PID. */
+/** True when process `pid` is in the cgroup of `unit` or below it (a runc container's, on cgroup v1). */
+function inUnit(pid: number, unit: string): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cgroup`, "utf8")
+      .split("\n")
+      .some((l) => l.split(":").slice(2).join(":").split("/").includes(unit));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Waits for the holder to run its own program; returns its PID. The PID comes from
+ * systemd: the process must be in the sandbox unit's cgroup, so a podunit that sees
+ * other PIDs than systemd does (another PID namespace) never links the pins to a
+ * stranger's namespaces.
+ */
 async function holderOf(r: SandboxReady, mainPid: number, timeoutMs: number): Promise<number> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const pid = r.holder === "main" ? mainPid : firstChild(mainPid);
     const name = pid === undefined ? undefined : comm(pid);
-    if (pid !== undefined && name !== undefined && name !== r.launcher) return pid;
+    if (pid !== undefined && name !== undefined && name !== r.launcher) {
+      if (!inUnit(pid, r.unit)) throw new SandboxNotReadyError(`process ${pid} is not in the cgroup of ${r.unit}; podunit must see the PIDs systemd sees.`);
+      return pid;
+    }
     if (comm(mainPid) === undefined) throw new SandboxNotReadyError(`the sandbox's process ${mainPid} exited while it was starting.`);
     if (Date.now() > end) {
       const what = r.holder === "main" ? `process ${mainPid}` : `the first child of process ${mainPid}`;
@@ -60,12 +79,16 @@ function inNamespace(path: string, nstype: number, what: string, fn: () => numbe
   const own = openSync(nstype === CLONE_NEWNET ? "/proc/thread-self/ns/net" : "/proc/thread-self/ns/uts", "r");
   const target = openSync(path, "r");
   try {
-    let err = setns(target, nstype);
+    const err = setns(target, nstype);
     if (err !== 0) throw new SandboxNotReadyError(`could not enter '${path}' to ${what} (errno ${err}).`);
-    const result = fn();
-    err = setns(own, nstype);
-    // Staying in the pod's namespace would be worse than any error: nothing else may run here.
-    if (err !== 0) throw new Error(`could not return from '${path}' to its own namespace (errno ${err})`);
+    let result: number;
+    try {
+      result = fn();
+    } finally {
+      // Staying in the pod's namespace would be worse than any error: nothing else may run here.
+      const back = setns(own, nstype);
+      if (back !== 0) throw new Error(`could not return from '${path}' to its own namespace (errno ${back})`);
+    }
     if (result !== 0) throw new SandboxNotReadyError(`could not ${what} (errno ${result}).`);
   } finally {
     closeSync(target);

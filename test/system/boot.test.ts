@@ -96,7 +96,7 @@ for (const [backend, specOf] of Object.entries(TWINS)) {
       const sandboxPre = (await showUnit(t.lab, unitOf(files, "sandbox"), files)).get("ExecStartPre")!;
       expect(sandboxPre[0]).toContain("internal prepare --sandbox --digest");
       const sandboxPost = (await showUnit(t.lab, unitOf(files, "sandbox"), files)).get("ExecStartPost")!;
-      expect(sandboxPost).toEqual([expect.stringContaining("internal ready --main-pid ${MAINPID} --holder ")]);
+      expect(sandboxPost).toEqual([expect.stringContaining("internal ready --main-pid ${MAINPID} --unit podunit-POD-sandbox.service --holder ")]);
       expect((await showUnit(t.lab, unitOf(transient, "sandbox"), transient)).get("ExecStartPost")).toBeUndefined();
       expect((await showUnit(t.lab, `podunit-${esc(files)}.slice`, files)).get("PartOf")).toEqual(['"podunit-POD.target"']);
       expect(await prop(t.lab, unitOf(files, "sandbox"), "FragmentPath")).toBe(`/etc/systemd/system/${unitOf(files, "sandbox")}`);

@@ -65,6 +65,7 @@ describe("native sandbox", () => {
   });
   test("the ready step names the pod, brings up lo and links the pins to catatonit's namespaces", () => {
     expect(p.ready).toEqual({
+      unit: "podunit-web-sandbox.service",
       holder: "main",
       launcher: "unshare",
       hostname: "web",
@@ -96,7 +97,7 @@ describe("native sandbox", () => {
     const q = plan(pod({ sandbox: "native", share: ["ipc", "net"], hostNetwork: true }), HOST);
     expect(q.pins).toEqual([{ ns: "ipc", path: "/run/podunit/web/ns/ipc" }]);
     expect(argvs(q.sandbox, "ExecStartEx")).toEqual([["/usr/bin/unshare", "--ipc", "--", "/usr/bin/catatonit", "-P"]]);
-    expect(q.ready).toEqual({ holder: "main", launcher: "unshare", loopback: false, pins: q.pins });
+    expect(q.ready).toEqual({ unit: "podunit-web-sandbox.service", holder: "main", launcher: "unshare", loopback: false, pins: q.pins });
   });
   test("nothing shared: the sandbox is a bare pause process with nothing to make ready", () => {
     const q = plan(pod({ sandbox: "native", share: [] }), HOST);
@@ -140,6 +141,7 @@ describe("runc sandbox", () => {
   test("ready once runc's init has become catatonit: pins linked to it; runc names the pod and brings up lo", () => {
     expect(val(s, "ExecStartPostEx")).toBeUndefined();
     expect(p.ready).toEqual({
+      unit: "podunit-web-sandbox.service",
       holder: "main",
       launcher: "runc:[2:INIT]",
       loopback: false,

@@ -26,13 +26,13 @@ describe("the unit-file form of a plan", () => {
     const post = val(u.sandbox, "ExecStartPostEx")!;
     expect(post.map((c) => c.argv)).toEqual([
       [
-        "/usr/local/bin/podunit", "internal", "ready", "--main-pid", "${MAINPID}", "--holder", "main", "--launcher", "runc:[2:INIT]",
+        "/usr/local/bin/podunit", "internal", "ready", "--main-pid", "${MAINPID}", "--unit", "podunit-web-sandbox.service", "--holder", "main", "--launcher", "runc:[2:INIT]",
         "net=/run/podunit/web/ns/net", "ipc=/run/podunit/web/ns/ipc", "uts=/run/podunit/web/ns/uts",
       ],
     ]);
     expect(post[0]!.flags).toEqual([]);
     const n = unitFilePlan(plan(pod({ sandbox: "native", share: ["net", "ipc", "uts", "pid"] }), HOST), HOST);
-    expect(argvs(n.sandbox, "ExecStartPostEx")[0]!.slice(5)).toEqual([
+    expect(argvs(n.sandbox, "ExecStartPostEx")[0]!.slice(7)).toEqual([
       "--holder", "child", "--launcher", "unshare", "--hostname", "web", "--loopback",
       "net=/run/podunit/web/ns/net", "ipc=/run/podunit/web/ns/ipc", "uts=/run/podunit/web/ns/uts", "pid=/run/podunit/web/ns/pid",
     ]);
