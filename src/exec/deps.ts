@@ -10,7 +10,10 @@ export interface RunFiles {
   /** Creates a directory (and its parents) with the given mode. */
   mkdir(path: string, mode: number): void;
   writeFile(path: string, content: string, mode: number): void;
-  /** Replaces a file at once (a new file renamed over the old one), so no reader sees half of it. */
+  /**
+   * Replaces a file at once (a new file renamed over the old one), so no reader sees half
+   * of it, and keeps it from looking newer than the old one (see transient.ts).
+   */
   replaceFile(path: string, content: string, mode: number): void;
   /** Mount points at or below `dir` (pins an older podunit bound and did not unmount). */
   mountsUnder(dir: string): string[];

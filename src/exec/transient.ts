@@ -10,7 +10,9 @@
  * generate` writes), which every supported systemd reads back as it was meant.
  * The file of a transient unit of the system manager is always
  * /run/systemd/transient/<unit>: it is replaced where it is, with no round trip
- * to ask systemd for the path.
+ * to ask systemd for the path, and no newer than systemd's own file: a newer one
+ * would make every `systemctl status` of the unit warn that it "changed on disk"
+ * and ask for a daemon-reload.
  */
 import type { Plan, PlannedUnit } from "../plan/types.ts";
 import { renderUnit } from "../systemd/render.ts";

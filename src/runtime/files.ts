@@ -1,5 +1,5 @@
 /** The real RunFiles and Journal: the local file system, mountinfo, journalctl. */
-import { accessSync, readlinkSync, chmodSync, constants, existsSync, statSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
+import { accessSync, readlinkSync, chmodSync, constants, existsSync, statSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Containers, Journal, RunFiles } from "../exec/deps.ts";
 import type { HostLookup } from "../exec/preflight.ts";
@@ -25,6 +25,14 @@ export const hostFiles: RunFiles = {
     const tmp = `${path}.podunit-${process.pid}`;
     writeFileSync(tmp, content, { mode });
     chmodSync(tmp, mode);
+    try {
+      // A millisecond older than the old file: times set from JavaScript can round up, and a
+      // newer file is one systemd would call "changed on disk".
+      const old = statSync(path);
+      utimesSync(tmp, old.atime, new Date(old.mtimeMs - 1));
+    } catch {
+      // No old file: nothing to keep.
+    }
     renameSync(tmp, path);
   },
   mountsUnder(dir) {

@@ -11,7 +11,7 @@ import { REPO } from "../lab/lab.ts";
 import { BUSYBOX_ROOTFS, POD_ENV, eventually, leftovers, makeRootfs, podNamespaces, useLab, writeSpec, labHelpers } from "./harness.ts";
 
 const t = useLab("faults");
-const { podunit, show, mainPid } = labHelpers(t);
+const { podunit, show, mainPid, journal } = labHelpers(t);
 beforeAll(async () => {
   await makeRootfs(t.lab);
 }, 60_000);
@@ -79,6 +79,38 @@ describe("the sandbox killed with SIGKILL", () => {
       console.log(`faults: sandbox SIGKILL (${backend}): status '${s.state}', sandbox '${s.sandbox.lastExit}'; nothing ran on; start repaired; stop left nothing`);
     });
   }
+});
+
+describe("the sandbox restarted by hand (systemctl restart)", () => {
+  test("native: members restart with it and fail (the new sandbox gets no pins, no run files), status says so; start starts the pod afresh", async () => {
+    const pod = "sbrestart";
+    const sandbox = `podunit-${pod}-sandbox.service`;
+    writeSpec(t.lab, pod, twoMembers());
+    await startOk(pod, "--backend", "native");
+    const ns = await podNamespaces(t.lab, pod);
+    const before = await mainPid(sandbox);
+    await t.lab.sh(["systemctl", "restart", sandbox]);
+
+    // systemd restarts the members with it; they find no pins (nor bundles: the run directory went
+    // with the old sandbox), and its start limit ends their retries.
+    const s = await eventually("the members to fail and the sandbox to be up again", async () => {
+      const s = await status(pod);
+      const failed = s.members.every((m: { state: string }) => m.state === "failed");
+      return s.sandbox.state === "active" && failed ? s : undefined;
+    });
+    for (const m of s.members) expect(await journal(m.unit)).toContain(`/run/podunit/${pod}/`);
+    expect(await mainPid(sandbox)).not.toBe(before);
+    // A transient sandbox restarted by systemd alone gets no ready step: no pins, so nothing can join it.
+    expect((await t.lab.run(["test", "-e", `/run/podunit/${pod}/ns/net`])).status).not.toBe(0);
+    expect(s.state).toBe("degraded");
+    expect(s.problems.join("\n")).toContain("the pins of its namespaces are gone");
+
+    const again = await startOk(pod, "--backend", "native");
+    expect(again).toContain("was partly running");
+    expect((await status(pod)).state).toBe("running");
+    await stopClean(pod, [...ns, ...(await podNamespaces(t.lab, pod).catch(() => []))]);
+    console.log(`faults: sandbox restarted by hand: members failed without pins, status '${s.state}'; start started the pod afresh; stop left nothing`);
+  });
 });
 
 describe("a member killed again and again", () => {
@@ -177,6 +209,10 @@ restart = "always"
       await startOk(pod, "--backend", backend);
       ns.set(pod, await podNamespaces(t.lab, pod));
       for (const u of units(pod)) pids.set(u, await mainPid(u));
+    }
+    // The replaced transient files do not look changed on disk: systemctl asks for no daemon-reload.
+    for (const pod of Object.keys(pods)) {
+      for (const u of units(pod)) expect({ unit: u, reload: await show(u, "NeedDaemonReload") }).toEqual({ unit: u, reload: "no" });
     }
     const odd = "podunit-reexecr-odd.service";
     const lines = async () => {
