@@ -16,13 +16,11 @@
  * no handler for), and the stop then waits for its whole timeout. Run as
  * ExecStartPost, it keeps the unit "starting" until a stop will work.
  */
-import { readFileSync } from "node:fs";
 import type { Command } from "./command.ts";
 import { parseArgs } from "./args.ts";
-import { PodunitError, UsageError } from "../errors.ts";
+import { UsageError } from "../errors.ts";
 import { prepare } from "./prepare.ts";
 import { NS_ORDER } from "../plan/context.ts";
-import { RUNC_INIT_COMM } from "../plan/sandbox.ts";
 import type { SandboxReady } from "../plan/types.ts";
 import { readySandbox, waitForExec } from "../runtime/ready.ts";
 import type { Namespace } from "../spec/types.ts";

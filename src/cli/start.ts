@@ -6,10 +6,9 @@ import { execDeps, hostFacts, loadPodSpec, onePod, requireRoot, withPodLock } fr
 import { connectSystemd } from "../systemd/bus.ts";
 import { podSliceName, podTargetName } from "../systemd/unitname.ts";
 import { podUnitPatterns } from "../exec/stop.ts";
-import type { PodSpec } from "../spec/types.ts";
 import { plan } from "../plan/plan.ts";
 import { startPod, type StartResult } from "../exec/start.ts";
-import type { SandboxBackend } from "../spec/types.ts";
+import type { PodSpec, SandboxBackend } from "../spec/types.ts";
 import { preflight } from "../exec/preflight.ts";
 import { hostLookup } from "../runtime/files.ts";
 import { warmCgroupAttach } from "../runtime/cgroup-warm.ts";

@@ -108,7 +108,7 @@ export function plan(spec: PodSpec, host: HostFacts): Plan {
   }
 
   const pins: Pin[] = c.pinned.map((ns) => ({ ns, path: layout.pin(ns) }));
-  const ready = sandboxReady(c);
+  const ready = sandboxReady(c, pins);
   return {
     pod: spec.name,
     file: spec.file,

@@ -5,7 +5,7 @@ import { unitCgroup } from "../systemd/unitname.ts";
 import { type Ctx, exec, IGNORE, prop } from "./context.ts";
 import { sandboxRuncId } from "./layout.ts";
 import { configJson, type OciNamespace, sandboxConfig } from "./oci.ts";
-import type { PlannedFile, SandboxReady } from "./types.ts";
+import type { Pin, PlannedFile, SandboxReady } from "./types.ts";
 
 /** runc's init names itself so until it executes the container's program. */
 export const RUNC_INIT_COMM = "runc:[2:INIT]";
@@ -64,9 +64,8 @@ export function nativeSandbox(c: Ctx): UnitProperty[] {
   ];
 }
 
-/** How the sandbox is made ready (see SandboxReady); undefined when nothing is to be done. */
-export function sandboxReady(c: Ctx): SandboxReady | undefined {
-  const pins = c.pinned.map((ns) => ({ ns, path: c.layout.pin(ns) }));
+/** How the sandbox is made ready (see SandboxReady) with the plan's `pins`; undefined when nothing is to be done. */
+export function sandboxReady(c: Ctx, pins: Pin[]): SandboxReady | undefined {
   // runc's init must have become catatonit before a stop can work (see 'podunit internal ready').
   if (c.backend === "runc") return { unit: c.sandbox, holder: "main", launcher: RUNC_INIT_COMM, loopback: false, pins };
   if (!pins.length) return undefined;
