@@ -8,7 +8,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import TOML from "@iarna/toml";
-import { parseSpec } from "../src/spec/parse.ts";
+import { parseSpec } from "../src/podspec/parse.ts";
 import { plan } from "../src/plan/plan.ts";
 import { render } from "../src/systemd/render.ts";
 import { detectHostFacts } from "../src/plan/hostfacts.ts";

@@ -18,7 +18,7 @@ import { generate } from "./cli/generate.ts";
 import { enable } from "./cli/enable.ts";
 import { disable } from "./cli/disable.ts";
 import { isGeneratorInvocation } from "./boot/generator.ts";
-import { runGenerator } from "./cli/generator.ts";
+import { runGenerator } from "./cli/generator-run.ts";
 import { logs } from "./cli/logs.ts";
 import { execCommand } from "./cli/exec.ts";
 import { ExitCode, PodunitError, UsageError } from "./errors.ts";

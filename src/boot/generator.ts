@@ -7,8 +7,8 @@
  */
 import { PodunitError, SpecError, type SpecIssue } from "../errors.ts";
 import type { HostFacts } from "../plan/types.ts";
-import { decodeSpec } from "../spec/load.ts";
-import { parseSpec, stemOf } from "../spec/parse.ts";
+import { decodeSpec } from "../podspec/load.ts";
+import { parseSpec, stemOf } from "../podspec/parse.ts";
 import type { PodUnits } from "./install.ts";
 import { podUnits } from "./units.ts";
 

@@ -8,13 +8,13 @@
  * writes its own bundle. See docs/design-decisions.md, "Boot-time pods".
  */
 import { NotFoundError, PodunitError } from "../errors.ts";
-import type { RunFiles } from "../exec/deps.ts";
+import type { RunFiles } from "../pods/deps.ts";
 import { detectHostFacts } from "../plan/hostfacts.ts";
 import { plan } from "../plan/plan.ts";
 import type { HostFacts } from "../plan/types.ts";
 import { planDigest, runFilesOf } from "../plan/unitfiles.ts";
-import { loadSpec, type ReadFile } from "../spec/load.ts";
-import type { SandboxBackend } from "../spec/types.ts";
+import { loadSpec, type ReadFile } from "../podspec/load.ts";
+import type { SandboxBackend } from "../podspec/types.ts";
 
 export interface PrepareRequest {
   /** The member whose files to write; undefined for the sandbox. */
@@ -36,9 +36,8 @@ export interface PrepareDeps {
 /** Plans the pod again, checks the digest and writes the unit's run files; returns the paths written. */
 export async function prepareUnit(req: PrepareRequest, deps: PrepareDeps): Promise<string[]> {
   const spec = await loadSpec(req.specFile, { env: {}, ...(deps.readFile ? { readFile: deps.readFile } : {}) });
-  spec.sandbox = req.backend;
   const host = { ...(deps.hostFacts ?? (() => detectHostFacts({})))(), runDir: req.runDir };
-  const p = plan(spec, host);
+  const p = plan(spec, host, { backend: req.backend });
   const who = req.member === undefined ? "the sandbox" : `member '${req.member}'`;
   const digest = planDigest(p);
   if (digest !== req.digest) {

@@ -1,7 +1,7 @@
 /** `podunit check`: validates pod specs without touching systemd. */
 import { PodunitError, SpecError, UsageError } from "../errors.ts";
-import { loadSpec, type ReadFile } from "../spec/load.ts";
-import type { PodSpec } from "../spec/types.ts";
+import { loadSpec, type ReadFile } from "../podspec/load.ts";
+import type { PodSpec } from "../podspec/types.ts";
 import { parseArgs } from "./args.ts";
 import type { Command } from "./command.ts";
 

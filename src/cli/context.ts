@@ -4,12 +4,12 @@ import { PermissionError, UsageError } from "../errors.ts";
 import { connectSystemd, type Systemd } from "../systemd/bus.ts";
 import { detectHostFacts, findProgram } from "../plan/hostfacts.ts";
 import type { HostFacts } from "../plan/types.ts";
-import { loadSpec, isPathRef } from "../spec/load.ts";
-import type { PodSpec } from "../spec/types.ts";
-import type { ExecDeps } from "../exec/deps.ts";
-import { hostContainers, hostFiles, hostJournal } from "../runtime/files.ts";
-import { lockPod } from "../runtime/lock.ts";
-import { hostReadiness } from "../runtime/ready.ts";
+import { loadSpec, isPathRef } from "../podspec/load.ts";
+import type { PodSpec } from "../podspec/types.ts";
+import type { ExecDeps } from "../pods/deps.ts";
+import { hostContainers, hostFiles, hostJournal } from "../host/files.ts";
+import { lockPod } from "../host/lock.ts";
+import { hostReadiness } from "../host/ready.ts";
 
 /** The run directory: /run/podunit, or PODUNIT_RUN_DIR. */
 export function runDir(io: Io): string {

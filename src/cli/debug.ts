@@ -10,7 +10,7 @@ import { UsageError } from "../errors.ts";
 import { connectSystemd } from "../systemd/bus.ts";
 import type { DbusProperty } from "../systemd/types.ts";
 import { podSliceName, escapeUnitName } from "../systemd/unitname.ts";
-import { parsePercent, parseSize } from "../spec/units.ts";
+import { parsePercent, parseSize } from "../podspec/grammar.ts";
 
 const USAGE = `podunit debug bus
        podunit debug run --pod POD --name NAME [--scope [--wait]] [--memory-max SIZE]

@@ -8,10 +8,10 @@
 import { installUnits, SYSTEM_UNIT_DIR } from "../boot/install.ts";
 import { podUnits } from "../boot/units.ts";
 import { PodunitError } from "../errors.ts";
-import { preflight } from "../exec/preflight.ts";
-import { StartError, type StartResult } from "../exec/start.ts";
-import { startTarget } from "../exec/target.ts";
-import { hostLookup } from "../runtime/files.ts";
+import { preflight } from "../pods/preflight.ts";
+import { StartError, type StartResult } from "../pods/start.ts";
+import { startTarget } from "../pods/target.ts";
+import { hostLookup } from "../host/files.ts";
 import { parseArgs } from "./args.ts";
 import type { Command } from "./command.ts";
 import { execDeps, hostFacts, loadPodSpec, onePod, requireRoot, withPodLock, withSystemd } from "./context.ts";
@@ -32,7 +32,6 @@ export const enable: Command = {
     const backend = backendOption(options.backend);
     requireRoot("enable");
     const spec = await loadPodSpec(ref, options.dir as string | undefined, io);
-    if (backend) spec.sandbox = backend;
     if (spec.install === undefined) {
       throw new PodunitError(`Failed to enable pod '${spec.name}': its spec '${spec.file}' has no [install] section, so nothing would start it at boot.`, {
         hint: `Add an [install] section (wanted_by defaults to ["multi-user.target"]), or start the pod now with 'podunit start ${spec.name}'.`,
@@ -40,7 +39,7 @@ export const enable: Command = {
     }
     preflight(spec, hostLookup);
     const result = await withSystemd(io, async (sd) => {
-      const units = podUnits(spec, await hostFacts(io, sd));
+      const units = podUnits(spec, await hostFacts(io, sd), backend ? { backend } : {});
       return withPodLock(io, units.pod, async () => {
         const r = installUnits(SYSTEM_UNIT_DIR, units, { links: "absolute" });
         await sd.reload();

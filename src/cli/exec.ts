@@ -3,7 +3,7 @@
  * namespaces (mount and PID too) and with its user, environment and working
  * directory unless told otherwise; podunit exits with the command's status.
  */
-import { isatty } from "../runtime/libc.ts";
+import { isatty } from "../host/libc.ts";
 import type { Command, Io } from "./command.ts";
 import { requireRoot, withSystemd } from "./context.ts";
 import { EXEC_USAGE, parseExecArgs, type ExecArgs } from "./exec-args.ts";
@@ -12,7 +12,7 @@ import { NotFoundError, UsageError } from "../errors.ts";
 import { detectPaths } from "../plan/hostfacts.ts";
 import { runcId } from "../plan/layout.ts";
 import type { Systemd } from "../systemd/bus.ts";
-import { enterEnv, enterTarget, firstChild, nsenterArgv, runAttached, runcExecArgv, type EnterRequest } from "../runtime/enter.ts";
+import { enterEnv, enterTarget, firstChild, nsenterArgv, runAttached, runcExecArgv, type EnterRequest } from "../host/enter.ts";
 
 const SERVICE = "org.freedesktop.systemd1.Service";
 

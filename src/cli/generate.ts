@@ -8,7 +8,7 @@ import { installUnits } from "../boot/install.ts";
 import { podUnits } from "../boot/units.ts";
 import { detectHostFacts } from "../plan/hostfacts.ts";
 import type { HostFacts } from "../plan/types.ts";
-import { loadSpec, type ReadFile } from "../spec/load.ts";
+import { loadSpec, type ReadFile } from "../podspec/load.ts";
 import { podTargetName } from "../systemd/unitname.ts";
 import { parseArgs } from "./args.ts";
 import type { Command } from "./command.ts";
@@ -39,8 +39,7 @@ export function generateCommand(
         ...(deps.readFile ? { readFile: deps.readFile } : {}),
         ...(deps.cwd !== undefined ? { cwd: deps.cwd } : {}),
       });
-      if (backend) spec.sandbox = backend;
-      const units = podUnits(spec, (deps.hostFacts ?? detectHostFacts)(io.env));
+      const units = podUnits(spec, (deps.hostFacts ?? detectHostFacts)(io.env), backend ? { backend } : {});
       const target = podTargetName(units.pod);
       const output = typeof options.output === "string" ? options.output : undefined;
       const written = output === undefined ? undefined : installUnits(output, units, {});

@@ -6,7 +6,7 @@
  * `ready --main-pid PID --unit UNIT --holder main|child --launcher COMM [--hostname NAME]
  * [--loopback] NS=PIN...` is a sandbox's ExecStartPost in unit files: it waits
  * for the sandbox's namespaces, names the pod, brings up its loopback and links
- * the pins (src/runtime/ready.ts). `podunit start` does the same itself.
+ * the pins (src/host/ready.ts). `podunit start` does the same itself.
  *
  * `wait-exec [--children] PIDFILE` waits until the process in PIDFILE (a runc
  * container's first process) is no longer runc's own init but the program it
@@ -20,10 +20,10 @@ import type { Command } from "./command.ts";
 import { parseArgs } from "./args.ts";
 import { UsageError } from "../errors.ts";
 import { prepare } from "./prepare.ts";
-import { NS_ORDER } from "../plan/context.ts";
+import { NS_ORDER } from "../plan/builder.ts";
 import type { SandboxReady } from "../plan/types.ts";
-import { readySandbox, waitForExec } from "../runtime/ready.ts";
-import type { Namespace } from "../spec/types.ts";
+import { readySandbox, waitForExec } from "../host/ready.ts";
+import type { Namespace } from "../podspec/types.ts";
 
 async function ready(args: string[]): Promise<number> {
   const { options, positionals } = parseArgs("internal ready", args, {

@@ -1,7 +1,7 @@
 import type { Command } from "./command.ts";
 import { parseArgs } from "./args.ts";
 import { withSystemd } from "./context.ts";
-import { listSpecs, specDir } from "../spec/load.ts";
+import { listSpecs, specDir } from "../podspec/load.ts";
 import { listPods } from "../status/status.ts";
 import { table, toJson } from "./format.ts";
 

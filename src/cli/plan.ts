@@ -4,8 +4,8 @@ import { planToJson, formatPlan } from "../plan/format.ts";
 import { detectHostFacts } from "../plan/hostfacts.ts";
 import { plan } from "../plan/plan.ts";
 import type { HostFacts } from "../plan/types.ts";
-import { loadSpec, type ReadFile } from "../spec/load.ts";
-import type { SandboxBackend } from "../spec/types.ts";
+import { loadSpec, type ReadFile } from "../podspec/load.ts";
+import type { SandboxBackend } from "../podspec/types.ts";
 import { parseArgs } from "./args.ts";
 import type { Command } from "./command.ts";
 

@@ -5,11 +5,11 @@
  */
 import type { Io } from "./command.ts";
 import { loadPodSpec } from "./context.ts";
-import { isPathRef } from "../spec/load.ts";
+import { isPathRef } from "../podspec/load.ts";
 import { NotFoundError, SpecError } from "../errors.ts";
 import type { Systemd, UnitListEntry } from "../systemd/bus.ts";
 import { podSliceName, sandboxUnitName } from "../systemd/unitname.ts";
-import { podUnitPatterns } from "../exec/stop.ts";
+import { podUnitPatterns } from "../pods/stop.ts";
 import { memberOfUnit } from "../status/status.ts";
 
 export interface PodMembers {

@@ -1,7 +1,7 @@
 /** `podunit internal prepare`: the first ExecStartPre= of a pod's unit files (see src/boot/prepare.ts). */
 import { UsageError } from "../errors.ts";
 import { prepareUnit } from "../boot/prepare.ts";
-import { hostFiles } from "../runtime/files.ts";
+import { hostFiles } from "../host/files.ts";
 import { parseArgs } from "./args.ts";
 import { backendOption } from "./start.ts";
 

@@ -5,15 +5,15 @@ import { mark } from "../trace.ts";
 import { execDeps, hostFacts, loadPodSpec, onePod, requireRoot, withPodLock } from "./context.ts";
 import { connectSystemd } from "../systemd/bus.ts";
 import { podSliceName, podTargetName } from "../systemd/unitname.ts";
-import { podUnitPatterns } from "../exec/stop.ts";
+import { podUnitPatterns } from "../pods/stop.ts";
 import { plan } from "../plan/plan.ts";
-import { startPod, type StartResult } from "../exec/start.ts";
-import type { PodSpec, SandboxBackend } from "../spec/types.ts";
-import { preflight } from "../exec/preflight.ts";
-import { hostLookup } from "../runtime/files.ts";
-import { warmCgroupAttach } from "../runtime/cgroup-warm.ts";
+import { startPod, type StartResult } from "../pods/start.ts";
+import type { PodSpec, SandboxBackend } from "../podspec/types.ts";
+import { preflight } from "../pods/preflight.ts";
+import { hostLookup } from "../host/files.ts";
+import { warmCgroupAttach } from "../host/cgroup-warm.ts";
 import { stopOne } from "./stop.ts";
-import { startTarget, unitFileOf } from "../exec/target.ts";
+import { startTarget, unitFileOf } from "../pods/target.ts";
 
 export const START_OPTIONS = {
   dir: { value: true },
@@ -45,7 +45,6 @@ export async function startOne(
   let spec: PodSpec;
   try {
     spec = await loadPodSpec(ref, opts.dir, io);
-    if (opts.backend) spec.sandbox = opts.backend;
     preflight(spec, hostLookup);
   } catch (err) {
     connecting.then((sd) => sd.close(), () => {});
@@ -64,7 +63,7 @@ export async function startOne(
       loaded.catch(() => {});
       const [facts, fromFiles] = await Promise.all([hostFacts(io, sd), unitFileOf(sd, podTargetName(spec.name))]);
       mark("asked systemd: version, unit files, unit states");
-      const p = plan(spec, facts);
+      const p = plan(spec, facts, opts.backend ? { backend: opts.backend } : {});
       mark("planned");
       // runc's path is already among the host facts the plan was made for.
       const deps = execDeps(sd, facts.paths.runc);

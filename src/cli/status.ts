@@ -1,12 +1,12 @@
 import type { Command } from "./command.ts";
 import { parseArgs } from "./args.ts";
 import { hostFacts, onePod, withSystemd, loadPodSpec } from "./context.ts";
-import { isPathRef } from "../spec/load.ts";
+import { isPathRef } from "../podspec/load.ts";
 import { NotFoundError } from "../errors.ts";
 import { pinProblems, podStatus, type PodStatus, type UnitStatus } from "../status/status.ts";
-import type { PodSpec } from "../spec/types.ts";
+import type { PodSpec } from "../podspec/types.ts";
 import { plan } from "../plan/plan.ts";
-import { pinLive } from "../runtime/ready.ts";
+import { pinLive } from "../host/ready.ts";
 import { formatBytes, formatSince, table, toJson } from "./format.ts";
 
 function stateText(u: UnitStatus): string {

@@ -2,7 +2,7 @@ import type { Command, Io } from "./command.ts";
 import { parseArgs } from "./args.ts";
 import { PodunitError } from "../errors.ts";
 import { execDeps, onePod, podName, requireRoot, runDir, withPodLock, withSystemd } from "./context.ts";
-import { stopPod, type StopResult } from "../exec/stop.ts";
+import { stopPod, type StopResult } from "../pods/stop.ts";
 import { PodLayout } from "../plan/layout.ts";
 import type { Systemd } from "../systemd/bus.ts";
 

@@ -3,7 +3,7 @@
  * runc knows its containers by. Pod and member names are DNS labels, so they
  * go into paths unescaped.
  */
-import type { Namespace } from "../spec/types.ts";
+import type { Namespace } from "../podspec/types.ts";
 
 /** Paths of one pod below `runDir` (normally /run/podunit). */
 export class PodLayout {

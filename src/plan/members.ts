@@ -1,10 +1,10 @@
 /** Member units: host-file-system members through nsenter, rootfs members through runc. */
 import { PodunitError, SpecError } from "../errors.ts";
 import { containerCgroup, forgetContainer } from "./runc.ts";
-import type { MemberSpec, Namespace } from "../spec/types.ts";
+import type { MemberSpec, Namespace } from "../podspec/types.ts";
 import type { UnitProperty } from "../systemd/properties.ts";
 import { memberUnitName, unitCgroup } from "../systemd/unitname.ts";
-import { type Ctx, exec, IGNORE, limitProps, NS_ORDER, nsFlags, OCI_TYPE, prop } from "./context.ts";
+import { type Ctx, exec, IGNORE, limitProps, NS_ORDER, nsFlags, OCI_TYPE, prop } from "./builder.ts";
 import { runcId } from "./layout.ts";
 import { configJson, DEFAULT_CAPABILITIES, memberConfig, type OciNamespace } from "./oci.ts";
 import type { ContainerWait, PlannedFile } from "./types.ts";

@@ -3,7 +3,7 @@
  * order, then the other members in waves that can start in parallel.
  */
 import { SpecError, type SpecIssue } from "../errors.ts";
-import type { MemberSpec, PodSpec } from "../spec/types.ts";
+import type { MemberSpec, PodSpec } from "../podspec/types.ts";
 
 export interface MemberOrder {
   /** Init members in the order they run. */

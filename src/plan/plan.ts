@@ -3,18 +3,25 @@
  * I/O. The unit layout and why it looks this way: docs/design-decisions.md.
  */
 import { PodunitError } from "../errors.ts";
-import type { MemberSpec, Namespace, PodSpec, SandboxBackend } from "../spec/types.ts";
+import type { MemberSpec, Namespace, PodSpec, SandboxBackend } from "../podspec/types.ts";
 import { type UnitProperty, propertySince, sortProperties } from "../systemd/properties.ts";
 import { memberUnitName, podSliceCgroup, podSliceName, podTargetName, sandboxUnitName, unitCgroup } from "../systemd/unitname.ts";
-import { type Ctx, limitProps, NS_ORDER, prop } from "./context.ts";
+import { type Ctx, limitProps, NS_ORDER, prop } from "./builder.ts";
 import { PodLayout } from "./layout.ts";
 import { hostMember, type MemberOrderInfo, rootfsMember } from "./members.ts";
 import { orderMembers } from "./order.ts";
 import { nativeSandbox, runcSandbox, sandboxReady } from "./sandbox.ts";
 import type { ContainerWait, HostFacts, Pin, Plan, PlannedFile, PlannedUnit, Stage } from "./types.ts";
 
-function chooseBackend(spec: PodSpec, host: HostFacts): SandboxBackend {
-  const backend = spec.sandbox ?? (host.paths.runc !== undefined ? "runc" : "native");
+/** Choices made for one run of a plan that are not in the spec (command-line options). */
+export interface PlanOptions {
+  /** The sandbox backend asked for on the command line; wins over the spec's `sandbox`. */
+  backend?: SandboxBackend;
+}
+
+/** The sandbox backend: the command line's, else the spec's, else runc where it is installed. */
+function chooseBackend(spec: PodSpec, host: HostFacts, asked: SandboxBackend | undefined): SandboxBackend {
+  const backend = asked ?? spec.sandbox ?? (host.paths.runc !== undefined ? "runc" : "native");
   if (backend === "runc" && host.paths.runc === undefined) {
     throw new PodunitError(`Failed to plan pod '${spec.name}': the runc sandbox backend was asked for, but runc is not installed.`, {
       hint: "Install runc (Debian: apt-get install runc), or use the native backend (sandbox = \"native\" or --backend native).",
@@ -38,13 +45,13 @@ function unit(name: string, type: PlannedUnit["type"], role: PlannedUnit["role"]
 }
 
 /** Turns a validated pod spec into a plan for this host. */
-export function plan(spec: PodSpec, host: HostFacts): Plan {
+export function plan(spec: PodSpec, host: HostFacts, opts: PlanOptions = {}): Plan {
   const layout = new PodLayout(host.runDir, spec.name);
   const c: Ctx = {
     spec,
     host,
     layout,
-    backend: chooseBackend(spec, host),
+    backend: chooseBackend(spec, host, opts.backend),
     pinned: pinnedNamespaces(spec),
     slice: podSliceName(spec.name),
     sandbox: sandboxUnitName(spec.name),

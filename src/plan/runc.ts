@@ -3,7 +3,7 @@
  * unit forgets it after it stopped; both depend on the host's cgroup layout.
  */
 import type { ExecCommand } from "../systemd/properties.ts";
-import { type Ctx, exec, IGNORE } from "./context.ts";
+import { type Ctx, exec, IGNORE } from "./builder.ts";
 
 /** runc's state directory for root: one directory per container, named by its id. */
 export const RUNC_ROOT = "/run/runc";

@@ -2,7 +2,7 @@
 import type { ExecCommand, UnitProperty } from "../systemd/properties.ts";
 import { containerCgroup, forgetContainer } from "./runc.ts";
 import { unitCgroup } from "../systemd/unitname.ts";
-import { type Ctx, exec, IGNORE, prop } from "./context.ts";
+import { type Ctx, exec, IGNORE, prop } from "./builder.ts";
 import { sandboxRuncId } from "./layout.ts";
 import { configJson, type OciNamespace, sandboxConfig } from "./oci.ts";
 import type { Pin, PlannedFile, SandboxReady } from "./types.ts";

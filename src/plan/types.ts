@@ -4,7 +4,7 @@
  * transient units, `render()` writes it as unit files. Bigints (bytes,
  * microseconds) become strings in JSON (see planToJson).
  */
-import type { MemberKind, Namespace, SandboxBackend } from "../spec/types.ts";
+import type { MemberKind, Namespace, SandboxBackend } from "../podspec/types.ts";
 import type { UnitProperty } from "../systemd/properties.ts";
 
 export type CgroupMode = "legacy" | "hybrid" | "unified";

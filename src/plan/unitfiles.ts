@@ -13,7 +13,7 @@
  */
 import type { ExecCommand, UnitProperty } from "../systemd/properties.ts";
 import { sortProperties } from "../systemd/properties.ts";
-import { exec, prop } from "./context.ts";
+import { exec, prop } from "./builder.ts";
 import { PodLayout } from "./layout.ts";
 import type { ContainerWait, HostFacts, Plan, PlannedFile, PlannedUnit, SandboxReady } from "./types.ts";
 

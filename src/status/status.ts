@@ -4,7 +4,7 @@
  */
 import type { Systemd, UnitListEntry } from "../systemd/bus.ts";
 import { memberUnitName, podSliceName, sandboxUnitName, unescapeUnitName } from "../systemd/unitname.ts";
-import { podUnitPatterns } from "../exec/stop.ts";
+import { podUnitPatterns } from "../pods/stop.ts";
 import { formatUsec } from "../systemd/properties.ts";
 
 const UNIT = "org.freedesktop.systemd1.Unit";

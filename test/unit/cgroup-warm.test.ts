@@ -1,7 +1,7 @@
-/** The no-op cgroup move `podunit start` begins with (src/runtime/cgroup-warm.ts), on this machine. */
+/** The no-op cgroup move `podunit start` begins with (src/host/cgroup-warm.ts), on this machine. */
 import { expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
-import { ownCgroupProcs } from "../../src/runtime/cgroup-warm.ts";
+import { ownCgroupProcs } from "../../src/host/cgroup-warm.ts";
 
 test("the cgroup.procs found is the one that lists this process", () => {
   const procs = ownCgroupProcs();

@@ -6,7 +6,7 @@
 import { describe, expect, test } from "bun:test";
 import { parseExecArgs } from "../../src/cli/exec-args.ts";
 import { UsageError } from "../../src/errors.ts";
-import { enterEnv, nsenterArgv, parseEnviron, parseProcStatus, runcExecArgv, type EnterRequest } from "../../src/runtime/enter.ts";
+import { enterEnv, nsenterArgv, parseEnviron, parseProcStatus, runcExecArgv, type EnterRequest } from "../../src/host/enter.ts";
 
 describe("command line", () => {
   test("pod, member, command; everything after the member belongs to the command", () => {

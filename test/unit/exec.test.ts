@@ -3,9 +3,9 @@
  * bookkeeping only; that pods really run is shown by test/system/pods.test.ts.
  */
 import { describe, expect, test } from "bun:test";
-import { startPod, StartError, StartInterruptedError } from "../../src/exec/start.ts";
-import { stopPod, podUnitPatterns } from "../../src/exec/stop.ts";
-import type { ExecDeps, RunFiles } from "../../src/exec/deps.ts";
+import { startPod, StartError, StartInterruptedError } from "../../src/pods/start.ts";
+import { stopPod, podUnitPatterns } from "../../src/pods/stop.ts";
+import type { ExecDeps, RunFiles } from "../../src/pods/deps.ts";
 import type { Systemd, UnitListEntry } from "../../src/systemd/bus.ts";
 import { BusUnreachableError, ExitCode, SystemdError } from "../../src/errors.ts";
 import { plan } from "../../src/plan/plan.ts";

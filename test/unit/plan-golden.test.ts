@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync
 import { basename, join } from "node:path";
 import { planToJson } from "../../src/plan/format.ts";
 import { plan } from "../../src/plan/plan.ts";
-import { parseSpec } from "../../src/spec/parse.ts";
+import { parseSpec } from "../../src/podspec/parse.ts";
 import { unitFilePlan } from "../../src/plan/unitfiles.ts";
 import { render } from "../../src/systemd/render.ts";
 import { expectUnitFilesAgreeWithDbus } from "./agreement.ts";

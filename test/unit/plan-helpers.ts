@@ -1,5 +1,5 @@
 /** Fixed host facts and small spec builders for plan and render tests. */
-import type { MemberSpec, PodSpec } from "../../src/spec/types.ts";
+import type { MemberSpec, PodSpec } from "../../src/podspec/types.ts";
 import type { HostFacts, Plan, PlannedUnit } from "../../src/plan/types.ts";
 import type { PropertyKey, PropertyValues } from "../../src/systemd/properties.ts";
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { findCommand, preflight, resolveInRoot, type HostLookup } from "../../src/exec/preflight.ts";
+import { findCommand, preflight, resolveInRoot, type HostLookup } from "../../src/pods/preflight.ts";
 import { NotFoundError, PermissionError } from "../../src/errors.ts";
 import { member, pod } from "./plan-helpers.ts";
 

@@ -1,10 +1,10 @@
 /** `podunit internal prepare` against a fake file system: what each unit writes, and the digest check. */
 import { describe, expect, test } from "bun:test";
 import { prepareUnit, type PrepareRequest } from "../../src/boot/prepare.ts";
-import type { RunFiles } from "../../src/exec/deps.ts";
+import type { RunFiles } from "../../src/pods/deps.ts";
 import { plan } from "../../src/plan/plan.ts";
 import { planDigest } from "../../src/plan/unitfiles.ts";
-import { parseSpec } from "../../src/spec/parse.ts";
+import { parseSpec } from "../../src/podspec/parse.ts";
 import { HOST } from "./plan-helpers.ts";
 
 const FILE = "/etc/podunit/pods/web.toml";

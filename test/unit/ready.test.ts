@@ -1,6 +1,6 @@
-/** The ready step's guards (src/runtime/ready.ts), against processes of this test. */
+/** The ready step's guards (src/host/ready.ts), against processes of this test. */
 import { describe, expect, test } from "bun:test";
-import { readySandbox, SandboxNotReadyError } from "../../src/runtime/ready.ts";
+import { readySandbox, SandboxNotReadyError } from "../../src/host/ready.ts";
 import type { SandboxReady } from "../../src/plan/types.ts";
 
 const READY: SandboxReady = {

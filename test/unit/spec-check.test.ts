@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { checkCommand } from "../../src/cli/check.ts";
 import type { Io } from "../../src/cli/command.ts";
 import { NotFoundError, PodunitError, SpecError, UsageError } from "../../src/errors.ts";
-import type { ReadFile } from "../../src/spec/load.ts";
+import type { ReadFile } from "../../src/podspec/load.ts";
 
 const MEMBER = '[containers.app]\ncommand = ["/bin/true"]\n';
 const files: Record<string, string> = {

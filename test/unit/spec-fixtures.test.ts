@@ -7,9 +7,9 @@ import { describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { SpecError, formatSpecIssue } from "../../src/errors.ts";
-import { decodeSpec } from "../../src/spec/load.ts";
-import { parseSpec } from "../../src/spec/parse.ts";
-import type { PodSpec } from "../../src/spec/types.ts";
+import { decodeSpec } from "../../src/podspec/load.ts";
+import { parseSpec } from "../../src/podspec/parse.ts";
+import type { PodSpec } from "../../src/podspec/types.ts";
 
 const root = join(import.meta.dir, "../fixtures/specs");
 const files = (dir: string) =>

@@ -13,7 +13,7 @@ import {
   readFileFromDisk,
   specPath,
   type ReadFile,
-} from "../../src/spec/load.ts";
+} from "../../src/podspec/load.ts";
 
 const MEMBER = '[containers.app]\ncommand = ["/bin/true"]\n';
 const enc = (s: string) => new TextEncoder().encode(s);

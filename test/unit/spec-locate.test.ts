@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { indexSource, positionOf, type Seg } from "../../src/spec/locate.ts";
+import { indexSource, positionOf, type Seg } from "../../src/podspec/locate.ts";
 
 /** Line:column of `path` in `text`, as a string for easy comparison. */
 function at(text: string, path: Seg[]): string | undefined {

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { SpecError, formatSpecIssue } from "../../src/errors.ts";
-import { MAX_ISSUES, formatPath, parseSpec, stemOf } from "../../src/spec/parse.ts";
-import { MAX_CYCLES, findCycles } from "../../src/spec/relations.ts";
+import { MAX_ISSUES, formatPath, parseSpec, stemOf } from "../../src/podspec/parse.ts";
+import { MAX_CYCLES, findCycles } from "../../src/podspec/relations.ts";
 
 /** The formatted issues parseSpec throws for `text` (empty when it parses). */
 function issues(text: string, file = "t.toml", opts: { defaultName?: string; nameIsStem?: boolean } = {}): string[] {

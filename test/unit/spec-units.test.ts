@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { closest, editDistance, quote } from "../../src/spec/describe.ts";
+import { closest, editDistance, quote } from "../../src/podspec/describe.ts";
 import {
   checkAbsolutePath,
   checkHostname,
@@ -12,7 +12,7 @@ import {
   parseSize,
   parseUser,
   type Parsed,
-} from "../../src/spec/units.ts";
+} from "../../src/podspec/grammar.ts";
 
 const value = <T>(r: Parsed<T>) => (r.ok ? r.value : undefined);
 const message = <T>(r: Parsed<T>) => (r.ok ? undefined : r.message);

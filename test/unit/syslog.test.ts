@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { journalDatagram, kmsgLine, Priority } from "../../src/runtime/syslog.ts";
+import { journalDatagram, kmsgLine, Priority } from "../../src/host/syslog.ts";
 
 test("journald's native form: KEY=value lines; a value with a line break length-prefixed", () => {
   const d = Buffer.from(journalDatagram({ MESSAGE: "a: b", PRIORITY: "3", X: "one\ntwo" }));

@@ -1,12 +1,12 @@
 /**
- * Bun's TOML parser is taken only where it agrees with @iarna/toml (src/spec/toml.ts):
+ * Bun's TOML parser is taken only where it agrees with @iarna/toml (src/podspec/toml.ts):
  * wherever readToml takes Bun's result, @iarna/toml must read the same text to the
  * same value. Checked over every spec fixture and the whole fuzz corpus.
  */
 import { describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { readToml, readTomlCarefully, readTomlFast, withinToml10 } from "../../src/spec/toml.ts";
+import { readToml, readTomlCarefully, readTomlFast, withinToml10 } from "../../src/podspec/toml.ts";
 import { TOTAL, makeCase } from "./fuzz/gen.ts";
 
 const SPECS = join(import.meta.dir, "../fixtures/specs");

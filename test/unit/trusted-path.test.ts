@@ -5,8 +5,8 @@
  */
 import { describe, expect, test } from "bun:test";
 import { ExitCode, PermissionError } from "../../src/errors.ts";
-import { checkSpecTrusted } from "../../src/spec/load.ts";
-import { checkTrustedPath, type PathFs } from "../../src/runtime/trusted-path.ts";
+import { checkSpecTrusted } from "../../src/podspec/load.ts";
+import { checkTrustedPath, type PathFs } from "../../src/host/trusted-path.ts";
 
 type Node = { uid?: number; mode: number; link?: string };
 const DIR = 0o040000;

@@ -9,9 +9,9 @@
 import { PodunitError, SpecError } from "../../../src/errors.ts";
 import { plan } from "../../../src/plan/plan.ts";
 import type { Plan } from "../../../src/plan/types.ts";
-import { decodeSpec } from "../../../src/spec/load.ts";
-import { parseSpec } from "../../../src/spec/parse.ts";
-import type { PodSpec } from "../../../src/spec/types.ts";
+import { decodeSpec } from "../../../src/podspec/load.ts";
+import { parseSpec } from "../../../src/podspec/parse.ts";
+import type { PodSpec } from "../../../src/podspec/types.ts";
 import { PROPERTIES, type PropertyKey, toDbus } from "../../../src/systemd/properties.ts";
 import { render } from "../../../src/systemd/render.ts";
 import { escapeUnitName } from "../../../src/systemd/unitname.ts";

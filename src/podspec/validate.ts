@@ -22,7 +22,7 @@ import {
 import type { Seg } from "./locate.ts";
 import { checkAfter, checkWithinPod, type MemberDraft } from "./relations.ts";
 import type { Limits, MemberKind, MemberSpec, Namespace, PodSpec, RestartPolicy, SandboxBackend } from "./types.ts";
-import { checkAbsolutePath, checkHostname, checkName, checkTargetName, isEnvName, parseUser } from "./units.ts";
+import { checkAbsolutePath, checkHostname, checkName, checkTargetName, isEnvName, parseUser } from "./grammar.ts";
 
 const POD_KEYS = [
   "name",

@@ -8,16 +8,16 @@
  * go to the journal (or the kernel log at boot) as `<file>: <error>` lines under
  * the identifier `podunit-generator`; to standard error instead when that is a terminal.
  */
-import { isatty } from "../runtime/libc.ts";
+import { isatty } from "../host/libc.ts";
 import { writeAll } from "./output.ts";
 import { join } from "node:path";
 import { convertSpecs, GENERATOR_NAME, generatorOutputDir, type SpecSource } from "../boot/generator.ts";
 import { installedUnits, installUnits, SYSTEM_UNIT_DIR } from "../boot/install.ts";
 import { PodunitError } from "../errors.ts";
 import { detectHostFacts } from "../plan/hostfacts.ts";
-import { listSpecs, MAX_SPEC_BYTES, readFileFromDisk, specDir } from "../spec/load.ts";
+import { listSpecs, MAX_SPEC_BYTES, readFileFromDisk, specDir } from "../podspec/load.ts";
 import { podTargetName } from "../systemd/unitname.ts";
-import { logMessage, Priority } from "../runtime/syslog.ts";
+import { logMessage, Priority } from "../host/syslog.ts";
 
 /** A generator that has not finished by then is stopped (systemd would wait far longer). */
 const DEADLINE_MS = 20_000;

@@ -4,7 +4,7 @@
  * "start" (systemd only sees its nsenter wrapper exec) and die right after.
  */
 import { NotFoundError, PermissionError } from "../errors.ts";
-import type { PodSpec } from "../spec/types.ts";
+import type { PodSpec } from "../podspec/types.ts";
 
 /** The PATH systemd gives services, used when a member's env sets none. */
 export const SERVICE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";

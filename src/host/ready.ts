@@ -8,7 +8,7 @@
  */
 import { closeSync, openSync, readFileSync, renameSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { PodunitError } from "../errors.ts";
-import type { Readiness } from "../exec/deps.ts";
+import type { Readiness } from "../pods/deps.ts";
 import { RUNC_INIT_COMM } from "../plan/sandbox.ts";
 import type { SandboxReady } from "../plan/types.ts";
 import { CLONE_NEWNET, CLONE_NEWUTS, interfaceUp, sethostname, setns } from "./libc.ts";

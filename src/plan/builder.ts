@@ -1,5 +1,5 @@
 /** What the unit builders of a plan share: the planning context and small property helpers. */
-import type { Namespace, PodSpec, SandboxBackend } from "../spec/types.ts";
+import type { Namespace, PodSpec, SandboxBackend } from "../podspec/types.ts";
 import type { ExecCommand, ExecFlag, PropertyKey, PropertyValues, UnitProperty } from "../systemd/properties.ts";
 import type { PodLayout } from "./layout.ts";
 import type { OciNamespaceType } from "./oci.ts";

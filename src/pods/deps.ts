@@ -1,7 +1,7 @@
 /**
  * What the executor needs from the world, as small interfaces: systemd (D-Bus),
  * the pod's run directory, and the journal. Real implementations live in
- * src/runtime/; unit tests of ordering and rollback pass fakes.
+ * src/host/; unit tests of ordering and rollback pass fakes.
  */
 import type { SandboxReady } from "../plan/types.ts";
 import type { Systemd } from "../systemd/bus.ts";
@@ -44,7 +44,7 @@ export interface Containers {
   remove(id: string): Promise<void>;
 }
 
-/** Steps that make started units ready for what follows (src/runtime/ready.ts). */
+/** Steps that make started units ready for what follows (src/host/ready.ts). */
 export interface Readiness {
   /** Waits for the namespaces of the sandbox whose main process is `mainPid`, names the pod, links the pins. */
   sandbox(r: SandboxReady, mainPid: number): Promise<void>;

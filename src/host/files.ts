@@ -1,8 +1,8 @@
 /** The real RunFiles and Journal: the local file system, mountinfo, journalctl. */
 import { accessSync, readlinkSync, chmodSync, constants, existsSync, statSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Containers, Journal, RunFiles } from "../exec/deps.ts";
-import type { HostLookup } from "../exec/preflight.ts";
+import type { Containers, Journal, RunFiles } from "../pods/deps.ts";
+import type { HostLookup } from "../pods/preflight.ts";
 import { RUNC_ROOT } from "../plan/runc.ts";
 import { PodunitError } from "../errors.ts";
 import { MNT_DETACH, umount2, EINVAL, ENOENT } from "./libc.ts";

@@ -15,7 +15,7 @@ import {
   parsePercent,
   parseSize,
   type Parsed,
-} from "./units.ts";
+} from "./grammar.ts";
 
 export type Table = Record<string, unknown>;
 
