@@ -47,6 +47,7 @@ build: dist/podunit
 
 lint: deps
 	node_modules/.bin/tsc --noEmit -p .
+	$(BUN) contrib/lint-imports.ts
 
 test-unit: deps
 	$(BUN) test --timeout 20000 test/unit

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import TOML from "@iarna/toml";
 import { parseSpec } from "../src/podspec/parse.ts";
 import { plan } from "../src/plan/plan.ts";
-import { render } from "../src/systemd/render.ts";
+import { render } from "../src/plan/unitfiles.ts";
 import { detectHostFacts } from "../src/plan/hostfacts.ts";
 
 const file = join(import.meta.dir, "../test/fixtures/specs/good/many-members.toml");

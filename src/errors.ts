@@ -99,13 +99,11 @@ export class BusUnreachableError extends PodunitError {
   }
 }
 
-/** systemd answered with an error, or a job ended with a result other than `done`. */
+/** systemd answered a call with an error, or did not answer in time. */
 export class SystemdError extends PodunitError {
-  /** D-Bus error name (`org.freedesktop.systemd1.UnitExists`) or job result (`failed`). */
+  /** The D-Bus error systemd answered with (`org.freedesktop.systemd1.NoSuchUnit`); undefined for time-outs. */
   readonly dbusName?: string;
   readonly unit?: string;
-  /** Last journal lines of the unit, when they could be read. */
-  journal?: string[];
   constructor(message: string, opts: { dbusName?: string; unit?: string; hint?: string; cause?: unknown } = {}) {
     super(message, { exitCode: ExitCode.FAILURE, hint: opts.hint, cause: opts.cause });
     this.dbusName = opts.dbusName;
@@ -113,17 +111,15 @@ export class SystemdError extends PodunitError {
   }
 }
 
-/** A child process failed. */
-export class ProcessError extends PodunitError {
-  readonly argv: string[];
-  readonly status: number | null;
-  readonly stderr: string;
-  constructor(argv: string[], status: number | null, stderr: string, hint?: string) {
-    const what = status === null ? "was killed" : `exited with status ${status}`;
-    const tail = stderr.trim() ? `: ${stderr.trim().split("\n").slice(-3).join(" / ")}` : "";
-    super(`'${argv.join(" ")}' ${what}${tail}`, { exitCode: ExitCode.FAILURE, hint });
-    this.argv = argv;
-    this.status = status;
-    this.stderr = stderr;
+/** A job systemd ran for a unit ended with a result other than `done`. */
+export class JobFailedError extends SystemdError {
+  /** The job's result as systemd reports it in `JobRemoved`: `failed`, `dependency`, `timeout`, `canceled`, ... */
+  readonly result: string;
+  constructor(verb: string, unit: string, result: string) {
+    super(`Failed to ${verb} '${unit}': job ended with result '${result}'`, {
+      unit,
+      hint: `See 'systemctl status ${unit}' and 'journalctl -u ${unit}'.`,
+    });
+    this.result = result;
   }
 }

@@ -2,7 +2,7 @@
  * The command layer: argv → verb. The one place that prints errors and sets
  * the exit code; everything below it throws PodunitError subclasses.
  */
-import type { Command, Io } from "./cli/command.ts";
+import type { Command, Io } from "./cli/common/command.ts";
 import { helpCommand } from "./cli/help.ts";
 import { version, VERSION } from "./cli/version.ts";
 import { debug } from "./cli/debug.ts";
@@ -23,7 +23,7 @@ import { logs } from "./cli/logs.ts";
 import { execCommand } from "./cli/exec.ts";
 import { ExitCode, PodunitError, UsageError } from "./errors.ts";
 import { formatMarks, mark } from "./trace.ts";
-import { writeAll } from "./cli/output.ts";
+import { writeAll } from "./cli/common/output.ts";
 
 const commands: Command[] = [];
 commands.push(start, stop, restart, status, list, logs, execCommand, check, planCmd, generate, enable, disable, debug, internal, version, helpCommand(() => commands));

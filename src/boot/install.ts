@@ -11,7 +11,7 @@ import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSy
 import { join } from "node:path";
 import { PodunitError } from "../errors.ts";
 import { GENERATED_BY, type UnitFile } from "../systemd/render.ts";
-import { podSliceName, podTargetName } from "../systemd/unitname.ts";
+import { podSliceName, podTargetName, podUnitPrefix } from "../systemd/unitname.ts";
 
 /** Where `podunit enable` installs unit files (the administrator's unit directory). */
 export const SYSTEM_UNIT_DIR = "/etc/systemd/system";
@@ -33,8 +33,8 @@ export interface InstallResult {
 
 /** A test for the unit-file names of `pod` (its slice, target, sandbox and member services). */
 export function podUnitNameTest(pod: string): (name: string) => boolean {
-  const base = podSliceName(pod).slice(0, -".slice".length);
-  const [slice, target] = [`${base}.slice`, podTargetName(pod)];
+  const base = podUnitPrefix(pod);
+  const [slice, target] = [podSliceName(pod), podTargetName(pod)];
   return (name) => name === slice || name === target || (name.startsWith(`${base}-`) && name.endsWith(".service"));
 }
 

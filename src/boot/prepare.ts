@@ -8,24 +8,12 @@
  * writes its own bundle. See docs/design-decisions.md, "Boot-time pods".
  */
 import { NotFoundError, PodunitError } from "../errors.ts";
-import type { RunFiles } from "../pods/deps.ts";
+import type { RunFiles } from "../host/ports.ts";
 import { detectHostFacts } from "../plan/hostfacts.ts";
 import { plan } from "../plan/plan.ts";
 import type { HostFacts } from "../plan/types.ts";
-import { planDigest, runFilesOf } from "../plan/unitfiles.ts";
+import { planDigest, runFilesOf, type PrepareArgs } from "../plan/unitfiles.ts";
 import { loadSpec, type ReadFile } from "../podspec/load.ts";
-import type { SandboxBackend } from "../podspec/types.ts";
-
-export interface PrepareRequest {
-  /** The member whose files to write; undefined for the sandbox. */
-  member?: string;
-  digest: string;
-  backend: SandboxBackend;
-  /** Run directory root (`/run/podunit`). */
-  runDir: string;
-  /** Absolute path of the spec the unit files were written from. */
-  specFile: string;
-}
 
 export interface PrepareDeps {
   files: RunFiles;
@@ -34,7 +22,7 @@ export interface PrepareDeps {
 }
 
 /** Plans the pod again, checks the digest and writes the unit's run files; returns the paths written. */
-export async function prepareUnit(req: PrepareRequest, deps: PrepareDeps): Promise<string[]> {
+export async function prepareUnit(req: PrepareArgs, deps: PrepareDeps): Promise<string[]> {
   const spec = await loadSpec(req.specFile, { env: {}, ...(deps.readFile ? { readFile: deps.readFile } : {}) });
   const host = { ...(deps.hostFacts ?? (() => detectHostFacts({})))(), runDir: req.runDir };
   const p = plan(spec, host, { backend: req.backend });
@@ -53,7 +41,7 @@ export async function prepareUnit(req: PrepareRequest, deps: PrepareDeps): Promi
   }
   const unit = req.member === undefined ? p.sandbox : p.members.find((m) => m.member === req.member);
   if (unit === undefined) throw new NotFoundError(`Failed to prepare member '${req.member}' of pod '${p.pod}': the spec has no such member.`);
-  const { directories, files } = runFilesOf(p, req.runDir, unit);
+  const { directories, files } = runFilesOf(p, unit);
   if (unit.role === "sandbox") {
     // Nothing of the pod runs while its sandbox starts (members are bound to it): clear debris of an earlier run.
     for (const m of deps.files.mountsUnder(p.runDir)) deps.files.unmount(m);

@@ -1,9 +1,8 @@
 /** A pod spec as the unit files `generate`, `enable` and the generator write (pure). */
 import { plan, type PlanOptions } from "../plan/plan.ts";
 import type { HostFacts, Plan } from "../plan/types.ts";
-import { unitFilePlan } from "../plan/unitfiles.ts";
+import { render, unitFilePlan } from "../plan/unitfiles.ts";
 import type { PodSpec } from "../podspec/types.ts";
-import { render } from "../systemd/render.ts";
 import type { PodUnits } from "./install.ts";
 
 /** The pod's unit files in start order (slice, sandbox, members, target) and the targets that want it. */

@@ -2,8 +2,8 @@
 import { PodunitError, SpecError, UsageError } from "../errors.ts";
 import { loadSpec, type ReadFile } from "../podspec/load.ts";
 import type { PodSpec } from "../podspec/types.ts";
-import { parseArgs } from "./args.ts";
-import type { Command } from "./command.ts";
+import { parseArgs } from "./common/args.ts";
+import type { Command } from "./common/command.ts";
 
 type Result = { ref: string; spec: PodSpec } | { ref: string; error: PodunitError };
 

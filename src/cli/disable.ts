@@ -5,21 +5,13 @@
  * still makes units for the pod (its spec in /etc/podunit/pods has [install]), it
  * says so: only removing that section stops the pod from starting at boot.
  */
-import { SYSTEM_UNIT_DIR, uninstallUnits } from "../boot/install.ts";
-import type { Systemd } from "../systemd/bus.ts";
+import { SYSTEM_UNIT_DIR } from "../boot/install.ts";
 import { podTargetName } from "../systemd/unitname.ts";
-import { parseArgs } from "./args.ts";
-import type { Command } from "./command.ts";
-import { onePod, podName, requireRoot, withPodLock, withSystemd } from "./context.ts";
-import { stopOne } from "./stop.ts";
-
-/** Where systemd (after a reload) finds the pod's target, when it still finds one outside /etc/systemd/system. */
-async function remainingTarget(sd: Systemd, pod: string): Promise<string | undefined> {
-  const path = await sd.getUnit(podTargetName(pod));
-  if (path === null) return undefined;
-  const p = await sd.getProperties(path, "org.freedesktop.systemd1.Unit", ["LoadState", "FragmentPath"]);
-  return p.LoadState === "loaded" && typeof p.FragmentPath === "string" && p.FragmentPath !== "" ? p.FragmentPath : undefined;
-}
+import { disablePod } from "../pods/lifecycle.ts";
+import { podName } from "../pods/wiring.ts";
+import { parseArgs } from "./common/args.ts";
+import type { Command } from "./common/command.ts";
+import { onePod, requireRoot } from "./common/verbs.ts";
 
 export const disable: Command = {
   name: "disable",
@@ -27,17 +19,10 @@ export const disable: Command = {
   usage: "podunit disable POD|FILE [--dir DIR] [--now] [--json]",
   async run(args, io) {
     const { options, positionals } = parseArgs("disable", args, { dir: { value: true }, now: { value: false }, json: { value: false } });
-    const pod = await podName(onePod("disable", positionals), options.dir as string | undefined, io);
+    const pod = await podName(onePod("disable", positionals), options.dir as string | undefined, io.env);
     requireRoot("disable");
-    const r = await withSystemd(io, (sd) =>
-      withPodLock(io, pod, async () => {
-        const stopped = options.now ? (await stopOne(pod, sd, io)).wasRunning : false;
-        const removed = uninstallUnits(SYSTEM_UNIT_DIR, pod);
-        if (removed.length) await sd.reload();
-        return { stopped, removed, still: await remainingTarget(sd, pod) };
-      }),
-    );
-    const generated = r.still !== undefined && !r.still.startsWith(`${SYSTEM_UNIT_DIR}/`) ? r.still : undefined;
+    const r = await disablePod({ ref: pod, now: options.now === true }, io.env);
+    const generated = r.stillGenerated;
     if (options.json) {
       io.out(JSON.stringify({ pod, removed: r.removed, stopped: r.stopped, ...(generated ? { stillGenerated: generated } : {}) }) + "\n");
       return 0;

@@ -5,17 +5,11 @@
  * Running it again rewrites only what changed. A failed --now start is rolled back
  * like `podunit start`; the pod stays enabled, as with `systemctl enable --now`.
  */
-import { installUnits, SYSTEM_UNIT_DIR } from "../boot/install.ts";
-import { podUnits } from "../boot/units.ts";
-import { PodunitError } from "../errors.ts";
-import { preflight } from "../pods/preflight.ts";
-import { StartError, type StartResult } from "../pods/start.ts";
-import { startTarget } from "../pods/target.ts";
-import { hostLookup } from "../host/files.ts";
-import { parseArgs } from "./args.ts";
-import type { Command } from "./command.ts";
-import { execDeps, hostFacts, loadPodSpec, onePod, requireRoot, withPodLock, withSystemd } from "./context.ts";
-import { backendOption } from "./start.ts";
+import { SYSTEM_UNIT_DIR } from "../boot/install.ts";
+import { enablePod } from "../pods/lifecycle.ts";
+import { parseArgs } from "./common/args.ts";
+import type { Command } from "./common/command.ts";
+import { backendOption, onePod, requireRoot } from "./common/verbs.ts";
 
 export const enable: Command = {
   name: "enable",
@@ -31,42 +25,18 @@ export const enable: Command = {
     const ref = onePod("enable", positionals);
     const backend = backendOption(options.backend);
     requireRoot("enable");
-    const spec = await loadPodSpec(ref, options.dir as string | undefined, io);
-    if (spec.install === undefined) {
-      throw new PodunitError(`Failed to enable pod '${spec.name}': its spec '${spec.file}' has no [install] section, so nothing would start it at boot.`, {
-        hint: `Add an [install] section (wanted_by defaults to ["multi-user.target"]), or start the pod now with 'podunit start ${spec.name}'.`,
-      });
-    }
-    preflight(spec, hostLookup);
-    const result = await withSystemd(io, async (sd) => {
-      const units = podUnits(spec, await hostFacts(io, sd), backend ? { backend } : {});
-      return withPodLock(io, units.pod, async () => {
-        const r = installUnits(SYSTEM_UNIT_DIR, units, { links: "absolute" });
-        await sd.reload();
-        let started: StartResult | undefined;
-        if (options.now) {
-          try {
-            started = await startTarget(units.plan, execDeps(sd));
-          } catch (e) {
-            if (!(e instanceof StartError)) throw e;
-            throw new PodunitError(`${e.message}\nThe pod stays enabled; 'podunit disable ${units.pod}' undoes that.`, { hint: e.hint });
-          }
-        }
-        return { ...r, units, started };
-      });
-    });
-    const { units } = result;
-    const target = units.plan.target.name;
+    const result = await enablePod({ ref, dir: options.dir as string | undefined, backend, now: options.now === true }, io.env);
+    const { pod, target } = result;
     const changed = result.written.length + result.removed.length > 0;
     if (options.json) {
-      io.out(JSON.stringify({ pod: units.pod, target, wantedBy: units.wantedBy, changed, written: result.written, removed: result.removed, started: !!result.started, alreadyRunning: !!result.started?.alreadyRunning }) + "\n");
+      io.out(JSON.stringify({ pod, target, wantedBy: result.wantedBy, changed, written: result.written, removed: result.removed, started: !!result.started, alreadyRunning: !!result.started?.alreadyRunning }) + "\n");
     } else {
       io.out(
-        `Pod '${units.pod}' ${changed ? "enabled" : "was already enabled; nothing changed"}: ${target} is wanted by ${units.wantedBy.join(", ")} ` +
-          `(${units.files.length} unit files in ${SYSTEM_UNIT_DIR}).\n` +
+        `Pod '${pod}' ${changed ? "enabled" : "was already enabled; nothing changed"}: ${target} is wanted by ${result.wantedBy.join(", ")} ` +
+          `(${result.files} unit files in ${SYSTEM_UNIT_DIR}).\n` +
           (result.started
-            ? `Pod '${units.pod}' ${result.started.alreadyRunning ? "was already running" : "started"}.\n`
-            : `Start it now with 'podunit start ${units.pod}' or 'systemctl start ${target}'.\n`),
+            ? `Pod '${pod}' ${result.started.alreadyRunning ? "was already running" : "started"}.\n`
+            : `Start it now with 'podunit start ${pod}' or 'systemctl start ${target}'.\n`),
       );
     }
     return 0;

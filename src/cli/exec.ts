@@ -4,17 +4,18 @@
  * directory unless told otherwise; podunit exits with the command's status.
  */
 import { isatty } from "../host/libc.ts";
-import type { Command, Io } from "./command.ts";
-import { requireRoot, withSystemd } from "./context.ts";
-import { EXEC_USAGE, parseExecArgs, type ExecArgs } from "./exec-args.ts";
-import { nameList, podMembers } from "./podmembers.ts";
+import type { Command, Io } from "./common/command.ts";
+import { nameList, requireRoot } from "./common/verbs.ts";
+import { withSystemd } from "../pods/wiring.ts";
+import { EXEC_USAGE, parseExecArgs, type ExecArgs } from "./common/exec-args.ts";
+import { podMembers } from "../pods/queries.ts";
 import { NotFoundError, UsageError } from "../errors.ts";
 import { detectPaths } from "../plan/hostfacts.ts";
 import { runcId } from "../plan/layout.ts";
 import type { Systemd } from "../systemd/bus.ts";
-import { enterEnv, enterTarget, firstChild, nsenterArgv, runAttached, runcExecArgv, type EnterRequest } from "../host/enter.ts";
+import { enterEnv, enterTarget, nsenterArgv, runAttached, runcExecArgv, type EnterRequest } from "../host/enter.ts";
+import { firstChild } from "../host/proc.ts";
 
-const SERVICE = "org.freedesktop.systemd1.Service";
 
 /** How to run the command: the argv, its environment (undefined = podunit's own) and where signals go. */
 interface Launch {
@@ -36,7 +37,7 @@ function runcState(runc: string, id: string): string | undefined {
 
 /** Finds the running member and decides between runc exec and nsenter. */
 async function launchFor(a: ExecArgs, req: EnterRequest, io: Io, sd: Systemd): Promise<Launch> {
-  const p = await podMembers(a.ref, a.dir, io, sd);
+  const p = await podMembers(a.ref, a.dir, io.env, sd);
   const pod = p.pod;
   if (!p.spec && p.units.size === 0) {
     throw new NotFoundError(`Failed to find pod '${pod}': it has no spec file and no units.`, "'podunit list' shows the pods there are.");
@@ -46,7 +47,7 @@ async function launchFor(a: ExecArgs, req: EnterRequest, io: Io, sd: Systemd): P
     throw new NotFoundError(`Failed to find member '${a.member}' in pod '${pod}'${why}.`, `Its members: ${nameList(p.members)}.`);
   }
   const unit = p.units.get(a.member);
-  const mainPid = unit ? Number((await sd.getProperties(unit.path, SERVICE, ["MainPID"])).MainPID ?? 0) : 0;
+  const mainPid = unit ? ((await sd.mainPid(unit.name)) ?? 0) : 0;
   if (!unit || unit.activeState !== "active" || mainPid <= 0) {
     const state = unit ? ` (${unit.activeState}, ${unit.subState})` : p.units.size ? "" : "; the pod is not running";
     throw new NotFoundError(`Failed to run a command in member '${a.member}' of pod '${pod}': it has no running process${state}.`, `'podunit status ${pod}' shows its state.`);
@@ -97,7 +98,7 @@ is). The exit status is the command's (128 + N for signal N). A command that tak
     const env = [...a.env];
     if (tty && io.env.TERM && !env.some((e) => e.startsWith("TERM="))) env.unshift(`TERM=${io.env.TERM}`);
     const req: EnterRequest = { command: a.command, tty, user: a.user, workdir: a.workdir, env };
-    const launch = await withSystemd(io, (sd) => launchFor(a, req, io, sd));
+    const launch = await withSystemd(io.env, (sd) => launchFor(a, req, io, sd));
     return runAttached(launch.argv, { stdin: a.interactive || stdinTty || tty, env: launch.env, forwardTo: launch.forwardTo });
   },
 };

@@ -10,10 +10,9 @@ import { detectHostFacts } from "../plan/hostfacts.ts";
 import type { HostFacts } from "../plan/types.ts";
 import { loadSpec, type ReadFile } from "../podspec/load.ts";
 import { podTargetName } from "../systemd/unitname.ts";
-import { parseArgs } from "./args.ts";
-import type { Command } from "./command.ts";
-import { onePod } from "./context.ts";
-import { backendOption } from "./start.ts";
+import { parseArgs } from "./common/args.ts";
+import type { Command } from "./common/command.ts";
+import { backendOption, onePod } from "./common/verbs.ts";
 
 /** Builds the command; tests pass a reader, a working directory and fixed host facts. */
 export function generateCommand(

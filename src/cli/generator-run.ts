@@ -9,7 +9,7 @@
  * the identifier `podunit-generator`; to standard error instead when that is a terminal.
  */
 import { isatty } from "../host/libc.ts";
-import { writeAll } from "./output.ts";
+import { writeAll } from "./common/output.ts";
 import { join } from "node:path";
 import { convertSpecs, GENERATOR_NAME, generatorOutputDir, type SpecSource } from "../boot/generator.ts";
 import { installedUnits, installUnits, SYSTEM_UNIT_DIR } from "../boot/install.ts";

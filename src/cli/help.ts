@@ -1,4 +1,4 @@
-import type { Command } from "./command.ts";
+import type { Command } from "./common/command.ts";
 import { UsageError, ExitCode } from "../errors.ts";
 
 /** Builds the `help` verb over the given command table. */

@@ -16,10 +16,12 @@
  * no handler for), and the stop then waits for its whole timeout. Run as
  * ExecStartPost, it keeps the unit "starting" until a stop will work.
  */
-import type { Command } from "./command.ts";
-import { parseArgs } from "./args.ts";
+import type { Command } from "./common/command.ts";
+import { parseArgs } from "./common/args.ts";
 import { UsageError } from "../errors.ts";
-import { prepare } from "./prepare.ts";
+import { prepareUnit } from "../boot/prepare.ts";
+import { hostFiles } from "../host/files.ts";
+import { backendOption } from "./common/verbs.ts";
 import { NS_ORDER } from "../plan/builder.ts";
 import type { SandboxReady } from "../plan/types.ts";
 import { readySandbox, waitForExec } from "../host/ready.ts";
@@ -62,6 +64,30 @@ async function waitExec(args: string[]): Promise<number> {
   const { options, positionals } = parseArgs("internal wait-exec", args, { timeout: { value: true }, children: { value: false } });
   if (positionals.length !== 1) throw new UsageError("'podunit internal wait-exec' needs one PID file.");
   await waitForExec(positionals[0]!, { children: options.children === true, timeoutMs: Number(options.timeout ?? 5000) });
+  return 0;
+}
+
+async function prepare(args: string[]): Promise<number> {
+  const { options, positionals } = parseArgs("internal prepare", args, {
+    sandbox: { value: false },
+    member: { value: true },
+    digest: { value: true },
+    backend: { value: true },
+    "run-dir": { value: true },
+  });
+  const member = typeof options.member === "string" ? options.member : undefined;
+  if ((member === undefined) === (options.sandbox === undefined)) {
+    throw new UsageError("'podunit internal prepare' needs exactly one of --sandbox and --member NAME.");
+  }
+  const { digest, "run-dir": runDir } = options;
+  const backend = backendOption(options.backend);
+  if (typeof digest !== "string" || typeof runDir !== "string" || backend === undefined) {
+    throw new UsageError("'podunit internal prepare' needs --digest, --backend and --run-dir.");
+  }
+  if (positionals.length !== 1 || !positionals[0]!.startsWith("/")) {
+    throw new UsageError("'podunit internal prepare' takes the absolute path of one spec file.");
+  }
+  await prepareUnit({ member, digest, backend, runDir, specFile: positionals[0]! }, { files: hostFiles });
   return 0;
 }
 

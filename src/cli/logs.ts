@@ -4,11 +4,12 @@
  * each with time and member, or as JSON; `-f` follows until interrupted.
  */
 import { constants as osConstants } from "node:os";
-import type { Command, Io } from "./command.ts";
-import { parseArgs } from "./args.ts";
-import { isBrokenPipe } from "./output.ts";
-import { withSystemd } from "./context.ts";
-import { nameList, podMembers, type PodMembers } from "./podmembers.ts";
+import type { Command, Io } from "./common/command.ts";
+import { parseArgs } from "./common/args.ts";
+import { isBrokenPipe } from "./common/output.ts";
+import { nameList } from "./common/verbs.ts";
+import { withSystemd } from "../pods/wiring.ts";
+import { podMembers, type PodMembers } from "../pods/queries.ts";
 import { BusUnreachableError, NotFoundError, UsageError } from "../errors.ts";
 import { memberUnitName, sandboxUnitName } from "../systemd/unitname.ts";
 import { JournalctlError, readJournal, readPodLog, type JournalQuery } from "../status/journal.ts";
@@ -64,10 +65,10 @@ export function parseLines(v: string): number | "all" {
 /** The pod's members as far as the spec and systemd know them; a systemd that cannot be reached is no obstacle. */
 async function knownMembers(a: LogsArgs, io: Io): Promise<PodMembers> {
   try {
-    return await withSystemd(io, (sd) => podMembers(a.ref, a.dir, io, sd));
+    return await withSystemd(io.env, (sd) => podMembers(a.ref, a.dir, io.env, sd));
   } catch (err) {
     if (!(err instanceof BusUnreachableError)) throw err;
-    return podMembers(a.ref, a.dir, io, undefined);
+    return podMembers(a.ref, a.dir, io.env, undefined);
   }
 }
 

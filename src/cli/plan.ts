@@ -6,8 +6,8 @@ import { plan } from "../plan/plan.ts";
 import type { HostFacts } from "../plan/types.ts";
 import { loadSpec, type ReadFile } from "../podspec/load.ts";
 import type { SandboxBackend } from "../podspec/types.ts";
-import { parseArgs } from "./args.ts";
-import type { Command } from "./command.ts";
+import { parseArgs } from "./common/args.ts";
+import type { Command } from "./common/command.ts";
 
 function backendOption(v: string | true | undefined): SandboxBackend | undefined {
   if (v === undefined) return undefined;

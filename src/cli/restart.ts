@@ -1,7 +1,7 @@
-import type { Command } from "./command.ts";
-import { parseArgs } from "./args.ts";
-import { onePod, requireRoot } from "./context.ts";
-import { backendOption, describeStart, START_OPTIONS, startOne } from "./start.ts";
+import type { Command } from "./common/command.ts";
+import { parseArgs } from "./common/args.ts";
+import { backendOption, describeStart, onePod, requireRoot, START_OPTIONS } from "./common/verbs.ts";
+import { restartPod } from "../pods/lifecycle.ts";
 
 export const restart: Command = {
   name: "restart",
@@ -11,9 +11,8 @@ export const restart: Command = {
     const { options, positionals } = parseArgs("restart", args, START_OPTIONS);
     const ref = onePod("restart", positionals);
     requireRoot("restart");
-    const dir = options.dir as string | undefined;
-    const r = await startOne(ref, { dir, backend: backendOption(options.backend), restart: true }, io);
-    io.out(options.json ? JSON.stringify(r) + "\n" : describeStart(r).replace("started", "restarted"));
+    const r = await restartPod({ ref, dir: options.dir as string | undefined, backend: backendOption(options.backend) }, io.env);
+    io.out(options.json ? JSON.stringify(r) + "\n" : describeStart(r, "restarted"));
     return 0;
   },
 };

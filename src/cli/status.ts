@@ -1,13 +1,9 @@
-import type { Command } from "./command.ts";
-import { parseArgs } from "./args.ts";
-import { hostFacts, onePod, withSystemd, loadPodSpec } from "./context.ts";
-import { isPathRef } from "../podspec/load.ts";
-import { NotFoundError } from "../errors.ts";
-import { pinProblems, podStatus, type PodStatus, type UnitStatus } from "../status/status.ts";
-import type { PodSpec } from "../podspec/types.ts";
-import { plan } from "../plan/plan.ts";
-import { pinLive } from "../host/ready.ts";
-import { formatBytes, formatSince, table, toJson } from "./format.ts";
+import type { Command } from "./common/command.ts";
+import { parseArgs } from "./common/args.ts";
+import { onePod } from "./common/verbs.ts";
+import type { PodStatus, UnitStatus } from "../status/status.ts";
+import { statusOf } from "../pods/queries.ts";
+import { formatBytes, formatSince, table, toJson } from "./common/format.ts";
 
 function stateText(u: UnitStatus): string {
   if (u.state === "not-loaded") return "not loaded";
@@ -34,28 +30,7 @@ export const status: Command = {
   usage: "podunit status POD|FILE [--dir DIR] [--json]",
   async run(args, io) {
     const { options, positionals } = parseArgs("status", args, { dir: { value: true }, json: { value: false } });
-    const ref = onePod("status", positionals);
-    const dir = options.dir as string | undefined;
-    // The spec, when there is one, names members that systemd may have forgotten (exited, not restarted).
-    let pod = ref;
-    let members: string[] = [];
-    let spec: PodSpec | undefined;
-    try {
-      spec = await loadPodSpec(ref, dir, io);
-      pod = spec.name;
-      members = spec.members.map((m) => m.name);
-    } catch (err) {
-      if (isPathRef(ref) || !(err instanceof NotFoundError)) throw err;
-    }
-    const s = await withSystemd(io, async (sd) => {
-      const st = await podStatus(sd, pod, members);
-      if (spec) {
-        // The pins the spec's plan expects; a spec that no longer plans on this host has nothing to check.
-        const p = await hostFacts(io, sd).then((h) => plan(spec!, h)).catch(() => undefined);
-        if (p) st.problems.push(...pinProblems(st, p.pins.map((x) => x.path), pinLive));
-      }
-      return st;
-    });
+    const s = await statusOf(onePod("status", positionals), options.dir as string | undefined, io.env);
     io.out(options.json ? toJson(s) + "\n" : formatStatus(s, new Date()));
     return 0;
   },

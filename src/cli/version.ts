@@ -1,6 +1,6 @@
 import pkg from "../../package.json" with { type: "json" };
-import type { Command } from "./command.ts";
-import { parseArgs } from "./args.ts";
+import type { Command } from "./common/command.ts";
+import { parseArgs } from "./common/args.ts";
 
 /** podunit's version, taken from package.json at build time. */
 export const VERSION: string = pkg.version;

@@ -1,11 +1,12 @@
 /**
  * Running a command inside a running member: `runc exec` for members with a
  * rootfs, `nsenter` into the member's main process for members on the host's
- * file system. The argv builders and /proc parsers are pure; reading /proc is
- * the only I/O here.
+ * file system. The argv builders are pure; reading /proc (through proc.ts) and
+ * running the command are the only I/O here.
  */
-import { readFileSync, readlinkSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { constants as osConstants } from "node:os";
+import { firstChild, nsLink, parseEnviron, parseProcStatus, type ProcCreds } from "./proc.ts";
 
 /** What podunit exec asks for, already decided (tty, stdin) and checked. */
 export interface EnterRequest {
@@ -27,32 +28,6 @@ export function runcExecArgv(runc: string, id: string, r: EnterRequest): string[
   for (const e of r.env) argv.push("--env", e);
   argv.push(id, ...r.command);
   return argv;
-}
-
-/** The credentials of a process, from /proc/PID/status. */
-export interface ProcCreds {
-  uid: number;
-  gid: number;
-  groups: number[];
-  noNewPrivs: boolean;
-}
-
-/** Parses the Uid, Gid, Groups and NoNewPrivs lines of /proc/PID/status (real ids). */
-export function parseProcStatus(text: string): ProcCreds {
-  const field = (name: string) => new RegExp(`^${name}:[ \\t]*(.*)$`, "m").exec(text)?.[1]?.trim() ?? "";
-  const first = (name: string) => Number(field(name).split(/\s+/)[0] ?? 0) || 0;
-  const groups = field("Groups").split(/\s+/).filter(Boolean).map(Number);
-  return { uid: first("Uid"), gid: first("Gid"), groups, noNewPrivs: field("NoNewPrivs") === "1" };
-}
-
-/** Parses /proc/PID/environ (NUL-separated KEY=VALUE) into an ordered map. */
-export function parseEnviron(bytes: Uint8Array): Map<string, string> {
-  const env = new Map<string, string>();
-  for (const kv of new TextDecoder().decode(bytes).split("\0")) {
-    const eq = kv.indexOf("=");
-    if (eq > 0) env.set(kv.slice(0, eq), kv.slice(eq + 1));
-  }
-  return env;
 }
 
 /** Variables systemd sets for the member's own run that would mislead a command started beside it. */
@@ -110,23 +85,12 @@ export interface EnterTarget {
  */
 export function enterTarget(mainPid: number): EnterTarget {
   let pid = mainPid;
-  const ns = (p: number, n: string) => readlinkSync(`/proc/${p}/ns/${n}`);
-  if (ns(pid, "pid") !== ns(pid, "pid_for_children")) pid = firstChild(pid) ?? pid;
+  if (nsLink(pid, "pid") !== nsLink(pid, "pid_for_children")) pid = firstChild(pid) ?? pid;
   return {
     pid,
     creds: parseProcStatus(readFileSync(`/proc/${pid}/status`, "utf8")),
     env: parseEnviron(readFileSync(`/proc/${pid}/environ`)),
   };
-}
-
-/** The first child of a process (the command under a forking nsenter), if any. */
-export function firstChild(pid: number): number | undefined {
-  try {
-    const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean);
-    return kids.length ? Number(kids[0]) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Signals podunit passes on to the command it waits for. */

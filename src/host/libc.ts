@@ -3,9 +3,11 @@
  * flock(2) for per-pod locks, umount2(2) for pins an older podunit left, a
  * datagram to a unix socket (journald's) for the generator, which runs before
  * anything else, and setns(2), sethostname(2) and ioctl(2) to name a sandbox
- * and bring up its loopback from outside it; isatty(3) for `exec`.
+ * and bring up its loopback from outside it; isatty(3) for `exec`. Each returns
+ * 0 or the errno; the module using it turns an errno into a HostError.
  */
 import { dlopen, FFIType, ptr, read } from "bun:ffi";
+import { EINVAL } from "./errno.ts";
 
 let lib: ReturnType<typeof load> | undefined;
 
@@ -36,9 +38,6 @@ function errno(): number {
 export const LOCK_EX = 2;
 export const LOCK_NB = 4;
 export const MNT_DETACH = 2;
-export const EWOULDBLOCK = 11;
-export const EINVAL = 22;
-export const ENOENT = 2;
 
 /** flock(2); returns 0 or the errno. */
 export function flock(fd: number, op: number): number {

@@ -1,44 +1,115 @@
-/** Per-pod locks: concurrent podunit commands on one pod run one after the other. */
+/**
+ * Per-pod locks: concurrent podunit commands on one pod run one after the other.
+ * The lock is flock(2) on a file under `<runDir>/locks/`; the kernel drops it when
+ * the process ends, so a crashed command never leaves a stale lock.
+ *
+ * Taking a free lock is one non-blocking flock on this thread: every `podunit
+ * start` does it, and a Worker costs ~10 ms to start. Only a held lock is waited
+ * for, in a Worker blocked in flock(LOCK_EX), so the waiter wakes the moment the
+ * holder lets go rather than at its next poll.
+ */
 import { closeSync, mkdirSync, openSync } from "node:fs";
 import { join } from "node:path";
 import { PodunitError } from "../errors.ts";
-import { EWOULDBLOCK, flock, LOCK_EX, LOCK_NB } from "./libc.ts";
+import { EINTR, EWOULDBLOCK, HostError } from "./errno.ts";
+import { flock, LOCK_EX, LOCK_NB } from "./libc.ts";
 
 export interface PodLock {
   release(): void;
 }
 
+/** The waiter's state, shared with the Worker: the one that moves it off WAITING decides who owns the lock. */
+const WAITING = 0;
+const TAKEN = 1;
+const ABANDONED = 2;
+
 /**
- * Takes the exclusive lock of `pod` (a file under `<runDir>/locks/`), waiting up to
- * `timeoutMs` for another command to finish. The kernel drops the lock when the
- * process ends, so a crashed command never leaves a stale lock.
+ * The Worker's program, as text: a compiled podunit carries no separate file to
+ * start a Worker from. It opens the lock file itself (so an abandoned wait never
+ * touches a descriptor the main thread has closed and the kernel handed out
+ * again), blocks in flock, and hands the descriptor over unless the main thread
+ * gave up meanwhile, in which case it lets go at once.
+ */
+const WAITER = `
+import { dlopen, FFIType, read } from "bun:ffi";
+import { closeSync, openSync } from "node:fs";
+self.onmessage = ({ data: { path, state } }) => {
+  const libc = dlopen("libc.so.6", {
+    flock: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+    __errno_location: { args: [], returns: FFIType.ptr },
+  }).symbols;
+  const fd = openSync(path, "a", 0o600);
+  for (;;) {
+    if (libc.flock(fd, ${LOCK_EX}) === 0) break;
+    const errno = read.i32(libc.__errno_location(), 0);
+    if (errno === ${EINTR}) continue;
+    closeSync(fd);
+    postMessage({ errno });
+    return;
+  }
+  if (Atomics.compareExchange(state, 0, ${WAITING}, ${TAKEN}) === ${WAITING}) postMessage({ fd });
+  else closeSync(fd);
+};
+`;
+
+let waiterUrl: string | undefined;
+
+function heldBy(fd: number): PodLock {
+  let held = true;
+  return {
+    release() {
+      if (held) closeSync(fd);
+      held = false;
+    },
+  };
+}
+
+/** Waits in a Worker for the lock at `path` for up to `timeoutMs`. */
+function waitForLock(path: string, pod: string, timeoutMs: number): Promise<PodLock> {
+  waiterUrl ??= URL.createObjectURL(new Blob([WAITER], { type: "application/javascript" }));
+  const state = new Int32Array(new SharedArrayBuffer(4));
+  const worker = new Worker(waiterUrl);
+  return new Promise<PodLock>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      // Taken meanwhile: its message is on the way and settles the wait.
+      if (Atomics.compareExchange(state, 0, WAITING, ABANDONED) !== WAITING) return;
+      // The Worker stays blocked until the holder lets go, then closes its descriptor; it must not keep podunit running.
+      worker.unref();
+      reject(
+        new PodunitError(`Failed to lock pod '${pod}': another podunit command has held it for ${timeoutMs / 1000} s`, {
+          hint: `Check for a hanging 'podunit' process working on '${pod}'.`,
+        }),
+      );
+    }, timeoutMs);
+    const settle = () => {
+      clearTimeout(timer);
+      worker.terminate();
+    };
+    worker.onmessage = (e: MessageEvent<{ fd?: number; errno?: number }>) => {
+      settle();
+      if (e.data.fd !== undefined) resolve(heldBy(e.data.fd));
+      else reject(new HostError(`lock pod '${pod}' at`, "flock", e.data.errno ?? 0, { path }));
+    };
+    worker.onerror = (e: ErrorEvent) => {
+      settle();
+      reject(new PodunitError(`Failed to lock pod '${pod}' at '${path}': ${e.message}`));
+    };
+    worker.postMessage({ path, state });
+  });
+}
+
+/**
+ * Takes the exclusive lock of `pod`, waiting up to `timeoutMs` for another
+ * command to finish.
  */
 export async function lockPod(runDir: string, pod: string, timeoutMs = 120_000): Promise<PodLock> {
   const dir = join(runDir, "locks");
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const fd = openSync(join(dir, pod), "a", 0o600);
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const err = flock(fd, LOCK_EX | LOCK_NB);
-    if (err === 0) {
-      let held = true;
-      return {
-        release() {
-          if (held) closeSync(fd);
-          held = false;
-        },
-      };
-    }
-    if (err !== EWOULDBLOCK) {
-      closeSync(fd);
-      throw new PodunitError(`Failed to lock pod '${pod}': errno ${err}`);
-    }
-    if (Date.now() > end) {
-      closeSync(fd);
-      throw new PodunitError(`Failed to lock pod '${pod}': another podunit command has held it for ${timeoutMs / 1000} s`, {
-        hint: `Check for a hanging 'podunit' process working on '${pod}'.`,
-      });
-    }
-    await Bun.sleep(10);
-  }
+  const path = join(dir, pod);
+  const fd = openSync(path, "a", 0o600);
+  const err = flock(fd, LOCK_EX | LOCK_NB);
+  if (err === 0) return heldBy(fd);
+  closeSync(fd);
+  if (err !== EWOULDBLOCK) throw new HostError(`lock pod '${pod}' at`, "flock", err, { path });
+  return waitForLock(path, pod, timeoutMs);
 }

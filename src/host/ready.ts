@@ -6,12 +6,15 @@
  * links the pins to the holder's namespaces. Each link is made under a temporary
  * name and renamed into place, so a reader finds the old link or the new one.
  */
-import { closeSync, openSync, readFileSync, renameSync, rmSync, statSync, symlinkSync } from "node:fs";
+import { readFileSync, renameSync, rmSync, symlinkSync } from "node:fs";
 import { PodunitError } from "../errors.ts";
-import type { Readiness } from "../pods/deps.ts";
 import { RUNC_INIT_COMM } from "../plan/sandbox.ts";
 import type { SandboxReady } from "../plan/types.ts";
-import { CLONE_NEWNET, CLONE_NEWUTS, interfaceUp, sethostname, setns } from "./libc.ts";
+import { inUnit } from "./cgroup.ts";
+import { interfaceUp, sethostname } from "./libc.ts";
+import { inHostNamespace, inNamespace, pinLive } from "./ns.ts";
+import type { Readiness } from "./ports.ts";
+import { children, comm, firstChild, nsPath } from "./proc.ts";
 
 export interface ReadyOptions {
   /** How long the holder may take to leave its launcher; 5 s by default. */
@@ -20,34 +23,6 @@ export interface ReadyOptions {
 
 /** A sandbox or container that could not be made ready; the caller rolls the pod back. */
 export class SandboxNotReadyError extends PodunitError {}
-
-function comm(pid: number): string | undefined {
-  try {
-    return readFileSync(`/proc/${pid}/comm`, "utf8").trim();
-  } catch {
-    return undefined;
-  }
-}
-
-function firstChild(pid: number): number | undefined {
-  try {
-    const first = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(" ")[0];
-    return first ? Number(first) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** True when process `pid` is in the cgroup of `unit` or below it (a runc container's, on cgroup v1). */
-function inUnit(pid: number, unit: string): boolean {
-  try {
-    return readFileSync(`/proc/${pid}/cgroup`, "utf8")
-      .split("\n")
-      .some((l) => l.split(":").slice(2).join(":").split("/").includes(unit));
-  } catch {
-    return false;
-  }
-}
 
 /**
  * Waits for the holder to run its own program; returns its PID. The PID comes from
@@ -74,38 +49,14 @@ async function holderOf(r: SandboxReady, mainPid: number, timeoutMs: number): Pr
   }
 }
 
-/** Runs `fn` with this thread in the namespace at `path` (of type `nstype`), then returns to its own. */
-function inNamespace(path: string, nstype: number, what: string, fn: () => number): void {
-  const own = openSync(nstype === CLONE_NEWNET ? "/proc/thread-self/ns/net" : "/proc/thread-self/ns/uts", "r");
-  const target = openSync(path, "r");
-  try {
-    const err = setns(target, nstype);
-    if (err !== 0) throw new SandboxNotReadyError(`could not enter '${path}' to ${what} (errno ${err}).`);
-    let result: number;
-    try {
-      result = fn();
-    } finally {
-      // Staying in the pod's namespace would be worse than any error: nothing else may run here.
-      const back = setns(own, nstype);
-      if (back !== 0) throw new Error(`could not return from '${path}' to its own namespace (errno ${back})`);
-    }
-    if (result !== 0) throw new SandboxNotReadyError(`could not ${what} (errno ${result}).`);
-  } finally {
-    closeSync(target);
-    closeSync(own);
-  }
-}
-
 /** Makes the sandbox whose main process is `mainPid` ready; throws SandboxNotReadyError when it cannot be. */
 export async function readySandbox(r: SandboxReady, mainPid: number, opts: ReadyOptions = {}): Promise<void> {
   const pid = await holderOf(r, mainPid, opts.timeoutMs ?? 5000);
-  const nsPath = (ns: string) => `/proc/${pid}/ns/${ns}`;
   for (const p of r.pins) {
     // PID 1 is systemd, which forked the sandbox: a namespace it shares is not the pod's.
     let same: boolean;
     try {
-      const [a, b] = [statSync(nsPath(p.ns)), statSync(`/proc/1/ns/${p.ns}`)];
-      same = a.ino === b.ino && a.dev === b.dev;
+      same = inHostNamespace(pid, p.ns);
     } catch (err) {
       throw new SandboxNotReadyError(`could not read the ${p.ns} namespace of process ${pid}: ${(err as Error).message}`);
     }
@@ -113,35 +64,25 @@ export async function readySandbox(r: SandboxReady, mainPid: number, opts: Ready
   }
   if (r.hostname !== undefined) {
     const name = r.hostname;
-    inNamespace(nsPath("uts"), CLONE_NEWUTS, `set the hostname '${name}'`, () => sethostname(name));
+    inNamespace(pid, "uts", `set the hostname '${name}'`, "sethostname", () => sethostname(name));
   }
-  if (r.loopback) inNamespace(nsPath("net"), CLONE_NEWNET, "bring up the loopback interface", () => interfaceUp("lo"));
+  if (r.loopback) inNamespace(pid, "net", "bring up the loopback interface", "ioctl", () => interfaceUp("lo"));
   for (const p of r.pins) {
     const tmp = `${p.path}.new`;
     rmSync(tmp, { force: true });
-    symlinkSync(nsPath(p.ns), tmp);
+    symlinkSync(nsPath(pid, p.ns), tmp);
     renameSync(tmp, p.path);
   }
 }
 
-/** True when `path` leads to a namespace (a pin whose holder is alive). */
-export function pinLive(path: string): boolean {
-  try {
-    return statSync(path).dev === statSync("/proc/self/ns/net").dev;
-  } catch {
-    return false;
-  }
-}
-
 /** "waiting", "ready" or "gone" for the container process `pid`. */
-function execState(pid: number, children: boolean): "waiting" | "ready" | "gone" {
-  try {
-    if (readFileSync(`/proc/${pid}/comm`, "utf8").trim() === RUNC_INIT_COMM) return "waiting";
-    if (children && readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim() === "") return "waiting";
-    return "ready";
-  } catch {
-    return "gone";
-  }
+function execState(pid: number, withChildren: boolean): "waiting" | "ready" | "gone" {
+  const name = comm(pid);
+  if (name === undefined) return "gone";
+  if (name === RUNC_INIT_COMM) return "waiting";
+  if (!withChildren) return "ready";
+  const kids = children(pid);
+  return kids === undefined ? "gone" : kids.length === 0 ? "waiting" : "ready";
 }
 
 /**

@@ -1,10 +1,30 @@
 /** A plan for people (`podunit plan`) and as JSON (`podunit plan --json`, golden files). */
 import { renderProperty } from "../systemd/properties.ts";
-import type { Plan, PlannedUnit } from "./types.ts";
+import type { Plan, PlannedFile, PlannedUnit } from "./types.ts";
 
-/** The plan as JSON text: bigints as decimal strings, two-space indent, trailing newline. */
+/**
+ * The plan as JSON text: bigints as decimal strings, two-space indent, trailing
+ * newline. A file whose content is JSON as podunit formats it (config.json) is
+ * shown as `json`, the parsed object, in place of `content`: an OCI config escaped
+ * into one string is unreadable in a plan or its golden file. Nothing is lost:
+ * `JSON.stringify(json, null, 2) + "\n"` gives back the file's exact bytes, and a
+ * file that would not round-trip keeps its `content` string.
+ */
 export function planToJson(plan: Plan): string {
-  return `${JSON.stringify(plan, (_k, v) => (typeof v === "bigint" ? v.toString() : v), 2)}\n`;
+  const shown = { ...plan, files: plan.files.map(fileForJson) };
+  return `${JSON.stringify(shown, (_k, v) => (typeof v === "bigint" ? v.toString() : v), 2)}\n`;
+}
+
+function fileForJson(f: PlannedFile): PlannedFile | Omit<PlannedFile, "content"> & { json: unknown } {
+  let json: unknown;
+  try {
+    json = JSON.parse(f.content);
+  } catch {
+    return f;
+  }
+  if (`${JSON.stringify(json, null, 2)}\n` !== f.content) return f;
+  const { content: _content, ...rest } = f;
+  return { ...rest, json };
 }
 
 function unitBlock(u: Pick<PlannedUnit, "name" | "properties">, extra: string[] = []): string[] {

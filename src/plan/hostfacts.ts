@@ -9,6 +9,9 @@ import type { CgroupMode, HostFacts, HostPaths } from "./types.ts";
 /** Where programs are looked for, in order. */
 export const SEARCH_PATH = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"];
 
+/** The PATH systemd gives services (and podunit its containers), used when a member's env sets none. */
+export const SERVICE_PATH = SEARCH_PATH.join(":");
+
 /** Extra places Debian and Podman put catatonit. */
 const CATATONIT_DIRS = ["/usr/libexec/podman", "/usr/libexec/catatonit"];
 

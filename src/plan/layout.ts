@@ -15,6 +15,11 @@ export class PodLayout {
     this.dir = `${runDir.replace(/\/+$/, "")}/${pod}`;
   }
 
+  /** The layout of a plan's pod, from its own directory (`Plan.runDir`, `<runDir>/<pod>`). */
+  static of(p: { runDir: string; pod: string }): PodLayout {
+    return new PodLayout(p.runDir.slice(0, p.runDir.length - p.pod.length - 1), p.pod);
+  }
+
   /** Directory of the namespace pins. */
   get nsDir(): string {
     return `${this.dir}/ns`;
@@ -61,4 +66,9 @@ export function runcId(pod: string, member: string): string {
 /** runc container id of the sandbox (`sandbox` is not a valid member name). */
 export function sandboxRuncId(pod: string): string {
   return runcId(pod, "sandbox");
+}
+
+/** The prefix of every runc container id of a pod (see runcId). */
+export function runcPrefix(pod: string): string {
+  return runcId(pod, "");
 }

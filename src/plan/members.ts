@@ -4,7 +4,7 @@ import { containerCgroup, forgetContainer } from "./runc.ts";
 import type { MemberSpec, Namespace } from "../podspec/types.ts";
 import type { UnitProperty } from "../systemd/properties.ts";
 import { memberUnitName, unitCgroup } from "../systemd/unitname.ts";
-import { type Ctx, exec, IGNORE, limitProps, NS_ORDER, nsFlags, OCI_TYPE, prop } from "./builder.ts";
+import { type Ctx, exec, limitProps, NS_ORDER, nsFlags, OCI_TYPE, prop } from "./builder.ts";
 import { runcId } from "./layout.ts";
 import { configJson, DEFAULT_CAPABILITIES, memberConfig, type OciNamespace } from "./oci.ts";
 import type { ContainerWait, PlannedFile } from "./types.ts";

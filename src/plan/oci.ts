@@ -2,6 +2,7 @@
  * OCI runtime configs (runtime-spec 1.0.2, as runc 1.1 reads it) for the runc
  * sandbox and for members with their own root file system.
  */
+import { SERVICE_PATH } from "./hostfacts.ts";
 
 export const OCI_VERSION = "1.0.2";
 
@@ -10,8 +11,6 @@ export const MEMBER_INIT_PATH = "/dev/.podunit-init";
 
 /** Where catatonit is bind-mounted in the sandbox's rootfs. */
 export const SANDBOX_INIT_PATH = "/catatonit";
-
-export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /** runc's default capability set (`runc spec`). */
 export const DEFAULT_CAPABILITIES = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"];
@@ -91,7 +90,7 @@ export function sandboxConfig(o: {
       terminal: false,
       user: { uid: 0, gid: 0 },
       args: [SANDBOX_INIT_PATH, "-P"],
-      env: [`PATH=${DEFAULT_PATH}`],
+      env: [`PATH=${SERVICE_PATH}`],
       cwd: "/",
       capabilities: { bounding: [], effective: [], permitted: [] },
       noNewPrivileges: true,
@@ -119,7 +118,7 @@ export function memberConfig(o: {
   namespaces: OciNamespace[];
   cgroupsPath: string;
 }): object {
-  const env = new Map<string, string>([["PATH", DEFAULT_PATH]]);
+  const env = new Map<string, string>([["PATH", SERVICE_PATH]]);
   for (const [k, v] of Object.entries(o.env)) env.set(k, v);
   return {
     ociVersion: OCI_VERSION,

@@ -11,7 +11,7 @@ import { PodLayout } from "./layout.ts";
 import { hostMember, type MemberOrderInfo, rootfsMember } from "./members.ts";
 import { orderMembers } from "./order.ts";
 import { nativeSandbox, runcSandbox, sandboxReady } from "./sandbox.ts";
-import type { ContainerWait, HostFacts, Pin, Plan, PlannedFile, PlannedUnit, Stage } from "./types.ts";
+import type { ContainerWait, HostFacts, Pin, Plan, PlannedFile, PlannedStep, PlannedUnit, Stage } from "./types.ts";
 
 /** Choices made for one run of a plan that are not in the spec (command-line options). */
 export interface PlanOptions {
@@ -116,6 +116,7 @@ export function plan(spec: PodSpec, host: HostFacts, opts: PlanOptions = {}): Pl
 
   const pins: Pin[] = c.pinned.map((ns) => ({ ns, path: layout.pin(ns) }));
   const ready = sandboxReady(c, pins);
+  const steps = startSteps(stages, ready !== undefined, containerWaits.length > 0);
   return {
     pod: spec.name,
     file: spec.file,
@@ -132,9 +133,32 @@ export function plan(spec: PodSpec, host: HostFacts, opts: PlanOptions = {}): Pl
     pins,
     ...(ready ? { ready } : {}),
     containerWaits,
+    steps,
     directories: dirs,
     files,
   };
+}
+
+/**
+ * The steps of a start: run files, then the slice and the sandbox; a sandbox
+ * that must be made ready is, before any member is asked for; then every member
+ * in one burst, in stage order (their After=/Requires= order the jobs, systemd
+ * runs them in parallel where that allows); the containers' waits; the unit files.
+ */
+function startSteps(stages: Stage[], ready: boolean, waits: boolean): PlannedStep[] {
+  const units = (kinds: Stage["kind"][]) => stages.filter((s) => kinds.includes(s.kind)).flatMap((s) => s.units);
+  const pod = units(["slice", "sandbox"]);
+  const members = units(["init", "members"]);
+  const steps: PlannedStep[] = [{ kind: "run-files" }];
+  if (ready) {
+    steps.push({ kind: "start-units", units: pod }, { kind: "sandbox-ready" });
+    if (members.length) steps.push({ kind: "start-units", units: members });
+  } else {
+    steps.push({ kind: "start-units", units: [...pod, ...members] });
+  }
+  if (waits) steps.push({ kind: "container-waits" });
+  steps.push({ kind: "unit-files" });
+  return steps;
 }
 
 /** Every unit podunit starts for the plan, in start order of their kinds (slice, sandbox, members). */

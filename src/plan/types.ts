@@ -100,6 +100,25 @@ export interface SandboxReady {
   pins: Pin[];
 }
 
+/**
+ * One step of a pod's start, in order. `podunit start` runs them one after the
+ * other and, when one fails, undoes the ones done (the failed one too) in
+ * reverse; unit files do the same work as Exec lines of the units (see
+ * docs/architecture.md). A step names what it works on; the data stays in the
+ * plan's own fields (files, units, ready, containerWaits).
+ */
+export type PlannedStep =
+  /** Write the plan's directories and files (bundles, configs). Undo: remove the run directory. */
+  | { kind: "run-files" }
+  /** Start these units in one burst and wait for their jobs. Undo: stop them and forget them. */
+  | { kind: "start-units"; units: string[] }
+  /** Make the started sandbox ready (Plan.ready). Undo: nothing (its pins go with the sandbox). */
+  | { kind: "sandbox-ready" }
+  /** Wait until each container runs catatonit (Plan.containerWaits). Undo: nothing. */
+  | { kind: "container-waits" }
+  /** Replace the transient unit files of the services started (see src/pods/transient.ts). Undo: nothing. */
+  | { kind: "unit-files" };
+
 /** A file the executor writes before starting units. */
 export interface PlannedFile {
   path: string;
@@ -136,6 +155,8 @@ export interface Plan {
    * waits itself; unit files run \`podunit internal wait-exec\` as ExecStartPost).
    */
   containerWaits: ContainerWait[];
+  /** How `podunit start` runs the plan, in order. */
+  steps: PlannedStep[];
   /** Directories the executor creates (mode 0700) before writing files. */
   directories: string[];
   files: PlannedFile[];

@@ -13,6 +13,7 @@
  */
 import type { ExecCommand, UnitProperty } from "../systemd/properties.ts";
 import { sortProperties } from "../systemd/properties.ts";
+import { renderUnitFiles, type UnitFile } from "../systemd/render.ts";
 import { exec, prop } from "./builder.ts";
 import { PodLayout } from "./layout.ts";
 import type { ContainerWait, HostFacts, Plan, PlannedFile, PlannedUnit, SandboxReady } from "./types.ts";
@@ -51,8 +52,8 @@ export function prepareArgv(a: PrepareArgs): string[] {
 }
 
 /** The directories and files one unit writes before it starts: members their own bundle, the sandbox the rest. */
-export function runFilesOf(p: Plan, runDir: string, unit: PlannedUnit): { directories: string[]; files: PlannedFile[] } {
-  const layout = new PodLayout(runDir, p.pod);
+export function runFilesOf(p: Plan, unit: PlannedUnit): { directories: string[]; files: PlannedFile[] } {
+  const layout = PodLayout.of(p);
   const under = (path: string, dir: string) => path === dir || path.startsWith(`${dir}/`);
   if (unit.role === "member" && unit.member !== undefined) {
     const bundle = layout.memberBundle(unit.member);
@@ -116,7 +117,7 @@ export function unitFilePlan(p: Plan, host: Pick<HostFacts, "runDir" | "paths">)
   const digest = planDigest(p);
   const prepare = (u: PlannedUnit): ExecCommand =>
     exec(host.paths.podunit, prepareArgv({ member: u.member, digest, backend: p.backend, runDir: host.runDir, specFile: p.file }));
-  const hasFiles = (u: PlannedUnit) => runFilesOf(p, host.runDir, u).files.length > 0;
+  const hasFiles = (u: PlannedUnit) => runFilesOf(p, u).files.length > 0;
   return {
     ...p,
     slice: withProperty(p.slice, prop("PartOf", [p.target.name])),
@@ -129,4 +130,9 @@ export function unitFilePlan(p: Plan, host: Pick<HostFacts, "runDir" | "paths">)
       return wait ? withProperty(prepared, prop("ExecStartPostEx", [exec(host.paths.podunit, waitExecArgv(wait))])) : prepared;
     }),
   };
+}
+
+/** The plan's unit files in start order: slice, sandbox, members, then the pod's target. */
+export function render(p: Plan): UnitFile[] {
+  return renderUnitFiles(p.file, [p.slice, p.sandbox, ...p.members], p.target);
 }

@@ -3,56 +3,10 @@
  * the pod's run directory, and the journal. Real implementations live in
  * src/host/; unit tests of ordering and rollback pass fakes.
  */
-import type { SandboxReady } from "../plan/types.ts";
+import type { Containers, Journal, Readiness, RunFiles } from "../host/ports.ts";
 import type { Systemd } from "../systemd/bus.ts";
 
-export interface RunFiles {
-  /** Creates a directory (and its parents) with the given mode. */
-  mkdir(path: string, mode: number): void;
-  writeFile(path: string, content: string, mode: number): void;
-  /**
-   * Replaces a file at once (a new file renamed over the old one), so no reader sees half
-   * of it, and keeps it from looking newer than the old one (see transient.ts).
-   */
-  replaceFile(path: string, content: string, mode: number): void;
-  /** Mount points at or below `dir` (pins an older podunit bound and did not unmount). */
-  mountsUnder(dir: string): string[];
-  /** Detaches a mount point. */
-  unmount(path: string): void;
-  /** Removes a directory tree; a missing one is fine. */
-  removeTree(path: string): void;
-  exists(path: string): boolean;
-  /**
-   * Removes the directories of a cgroup (a path such as `/podunit.slice/podunit-web.slice`)
-   * and everything below it in every mounted hierarchy, deepest first. systemd removes the
-   * ones it manages; this catches what runc made in v1 hierarchies systemd does not manage.
-   * Returns the directories that could not be removed (still holding processes).
-   */
-  removeCgroupTree(cgroup: string): string[];
-}
-
-export interface Journal {
-  /** The last `n` lines a unit logged in its current or last run (best effort: [] when unreadable). */
-  tail(unit: string, n: number): Promise<string[]>;
-}
-
-/** runc's record of containers (its state directory), for a crashed run's leftovers. */
-export interface Containers {
-  /** Ids of runc containers whose id starts with `prefix`. */
-  list(prefix: string): string[];
-  /** `runc delete -f ID`. */
-  remove(id: string): Promise<void>;
-}
-
-/** Steps that make started units ready for what follows (src/host/ready.ts). */
-export interface Readiness {
-  /** Waits for the namespaces of the sandbox whose main process is `mainPid`, names the pod, links the pins. */
-  sandbox(r: SandboxReady, mainPid: number): Promise<void>;
-  /** Waits until the runc container whose PID file is `pidFile` runs catatonit and catatonit its child. */
-  container(pidFile: string): Promise<void>;
-  /** True when every pin links to a namespace that is still there. */
-  pinsLive(pins: readonly string[]): boolean;
-}
+export type { Containers, Journal, Readiness, RunFiles } from "../host/ports.ts";
 
 export interface ExecDeps {
   systemd: Systemd;

@@ -4,19 +4,11 @@
  * "start" (systemd only sees its nsenter wrapper exec) and die right after.
  */
 import { NotFoundError, PermissionError } from "../errors.ts";
+import type { HostLookup } from "../host/ports.ts";
+import { SERVICE_PATH } from "../plan/hostfacts.ts";
 import type { PodSpec } from "../podspec/types.ts";
 
-/** The PATH systemd gives services, used when a member's env sets none. */
-export const SERVICE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-
-export interface HostLookup {
-  isExecutableFile(path: string): boolean;
-  isDirectory(path: string): boolean;
-  /** The target of a symbolic link, or undefined when `path` is not one. */
-  readLink(path: string): string | undefined;
-  /** True when `path` is the host's root directory itself (through links or a bind mount). */
-  isHostRoot(path: string): boolean;
-}
+export type { HostLookup } from "../host/ports.ts";
 
 /**
  * Resolves `path` inside the directory tree `root` as if `root` were `/`:

@@ -1,29 +1,27 @@
 /**
- * Runs a Plan against systemd. The slice and the sandbox are asked for in one
- * pipelined burst; once the sandbox runs, podunit makes it ready itself (its
- * hostname, loopback and pins: SandboxReady, in unit files the sandbox's
- * ExecStartPost) and asks for every member in a second burst, in stage order:
- * the messages reach systemd in that order, and the units' own
- * After=/BindsTo=/Requires= make systemd run the jobs in the right order, in
- * parallel where they allow it.
- * `start` returns once every job has finished; if any failed, everything that
- * was started is stopped and forgotten, and the run directory removed. If the
- * connection to systemd is lost meanwhile, nothing can be rolled back: the
- * error says so, and a later `start` (which repairs a partly running pod) or
- * `stop` sets things right.
+ * Runs a Plan against systemd: the plan's steps (Plan.steps: run files, the
+ * slice and the sandbox in one pipelined burst, the sandbox's ready step, the
+ * members in a second burst in stage order, the containers' waits, the unit
+ * files), each with its undo, through the one loop in steps.ts. If a step
+ * fails, the steps done are undone in reverse and the error names the unit
+ * that caused it, with its last journal lines. If the connection to systemd is
+ * lost meanwhile, nothing can be undone: the error says so, and a later
+ * `start` (which repairs a partly running pod) or `stop` sets things right.
  */
-import { BusUnreachableError, ExitCode, PodunitError, SystemdError } from "../errors.ts";
+import { BusUnreachableError, ExitCode, PodunitError, JobFailedError } from "../errors.ts";
 import { planUnits } from "../plan/plan.ts";
-import type { Plan, PlannedUnit } from "../plan/types.ts";
+import type { Plan, PlannedStep, PlannedUnit } from "../plan/types.ts";
 import { toDbus } from "../systemd/properties.ts";
-import type { UnitListEntry } from "../systemd/bus.ts";
+import { isDbusError, isJobResult, type UnitListEntry } from "../systemd/bus.ts";
+import { podUnitPatterns } from "../systemd/unitname.ts";
+import { isLive } from "../systemd/state.ts";
+import { runcPrefix } from "../plan/layout.ts";
+import { runFilesOf } from "../plan/unitfiles.ts";
 import type { ExecDeps } from "./deps.ts";
 import { mark } from "../trace.ts";
-import { cleanupPod, podUnitPatterns, runcPrefix } from "./stop.ts";
+import { cleanupPod, removeRunDir, stopPodUnits, stopUnits } from "./stop.ts";
 import { replaceTransientFiles } from "./transient.ts";
-import { unitObjectPath } from "../systemd/unitname.ts";
-
-const SERVICE = "org.freedesktop.systemd1.Service";
+import { runSteps, StepFailure, type Step } from "./steps.ts";
 
 export interface StartResult {
   pod: string;
@@ -67,7 +65,17 @@ export class StartInterruptedError extends PodunitError {
   }
 }
 
-const LIVE = (state: string | undefined) => state !== undefined && state !== "inactive" && state !== "failed";
+/** A step's failure blamed on one unit (or, for run files, the run directory). */
+class UnitFailure extends Error {
+  constructor(
+    readonly unit: string,
+    readonly cause: unknown,
+    /** Whether the unit has a journal worth showing. */
+    readonly logged = true,
+  ) {
+    super((cause as Error)?.message ?? String(cause));
+  }
+}
 
 /**
  * Starts the pod described by `plan`. A running pod is left alone. A pod that is
@@ -77,155 +85,206 @@ const LIVE = (state: string | undefined) => state !== undefined && state !== "in
  * `loaded`: the pod's units as listed by the caller, asked for under the pod's
  * lock (one round trip less).
  */
-export async function startPod(plan: Plan, deps: ExecDeps, loaded?: Promise<UnitListEntry[]>): Promise<StartResult> {
-  const units = planUnits(plan);
-  const names = units.map((u) => u.name);
+export async function runStart(plan: Plan, deps: ExecDeps, loaded?: Promise<UnitListEntry[]>): Promise<StartResult> {
+  const names = planUnits(plan).map((u) => u.name);
   let states = loaded ? new Map((await loaded).map((u) => [u.name, u.activeState])) : await unitStates(plan, deps);
   mark("unit states read");
-  if (units.every((u) => states.get(u.name) === "active")) return { pod: plan.pod, alreadyRunning: true, units: names, repaired: [] };
-  if (![...states.values()].some(LIVE)) return freshStart(plan, deps, [], states.size);
+  if (names.every((n) => states.get(n) === "active")) return { pod: plan.pod, alreadyRunning: true, units: names, repaired: [] };
+  if (![...states.values()].some(isLive)) return freshStart(plan, deps, [], states.size);
 
   // Partly running. Let jobs still under way (an interrupted start's) finish first.
   for (const u of [plan.slice, plan.sandbox]) {
     const s = states.get(u.name);
-    if (LIVE(s) && s !== "active") await deps.systemd.startUnit(u.name, "replace").catch(() => {});
+    if (isLive(s) && s !== "active") await deps.systemd.startUnit(u.name, "replace").catch(() => {});
   }
   states = await unitStates(plan, deps);
   const sandboxUp =
     states.get(plan.slice.name) === "active" &&
     states.get(plan.sandbox.name) === "active" &&
     deps.readiness.pinsLive(plan.pins.map((p) => p.path));
-  if (!sandboxUp) {
-    // Members cannot join a sandbox that is gone or lost its pins: start everything afresh.
-    return freshStart(plan, deps, names, states.size);
-  }
-  const missing = plan.members.filter((u) => states.get(u.name) !== "active");
-  // A member made again gets its bundle written again (the run directory may have been tampered with).
-  const bundles = missing.filter((m) => !LIVE(states.get(m.name))).map((m) => `${plan.runDir}/bundles/${m.member}`);
-  await writeRunFiles(plan, deps, (path) => path === `${plan.runDir}/bundles` || bundles.some((b) => path === b || path.startsWith(`${b}/`)));
-  return startUnits(plan, deps, missing, states);
+  // Members cannot join a sandbox that is gone or lost its pins: start everything afresh.
+  if (!sandboxUp) return freshStart(plan, deps, names, states.size);
+  return repair(plan, deps, states);
 }
 
-/** Writes the plan's directories and files that `wanted` selects; rolls the pod back if that fails. */
-async function writeRunFiles(plan: Plan, deps: ExecDeps, wanted: (path: string) => boolean = () => true): Promise<void> {
-  try {
-    for (const d of plan.directories) if (wanted(d)) deps.files.mkdir(d, 0o700);
-    for (const f of plan.files) if (wanted(f.path)) deps.files.writeFile(f.path, f.content, f.mode);
-  } catch (err) {
-    const problems = await rollback(plan, deps);
-    throw new StartError(plan.pod, plan.runDir, `could not write its run files: ${(err as Error).message}`, [], problems);
-  }
-}
-
-/** Removes whatever an earlier run left, writes the run files and starts every unit. */
+/** Removes whatever an earlier run left, then runs every step of the plan. */
 async function freshStart(plan: Plan, deps: ExecDeps, repaired: string[], loadedUnits: number): Promise<StartResult> {
   // Debris of an earlier run (a crash, or a failed stop) must not leak into this one;
   // on a clean start there is none, and asking systemd to stop nothing costs round trips.
   if (loadedUnits > 0 || deps.files.exists(plan.runDir) || deps.containers.list(runcPrefix(plan.pod)).length > 0) {
     await cleanupPod(plan.pod, plan.runDir, deps);
+    mark("debris of an earlier run removed");
   }
-  await writeRunFiles(plan, deps);
-  mark("run files written");
-  const byName = new Map(planUnits(plan).map((u) => [u.name, u]));
-  const ordered = plan.stages.flatMap((s) => s.units).map((n) => byName.get(n)!);
-  return startUnits(plan, deps, ordered, new Map(), repaired);
+  const all = planUnits(plan).map((u) => u.name);
+  await run(plan, deps, planSteps(plan, deps, { units: new Set(all), states: new Map(), wanted: () => true }));
+  return { pod: plan.pod, alreadyRunning: false, units: all, repaired };
 }
 
 /**
- * Asks for every unit of `todo` in one pipelined burst, in stage order: a unit
- * systemd still has on its way up is waited for, a failed one is reset and made
- * again, a missing one is made. Rolls the whole pod back when any of them fails.
+ * Starts the members of a running sandbox that are not active; a member made again
+ * gets its bundle written again (the run directory may have been tampered with). A
+ * failed repair removes the whole pod, as a failed start does: the first step
+ * adopts the running part, and its undo stops it.
  */
-async function startUnits(
-  plan: Plan,
-  deps: ExecDeps,
-  todo: PlannedUnit[],
-  states: Map<string, string>,
-  repaired: string[] = todo.map((u) => u.name),
-): Promise<StartResult> {
+async function repair(plan: Plan, deps: ExecDeps, states: Map<string, string>): Promise<StartResult> {
+  const missing = plan.members.filter((u) => states.get(u.name) !== "active").map((u) => u.name);
+  const remade = plan.members.filter((m) => missing.includes(m.name) && !isLive(states.get(m.name))).map((m) => runFilesOf(plan, m));
+  const paths = new Set(remade.flatMap((r) => [...r.directories, ...r.files.map((f) => f.path)]));
+  const wanted = (path: string) => paths.has(path);
+  const adopt: Step = {
+    name: `adopt the running part of pod '${plan.pod}'`,
+    run: async () => {},
+    undo: () => cleanupPod(plan.pod, plan.runDir, deps),
+  };
+  await run(plan, deps, [adopt, ...planSteps(plan, deps, { units: new Set(missing), states, wanted })]);
+  return { pod: plan.pod, alreadyRunning: false, units: planUnits(plan).map((u) => u.name), repaired: missing };
+}
+
+/** Which part of the plan a start does: the units to start, their states now, the run files to write. */
+interface Selection {
+  units: Set<string>;
+  states: Map<string, string>;
+  wanted: (path: string) => boolean;
+}
+
+/** The plan's steps as runnable steps, narrowed to `sel`; steps with nothing to do are left out. */
+export function planSteps(plan: Plan, deps: ExecDeps, sel: Selection): Step[] {
+  const byName = new Map(planUnits(plan).map((u) => [u.name, u]));
+  const steps: Step[] = [];
+  for (const s of plan.steps) {
+    const step = toStep(s, plan, deps, sel, byName);
+    if (step) steps.push(step);
+  }
+  return steps;
+}
+
+function toStep(s: PlannedStep, plan: Plan, deps: ExecDeps, sel: Selection, byName: Map<string, PlannedUnit>): Step | undefined {
+  switch (s.kind) {
+    case "run-files":
+      return {
+        name: "write run files",
+        run: async () => writeRunFiles(plan, deps, sel.wanted),
+        undo: async () => removeRunDir(plan.runDir, deps),
+      };
+    case "start-units": {
+      const units = s.units.filter((n) => sel.units.has(n)).map((n) => byName.get(n)!);
+      if (units.length === 0) return undefined;
+      const names = units.map((u) => u.name);
+      return {
+        name: `start ${names.join(", ")}`,
+        run: () => startUnits(units, sel.states, deps),
+        // Stopping the slice stops everything in it; members alone are stopped alone.
+        undo: () => (names.includes(plan.slice.name) ? stopPodUnits(plan.pod, deps) : stopUnits(names, deps)),
+      };
+    }
+    case "sandbox-ready": {
+      const ready = plan.ready;
+      if (!ready || !sel.units.has(plan.sandbox.name)) return undefined;
+      return {
+        name: "make the sandbox ready",
+        run: async () => {
+          try {
+            const pid = await deps.systemd.mainPid(plan.sandbox.name);
+            if (pid === undefined) throw new PodunitError("it is active but has no main process.");
+            await deps.readiness.sandbox(ready, pid);
+          } catch (err) {
+            throw new UnitFailure(plan.sandbox.name, err);
+          }
+        },
+      };
+    }
+    case "container-waits": {
+      // Containers that must run catatonit before a stop can work.
+      const waits = plan.containerWaits.filter((w) => sel.units.has(w.unit));
+      if (waits.length === 0) return undefined;
+      return {
+        name: "wait for the containers to run catatonit",
+        run: async () => {
+          const results = await Promise.allSettled(waits.map((w) => deps.readiness.container(w.pidFile)));
+          const i = results.findIndex((r) => r.status === "rejected");
+          if (i >= 0) throw new UnitFailure(waits[i]!.unit, (results[i] as PromiseRejectedResult).reason);
+        },
+      };
+    }
+    case "unit-files": {
+      const units = [...sel.units].map((n) => byName.get(n)!).filter((u) => u.type === "service");
+      if (units.length === 0) return undefined;
+      return {
+        name: "replace the transient unit files",
+        run: async () => {
+          const problems = replaceTransientFiles(plan, units, deps);
+          if (problems.length) throw new UnitFailure(problems[0]!.split(":")[0]!, new Error(`could not replace its transient unit file: ${problems.join("; ")}`), false);
+        },
+      };
+    }
+  }
+}
+
+/** Writes the plan's directories and files that `wanted` selects. */
+function writeRunFiles(plan: Plan, deps: ExecDeps, wanted: (path: string) => boolean): void {
+  try {
+    for (const d of plan.directories) if (wanted(d)) deps.files.mkdir(d, 0o700);
+    for (const f of plan.files) if (wanted(f.path)) deps.files.writeFile(f.path, f.content, f.mode);
+  } catch (err) {
+    throw new UnitFailure(plan.runDir, new Error(`could not write its run files: ${(err as Error).message}`), false);
+  }
+}
+
+/**
+ * Asks for every unit of `units` in one pipelined burst, in order: a unit systemd
+ * still has on its way up is waited for, a failed one is reset and made again, a
+ * missing one is made. Throws for the root cause when any fails: the first in
+ * start order that did not fail only because of another unit.
+ */
+async function startUnits(units: PlannedUnit[], states: Map<string, string>, deps: ExecDeps): Promise<void> {
   const { systemd } = deps;
-  const rank = new Map(plan.stages.flatMap((s) => s.units).map((n, i) => [n, i]));
-  const ordered = [...todo].sort((a, b) => rank.get(a.name)! - rank.get(b.name)!);
-  // Failed leftovers are reset first, so the start requests still reach systemd in stage order.
-  await Promise.all(ordered.filter((u) => states.get(u.name) === "failed").map((u) => systemd.resetFailedUnit(u.name)));
+  // Failed leftovers are reset first, so the start requests still reach systemd in order.
+  await Promise.all(units.filter((u) => states.get(u.name) === "failed").map((u) => systemd.resetFailedUnit(u.name)));
   const make = (u: PlannedUnit) => systemd.startTransientUnit(u.name, toDbus(u), "fail");
   const request = (u: PlannedUnit): Promise<void> => {
     const s = states.get(u.name);
     if (s === undefined || s === "failed") return make(u);
     // Loaded and on its way (or queued by an interrupted start): wait for it; made again if systemd just forgot it.
     return systemd.startUnit(u.name, "replace").catch((err) => {
-      if (err instanceof SystemdError && err.dbusName === "org.freedesktop.systemd1.NoSuchUnit") return make(u);
+      if (isDbusError(err, "NoSuchUnit")) return make(u);
       throw err;
     });
   };
-  const settle = async (units: PlannedUnit[]) =>
-    (await Promise.allSettled(units.map(request))).map((r, i) => ({ unit: units[i]!, r }));
-  // A sandbox that starts now is made ready (named, pins linked) before any member is asked for.
-  const ready = plan.ready && ordered.some((u) => u.name === plan.sandbox.name) ? plan.ready : undefined;
-  const results = await settle(ready ? ordered.filter((u) => u.role !== "member") : ordered);
-  if (ready && results.every((x) => x.r.status === "fulfilled")) {
-    mark("sandbox started (jobs done)");
-    try {
-      const { MainPID: pid } = await systemd.getProperties(unitObjectPath(plan.sandbox.name), SERVICE, ["MainPID"]);
-      if (typeof pid !== "number" || pid <= 0) throw new PodunitError("it is active but has no main process.");
-      await deps.readiness.sandbox(ready, pid);
-      mark("sandbox ready");
-      results.push(...(await settle(ordered.filter((u) => u.role === "member"))));
-    } catch (reason) {
-      results.push({ unit: plan.sandbox, r: { status: "rejected", reason } });
-    }
-  }
-  mark("units started (jobs done)");
-  // Containers that must run catatonit before a stop can work (Plan.containerWaits).
-  if (results.every((x) => x.r.status === "fulfilled")) {
-    const waits = plan.containerWaits.filter((w) => ordered.some((u) => u.name === w.unit));
-    await Promise.all(
-      waits.map((w) =>
-        deps.readiness.container(w.pidFile).catch((reason) => {
-          results.push({ unit: ordered.find((u) => u.name === w.unit)!, r: { status: "rejected", reason } });
-        }),
-      ),
-    );
-    if (waits.length) mark("containers running catatonit");
-  }
-  const failures = results.filter((x): x is { unit: PlannedUnit; r: PromiseRejectedResult } => x.r.status === "rejected");
-  const names = planUnits(plan).map((u) => u.name);
-  if (failures.length === 0) {
-    const problems = replaceTransientFiles(plan, ordered, deps);
-    mark("transient unit files replaced");
-    if (problems.length === 0) return { pod: plan.pod, alreadyRunning: false, units: names, repaired };
-    const rb = await rollback(plan, deps);
-    throw new StartError(plan.pod, problems[0]!.split(":")[0]!, `could not replace its transient unit file: ${problems.join("; ")}`, [], rb);
-  }
-
-  const lost = failures.find((f) => f.r.reason instanceof BusUnreachableError);
-  if (lost) throw new StartInterruptedError(plan.pod, (lost.r.reason as Error).message.replace(/^Failed to reach systemd over D-Bus at /, ""));
-  // The root cause is the first failure in start order that did not fail only because of another unit.
-  const root = failures.find((f) => (f.r.reason as SystemdError).dbusName !== "dependency") ?? failures[0]!;
-  const err = root.r.reason as Error;
-  const journal = await deps.journal.tail(root.unit.name, 10);
-  const problems = await rollback(plan, deps);
-  throw new StartError(plan.pod, root.unit.name, reasonOf(err), journal, problems);
+  const results = await Promise.allSettled(units.map(request));
+  const failures = results.flatMap((r, i) => (r.status === "rejected" ? [{ unit: units[i]!, reason: r.reason as unknown }] : []));
+  if (failures.length === 0) return;
+  const lost = failures.find((f) => f.reason instanceof BusUnreachableError);
+  const root = lost ?? failures.find((f) => !isJobResult(f.reason, "dependency")) ?? failures[0]!;
+  throw new UnitFailure(root.unit.name, root.reason);
 }
 
-function reasonOf(err: Error): string {
-  if (err instanceof SystemdError && err.dbusName && !err.dbusName.includes(".")) {
-    return `its start job ended with result '${err.dbusName}'`;
-  }
-  return err.message.replace(/^Failed to start '[^']*': /, "");
-}
-
-/** Stops and forgets everything of the pod; returns what could not be undone. */
-async function rollback(plan: Plan, deps: ExecDeps): Promise<string[]> {
+/** Runs the steps; turns a failure into the error a person reads. */
+async function run(plan: Plan, deps: ExecDeps, steps: Step[]): Promise<void> {
+  let journal: string[] = [];
+  const causeOf = (e: unknown) => (e instanceof UnitFailure ? e.cause : e);
   try {
-    return await cleanupPod(plan.pod, plan.runDir, deps);
+    await runSteps(steps, {
+      keepOn: (e) => causeOf(e) instanceof BusUnreachableError,
+      beforeUndo: async (e) => {
+        if (e instanceof UnitFailure && e.logged) journal = await deps.journal.tail(e.unit, 10);
+      },
+    });
   } catch (err) {
-    return [(err as Error).message];
+    if (!(err instanceof StepFailure)) throw err;
+    const cause = causeOf(err.error);
+    if (!err.undone) throw new StartInterruptedError(plan.pod, (cause as Error).message.replace(/^Failed to reach systemd over D-Bus at /, ""));
+    const unit = err.error instanceof UnitFailure ? err.error.unit : plan.pod;
+    throw new StartError(plan.pod, unit, reasonOf(cause), journal, err.problems);
   }
+}
+
+function reasonOf(err: unknown): string {
+  if (err instanceof JobFailedError) return `its start job ended with result '${err.result}'`;
+  return ((err as Error)?.message ?? String(err)).replace(/^Failed to start '[^']*': /, "");
 }
 
 /** ActiveState of each loaded unit of the pod, by name. */
 async function unitStates(plan: Plan, deps: ExecDeps): Promise<Map<string, string>> {
-  const loaded = await deps.systemd.listUnits(podUnitPatterns(plan.pod, plan.slice.name));
+  const loaded = await deps.systemd.listUnits(podUnitPatterns(plan.pod));
   return new Map(loaded.map((u) => [u.name, u.activeState]));
 }

@@ -2,10 +2,12 @@
  * Stopping a pod: one stop job for the pod's slice. systemd stops what is in it
  * in reverse dependency order (members, which are After= the sandbox, before the
  * sandbox), then the slice. Then every failed unit of the pod is reset and the
- * run directory (pins, bundles, PID files) is removed.
+ * run directory (pins, bundles, PID files) is removed. The parts are also the
+ * undo of the start steps that made them (src/pods/start.ts).
  */
-import { podSliceCgroup, podSliceName } from "../systemd/unitname.ts";
-import { runcId } from "../plan/layout.ts";
+import { podSliceCgroup, podSliceName, podUnitPatterns } from "../systemd/unitname.ts";
+import { isLive } from "../systemd/state.ts";
+import { runcPrefix } from "../plan/layout.ts";
 import type { ExecDeps } from "./deps.ts";
 import { mark } from "../trace.ts";
 
@@ -18,37 +20,55 @@ export interface StopResult {
 }
 
 /** Stops the pod's units and removes its run-time state; idempotent. */
-export async function stopPod(pod: string, runDir: string, deps: ExecDeps): Promise<StopResult> {
-  const slice = podSliceName(pod);
+export async function runStop(pod: string, runDir: string, deps: ExecDeps): Promise<StopResult> {
   // Asked for before the stop and not waited for: systemd answers in order, so this is the
   // state before the stop, and the stop goes out in the same burst.
-  const before = deps.systemd.listUnits(podUnitPatterns(pod, slice));
+  const before = deps.systemd.listUnits(podUnitPatterns(pod));
   before.catch(() => {});
   const problems = await cleanupPod(pod, runDir, deps);
-  const wasRunning = (await before).some((u) => u.activeState !== "inactive" && u.activeState !== "failed");
+  const wasRunning = (await before).some((u) => isLive(u.activeState));
   return { pod, wasRunning, problems };
 }
 
 /**
- * Stops the slice (and so everything in it), resets failed units, unmounts left-over
- * pins and removes the run directory. Returns problems instead of throwing, so a
- * rollback can report them next to the error that caused it.
+ * Stops the slice (and so everything in it), resets failed units, removes runc's
+ * leftovers, the run directory and the cgroups. Returns problems instead of
+ * throwing, so a rollback can report them next to the error that caused it.
  */
 export async function cleanupPod(pod: string, runDir: string, deps: ExecDeps): Promise<string[]> {
-  const problems: string[] = [];
-  const slice = podSliceName(pod);
-  const patterns = podUnitPatterns(pod, slice);
   mark("stopping");
-  try {
-    await deps.systemd.stopUnit(slice, "replace");
-    mark("slice stopped (job done)");
-  } catch (err) {
-    problems.push((err as Error).message);
-  }
-  // Units outside the slice cannot exist, but a unit can be left failed or still stopping.
-  try {
+  const problems = await stopPodUnits(pod, deps);
+  problems.push(...removeRunDir(runDir, deps));
+  mark("cleaned up");
+  return problems;
+}
+
+/** Stops the pod's slice, forgets its units, removes runc's leftovers and the pod's cgroups. */
+export async function stopPodUnits(pod: string, deps: ExecDeps): Promise<string[]> {
+  const problems = await attempt(() => deps.systemd.stopUnit(podSliceName(pod), "replace"));
+  mark("slice stopped (job done)");
+  problems.push(...(await forgetUnits(podUnitPatterns(pod), deps)));
+  problems.push(...(await removeContainers(pod, deps)));
+  const busy = deps.files.removeCgroupTree(podSliceCgroup(pod));
+  if (busy.length) problems.push(`cgroups still hold processes: ${busy.join(", ")}`);
+  return problems;
+}
+
+/** Stops the given units (a part of the pod) and forgets those that failed. */
+export async function stopUnits(units: string[], deps: ExecDeps): Promise<string[]> {
+  const problems = (await Promise.all(units.map((u) => attempt(() => deps.systemd.stopUnit(u, "replace"))))).flat();
+  return [...problems, ...(await forgetUnits(units, deps))];
+}
+
+/**
+ * Resets the failed units among those matching `patterns` and stops the ones still
+ * on their way down (units outside a stopped slice cannot exist, but a unit can be
+ * left failed or still stopping).
+ */
+async function forgetUnits(patterns: string[], deps: ExecDeps): Promise<string[]> {
+  return attempt(async () => {
     const left = await deps.systemd.listUnits(patterns);
-    const stopping = left.filter((u) => u.activeState !== "inactive" && u.activeState !== "failed");
+    const stopping = left.filter((u) => isLive(u.activeState));
     await Promise.all([
       ...left.filter((u) => u.activeState === "failed").map((u) => deps.systemd.resetFailedUnit(u.name)),
       ...stopping.map((u) => deps.systemd.stopUnit(u.name, "replace")),
@@ -58,39 +78,32 @@ export async function cleanupPod(pod: string, runDir: string, deps: ExecDeps): P
       const after = await deps.systemd.listUnits(patterns);
       await Promise.all(after.filter((u) => u.activeState === "failed").map((u) => deps.systemd.resetFailedUnit(u.name)));
     }
-  } catch (err) {
-    problems.push((err as Error).message);
-  }
-  // Containers a crashed run left in runc's state (their units' ExecStopPost never ran).
-  for (const id of deps.containers.list(runcPrefix(pod))) {
-    try {
-      await deps.containers.remove(id);
-    } catch (err) {
-      problems.push((err as Error).message);
-    }
-  }
-  try {
-    for (const m of deps.files.mountsUnder(runDir)) deps.files.unmount(m);
-    deps.files.removeTree(runDir);
-  } catch (err) {
-    problems.push((err as Error).message);
-  }
-  const busy = deps.files.removeCgroupTree(podSliceCgroup(pod));
-  mark("cleaned up");
-  if (busy.length) problems.push(`cgroups still hold processes: ${busy.join(", ")}`);
+  });
+}
+
+/** Containers a crashed run left in runc's state (their units' ExecStopPost never ran). */
+async function removeContainers(pod: string, deps: ExecDeps): Promise<string[]> {
+  const problems: string[] = [];
+  for (const id of deps.containers.list(runcPrefix(pod))) problems.push(...(await attempt(() => deps.containers.remove(id))));
   return problems;
 }
 
-/** Glob patterns that match the units of one pod and nothing of another pod. */
-export function podUnitPatterns(pod: string, slice: string): string[] {
-  // Pod names are escaped in unit names ('-' becomes '\x2d'), so "podunit-<pod>-" cannot
-  // be the prefix of another pod's units. systemd matches the patterns with FNM_NOESCAPE
-  // ('\' is an ordinary character), and escaped names hold no '*', '?' or '['.
-  const prefix = slice.slice(0, -".slice".length);
-  return [slice, `${prefix}-*`];
+/** Removes the pod's run directory, with any mount an older podunit left below it. */
+export function removeRunDir(runDir: string, deps: ExecDeps): string[] {
+  try {
+    for (const m of deps.files.mountsUnder(runDir)) deps.files.unmount(m);
+    deps.files.removeTree(runDir);
+    return [];
+  } catch (err) {
+    return [(err as Error).message];
+  }
 }
 
-/** The prefix of every runc container id of a pod (see runcId). */
-export function runcPrefix(pod: string): string {
-  return runcId(pod, "");
+async function attempt(fn: () => Promise<unknown>): Promise<string[]> {
+  try {
+    await fn();
+    return [];
+  } catch (err) {
+    return [(err as Error).message];
+  }
 }

@@ -6,17 +6,10 @@
  */
 import { SystemdError } from "../errors.ts";
 import type { Plan } from "../plan/types.ts";
-import type { Systemd } from "../systemd/bus.ts";
 import type { ExecDeps } from "./deps.ts";
 import { StartError, type StartResult } from "./start.ts";
-import { cleanupPod, podUnitPatterns } from "./stop.ts";
-import { unitObjectPath } from "../systemd/unitname.ts";
-
-/** The unit file systemd has for `unit`, or undefined (reading the unit's object loads it). */
-export async function unitFileOf(sd: Systemd, unit: string): Promise<string | undefined> {
-  const p = await sd.getProperties(unitObjectPath(unit), "org.freedesktop.systemd1.Unit", ["LoadState", "FragmentPath"]);
-  return p.LoadState === "loaded" && typeof p.FragmentPath === "string" && p.FragmentPath !== "" ? p.FragmentPath : undefined;
-}
+import { cleanupPod } from "./stop.ts";
+import { podUnitPatterns } from "../systemd/unitname.ts";
 
 /**
  * Starts the pod's target and checks that every unit of the pod came up; otherwise
@@ -25,7 +18,7 @@ export async function unitFileOf(sd: Systemd, unit: string): Promise<string | un
 export async function startTarget(p: Plan, deps: ExecDeps): Promise<StartResult> {
   const sd = deps.systemd;
   const units = [p.sandbox, ...p.members];
-  const stateOf = async () => new Map((await sd.listUnits(podUnitPatterns(p.pod, p.slice.name))).map((u) => [u.name, u.activeState]));
+  const stateOf = async () => new Map((await sd.listUnits(podUnitPatterns(p.pod))).map((u) => [u.name, u.activeState]));
   const before = await stateOf();
   if (units.every((u) => before.get(u.name) === "active")) return { pod: p.pod, alreadyRunning: true, units: [p.slice.name, ...units.map((u) => u.name)], repaired: [] };
   let jobError: Error | undefined;

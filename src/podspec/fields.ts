@@ -223,3 +223,21 @@ function arrayHint(key: string, s: string): string {
   if (words.length === 0) return "";
   return `; write ${key} = [${words.map((w) => quote(w)).join(", ")}]`;
 }
+
+/** Reports every key of `t` not in `known`, with a did-you-mean or a hint. */
+export function checkKeys(
+  c: Checker,
+  t: Table,
+  path: Seg[],
+  known: readonly string[],
+  hints: Record<string, string> = {},
+  aliases: Record<string, string> = {},
+): void {
+  for (const key of Object.keys(t)) {
+    if (known.includes(key)) continue;
+    const hint = Object.hasOwn(hints, key) ? hints[key] : undefined;
+    const near = Object.hasOwn(aliases, key) ? aliases[key] : closest(key, known);
+    const tail = hint ?? (near !== undefined ? `did you mean '${near}'?` : `expected one of ${known.map((k) => `'${k}'`).join(", ")}`);
+    c.add([...path, key], `unknown key; ${tail}`);
+  }
+}

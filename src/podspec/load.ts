@@ -11,7 +11,7 @@ import { NotFoundError, PermissionError, PodunitError, SpecError, UsageError } f
 import { parseSpec, stemOf } from "./parse.ts";
 import type { PodSpec } from "./types.ts";
 import { isValidName } from "./grammar.ts";
-import { checkTrustedPath, hostPathFs, type PathFs } from "../host/trusted-path.ts";
+import { checkTrustedPath, hostPathFs, type PathFs } from "./trusted-path.ts";
 
 /** Where pod specs live unless --dir or PODUNIT_SPEC_DIR says otherwise. */
 export const DEFAULT_SPEC_DIR = "/etc/podunit/pods";
@@ -143,7 +143,7 @@ const MISSING = new Set(["ENOENT", "ENOTDIR"]);
 
 /**
  * As root, a spec is read only when no one but root can change it (the file and
- * every directory above it; see src/host/trusted-path.ts). Throws a
+ * every directory above it; see src/podspec/trusted-path.ts). Throws a
  * PermissionError that names the path at fault and the command that fixes it.
  * Returns the file's device and inode, to compare with the file that was opened.
  */

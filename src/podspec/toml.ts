@@ -139,7 +139,9 @@ export function withinToml10(text: string): boolean {
 
 /** Bun's reading of `text`, when it is one podunit can take as it is (see above). */
 export function readTomlFast(text: string): Record<string, unknown> | undefined {
-  if (text.charCodeAt(0) === 0xfeff || !withinToml10(text)) return undefined;
+  // Carriage returns: @iarna/toml refuses some CR LF line ends that Bun reads (one after a
+  // comment), so such texts take the careful path and read as they always did.
+  if (text.charCodeAt(0) === 0xfeff || text.includes("\r") || !withinToml10(text)) return undefined;
   let value: unknown;
   try {
     value = Bun.TOML.parse(text);

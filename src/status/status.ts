@@ -3,13 +3,9 @@
  * few properties status shows, all requested at once.
  */
 import type { Systemd, UnitListEntry } from "../systemd/bus.ts";
-import { memberUnitName, podSliceName, sandboxUnitName, unescapeUnitName } from "../systemd/unitname.ts";
-import { podUnitPatterns } from "../pods/stop.ts";
+import { memberOfUnit, memberUnitName, podOfUnit, podSliceName, podUnitPatterns, sandboxUnitName } from "../systemd/unitname.ts";
 import { formatUsec } from "../systemd/properties.ts";
 
-const UNIT = "org.freedesktop.systemd1.Unit";
-const SERVICE = "org.freedesktop.systemd1.Service";
-const SLICE = "org.freedesktop.systemd1.Slice";
 const NO_VALUE = 0xffffffffffffffffn;
 
 export type PodState = "running" | "degraded" | "starting" | "stopping" | "stopped";
@@ -58,19 +54,12 @@ function timestamp(v: unknown): Date | undefined {
   return us === undefined || us === 0n ? undefined : new Date(Number(us / 1000n));
 }
 
-/** Member name of a unit of `pod` (null for the slice and for foreign names). */
-export function memberOfUnit(pod: string, unit: string): string | null {
-  const prefix = podSliceName(pod).slice(0, -".slice".length) + "-";
-  if (!unit.startsWith(prefix) || !unit.endsWith(".service")) return null;
-  return unescapeUnitName(unit.slice(prefix.length, -".service".length));
-}
-
 async function unitStatus(sd: Systemd, name: string, entry: UnitListEntry | undefined): Promise<UnitStatus> {
   const unit = entry?.name ?? "";
   if (!entry) return { name, unit, state: "not-loaded", subState: "dead" };
   const [u, s] = await Promise.all([
-    sd.getProperties(entry.path, UNIT, ["StateChangeTimestamp", "StartLimitBurst", "StartLimitIntervalUSec"]),
-    sd.getProperties(entry.path, SERVICE, ["MainPID", "MemoryCurrent", "NRestarts", "Result", "ExecMainCode", "ExecMainStatus", "Restart"]),
+    sd.getProperties(entry.path, "Unit", ["StateChangeTimestamp", "StartLimitBurst", "StartLimitIntervalUSec"]),
+    sd.getProperties(entry.path, "Service", ["MainPID", "MemoryCurrent", "NRestarts", "Result", "ExecMainCode", "ExecMainStatus", "Restart"]),
   ]);
   const code = Number(s.ExecMainCode ?? 0);
   const status = Number(s.ExecMainStatus ?? 0);
@@ -117,7 +106,7 @@ function startLimit(state: string, s: Record<string, unknown>, u: Record<string,
  */
 export async function podStatus(sd: Systemd, pod: string, expectedMembers: string[] = []): Promise<PodStatus> {
   const slice = podSliceName(pod);
-  const entries = await sd.listUnits(podUnitPatterns(pod, slice));
+  const entries = await sd.listUnits(podUnitPatterns(pod));
   const byName = new Map(entries.map((e) => [e.name, e]));
   const sliceEntry = byName.get(slice);
 
@@ -130,7 +119,7 @@ export async function podStatus(sd: Systemd, pod: string, expectedMembers: strin
   }
 
   const [sliceProps, sandbox, ...members] = await Promise.all([
-    sliceEntry ? sd.getProperties(sliceEntry.path, SLICE, ["MemoryCurrent"]) : Promise.resolve({} as Record<string, unknown>),
+    sliceEntry ? sd.getProperties(sliceEntry.path, "Slice", ["MemoryCurrent"]) : Promise.resolve({} as Record<string, unknown>),
     unitStatus(sd, "sandbox", byName.get(sandboxUnit)),
     ...[...memberUnits].map(([m, u]) => unitStatus(sd, m, byName.get(u))),
   ]);
@@ -138,7 +127,7 @@ export async function podStatus(sd: Systemd, pod: string, expectedMembers: strin
 
   return {
     pod,
-    state: podStateOf(sliceEntry, sandbox, members),
+    state: podState(sliceEntry?.activeState, [sandbox, ...members].map((u) => u.state)),
     slice,
     memoryBytes: num(sliceProps.MemoryCurrent),
     sandbox,
@@ -162,24 +151,44 @@ export function pinProblems(s: PodStatus, pins: string[], live: (pin: string) =>
   ];
 }
 
-function podStateOf(slice: UnitListEntry | undefined, sandbox: UnitStatus, members: UnitStatus[]): PodState {
-  const all = [sandbox, ...members];
-  if (!slice || slice.activeState === "inactive" || all.every((u) => u.state === "inactive" || u.state === "not-loaded")) {
-    return "stopped";
-  }
-  if (all.some((u) => u.state === "deactivating")) return "stopping";
-  if (all.some((u) => u.state === "activating" || u.state === "reloading")) return "starting";
-  return all.every((u) => u.state === "active") ? "running" : "degraded";
+/**
+ * A pod's state from its slice's ActiveState (undefined when not loaded) and the
+ * ActiveStates of its sandbox and members ("not-loaded" for a unit systemd does
+ * not have). The one rule `status`, `list` and their JSON use.
+ */
+export function podState(slice: string | undefined, units: string[]): PodState {
+  if (slice === undefined || slice === "inactive" || units.every((u) => u === "inactive" || u === "not-loaded")) return "stopped";
+  if (units.some((u) => u === "deactivating")) return "stopping";
+  if (units.some((u) => u === "activating" || u === "reloading")) return "starting";
+  return units.every((u) => u === "active") ? "running" : "degraded";
+}
+
+/** One pod as `podunit list` shows it. */
+export interface PodSummary {
+  pod: string;
+  state: PodState;
+  /** Member units active, and loaded. */
+  active: number;
+  members: number;
+}
+
+/** Every pod that has units loaded, with its state, in name order. */
+export async function podSummaries(sd: Systemd): Promise<PodSummary[]> {
+  return (await listPods(sd)).map(({ pod, entries }) => {
+    const slice = entries.find((e) => e.name === podSliceName(pod));
+    const sandbox = entries.find((e) => e.name === sandboxUnitName(pod));
+    const members = entries.filter((e) => e !== sandbox && memberOfUnit(pod, e.name) !== null);
+    const state = podState(slice?.activeState, [sandbox?.activeState ?? "not-loaded", ...members.map((e) => e.activeState)]);
+    return { pod, state, active: members.filter((e) => e.activeState === "active").length, members: members.length };
+  });
 }
 
 /** Every pod that has units loaded, with those units. */
 export async function listPods(sd: Systemd): Promise<Array<{ pod: string; entries: UnitListEntry[] }>> {
   const pods = new Map<string, UnitListEntry[]>();
   for (const e of await sd.listUnits(["podunit-*"])) {
-    // Escaped pod names contain no '-': the first '-' after "podunit-" ends the pod's name.
-    const m = /^podunit-([^-.]+)(?:\.slice|-.+\.service)$/.exec(e.name);
-    if (!m) continue;
-    const pod = unescapeUnitName(m[1]!);
+    const pod = podOfUnit(e.name);
+    if (pod === null) continue;
     pods.set(pod, [...(pods.get(pod) ?? []), e]);
   }
   return [...pods].map(([pod, entries]) => ({ pod, entries })).sort((a, b) => a.pod.localeCompare(b.pod));

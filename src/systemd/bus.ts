@@ -15,16 +15,44 @@
  * are pipelined rather than awaited one by one, and a `JobRemoved` that arrives
  * before the method reply that names its job is kept until the reply comes.
  */
-import { BusUnreachableError, SystemdError } from "../errors.ts";
+import { BusUnreachableError, JobFailedError, SystemdError } from "../errors.ts";
 import { BusConnection, ConnectionError } from "./dbus/connection.ts";
 import { Variant } from "./dbus/marshal.ts";
 import type { Message } from "./dbus/message.ts";
 import type { DbusProperty, JobMode } from "./types.ts";
+import { unitObjectPath } from "./unitname.ts";
 
 const DEST = "org.freedesktop.systemd1";
 const PATH = "/org/freedesktop/systemd1";
 const MANAGER = "org.freedesktop.systemd1.Manager";
 const PROPS = "org.freedesktop.DBus.Properties";
+/** The interfaces of a unit object podunit reads properties of, by their short names. */
+const UNIT_INTERFACES = {
+  Unit: "org.freedesktop.systemd1.Unit",
+  Service: "org.freedesktop.systemd1.Service",
+  Slice: "org.freedesktop.systemd1.Slice",
+} as const;
+export type UnitInterface = keyof typeof UNIT_INTERFACES;
+
+/** The D-Bus errors of systemd podunit tells apart, by their short names. */
+const DBUS_ERRORS = {
+  NoSuchUnit: "org.freedesktop.systemd1.NoSuchUnit",
+  UnitExists: "org.freedesktop.systemd1.UnitExists",
+  AlreadySubscribed: "org.freedesktop.systemd1.AlreadySubscribed",
+} as const;
+export type DbusErrorName = keyof typeof DBUS_ERRORS;
+
+/** True when `err` is systemd's answer `name` (a SystemdError, or a raw D-Bus error reply). */
+export function isDbusError(err: unknown, name: DbusErrorName): boolean {
+  const full = DBUS_ERRORS[name];
+  if (err instanceof SystemdError) return err.dbusName === full;
+  return (err as { type?: string } | null)?.type === full;
+}
+
+/** True when `err` is a job that ended with `result` (`dependency`, `failed`, ...). */
+export function isJobResult(err: unknown, result: JobResult): boolean {
+  return err instanceof JobFailedError && err.result === result;
+}
 const DEFAULT_ADDRESS = "unix:path=/run/dbus/system_bus_socket";
 
 /** The result a job ended with, as systemd reports it in `JobRemoved`. */
@@ -42,14 +70,16 @@ export interface Systemd {
   stopUnit(name: string, mode?: JobMode): Promise<void>;
   /** Forgets a failed unit (ResetFailedUnit); a unit that is not loaded is fine. */
   resetFailedUnit(name: string): Promise<void>;
-  /** Sends a signal to a unit's processes (`who` = main, control or all). */
-  killUnit(name: string, who: "main" | "control" | "all", signal: number): Promise<void>;
   /** The unit's object path, or null when systemd has no such unit loaded. */
   getUnit(name: string): Promise<string | null>;
-  /** Reads properties of one interface of a unit object (`Unit`, `Service`, `Slice`...). */
-  getProperties(unitPath: string, iface: string, names: readonly string[]): Promise<Record<string, unknown>>;
-  /** All properties of one interface (GetAll), for status. */
-  getAllProperties(unitPath: string, iface: string): Promise<Record<string, unknown>>;
+  /** Reads properties of one interface of a unit object (its path as `listUnits` gives it, or `unitObjectPath`). */
+  getProperties(unitPath: string, iface: UnitInterface, names: readonly string[]): Promise<Record<string, unknown>>;
+  /** The unit's ActiveState, or null when systemd has no such unit loaded. */
+  unitState(name: string): Promise<string | null>;
+  /** The PID of a service's main process, or undefined when it has none (not running, not loaded). */
+  mainPid(name: string): Promise<number | undefined>;
+  /** The unit file systemd loaded the unit from, or undefined (none, or not found; asking loads the unit). */
+  fragmentPath(name: string): Promise<string | undefined>;
   /** Loaded units whose names match the glob patterns (ListUnitsByPatterns). */
   listUnits(patterns: string[], states?: string[]): Promise<UnitListEntry[]>;
   /** systemd's version number (252 for "252.39-1~deb12u1"). */
@@ -155,7 +185,7 @@ class DbusSystemd implements Systemd {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new SystemdError(`systemd did not answer ${member} within ${this.callTimeout} ms`, { dbusName: "Timeout" })),
+        () => reject(new SystemdError(`systemd did not answer ${member} within ${this.callTimeout} ms`, {})),
         this.callTimeout,
       );
     });
@@ -177,7 +207,7 @@ class DbusSystemd implements Systemd {
       ], "/org/freedesktop/DBus", "org.freedesktop.DBus"),
       this.call(MANAGER, "Subscribe").catch((err) => {
         // Already subscribed on this connection is fine.
-        if ((err as { type?: string }).type !== "org.freedesktop.systemd1.AlreadySubscribed") throw err;
+        if (!isDbusError(err, "AlreadySubscribed")) throw err;
       }),
     ]).then(() => undefined);
     return this.subscribed;
@@ -193,7 +223,7 @@ class DbusSystemd implements Systemd {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters.delete(jobPath);
-        reject(new SystemdError(`Job for '${unit}' did not finish within ${this.jobTimeout / 1000} s`, { unit, dbusName: "Timeout" }));
+        reject(new SystemdError(`Job for '${unit}' did not finish within ${this.jobTimeout / 1000} s`, { unit }));
       }, this.jobTimeout);
       this.waiters.set(jobPath, {
         resolve: (r) => {
@@ -221,11 +251,7 @@ class DbusSystemd implements Systemd {
     const jobPath = body[0] as string;
     const result = await this.waitJob(jobPath, unit);
     if (!okResults.includes(result)) {
-      throw new SystemdError(`Failed to ${verb} '${unit}': job ended with result '${result}'`, {
-        unit,
-        dbusName: result,
-        hint: `See 'systemctl status ${unit}' and 'journalctl -u ${unit}'.`,
-      });
+      throw new JobFailedError(verb, unit, result);
     }
   }
 
@@ -236,8 +262,8 @@ class DbusSystemd implements Systemd {
       await this.job("start", name, send);
     } catch (err) {
       // A failed leftover of the same name blocks a new transient unit: reset it and try once more.
-      if (err instanceof SystemdError && err.dbusName === "org.freedesktop.systemd1.UnitExists") {
-        const state = await this.activeState(name);
+      if (isDbusError(err, "UnitExists")) {
+        const state = await this.unitState(name);
         if (state === "failed" || state === "inactive") {
           await this.resetFailedUnit(name);
           await this.job("start", name, send);
@@ -245,7 +271,7 @@ class DbusSystemd implements Systemd {
         }
         throw new SystemdError(`Failed to start '${name}': a unit of that name already exists and is ${state ?? "loaded"}`, {
           unit: name,
-          dbusName: err.dbusName,
+          dbusName: DBUS_ERRORS.UnitExists,
           hint: `Stop it first ('systemctl stop ${name}').`,
         });
       }
@@ -253,11 +279,21 @@ class DbusSystemd implements Systemd {
     }
   }
 
-  private async activeState(name: string): Promise<string | null> {
+  async unitState(name: string): Promise<string | null> {
     const path = await this.getUnit(name);
     if (!path) return null;
-    const p = await this.getProperties(path, "org.freedesktop.systemd1.Unit", ["ActiveState"]);
+    const p = await this.getProperties(path, "Unit", ["ActiveState"]);
     return (p.ActiveState as string) ?? null;
+  }
+
+  async mainPid(name: string): Promise<number | undefined> {
+    const { MainPID: pid } = await this.getProperties(unitObjectPath(name), "Service", ["MainPID"]);
+    return typeof pid === "number" && pid > 0 ? pid : undefined;
+  }
+
+  async fragmentPath(name: string): Promise<string | undefined> {
+    const p = await this.getProperties(unitObjectPath(name), "Unit", ["LoadState", "FragmentPath"]);
+    return p.LoadState === "loaded" && typeof p.FragmentPath === "string" && p.FragmentPath !== "" ? p.FragmentPath : undefined;
   }
 
   startUnit(name: string, mode: JobMode = "replace"): Promise<void> {
@@ -268,7 +304,7 @@ class DbusSystemd implements Systemd {
     try {
       await this.job("stop", name, () => this.call(MANAGER, "StopUnit", "ss", [name, mode]));
     } catch (err) {
-      if (err instanceof SystemdError && err.dbusName === "org.freedesktop.systemd1.NoSuchUnit") return;
+      if (isDbusError(err, "NoSuchUnit")) return;
       throw err;
     }
   }
@@ -277,17 +313,8 @@ class DbusSystemd implements Systemd {
     try {
       await this.call(MANAGER, "ResetFailedUnit", "s", [name]);
     } catch (err) {
-      const type = (err as { type?: string }).type;
-      if (type === "org.freedesktop.systemd1.NoSuchUnit") return;
+      if (isDbusError(err, "NoSuchUnit")) return;
       throw systemdError(`Failed to reset '${name}'`, name, err);
-    }
-  }
-
-  async killUnit(name: string, who: "main" | "control" | "all", signal: number): Promise<void> {
-    try {
-      await this.call(MANAGER, "KillUnit", "ssi", [name, who, signal]);
-    } catch (err) {
-      throw systemdError(`Failed to send signal ${signal} to '${name}'`, name, err);
     }
   }
 
@@ -296,15 +323,15 @@ class DbusSystemd implements Systemd {
       const [path] = await this.call(MANAGER, "GetUnit", "s", [name]);
       return path as string;
     } catch (err) {
-      if ((err as { type?: string }).type === "org.freedesktop.systemd1.NoSuchUnit") return null;
+      if (isDbusError(err, "NoSuchUnit")) return null;
       throw systemdError(`Failed to look up '${name}'`, name, err);
     }
   }
 
-  async getProperties(unitPath: string, iface: string, names: readonly string[]): Promise<Record<string, unknown>> {
+  async getProperties(unitPath: string, iface: UnitInterface, names: readonly string[]): Promise<Record<string, unknown>> {
     const values = await Promise.all(
       names.map((n) =>
-        this.call(PROPS, "Get", "ss", [iface, n], unitPath).then(
+        this.call(PROPS, "Get", "ss", [UNIT_INTERFACES[iface], n], unitPath).then(
           ([v]) => v,
           (err) => {
             throw systemdError(`Failed to read ${n} of ${unitPath}`, undefined, err);
@@ -313,15 +340,6 @@ class DbusSystemd implements Systemd {
       ),
     );
     return Object.fromEntries(names.map((n, i) => [n, values[i]]));
-  }
-
-  async getAllProperties(unitPath: string, iface: string): Promise<Record<string, unknown>> {
-    try {
-      const [all] = await this.call(PROPS, "GetAll", "s", [iface], unitPath);
-      return all as Record<string, unknown>;
-    } catch (err) {
-      throw systemdError(`Failed to read ${iface} of ${unitPath}`, undefined, err);
-    }
   }
 
   async listUnits(patterns: string[], states: string[] = []): Promise<UnitListEntry[]> {

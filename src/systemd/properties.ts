@@ -3,6 +3,12 @@
  * property (name, signature, encoder) to its unit-file form (section, key,
  * renderer) and the systemd version that first understood it, so transient
  * units and rendered unit files come from the same plan and cannot drift.
+ *
+ * An entry names only its section and value kind; the D-Bus name is the entry's
+ * key, and the kind gives the signature, encoder, renderer and unit-file key.
+ * What does not follow from those (a spec key, a later systemd version, a
+ * unit-file key that is no rule's: `CPUQuotaPerSecUSec` is `CPUQuota=`) the
+ * entry spells out.
  */
 import type { DbusProperty } from "./types.ts";
 import { plainValue, quoteExecPath, quoteWord } from "./quote.ts";
@@ -96,9 +102,8 @@ export interface PropertyDef<K extends PropertyKey> {
   spec: string;
   /** First systemd version that accepts the property in unit files and for transient units. */
   since: number;
-  /** A later minimum for some values (e.g. Type=exec), and how the docs say so. */
-  sinceFor?: (v: PropertyValues[K]) => number;
-  sinceNote?: string;
+  /** Later minimums for single values (`Type=exec` came with 240). */
+  sinceFor?: Readonly<Record<string, number>>;
   /** The JavaScript value src/systemd/dbus/marshal.ts writes for `signature`. */
   encode(v: PropertyValues[K]): unknown;
   /** Unit-file values, one per line (an empty list writes nothing). */
@@ -203,170 +208,133 @@ export function renderExec(c: ExecCommand): string {
   return [prefix + head, ...rest.map(quoteWord)].join(" ");
 }
 
-const str = (v: string) => v;
-const yesNo = (v: boolean) => [v ? "yes" : "no"];
-const plain = (v: string) => [plainValue(v)];
-const units = (v: string[]) => (v.length ? [v.map(plainValue).join(" ")] : []);
-const execs = (v: ExecCommand[]) => v.map((c) => [c.path, c.argv, c.flags]);
-const bytes = (v: string[]) => v.map((s) => Buffer.from(s, "utf8"));
+/**
+ * A value kind: the D-Bus signature, encoder and unit-file writer that every
+ * property holding such a value shares, and, where systemd names the two forms
+ * of the property by a rule, the unit-file key it derives from the D-Bus name.
+ */
+interface Kind<V> {
+  signature: string;
+  encode(v: V): unknown;
+  render(v: V): string[];
+  unitKey?(dbus: string): string;
+  /** First systemd version for every property of the kind, when the value form itself came after 205. */
+  since?: number;
+}
+
+/** A string written as it is (the value comes from a fixed set of words). */
+const choice: Kind<string> = { signature: "s", encode: (v) => v, render: (v) => [v] };
+/** A string that may hold anything, `%` included. */
+const text: Kind<string> = { signature: "s", encode: (v) => v, render: (v) => [plainValue(v)] };
+/** Names (units, directories) on one line; an empty list writes nothing. */
+const names: Kind<string[]> = { signature: "as", encode: (v) => v, render: (v) => (v.length ? [v.map(plainValue).join(" ")] : []) };
+/** `NAME=value` assignments, one line each, so each keeps its own quoting. */
+const assignments: Kind<string[]> = { signature: "as", encode: (v) => v, render: (v) => v.map(quoteWord) };
+/** `FIELD=value` journal fields: systemd takes them as byte arrays (a field may hold binary data); in files like assignments. */
+const fields: Kind<string[]> = { signature: "aay", encode: (v) => v.map((s) => Buffer.from(s, "utf8")), render: (v) => v.map(quoteWord) };
+const bool: Kind<boolean> = { signature: "b", encode: (v) => v, render: (v) => [v ? "yes" : "no"] };
+/** A count or size where 2^64-1 means no limit. */
+const limit: Kind<bigint> = { signature: "t", encode: (v) => v, render: (v) => [formatLimit(v)] };
+/** Microseconds; systemd names the D-Bus form `...USec` and the unit-file key `...Sec`. */
+const usec: Kind<bigint> = { signature: "t", encode: (v) => v, render: (v) => [formatUsec(v)], unitKey: (d) => d.replace(/USec$/, "Sec") };
+const cpuQuota: Kind<bigint> = { signature: "t", encode: (v) => v, render: (v) => [formatCpuQuota(v)] };
+/**
+ * Commands with flags: the `Ex` D-Bus form (243) is the one that carries
+ * `no-env-expand`; the unit-file key is the name without `Ex`.
+ */
+const commands: Kind<ExecCommand[]> = {
+  signature: "a(sasas)",
+  encode: (v) => v.map((c) => [c.path, c.argv, c.flags]),
+  render: (v) => v.map(renderExec),
+  unitKey: (d) => d.replace(/Ex$/, ""),
+  since: 243,
+};
+const exitStatus: Kind<ExitStatusSet> = {
+  signature: "(aiai)",
+  encode: (v) => [v.statuses, v.signals.map(signalNumber)],
+  render: (v) => [[...v.statuses.map(String), ...v.signals.map(knownSignal)].join(" ")],
+};
+/** Capability names; on D-Bus as the kernel's bit mask. */
+const capabilities: Kind<string[]> = { signature: "t", encode: capabilityMask, render: (v) => (v.length ? [v.join(" ")] : []) };
+
+/** What an entry spells out only where it differs from the defaults. */
+interface Exceptions {
+  /** Spec keys that feed the property; none when podunit sets it on its own. */
+  spec?: string;
+  /** First systemd version, when later than the kind's (or 205, the first with transient units). */
+  since?: number;
+  /** Later minimums for single values. */
+  sinceFor?: Readonly<Record<string, number>>;
+  /** Unit-file key, when neither the D-Bus name nor the kind's rule gives it. */
+  unitKey?: string;
+}
+
+type Entry<V> = readonly [Section, Kind<V>, Exceptions?];
+
+/** The table, in the order keys are written into unit files: section, value kind, exceptions. */
+const ENTRIES: { [K in PropertyKey]: Entry<PropertyValues[K]> } = {
+  Description: ["Unit", text],
+  After: ["Unit", names, { spec: "after" }],
+  Requires: ["Unit", names],
+  BindsTo: ["Unit", names],
+  Wants: ["Unit", names],
+  PartOf: ["Unit", names],
+  CollectMode: ["Unit", choice, { since: 236 }],
+  Slice: ["Resource", text],
+  MemoryMax: ["Resource", limit, { spec: "memory_max", since: 231 }],
+  CPUQuotaPerSecUSec: ["Resource", cpuQuota, { spec: "cpu_quota", since: 213, unitKey: "CPUQuota" }],
+  TasksMax: ["Resource", limit, { spec: "tasks_max", since: 227 }],
+  Delegate: ["Resource", bool, { spec: "rootfs", since: 218 }],
+  Type: ["Service", choice, { sinceFor: { exec: 240 } }],
+  RemainAfterExit: ["Service", bool],
+  PIDFile: ["Service", text],
+  RuntimeDirectory: ["Service", names, { since: 211 }],
+  ExecStartPreEx: ["Service", commands],
+  ExecStartEx: ["Service", commands, { spec: "command" }],
+  ExecStartPostEx: ["Service", commands],
+  ExecStopPostEx: ["Service", commands],
+  Restart: ["Service", choice, { spec: "restart" }],
+  RestartUSec: ["Service", usec, { spec: "restart_sec" }],
+  TimeoutStopUSec: ["Service", usec, { spec: "stop_timeout" }],
+  SuccessExitStatus: ["Service", exitStatus],
+  KillMode: ["Service", choice],
+  Environment: ["Service", assignments, { spec: "env" }],
+  WorkingDirectory: ["Service", text, { spec: "workdir" }],
+  User: ["Service", text, { spec: "user" }],
+  Group: ["Service", text, { spec: "user" }],
+  AmbientCapabilities: ["Service", capabilities, { spec: "user", since: 229 }],
+  NoNewPrivileges: ["Service", bool, { spec: "no_new_privileges" }],
+  NetworkNamespacePath: ["Service", text, { since: 242 }],
+  IPCNamespacePath: ["Service", text, { since: 248 }],
+  StandardOutput: ["Service", choice],
+  StandardError: ["Service", choice],
+  SyslogIdentifier: ["Service", text],
+  LogExtraFields: ["Service", fields, { since: 236 }],
+};
+
+/** systemd 205 brought transient units: a property without a later version has always been there. */
+const FIRST_VERSION = 205;
+
+function define<K extends PropertyKey>(dbus: K, [section, kind, x = {}]: Entry<PropertyValues[K]>): PropertyDef<K> {
+  return {
+    dbus,
+    signature: kind.signature,
+    section,
+    unitKey: x.unitKey ?? kind.unitKey?.(dbus) ?? dbus,
+    spec: x.spec ?? "",
+    since: x.since ?? kind.since ?? FIRST_VERSION,
+    sinceFor: x.sinceFor,
+    encode: kind.encode,
+    render: kind.render,
+  };
+}
 
 type Table = { [K in PropertyKey]: PropertyDef<K> };
 
-const EXEC_SINCE = 243;
-
-/** The table, in the order keys are written into unit files. */
-export const PROPERTIES: Table = {
-  Description: {
-    dbus: "Description", signature: "s", section: "Unit", unitKey: "Description", spec: "", since: 205,
-    encode: str, render: plain,
-  },
-  After: {
-    dbus: "After", signature: "as", section: "Unit", unitKey: "After", spec: "after", since: 205,
-    encode: (v) => v, render: units,
-  },
-  Requires: {
-    dbus: "Requires", signature: "as", section: "Unit", unitKey: "Requires", spec: "", since: 205,
-    encode: (v) => v, render: units,
-  },
-  BindsTo: {
-    dbus: "BindsTo", signature: "as", section: "Unit", unitKey: "BindsTo", spec: "", since: 205,
-    encode: (v) => v, render: units,
-  },
-  Wants: {
-    dbus: "Wants", signature: "as", section: "Unit", unitKey: "Wants", spec: "", since: 205,
-    encode: (v) => v, render: units,
-  },
-  PartOf: {
-    dbus: "PartOf", signature: "as", section: "Unit", unitKey: "PartOf", spec: "", since: 205,
-    encode: (v) => v, render: units,
-  },
-  CollectMode: {
-    dbus: "CollectMode", signature: "s", section: "Unit", unitKey: "CollectMode", spec: "", since: 236,
-    encode: str, render: (v) => [v],
-  },
-  Slice: {
-    dbus: "Slice", signature: "s", section: "Resource", unitKey: "Slice", spec: "", since: 205,
-    encode: str, render: plain,
-  },
-  MemoryMax: {
-    dbus: "MemoryMax", signature: "t", section: "Resource", unitKey: "MemoryMax", spec: "memory_max", since: 231,
-    encode: (v) => v, render: (v) => [formatLimit(v)],
-  },
-  CPUQuotaPerSecUSec: {
-    dbus: "CPUQuotaPerSecUSec", signature: "t", section: "Resource", unitKey: "CPUQuota", spec: "cpu_quota", since: 213,
-    encode: (v) => v, render: (v) => [formatCpuQuota(v)],
-  },
-  TasksMax: {
-    dbus: "TasksMax", signature: "t", section: "Resource", unitKey: "TasksMax", spec: "tasks_max", since: 227,
-    encode: (v) => v, render: (v) => [formatLimit(v)],
-  },
-  Delegate: {
-    dbus: "Delegate", signature: "b", section: "Resource", unitKey: "Delegate", spec: "rootfs", since: 218,
-    encode: (v) => v, render: yesNo,
-  },
-  Type: {
-    dbus: "Type", signature: "s", section: "Service", unitKey: "Type", spec: "", since: 205,
-    sinceFor: (v) => (v === "exec" ? 240 : 205), sinceNote: "`exec`: 240",
-    encode: str, render: (v) => [v],
-  },
-  RemainAfterExit: {
-    dbus: "RemainAfterExit", signature: "b", section: "Service", unitKey: "RemainAfterExit", spec: "", since: 205,
-    encode: (v) => v, render: yesNo,
-  },
-  PIDFile: {
-    dbus: "PIDFile", signature: "s", section: "Service", unitKey: "PIDFile", spec: "", since: 205,
-    encode: str, render: plain,
-  },
-  RuntimeDirectory: {
-    dbus: "RuntimeDirectory", signature: "as", section: "Service", unitKey: "RuntimeDirectory", spec: "", since: 211,
-    encode: (v) => v, render: units,
-  },
-  ExecStartPreEx: {
-    dbus: "ExecStartPreEx", signature: "a(sasas)", section: "Service", unitKey: "ExecStartPre", spec: "", since: EXEC_SINCE,
-    encode: execs, render: (v) => v.map(renderExec),
-  },
-  ExecStartEx: {
-    dbus: "ExecStartEx", signature: "a(sasas)", section: "Service", unitKey: "ExecStart", spec: "command", since: EXEC_SINCE,
-    encode: execs, render: (v) => v.map(renderExec),
-  },
-  ExecStartPostEx: {
-    dbus: "ExecStartPostEx", signature: "a(sasas)", section: "Service", unitKey: "ExecStartPost", spec: "", since: EXEC_SINCE,
-    encode: execs, render: (v) => v.map(renderExec),
-  },
-  ExecStopPostEx: {
-    dbus: "ExecStopPostEx", signature: "a(sasas)", section: "Service", unitKey: "ExecStopPost", spec: "", since: EXEC_SINCE,
-    encode: execs, render: (v) => v.map(renderExec),
-  },
-  Restart: {
-    dbus: "Restart", signature: "s", section: "Service", unitKey: "Restart", spec: "restart", since: 205,
-    encode: str, render: (v) => [v],
-  },
-  RestartUSec: {
-    dbus: "RestartUSec", signature: "t", section: "Service", unitKey: "RestartSec", spec: "restart_sec", since: 205,
-    encode: (v) => v, render: (v) => [formatUsec(v)],
-  },
-  TimeoutStopUSec: {
-    dbus: "TimeoutStopUSec", signature: "t", section: "Service", unitKey: "TimeoutStopSec", spec: "stop_timeout", since: 205,
-    encode: (v) => v, render: (v) => [formatUsec(v)],
-  },
-  SuccessExitStatus: {
-    dbus: "SuccessExitStatus", signature: "(aiai)", section: "Service", unitKey: "SuccessExitStatus", spec: "", since: 205,
-    encode: (v) => [v.statuses, v.signals.map(signalNumber)],
-    render: (v) => [[...v.statuses.map(String), ...v.signals.map(knownSignal)].join(" ")],
-  },
-  KillMode: {
-    dbus: "KillMode", signature: "s", section: "Service", unitKey: "KillMode", spec: "", since: 205,
-    encode: str, render: (v) => [v],
-  },
-  Environment: {
-    dbus: "Environment", signature: "as", section: "Service", unitKey: "Environment", spec: "env", since: 205,
-    encode: (v) => v, render: (v) => v.map(quoteWord),
-  },
-  WorkingDirectory: {
-    dbus: "WorkingDirectory", signature: "s", section: "Service", unitKey: "WorkingDirectory", spec: "workdir", since: 205,
-    encode: str, render: plain,
-  },
-  User: {
-    dbus: "User", signature: "s", section: "Service", unitKey: "User", spec: "user", since: 205,
-    encode: str, render: plain,
-  },
-  Group: {
-    dbus: "Group", signature: "s", section: "Service", unitKey: "Group", spec: "user", since: 205,
-    encode: str, render: plain,
-  },
-  AmbientCapabilities: {
-    dbus: "AmbientCapabilities", signature: "t", section: "Service", unitKey: "AmbientCapabilities", spec: "user", since: 229,
-    encode: capabilityMask, render: (v) => (v.length ? [v.join(" ")] : []),
-  },
-  NoNewPrivileges: {
-    dbus: "NoNewPrivileges", signature: "b", section: "Service", unitKey: "NoNewPrivileges", spec: "no_new_privileges", since: 205,
-    encode: (v) => v, render: yesNo,
-  },
-  NetworkNamespacePath: {
-    dbus: "NetworkNamespacePath", signature: "s", section: "Service", unitKey: "NetworkNamespacePath", spec: "", since: 242,
-    encode: str, render: plain,
-  },
-  IPCNamespacePath: {
-    dbus: "IPCNamespacePath", signature: "s", section: "Service", unitKey: "IPCNamespacePath", spec: "", since: 248,
-    encode: str, render: plain,
-  },
-  StandardOutput: {
-    dbus: "StandardOutput", signature: "s", section: "Service", unitKey: "StandardOutput", spec: "", since: 205,
-    encode: str, render: (v) => [v],
-  },
-  StandardError: {
-    dbus: "StandardError", signature: "s", section: "Service", unitKey: "StandardError", spec: "", since: 205,
-    encode: str, render: (v) => [v],
-  },
-  SyslogIdentifier: {
-    dbus: "SyslogIdentifier", signature: "s", section: "Service", unitKey: "SyslogIdentifier", spec: "", since: 205,
-    encode: str, render: plain,
-  },
-  LogExtraFields: {
-    dbus: "LogExtraFields", signature: "aay", section: "Service", unitKey: "LogExtraFields", spec: "", since: 236,
-    encode: bytes, render: (v) => v.map(quoteWord),
-  },
-};
+/** Every entry with its defaults filled in, in table order. */
+export const PROPERTIES: Table = Object.fromEntries(
+  (Object.keys(ENTRIES) as PropertyKey[]).map((k) => [k, define(k, ENTRIES[k] as Entry<PropertyValues[typeof k]>)]),
+) as Table;
 
 /** Table keys in table order (the order of keys in rendered unit files). */
 export const PROPERTY_ORDER: readonly PropertyKey[] = Object.keys(PROPERTIES) as PropertyKey[];
@@ -391,7 +359,8 @@ export function renderProperty(p: UnitProperty): string[] {
 /** The minimum systemd version one property (with its value) needs. */
 export function propertySince(p: UnitProperty): number {
   const def = propertyDef(p.key) as PropertyDef<PropertyKey>;
-  return Math.max(def.since, def.sinceFor ? def.sinceFor(p.value as never) : 0);
+  const forValue = typeof p.value === "string" ? def.sinceFor?.[p.value] : undefined;
+  return Math.max(def.since, forValue ?? 0);
 }
 
 /** The properties of a unit as StartTransientUnit takes them. */
@@ -410,7 +379,8 @@ export function propertyTableMarkdown(): string {
   const sectionName = (s: Section) => (s === "Resource" ? "[Slice]/[Service]" : `[${s}]`);
   const rows = PROPERTY_ORDER.map((k) => {
     const d = propertyDef(k) as PropertyDef<PropertyKey>;
-    const since = d.sinceNote ? `${d.since} (${d.sinceNote})` : String(d.since);
+    const notes = Object.entries(d.sinceFor ?? {}).map(([v, n]) => `\`${v}\`: ${n}`);
+    const since = notes.length ? `${d.since} (${notes.join(", ")})` : String(d.since);
     return `| ${d.spec ? `\`${d.spec}\`` : "—"} | \`${d.dbus}\` (\`${d.signature}\`) | \`${sectionName(d.section)} ${d.unitKey}=\` | ${since} |`;
   });
   return ["| spec key | D-Bus property (signature) | unit-file key | systemd ≥ |", "| --- | --- | --- | --- |", ...rows].join("\n");

@@ -1,11 +1,24 @@
 /**
- * Plan → unit files, for `podunit generate` and boot-time pods. Every value is
+ * Units → unit files, for `podunit generate` and boot-time pods. Every value is
  * written through the property table, the same one that encodes D-Bus values,
- * so a rendered unit and a transient unit of the same plan agree.
+ * so a rendered unit and a transient unit of the same properties agree.
  */
-import type { Plan, PlannedTarget, PlannedUnit } from "../plan/types.ts";
 import { PROPERTIES, type UnitProperty, renderProperty, sortProperties } from "./properties.ts";
 import { plainValue } from "./quote.ts";
+
+/** What a unit file is written from: a slice or a service and its typed properties (a plan's units are such). */
+export interface UnitSpec {
+  name: string;
+  type: "slice" | "service";
+  properties: readonly UnitProperty[];
+}
+
+/** A target: [Unit] properties, and the targets that want it ([Install] WantedBy=; none for no [Install]). */
+export interface TargetSpec {
+  name: string;
+  properties: readonly UnitProperty[];
+  wantedBy: readonly string[];
+}
 
 export interface UnitFile {
   name: string;
@@ -24,13 +37,13 @@ function header(specFile: string): string[] {
   ];
 }
 
-function section(title: string, props: UnitProperty[], extra: string[] = []): string[] {
+function section(title: string, props: readonly UnitProperty[], extra: string[] = []): string[] {
   const lines = [...sortProperties(props).flatMap(renderProperty), ...extra];
   return lines.length ? ["", `[${title}]`, ...lines] : [];
 }
 
 /** One unit file: [Unit], then [Slice] or [Service] (resource settings go to the unit type's own section). */
-export function renderUnit(u: PlannedUnit, specFile: string): UnitFile {
+export function renderUnit(u: UnitSpec, specFile: string): UnitFile {
   const typeSection = u.type === "slice" ? "Slice" : "Service";
   const unitProps: UnitProperty[] = [];
   const typeProps: UnitProperty[] = [];
@@ -45,19 +58,14 @@ export function renderUnit(u: PlannedUnit, specFile: string): UnitFile {
 }
 
 /** The pod's target: wants the sandbox and members; [Install] carries the spec's wanted_by. */
-export function renderTarget(t: PlannedTarget, specFile: string): UnitFile {
+export function renderTarget(t: TargetSpec, specFile: string): UnitFile {
   const install = t.wantedBy.length ? ["", "[Install]", `WantedBy=${t.wantedBy.map(plainValue).join(" ")}`] : [];
   const usage = `# 'systemctl start ${t.name}' starts the pod, 'systemctl stop ${t.name}' stops it.`;
   const lines = [...header(specFile), usage, ...section("Unit", t.properties), ...install];
   return { name: t.name, content: `${lines.join("\n")}\n` };
 }
 
-/** Unit files for every unit of the plan plus the pod's target, in start order. */
-export function render(plan: Plan): UnitFile[] {
-  return [
-    renderUnit(plan.slice, plan.file),
-    renderUnit(plan.sandbox, plan.file),
-    ...plan.members.map((m) => renderUnit(m, plan.file)),
-    renderTarget(plan.target, plan.file),
-  ];
+/** Unit files for the units in the order given, then the target, all from one spec file. */
+export function renderUnitFiles(specFile: string, units: readonly UnitSpec[], target: TargetSpec): UnitFile[] {
+  return [...units.map((u) => renderUnit(u, specFile)), renderTarget(target, specFile)];
 }

@@ -42,24 +42,54 @@ export function unescapeUnitName(s: string): string {
 /** The slice that holds every pod (a static unit shipped in units/). */
 export const ROOT_SLICE = "podunit.slice";
 
+/** `podunit-<pod>`: how every unit name of the pod begins. */
+export function podUnitPrefix(pod: string): string {
+  return `podunit-${escapeUnitName(pod)}`;
+}
+
 /** `podunit-<pod>.slice`: the pod's cgroup parent, nested below podunit.slice. */
 export function podSliceName(pod: string): string {
-  return `podunit-${escapeUnitName(pod)}.slice`;
+  return `${podUnitPrefix(pod)}.slice`;
+}
+
+/**
+ * Glob patterns (for ListUnitsByPatterns) that match the units of one pod and
+ * nothing of another pod. Pod names are escaped in unit names ('-' becomes
+ * '\x2d'), so "podunit-<pod>-" cannot begin another pod's units; systemd matches
+ * with FNM_NOESCAPE ('\' is an ordinary character), and escaped names hold no
+ * '*', '?' or '['.
+ */
+export function podUnitPatterns(pod: string): string[] {
+  return [podSliceName(pod), `${podUnitPrefix(pod)}-*`];
+}
+
+/** Member name of a service unit of `pod` (null for the slice, the target and other pods' units). */
+export function memberOfUnit(pod: string, unit: string): string | null {
+  const prefix = `${podUnitPrefix(pod)}-`;
+  if (!unit.startsWith(prefix) || !unit.endsWith(".service")) return null;
+  return unescapeUnitName(unit.slice(prefix.length, -".service".length));
+}
+
+/** The pod a slice or service of podunit belongs to (null for any other unit). */
+export function podOfUnit(unit: string): string | null {
+  // Escaped pod names contain no '-': the first '-' after "podunit-" ends the pod's name.
+  const m = /^podunit-([^-.]+)(?:\.slice|-.+\.service)$/.exec(unit);
+  return m ? unescapeUnitName(m[1]!) : null;
 }
 
 /** `podunit-<pod>-sandbox.service`: the process that holds the pod's namespaces. */
 export function sandboxUnitName(pod: string): string {
-  return `podunit-${escapeUnitName(pod)}-sandbox.service`;
+  return `${podUnitPrefix(pod)}-sandbox.service`;
 }
 
 /** `podunit-<pod>-<member>.service`. */
 export function memberUnitName(pod: string, member: string): string {
-  return `podunit-${escapeUnitName(pod)}-${escapeUnitName(member)}.service`;
+  return `${podUnitPrefix(pod)}-${escapeUnitName(member)}.service`;
 }
 
 /** `podunit-<pod>.target`: wants every unit of the pod (unit files only). */
 export function podTargetName(pod: string): string {
-  return `podunit-${escapeUnitName(pod)}.target`;
+  return `${podUnitPrefix(pod)}.target`;
 }
 
 /** cgroup path of the pod's slice: `/podunit.slice/podunit-<pod>.slice`. */

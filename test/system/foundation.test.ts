@@ -1,15 +1,15 @@
 /**
- * The path from the compiled binary to a real systemd: slices, scopes and
- * services made over D-Bus, limits written to the cgroup files and enforced,
- * output in journald, and a clear failure when the bus does not answer.
+ * The path from the compiled binary to a real systemd: a pod's slice and
+ * services made over D-Bus, limits written to the cgroup files, and a clear
+ * failure when the bus does not answer.
  */
 import { describe, expect, test } from "bun:test";
-import { PODUNIT, useLab, labHelpers } from "./harness.ts";
+import { PODUNIT, useLab, labHelpers, writeSpec } from "./harness.ts";
 import { join } from "node:path";
 import { REPO, type CgroupMode } from "../lab/lab.ts";
 
 const t = useLab("foundation");
-const { show } = labHelpers(t);
+const { podunit, show, mainPid } = labHelpers(t);
 
 /** Path of a cgroup attribute inside the lab, for v1 (per controller) and v2 layouts. */
 function cgroupFile(mode: CgroupMode, controller: string, cgroup: string, v1: string, v2: string): string {
@@ -17,22 +17,27 @@ function cgroupFile(mode: CgroupMode, controller: string, cgroup: string, v1: st
 }
 
 
-describe("slice and scope with limits", () => {
-  const unit = "podunit-t1-hold.scope";
-  const cgroup = "/podunit.slice/podunit-t1.slice/podunit-t1-hold.scope";
+describe("a pod's slice and a member with limits", () => {
+  const unit = "podunit-t1-hold.service";
+  const cgroup = "/podunit.slice/podunit-t1.slice/podunit-t1-hold.service";
 
-  test("the compiled binary creates podunit-t1.slice and a scope holding a process", async () => {
-    const r = await t.podunit(["debug", "run", "--pod", "t1", "--name", "hold", "--scope", "--memory-max", "64M",
-      "--cpu-quota", "20%", "--tasks-max", "16", "--", "sleep", "600"]);
+  test("the compiled binary creates podunit-t1.slice and the member's service holding its process", async () => {
+    writeSpec(t.lab, "t1", `
+[containers.hold]
+command = ["/bin/sleep", "600"]
+memory_max = "64M"
+cpu_quota = "20%"
+tasks_max = 16
+`);
+    const r = await podunit("start", "t1", "--backend", "native");
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
-    const pid = Number(/PID (\d+)/.exec(r.stdout)![1]);
     expect(await show(unit, "ActiveState")).toBe("active");
     expect(await show(unit, "ControlGroup")).toBe(cgroup);
     expect(await show("podunit-t1.slice", "ActiveState")).toBe("active");
     expect(await show("podunit-t1.slice", "Slice")).toBe("podunit.slice");
     const procs = await t.lab.sh(["cat", cgroupFile(t.lab.cgroupMode, "pids", cgroup, "cgroup.procs", "cgroup.procs")]);
-    expect(procs.split("\n")).toContain(String(pid));
+    expect(procs.split("\n")).toContain(String(await mainPid(unit)));
   });
 
   test("MemoryMax, CPUQuota and TasksMax are in the cgroup files", async () => {
@@ -51,7 +56,7 @@ describe("slice and scope with limits", () => {
     }
   });
 
-  test("stopping the slice stops the scope and its process", async () => {
+  test("stopping the pod's slice stops its units and their processes", async () => {
     await t.lab.sh(["systemctl", "stop", "podunit-t1.slice"]);
     expect(await show(unit, "ActiveState")).toBe("inactive");
     const left = await t.lab.run(["pgrep", "-x", "sleep"]);
@@ -59,41 +64,9 @@ describe("slice and scope with limits", () => {
   });
 });
 
-describe("enforcement", () => {
-  test("a process allocating past MemoryMax is OOM-killed inside its scope; the scope lives on", async () => {
-    const v2 = t.lab.cgroupMode === "unified";
-    const counter = v2
-      ? 'cg=$(grep "^0::" /proc/self/cgroup | cut -d: -f3); cat /sys/fs/cgroup$cg/memory.events'
-      : 'cg=$(grep ":memory:" /proc/self/cgroup | cut -d: -f3); cat /sys/fs/cgroup/memory$cg/memory.oom_control';
-    // The shell waits a moment so that the allocation starts once it sits in the scope;
-    // `tail` buffers everything it reads, and its raised oom_score_adj makes it the process
-    // the OOM killer picks (not the shell that reports).
-    const hog = "head -c 256M /dev/zero | (echo 1000 > /proc/self/oom_score_adj; exec tail > /dev/null)";
-    const r = await t.podunit(["debug", "run", "--pod", "t2", "--name", "hog", "--scope", "--wait", "--memory-max", "32M",
-      "--", "sh", "-c", `sleep 0.3; ${hog}; echo "exit=$?"; ${counter}`], { timeoutMs: 30_000 });
-    expect(r.status).toBe(0);
-    expect(r.stdout).toContain("exit=137");
-    expect(Number(/oom_kill (\d+)/.exec(r.stdout)?.[1])).toBeGreaterThanOrEqual(1);
-    await t.lab.sh(["systemctl", "stop", "podunit-t2.slice"]);
-  });
-});
-
-describe("journal", () => {
-  test("a transient service's stdout reaches journald under its unit", async () => {
-    const word = `hello-${crypto.randomUUID()}`;
-    const r = await t.podunit(["debug", "run", "--pod", "t3", "--name", "say", "--", "echo", word, "$HOME"]);
-    expect(r.status).toBe(0);
-    await t.lab.sh(["journalctl", "--sync"]);
-    let lines = "";
-    for (let i = 0; i < 100 && !lines.includes(word); i++) {
-      lines = await t.lab.sh(["journalctl", "-u", "podunit-t3-say.service", "-o", "cat", "--no-pager"]);
-      if (!lines.includes(word)) await Bun.sleep(50);
-    }
-    // The argv reached the process verbatim: no $VAR expansion by systemd.
-    expect(lines).toContain(`${word} $HOME`);
-    await t.lab.sh(["systemctl", "stop", "podunit-t3.slice"]);
-  });
-});
+// Enforcement (a member past its MemoryMax is OOM-killed) is pods.test.ts's "limits";
+// a member's argv reaching it verbatim, and its output in journald, are faults.test.ts's
+// and logs.test.ts's.
 
 describe("the way to systemd", () => {
   test("debug bus names the address it reached systemd at: the system bus, or the one given", async () => {

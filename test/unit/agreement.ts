@@ -2,7 +2,7 @@
 import { expect } from "bun:test";
 import type { Plan, PlannedUnit } from "../../src/plan/types.ts";
 import { PROPERTIES, type PropertyKey, toDbus } from "../../src/systemd/properties.ts";
-import { render } from "../../src/systemd/render.ts";
+import { render } from "../../src/plan/unitfiles.ts";
 import { readProperty, readUnitFile } from "./unitfile-reader.ts";
 
 const BY_DBUS = new Map(Object.values(PROPERTIES).map((d) => [d.dbus as string, d]));

@@ -4,9 +4,10 @@
  * by test/system/logs.test.ts).
  */
 import { describe, expect, test } from "bun:test";
-import { parseExecArgs } from "../../src/cli/exec-args.ts";
+import { parseExecArgs } from "../../src/cli/common/exec-args.ts";
 import { UsageError } from "../../src/errors.ts";
-import { enterEnv, nsenterArgv, parseEnviron, parseProcStatus, runcExecArgv, type EnterRequest } from "../../src/host/enter.ts";
+import { enterEnv, nsenterArgv, runcExecArgv, type EnterRequest } from "../../src/host/enter.ts";
+import { parseEnviron, parseProcStatus } from "../../src/host/proc.ts";
 
 describe("command line", () => {
   test("pod, member, command; everything after the member belongs to the command", () => {

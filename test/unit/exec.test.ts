@@ -3,14 +3,14 @@
  * bookkeeping only; that pods really run is shown by test/system/pods.test.ts.
  */
 import { describe, expect, test } from "bun:test";
-import { startPod, StartError, StartInterruptedError } from "../../src/pods/start.ts";
-import { stopPod, podUnitPatterns } from "../../src/pods/stop.ts";
+import { runStart as startPod, StartError, StartInterruptedError } from "../../src/pods/start.ts";
+import { runStop as stopPod } from "../../src/pods/stop.ts";
+import { podUnitPatterns } from "../../src/systemd/unitname.ts";
 import type { ExecDeps, RunFiles } from "../../src/pods/deps.ts";
 import type { Systemd, UnitListEntry } from "../../src/systemd/bus.ts";
-import { BusUnreachableError, ExitCode, SystemdError } from "../../src/errors.ts";
+import { BusUnreachableError, ExitCode, JobFailedError } from "../../src/errors.ts";
 import { plan } from "../../src/plan/plan.ts";
-import { render } from "../../src/systemd/render.ts";
-import { unitObjectPath } from "../../src/systemd/unitname.ts";
+import { render } from "../../src/plan/unitfiles.ts";
 import { HOST, member, pod } from "./plan-helpers.ts";
 
 /** Records calls; units "run" once started; `failing` units end with the given job result. */
@@ -27,7 +27,7 @@ class FakeSystemd implements Systemd {
     const result = this.failing[name];
     if (result) {
       this.active.set(name, "failed");
-      throw new SystemdError(`Failed to start '${name}': job ended with result '${result}'`, { unit: name, dbusName: result });
+      throw new JobFailedError("start", name, result);
     }
     this.active.set(name, "active");
   }
@@ -43,18 +43,21 @@ class FakeSystemd implements Systemd {
     this.calls.push(`reset ${name}`);
     this.active.delete(name);
   }
-  async killUnit(): Promise<void> {}
   async getUnit(name: string): Promise<string | null> {
     return this.active.has(name) ? `/unit/${name}` : null;
   }
-  async getProperties(path: string, _iface: string, names: readonly string[]): Promise<Record<string, unknown>> {
-    // Only the sandbox's MainPID is asked for. The path is systemd's object path of the unit.
-    const name = [...this.active.keys()].find((u) => unitObjectPath(u) === path);
-    if (names.includes("MainPID")) return { MainPID: name?.endsWith("-sandbox.service") ? 4242 : 0 };
+  async getProperties(): Promise<Record<string, unknown>> {
     return {};
   }
-  async getAllProperties(): Promise<Record<string, unknown>> {
-    return {};
+  async unitState(name: string): Promise<string | null> {
+    return this.active.get(name) ?? null;
+  }
+  async mainPid(name: string): Promise<number | undefined> {
+    // Only the sandbox's main process is asked for.
+    return this.active.get(name) === "active" && name.endsWith("-sandbox.service") ? 4242 : undefined;
+  }
+  async fragmentPath(): Promise<string | undefined> {
+    return undefined;
   }
   async listUnits(): Promise<UnitListEntry[]> {
     return [...this.active].map(([name, activeState]) => ({ name, activeState, subState: "", description: "", loadState: "loaded", path: "" }));
@@ -279,8 +282,8 @@ describe("stop", () => {
   });
 
   test("unit patterns of one pod never match another pod's units", () => {
-    expect(podUnitPatterns("web", "podunit-web.slice")).toEqual(["podunit-web.slice", "podunit-web-*"]);
+    expect(podUnitPatterns("web")).toEqual(["podunit-web.slice", "podunit-web-*"]);
     // 'my-web' escapes to my\x2dweb; systemd reads '\' in patterns literally (FNM_NOESCAPE).
-    expect(podUnitPatterns("my-web", "podunit-my\\x2dweb.slice")).toEqual(["podunit-my\\x2dweb.slice", "podunit-my\\x2dweb-*"]);
+    expect(podUnitPatterns("my-web")).toEqual(["podunit-my\\x2dweb.slice", "podunit-my\\x2dweb-*"]);
   });
 });

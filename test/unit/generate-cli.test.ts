@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateCommand } from "../../src/cli/generate.ts";
-import type { Io } from "../../src/cli/command.ts";
+import type { Io } from "../../src/cli/common/command.ts";
 import { UsageError } from "../../src/errors.ts";
 import { HOST } from "./plan-helpers.ts";
 

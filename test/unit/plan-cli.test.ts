@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { UsageError } from "../../src/errors.ts";
 import { planCommand } from "../../src/cli/plan.ts";
-import type { Io } from "../../src/cli/command.ts";
+import type { Io } from "../../src/cli/common/command.ts";
 import { HOST, HOST_NO_RUNC } from "./plan-helpers.ts";
 
 const WEB = `

@@ -1,6 +1,7 @@
 /** `podunit internal prepare` against a fake file system: what each unit writes, and the digest check. */
 import { describe, expect, test } from "bun:test";
-import { prepareUnit, type PrepareRequest } from "../../src/boot/prepare.ts";
+import { prepareUnit } from "../../src/boot/prepare.ts";
+import type { PrepareArgs } from "../../src/plan/unitfiles.ts";
 import type { RunFiles } from "../../src/pods/deps.ts";
 import { plan } from "../../src/plan/plan.ts";
 import { planDigest } from "../../src/plan/unitfiles.ts";
@@ -32,7 +33,7 @@ function fakeFiles(mounts: string[] = []) {
 }
 
 const digest = planDigest(plan({ ...parseSpec(TOML, FILE), sandbox: "runc" }, HOST));
-const request = (over: Partial<PrepareRequest> = {}): PrepareRequest => ({ digest, backend: "runc", runDir: "/run/podunit", specFile: FILE, ...over });
+const request = (over: Partial<PrepareArgs> = {}): PrepareArgs => ({ digest, backend: "runc", runDir: "/run/podunit", specFile: FILE, ...over });
 const deps = (files: RunFiles, toml = TOML) => ({
   files,
   hostFacts: () => HOST,

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { plan } from "../../src/plan/plan.ts";
-import { render } from "../../src/systemd/render.ts";
+import { render } from "../../src/plan/unitfiles.ts";
+import { renderUnitFiles } from "../../src/systemd/render.ts";
 import { expectUnitFilesAgreeWithDbus } from "./agreement.ts";
 import { HOST, HOST_NO_RUNC, member, pod } from "./plan-helpers.ts";
 import { readExec, splitWords } from "./unitfile-reader.ts";
@@ -93,6 +94,18 @@ describe("render", () => {
     const [path, got, flags] = readExec(line.slice("ExecStart=".length));
     expect([path, got.slice(-argv.length), flags]).toEqual(["/usr/bin/setpriv", argv, ["no-env-expand"]]);
     expect(splitWords('"a b" c')).toEqual(["a b", "c"]);
+  });
+});
+
+describe("renderUnitFiles", () => {
+  test("takes units and a target, not a plan; a slice refuses a service setting", () => {
+    const slice = { name: "x.slice", type: "slice" as const, properties: [{ key: "TasksMax" as const, value: 8n }] };
+    const target = { name: "x.target", properties: [{ key: "Wants" as const, value: ["x.slice"] }], wantedBy: [] };
+    const [s, t] = renderUnitFiles("/srv/x.toml", [slice], target);
+    expect(s!.content.split("\n").slice(2)).toEqual(["", "[Slice]", "TasksMax=8", ""]);
+    expect(t!.content).toContain("\n[Unit]\nWants=x.slice\n");
+    const bad = { ...slice, properties: [{ key: "User" as const, value: "nobody" }] };
+    expect(() => renderUnitFiles("/srv/x.toml", [bad], target)).toThrow("Property 'User' cannot be written into the slice 'x.slice'");
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { checkCommand } from "../../src/cli/check.ts";
-import type { Io } from "../../src/cli/command.ts";
+import type { Io } from "../../src/cli/common/command.ts";
 import { NotFoundError, PodunitError, SpecError, UsageError } from "../../src/errors.ts";
 import type { ReadFile } from "../../src/podspec/load.ts";
 

@@ -6,7 +6,7 @@
 import { describe, expect, test } from "bun:test";
 import { ExitCode, PermissionError } from "../../src/errors.ts";
 import { checkSpecTrusted } from "../../src/podspec/load.ts";
-import { checkTrustedPath, type PathFs } from "../../src/host/trusted-path.ts";
+import { checkTrustedPath, type PathFs } from "../../src/podspec/trusted-path.ts";
 
 type Node = { uid?: number; mode: number; link?: string };
 const DIR = 0o040000;

@@ -89,18 +89,18 @@ describe("planDigest", () => {
 
 describe("runFilesOf: who writes what", () => {
   test("the sandbox: the pod directory and its own bundle; each member: its bundle and the directories above it", () => {
-    const sandbox = runFilesOf(p, "/run/podunit", p.sandbox);
+    const sandbox = runFilesOf(p, p.sandbox);
     expect(sandbox.directories).toEqual(["/run/podunit/web", "/run/podunit/web/ns", "/run/podunit/web/sandbox", "/run/podunit/web/sandbox/rootfs"]);
     expect(sandbox.files.map((f) => f.path)).toEqual([
       "/run/podunit/web/sandbox/config.json",
     ]);
-    const app = runFilesOf(p, "/run/podunit", memberUnit(p, "app"));
+    const app = runFilesOf(p, memberUnit(p, "app"));
     expect(app.directories).toEqual(["/run/podunit/web", "/run/podunit/web/bundles", "/run/podunit/web/bundles/app"]);
     expect(app.files.map((f) => f.path)).toEqual(["/run/podunit/web/bundles/app/config.json"]);
-    expect(runFilesOf(p, "/run/podunit", memberUnit(p, "db"))).toEqual({ directories: ["/run/podunit/web", "/run/podunit/web/bundles"], files: [] });
+    expect(runFilesOf(p, memberUnit(p, "db"))).toEqual({ directories: ["/run/podunit/web", "/run/podunit/web/bundles"], files: [] });
   });
   test("together they write every directory and file of the plan, each file once", () => {
-    const all = [p.sandbox, ...p.members].map((x) => runFilesOf(p, "/run/podunit", x));
+    const all = [p.sandbox, ...p.members].map((x) => runFilesOf(p, x));
     expect(new Set(all.flatMap((x) => x.directories))).toEqual(new Set(p.directories));
     expect(all.flatMap((x) => x.files).sort((a, b) => a.path.localeCompare(b.path))).toEqual([...p.files].sort((a, b) => a.path.localeCompare(b.path)));
   });

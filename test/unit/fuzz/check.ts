@@ -13,7 +13,7 @@ import { decodeSpec } from "../../../src/podspec/load.ts";
 import { parseSpec } from "../../../src/podspec/parse.ts";
 import type { PodSpec } from "../../../src/podspec/types.ts";
 import { PROPERTIES, type PropertyKey, toDbus } from "../../../src/systemd/properties.ts";
-import { render } from "../../../src/systemd/render.ts";
+import { render } from "../../../src/plan/unitfiles.ts";
 import { escapeUnitName } from "../../../src/systemd/unitname.ts";
 import { HOST, HOST_NO_RUNC } from "../plan-helpers.ts";
 import { readProperty, readUnitFile } from "../unitfile-reader.ts";

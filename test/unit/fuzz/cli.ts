@@ -3,7 +3,7 @@
  * FILE --json` run it (the file read from memory): the exit code must be one the
  * docs list for it, never 70 (an internal error).
  */
-import type { Io } from "../../../src/cli/command.ts";
+import type { Io } from "../../../src/cli/common/command.ts";
 import { checkCommand } from "../../../src/cli/check.ts";
 import { planCommand } from "../../../src/cli/plan.ts";
 import { report } from "../../../src/main.ts";

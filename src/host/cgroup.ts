@@ -1,0 +1,93 @@
+/**
+ * The cgroup tree as podunit touches it directly: where the hierarchies are
+ * mounted, which cgroup a process is in, removing what runc left of a pod, and
+ * the warm-up move `podunit start` begins with. Everything else about cgroups
+ * is systemd's; the plan's view of the host's cgroup mode is plan/hostfacts.ts.
+ */
+import { readdirSync, readFileSync, rmdirSync, writeFile } from "node:fs";
+import { join } from "node:path";
+import { mountinfo, procCgroups } from "./proc.ts";
+
+/** Mount points of every cgroup hierarchy (v1 and v2) this process sees. */
+export function cgroupMounts(): string[] {
+  return mountinfo()
+    .filter((m) => m.fsType === "cgroup" || m.fsType === "cgroup2")
+    .map((m) => m.mountPoint);
+}
+
+/** True when process `pid` is in the cgroup of `unit` or below it (a runc container's, on cgroup v1). */
+export function inUnit(pid: number, unit: string): boolean {
+  return procCgroups(pid)?.some((c) => c.path.split("/").includes(unit)) ?? false;
+}
+
+/** A directory and every directory below it, parents before children. */
+function directoriesBelow(root: string): string[] {
+  const out = [root];
+  for (let i = 0; i < out.length; i++) {
+    try {
+      for (const e of readdirSync(out[i]!, { withFileTypes: true })) if (e.isDirectory()) out.push(join(out[i]!, e.name));
+    } catch {
+      // Removed meanwhile.
+    }
+  }
+  return out;
+}
+
+/**
+ * Removes the directories of `cgroup` and below it in every mounted hierarchy,
+ * deepest first; returns those that could not be removed (still holding processes).
+ */
+export function removeCgroupTree(cgroup: string): string[] {
+  const left: string[] = [];
+  for (const mnt of cgroupMounts()) {
+    for (const dir of directoriesBelow(join(mnt, cgroup)).reverse()) {
+      try {
+        rmdirSync(dir);
+      } catch (err) {
+        if ((err as { code?: string }).code !== "ENOENT") left.push(dir);
+      }
+    }
+  }
+  return left;
+}
+
+/** cgroup.procs of this process's own cgroup, in the hierarchy systemd tracks processes in. */
+export function ownCgroupProcs(): string | undefined {
+  const lines = procCgroups("self");
+  if (lines === undefined) return undefined;
+  const v2 = lines.find((l) => l.hierarchy === 0 && l.controllers === "");
+  if (v2 !== undefined) {
+    // Hybrid hosts mount the v2 tree below the v1 ones.
+    for (const root of ["/sys/fs/cgroup/unified", "/sys/fs/cgroup"]) {
+      try {
+        readFileSync(`${root}/cgroup.controllers`);
+        return `${root}${v2.path.replace(/\/$/, "")}/cgroup.procs`;
+      } catch {
+        // Not the v2 tree: try the next.
+      }
+    }
+  }
+  const v1 = lines.find((l) => l.controllers === "name=systemd");
+  return v1 ? `/sys/fs/cgroup/systemd${v1.path.replace(/\/$/, "")}/cgroup.procs` : undefined;
+}
+
+/**
+ * Readies the kernel's lock for moving processes between cgroups before systemd
+ * needs it. Every unit start moves a new process into its cgroup (a write to
+ * cgroup.procs), and the kernel lock behind that write (cgroup_threadgroup_rwsem,
+ * a per-CPU rwsem) first waits for an RCU grace period when no such write has
+ * happened for a while: on the machines measured, 6-16 ms after 50 ms of quiet,
+ * 0.02-0.08 ms within 10 ms of the last one (docs/benchmarks.md). A pod start
+ * makes systemd do that wait for its sandbox, after podunit has done its own
+ * work. So `podunit start` moves itself into the cgroup it is already in (no
+ * change), on a worker thread of the runtime, at the beginning: the grace period
+ * passes while podunit reads the spec and talks to systemd. Best effort; errors
+ * are ignored. Kernels from 6.0 can avoid the wait for good: the cgroup2 mount
+ * option `favordynmods`.
+ *
+ * Starts the no-op move in the background; never throws, never waits.
+ */
+export function warmCgroupAttach(): void {
+  const procs = ownCgroupProcs();
+  if (procs !== undefined) writeFile(procs, String(process.pid), () => {});
+}

@@ -1,0 +1,176 @@
+/**
+ * The pod use cases: start, restart, stop, enable, disable. Each takes what the
+ * command line said and the environment, takes the pod's lock, and goes down to
+ * the executor (start.ts, stop.ts, target.ts) and the boot layer (unit files);
+ * the verbs in src/cli/ only parse arguments, call one of these and print.
+ */
+import { PodunitError } from "../errors.ts";
+import { mark } from "../trace.ts";
+import { connectSystemd, type Systemd } from "../systemd/bus.ts";
+import { podTargetName, podUnitPatterns } from "../systemd/unitname.ts";
+import { plan } from "../plan/plan.ts";
+import type { SandboxBackend } from "../podspec/types.ts";
+import type { PodSpec } from "../podspec/types.ts";
+import { installUnits, SYSTEM_UNIT_DIR, uninstallUnits, type InstallResult } from "../boot/install.ts";
+import { podUnits } from "../boot/units.ts";
+import { warmCgroupAttach } from "../host/cgroup.ts";
+import { hostLookup } from "../host/lookup.ts";
+import { preflight } from "./preflight.ts";
+import { runStart, StartError, type StartResult } from "./start.ts";
+import { runStop, type StopResult } from "./stop.ts";
+import { startTarget } from "./target.ts";
+import { type Env, execDeps, hostFacts, loadPodSpec, podName, runDir, withPodLock, withSystemd } from "./wiring.ts";
+import { PodLayout } from "../plan/layout.ts";
+
+export interface StartRequest {
+  /** A pod name or the path of a spec file. */
+  ref: string;
+  /** Where pod names are looked up (default /etc/podunit/pods). */
+  dir?: string;
+  /** The sandbox backend asked for on the command line. */
+  backend?: SandboxBackend;
+}
+
+/**
+ * Loads, checks, plans and starts one pod under its lock. A running pod is left
+ * alone; a partly running one is repaired. A pod with unit files starts through
+ * its target, as at boot.
+ */
+export function startPod(req: StartRequest, env: Env): Promise<StartResult> {
+  return start(req, env, false);
+}
+
+/** Stops the pod and starts it afresh; a broken spec leaves the running pod alone (it is checked first). */
+export function restartPod(req: StartRequest, env: Env): Promise<StartResult> {
+  return start(req, env, true);
+}
+
+async function start(req: StartRequest, env: Env, restart: boolean): Promise<StartResult> {
+  warmCgroupAttach();
+  // The connection to systemd is made while the spec is read and checked; a bad spec is
+  // still reported first, and the connection then closed unused.
+  const connecting = connectSystemd(env);
+  connecting.catch(() => {});
+  let spec: PodSpec;
+  try {
+    spec = await loadPodSpec(req.ref, req.dir, env);
+    preflight(spec, hostLookup);
+  } catch (err) {
+    connecting.then((sd) => sd.close(), () => {});
+    throw err;
+  }
+  mark("spec loaded and checked");
+  const sd = await connecting;
+  try {
+    mark("connected to systemd");
+    return await withPodLock(env, spec.name, async () => {
+      mark("locked");
+      if (restart) await stopLocked(spec.name, sd, env);
+      // One burst: systemd's version (for the plan), whether the pod has unit files (enabled,
+      // generated: then it starts through its target, as at boot) and its units' states.
+      const loaded = sd.listUnits(podUnitPatterns(spec.name));
+      loaded.catch(() => {});
+      const [facts, fromFiles] = await Promise.all([hostFacts(env, sd), sd.fragmentPath(podTargetName(spec.name))]);
+      mark("asked systemd: version, unit files, unit states");
+      const p = plan(spec, facts, req.backend ? { backend: req.backend } : {});
+      mark("planned");
+      // runc's path is already among the host facts the plan was made for.
+      const deps = execDeps(sd, facts.paths.runc);
+      return fromFiles ? startTarget(p, deps) : runStart(p, deps, loaded);
+    });
+  } finally {
+    sd.close();
+  }
+}
+
+/** Stops one pod by name or spec file; idempotent. */
+export async function stopPod(ref: string, dir: string | undefined, env: Env): Promise<StopResult> {
+  const pod = await podName(ref, dir, env);
+  return withSystemd(env, (sd) => withPodLock(env, pod, () => stopLocked(pod, sd, env)));
+}
+
+/** Stops a pod whose lock the caller holds; throws when cleanup left something behind. */
+async function stopLocked(pod: string, sd: Systemd, env: Env): Promise<StopResult> {
+  const r = await runStop(pod, new PodLayout(runDir(env), pod).dir, execDeps(sd));
+  if (r.problems.length) {
+    throw new PodunitError(`Failed to stop pod '${pod}' cleanly: ${r.problems.join("; ")}`, {
+      hint: `Run 'podunit stop ${pod}' again; 'podunit status ${pod}' shows what is left.`,
+    });
+  }
+  return r;
+}
+
+export interface EnableRequest extends StartRequest {
+  /** Start the pod's target too. */
+  now?: boolean;
+}
+
+export interface EnableResult extends InstallResult {
+  pod: string;
+  target: string;
+  wantedBy: string[];
+  /** How many unit files the pod has. */
+  files: number;
+  started?: StartResult;
+}
+
+/**
+ * Installs the pod's unit files into /etc/systemd/system, links its target into
+ * the `.wants/` of every target its spec's [install] names (what `systemctl
+ * enable` would do), reloads systemd, and with `now` starts the target. Running
+ * it again rewrites only what changed. A failed start is rolled back like
+ * `podunit start`; the pod stays enabled, as with `systemctl enable --now`.
+ */
+export async function enablePod(req: EnableRequest, env: Env): Promise<EnableResult> {
+  const spec = await loadPodSpec(req.ref, req.dir, env);
+  if (spec.install === undefined) {
+    throw new PodunitError(`Failed to enable pod '${spec.name}': its spec '${spec.file}' has no [install] section, so nothing would start it at boot.`, {
+      hint: `Add an [install] section (wanted_by defaults to ["multi-user.target"]), or start the pod now with 'podunit start ${spec.name}'.`,
+    });
+  }
+  preflight(spec, hostLookup);
+  return withSystemd(env, async (sd) => {
+    const units = podUnits(spec, await hostFacts(env, sd), req.backend ? { backend: req.backend } : {});
+    return withPodLock(env, units.pod, async () => {
+      const r = installUnits(SYSTEM_UNIT_DIR, units, { links: "absolute" });
+      await sd.reload();
+      let started: StartResult | undefined;
+      if (req.now) {
+        try {
+          started = await startTarget(units.plan, execDeps(sd));
+        } catch (e) {
+          if (!(e instanceof StartError)) throw e;
+          throw new PodunitError(`${e.message}\nThe pod stays enabled; 'podunit disable ${units.pod}' undoes that.`, { hint: e.hint });
+        }
+      }
+      return { ...r, pod: units.pod, target: units.plan.target.name, wantedBy: units.wantedBy, files: units.files.length, ...(started ? { started } : {}) };
+    });
+  });
+}
+
+export interface DisableResult {
+  pod: string;
+  removed: string[];
+  /** Whether the pod was running when `now` stopped it. */
+  stopped: boolean;
+  /** Where systemd still finds the pod's target outside /etc/systemd/system (the generator makes it). */
+  stillGenerated?: string;
+}
+
+/**
+ * Removes the links and unit files `enablePod` installed and reloads systemd; with
+ * `now` it stops the pod first. Needs no spec: the pod's name is enough.
+ */
+export async function disablePod(req: { ref: string; dir?: string; now?: boolean }, env: Env): Promise<DisableResult> {
+  const pod = await podName(req.ref, req.dir, env);
+  return withSystemd(env, (sd) =>
+    withPodLock(env, pod, async () => {
+      const stopped = req.now ? (await stopLocked(pod, sd, env)).wasRunning : false;
+      const removed = uninstallUnits(SYSTEM_UNIT_DIR, pod);
+      if (removed.length) await sd.reload();
+      const still = await sd.fragmentPath(podTargetName(pod));
+      const generated = still !== undefined && !still.startsWith(`${SYSTEM_UNIT_DIR}/`) ? still : undefined;
+      return { pod, removed, stopped, ...(generated ? { stillGenerated: generated } : {}) };
+    }),
+  );
+}

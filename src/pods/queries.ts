@@ -1,0 +1,101 @@
+/**
+ * The read-only use cases: a pod's status, the list of pods, the members of a
+ * pod (for the verbs that name one: logs, exec).
+ */
+import { NotFoundError, SpecError } from "../errors.ts";
+import type { Systemd, UnitListEntry } from "../systemd/bus.ts";
+import { memberOfUnit, podUnitPatterns, sandboxUnitName } from "../systemd/unitname.ts";
+import { plan } from "../plan/plan.ts";
+import { isPathRef, listSpecs, specDir } from "../podspec/load.ts";
+import type { PodSpec } from "../podspec/types.ts";
+import { pinProblems, podStatus, podSummaries, type PodState, type PodStatus } from "../status/status.ts";
+import { pinLive } from "../host/ns.ts";
+import { type Env, hostFacts, loadPodSpec, withSystemd } from "./wiring.ts";
+
+/**
+ * The status of the pod `ref` names. Its spec, when there is one, names members
+ * systemd may have forgotten (exited, not restarted) and the pins to check.
+ */
+export async function statusOf(ref: string, dir: string | undefined, env: Env): Promise<PodStatus> {
+  let pod = ref;
+  let spec: PodSpec | undefined;
+  try {
+    spec = await loadPodSpec(ref, dir, env);
+    pod = spec.name;
+  } catch (err) {
+    if (isPathRef(ref) || !(err instanceof NotFoundError)) throw err;
+  }
+  return withSystemd(env, async (sd) => {
+    const st = await podStatus(sd, pod, spec?.members.map((m) => m.name) ?? []);
+    if (spec) {
+      // The pins the spec's plan expects; a spec that no longer plans on this host has nothing to check.
+      const p = await hostFacts(env, sd).then((h) => plan(spec!, h)).catch(() => undefined);
+      if (p) st.problems.push(...pinProblems(st, p.pins.map((x) => x.path), pinLive));
+    }
+    return st;
+  });
+}
+
+/** One row of `podunit list`. */
+export interface PodRow {
+  pod: string;
+  state: PodState;
+  /** Member units active, and loaded. */
+  active: number;
+  members: number;
+  /** Whether a spec file for the pod exists in the spec directory. */
+  spec: boolean;
+}
+
+/** Every pod that has units loaded or a spec in the spec directory, in name order. */
+export async function listPods(dir: string | undefined, env: Env): Promise<PodRow[]> {
+  const [pods, specs] = await Promise.all([withSystemd(env, (sd) => podSummaries(sd)), listSpecs(specDir({ dir, env }))]);
+  const rows = new Map<string, PodRow>(pods.map((p) => [p.pod, { ...p, spec: false }]));
+  for (const s of specs) {
+    const row = rows.get(s);
+    if (row) row.spec = true;
+    else rows.set(s, { pod: s, state: "stopped", active: 0, members: 0, spec: true });
+  }
+  return [...rows.values()].sort((a, b) => a.pod.localeCompare(b.pod));
+}
+
+export interface PodMembers {
+  pod: string;
+  /** Whether a spec file for the pod was found (and valid). */
+  spec: boolean;
+  /** Members in spec order, then members that only systemd knows; without the sandbox. */
+  members: string[];
+  /** The pod's loaded units by member name ("sandbox" for the sandbox). */
+  units: Map<string, UnitListEntry>;
+}
+
+/**
+ * The pod `ref` names (a pod name or a spec file) and its members: those its
+ * spec lists, and those systemd has units for (a pod may run from an older spec,
+ * or have no spec file any more). A spec file that is missing or invalid is no
+ * obstacle for a pod name. Without a systemd, `units` stays empty.
+ */
+export async function podMembers(ref: string, dir: string | undefined, env: Env, sd: Systemd | undefined): Promise<PodMembers> {
+  let pod = ref;
+  let spec = false;
+  const members: string[] = [];
+  try {
+    const s = await loadPodSpec(ref, dir, env);
+    pod = s.name;
+    spec = true;
+    members.push(...s.members.map((m) => m.name));
+  } catch (err) {
+    if (isPathRef(ref) || !(err instanceof NotFoundError || err instanceof SpecError)) throw err;
+  }
+  const units = new Map<string, UnitListEntry>();
+  if (sd) {
+    const sandbox = sandboxUnitName(pod);
+    for (const e of await sd.listUnits(podUnitPatterns(pod))) {
+      const m = e.name === sandbox ? "sandbox" : memberOfUnit(pod, e.name);
+      if (m === null) continue;
+      units.set(m, e);
+      if (m !== "sandbox" && !members.includes(m)) members.push(m);
+    }
+  }
+  return { pod, spec, members, units };
+}

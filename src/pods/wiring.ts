@@ -1,0 +1,64 @@
+/**
+ * What the use cases take from this host: the run directory, the systemd
+ * connection, host facts, the spec, the pod lock and the adapters of src/host/.
+ * The environment (`env`) is the only input: PODUNIT_RUN_DIR,
+ * DBUS_SYSTEM_BUS_ADDRESS, PODUNIT_SPEC_DIR and the like.
+ */
+import { connectSystemd, type Systemd } from "../systemd/bus.ts";
+import { detectHostFacts, findProgram } from "../plan/hostfacts.ts";
+import type { HostFacts } from "../plan/types.ts";
+import { isPathRef, loadSpec } from "../podspec/load.ts";
+import type { PodSpec } from "../podspec/types.ts";
+import type { ExecDeps } from "./deps.ts";
+import { hostContainers } from "../host/runc.ts";
+import { hostFiles } from "../host/files.ts";
+import { hostJournal } from "../host/journal.ts";
+import { lockPod } from "../host/lock.ts";
+import { hostReadiness } from "../host/ready.ts";
+
+export type Env = Record<string, string | undefined>;
+
+/** The run directory: /run/podunit, or PODUNIT_RUN_DIR. */
+export function runDir(env: Env): string {
+  return env.PODUNIT_RUN_DIR || "/run/podunit";
+}
+
+/** Connects to systemd, runs `fn`, and always closes the connection. */
+export async function withSystemd<T>(env: Env, fn: (sd: Systemd) => Promise<T>): Promise<T> {
+  const sd = await connectSystemd(env);
+  try {
+    return await fn(sd);
+  } finally {
+    sd.close();
+  }
+}
+
+/** Host facts for planning, with the version of the systemd actually running. */
+export async function hostFacts(env: Env, sd: Systemd): Promise<HostFacts> {
+  return { ...detectHostFacts(env, await sd.version()), runDir: runDir(env) };
+}
+
+/** The executor's dependencies on this host. */
+export function execDeps(sd: Systemd, runc = findProgram("runc")): ExecDeps {
+  return { systemd: sd, readiness: hostReadiness, files: hostFiles, journal: hostJournal, containers: hostContainers(runc) };
+}
+
+/** Loads the spec named or pointed to by `ref`. */
+export function loadPodSpec(ref: string, dir: string | undefined, env: Env): Promise<PodSpec> {
+  return loadSpec(ref, { dir, env });
+}
+
+/** The pod name `ref` stands for: a pod name as is, or the name inside the spec file it points to. */
+export async function podName(ref: string, dir: string | undefined, env: Env): Promise<string> {
+  return isPathRef(ref) ? (await loadPodSpec(ref, dir, env)).name : ref;
+}
+
+/** Runs `fn` while holding the pod's lock. */
+export async function withPodLock<T>(env: Env, pod: string, fn: () => Promise<T>): Promise<T> {
+  const lock = await lockPod(runDir(env), pod);
+  try {
+    return await fn();
+  } finally {
+    lock.release();
+  }
+}

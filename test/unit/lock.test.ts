@@ -1,0 +1,59 @@
+/** The pod lock (src/host/lock.ts): a second taker waits on the lock and wakes when it is let go. */
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { lockPod } from "../../src/host/lock.ts";
+
+const runDir = mkdtempSync(join(tmpdir(), "podunit-lock-"));
+afterAll(() => rmSync(runDir, { recursive: true, force: true }));
+
+describe("lockPod", () => {
+  test("a free lock is taken at once, and again after its release", async () => {
+    const a = await lockPod(runDir, "free");
+    a.release();
+    a.release(); // twice is harmless
+    const b = await lockPod(runDir, "free");
+    b.release();
+  });
+
+  test("the second taker gets the lock only after the first let go, and then at once", async () => {
+    const events: string[] = [];
+    const first = await lockPod(runDir, "web");
+    const second = lockPod(runDir, "web").then((l) => {
+      events.push("second took it");
+      return l;
+    });
+    // Other pods are not held up meanwhile.
+    (await lockPod(runDir, "other")).release();
+    events.push("first lets go");
+    first.release();
+    const lock = await second;
+    expect(events).toEqual(["first lets go", "second took it"]);
+    lock.release();
+  });
+
+  test("a lock held past the timeout fails, saying so; once let go it can be taken again", async () => {
+    const held = await lockPod(runDir, "busy");
+    const err = await lockPod(runDir, "busy", 200).catch((e) => e);
+    expect(err.message).toBe("Failed to lock pod 'busy': another podunit command has held it for 0.2 s");
+    expect(err.hint).toBe("Check for a hanging 'podunit' process working on 'busy'.");
+    held.release();
+    // The wait given up on lets go as soon as it gets the lock.
+    const again = await lockPod(runDir, "busy", 5000);
+    again.release();
+  });
+
+  test("a lock held by another process is waited for too", async () => {
+    const path = join(runDir, "locks", "shared");
+    await Bun.write(path, "");
+    const holder = Bun.spawn(["flock", path, "sh", "-c", "echo held; read x"], { stdin: "pipe", stdout: "pipe" });
+    const reader = holder.stdout.getReader();
+    await reader.read(); // "held": the other process has the lock
+    const waiting = lockPod(runDir, "shared");
+    holder.stdin.end(); // its shell reads end of input and exits, and the lock goes with it
+    const lock = await waiting;
+    lock.release();
+    await holder.exited;
+  });
+});
