@@ -1,18 +1,25 @@
+/** `podunit start` and `podunit restart`: the same arguments, the same output, one use case each. */
 import type { Command } from "./common/command.ts";
 import { parseArgs } from "./common/args.ts";
 import { backendOption, describeStart, onePod, requireRoot, START_OPTIONS } from "./common/verbs.ts";
-import { startPod } from "../pods/lifecycle.ts";
+import { restartPod, startPod } from "../pods/lifecycle.ts";
 
-export const start: Command = {
-  name: "start",
-  summary: "Start a pod from its spec; returns once every member is active",
-  usage: "podunit start POD|FILE [--dir DIR] [--backend runc|native] [--json]",
-  async run(args, io) {
-    const { options, positionals } = parseArgs("start", args, START_OPTIONS);
-    const ref = onePod("start", positionals);
-    requireRoot("start");
-    const r = await startPod({ ref, dir: options.dir as string | undefined, backend: backendOption(options.backend) }, io.env);
-    io.out(options.json ? JSON.stringify(r) + "\n" : describeStart(r));
-    return 0;
-  },
-};
+function startVerb(name: "start" | "restart", summary: string): Command {
+  return {
+    name,
+    summary,
+    usage: `podunit ${name} POD|FILE [--dir DIR] [--backend runc|native] [--json]`,
+    async run(args, io) {
+      const { options, positionals } = parseArgs(name, args, START_OPTIONS);
+      const ref = onePod(name, positionals);
+      requireRoot(name);
+      const req = { ref, dir: options.dir as string | undefined, backend: backendOption(options.backend) };
+      const r = await (name === "start" ? startPod : restartPod)(req, io.env);
+      io.out(options.json ? JSON.stringify(r) + "\n" : describeStart(r, `${name}ed`));
+      return 0;
+    },
+  };
+}
+
+export const start = startVerb("start", "Start a pod from its spec; returns once every member is active");
+export const restart = startVerb("restart", "Stop a pod and start it again from its spec");
