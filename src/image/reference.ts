@@ -52,6 +52,7 @@ export function parseReference(ref: string): Reference {
   if (colon > slash) {
     tag = rest.slice(colon + 1);
     rest = rest.slice(0, colon);
+    if (tag === "") throw bad(ref, "the tag after ':' is empty");
     if (!TAG.test(tag)) throw bad(ref, `the tag '${tag}' must be 1 to 128 letters, digits, '_', '.' or '-', not starting with '.' or '-'`);
   }
   if (rest === "") throw bad(ref, "the repository name is empty");

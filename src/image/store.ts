@@ -80,6 +80,8 @@ export interface RemoveResult {
   untagged: string[];
   /** Whether the image itself is gone (no name left and not in use). */
   removed: boolean;
+  /** Pods that use it (when removed with force, it stays without names). */
+  inUseBy: string[];
   blobs: number;
   layers: number;
 }
@@ -487,7 +489,7 @@ export class ImageStore {
       const keep = removed ? entries.filter((x) => x !== e) : entries;
       this.writeIndex(keep);
       const gc = removed ? this.collect(keep) : { blobs: 0, layers: 0, bytes: 0 };
-      return { manifestDigest: e.desc.digest, untagged, removed, blobs: gc.blobs, layers: gc.layers };
+      return { manifestDigest: e.desc.digest, untagged, removed, inUseBy: users, blobs: gc.blobs, layers: gc.layers };
     });
   }
 
