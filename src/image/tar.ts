@@ -67,7 +67,12 @@ function num(b: Uint8Array, start: number, len: number, what: string): number {
 }
 
 function checksumOk(h: Uint8Array): boolean {
-  const stored = num(h, 148, 8, "checksum");
+  let stored: number;
+  try {
+    stored = num(h, 148, 8, "checksum");
+  } catch {
+    return false;
+  }
   let unsigned = 0;
   let signed = 0;
   for (let i = 0; i < BLOCK; i++) {
