@@ -48,7 +48,7 @@ function layer(i: number): Uint8Array {
 
 const sha = (b: Uint8Array) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
 const tars = [0, 1, 2, 3, 4].map(layer);
-const gz = tars.map((t) => Bun.gzipSync(t));
+const gz = tars.map((t) => Bun.gzipSync(t as Uint8Array<ArrayBuffer>));
 const layout = `${work}/layout`;
 mkdirSync(`${layout}/blobs/sha256`, { recursive: true });
 const put = (b: Uint8Array) => {

@@ -78,14 +78,14 @@ export function entryBlocks(e: TEntry): Uint8Array[] {
   if (te.encode(name).length > 100) {
     if (e.long === "gnu") {
       const n = te.encode(name + "\0");
-      out.push(header("././@LongLink", "L", n.length, {}), ...pad(n));
+      out.push(header("././@LongLink", "L", n.length, { name: "" }), ...pad(n));
     } else pax.push(paxRecord("path", name));
     name = name.slice(0, 99);
   }
   if (te.encode(link).length > 100) {
     if (e.long === "gnu") {
       const n = te.encode(link + "\0");
-      out.push(header("././@LongLink", "K", n.length, {}), ...pad(n));
+      out.push(header("././@LongLink", "K", n.length, { name: "" }), ...pad(n));
     } else pax.push(paxRecord("linkpath", link));
     link = link.slice(0, 99);
   }
@@ -93,7 +93,7 @@ export function entryBlocks(e: TEntry): Uint8Array[] {
   for (const [k, v] of Object.entries(e.pax ?? {})) pax.push(paxRecord(k, v));
   if (pax.length) {
     const p = Buffer.concat(pax);
-    out.push(header("PaxHeaders/x", "x", p.length, {}), ...pad(p));
+    out.push(header("PaxHeaders/x", "x", p.length, { name: "" }), ...pad(p));
   }
   out.push(header(name, type, type === "0" ? content.length : 0, e, link));
   if (type === "0" && content.length) out.push(...pad(content));
@@ -107,8 +107,8 @@ export function makeTar(entries: TEntry[]): Uint8Array {
 
 export type Compression = "none" | "gzip" | "zstd";
 export function compress(kind: Compression, data: Uint8Array): Uint8Array {
-  if (kind === "gzip") return Bun.gzipSync(data);
-  if (kind === "zstd") return Bun.zstdCompressSync(data);
+  if (kind === "gzip") return Bun.gzipSync(data as Uint8Array<ArrayBuffer>);
+  if (kind === "zstd") return Bun.zstdCompressSync(data as Uint8Array<ArrayBuffer>);
   return data;
 }
 

@@ -65,7 +65,7 @@ describe("every format and compression gives the same tree", () => {
         const img = store.resolve("localhost/test:1");
         expect(img.layers.map((l) => l.diffId)).toEqual(image.diffIds);
         const [lower, upper] = unpackedLayerDirs(img);
-        expect(snapshotTree(lower!)).toEqual(reference!);
+        expect(withoutImplicitDirTimes(snapshotTree(lower!))).toEqual(withoutImplicitDirTimes(reference!));
         checkUpper(snapshotTree(upper!));
         expect(overlayLowerdir(img)).toBe(`${upper}:${lower}`);
         expect(readdirSync(`${store.root}/tmp`)).toEqual([]);
@@ -78,6 +78,13 @@ describe("every format and compression gives the same tree", () => {
     return writeArchive(`${fresh("docker-old")}/image.tar`, dockerOldFiles([{ image, tags: ["localhost/test:1"], compression: c }]));
   }
 });
+
+/** Parents the layer has no entry for are made at unpacking time by both tools: their mtimes differ. */
+function withoutImplicitDirTimes(t: ReturnType<typeof snapshotTree>): ReturnType<typeof snapshotTree> {
+  const listed = new Set(baseEntries().map((e) => e.name.replace(/\/$/, "").replace(/^\.$/, ".") || "."));
+  listed.add(".");
+  return Object.fromEntries(Object.entries(t).map(([k, v]) => [k, v.type === "dir" && !listed.has(k) ? { ...v, mtime: undefined } : v]));
+}
 
 function checkUpper(t: ReturnType<typeof snapshotTree>) {
   // A file whiteout is a 0/0 character device; an opaque directory has trusted.overlay.opaque=y.
