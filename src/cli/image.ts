@@ -1,0 +1,107 @@
+import type { Command, Io } from "./command.ts";
+import { parseArgs } from "./args.ts";
+import { UsageError } from "../errors.ts";
+import { formatBytes, table, toJson } from "./format.ts";
+import { DEFAULT_IMAGE_DIR, openStore, shortId, type ImageStore, type InUse } from "../image/index.ts";
+
+const USAGE = [
+  "podunit image load PATH [--name REF]",
+  "       podunit image list [--json]",
+  "       podunit image inspect REF",
+  "       podunit image rm REF... [--force]",
+  "       podunit image prune",
+  "The store is /var/lib/podunit/images, or $PODUNIT_IMAGE_DIR.",
+].join("\n");
+
+/** The image store's directory: PODUNIT_IMAGE_DIR or /var/lib/podunit/images. */
+export function imageDir(io: Io): string {
+  return io.env.PODUNIT_IMAGE_DIR || DEFAULT_IMAGE_DIR;
+}
+
+function store(io: Io): ImageStore {
+  return openStore(imageDir(io));
+}
+
+function one(verb: string, positionals: string[], what: string): string {
+  if (positionals.length !== 1) throw new UsageError(`'podunit image ${verb}' takes one ${what}, not ${positionals.length}.`, "Run 'podunit help image' for usage.");
+  return positionals[0]!;
+}
+
+/** The `image` verb; `inUse` says which pods use an image (by manifest digest), for `rm` and `prune`. */
+export function imageCommand(deps: { inUse?: InUse } = {}): Command {
+  return {
+    name: "image",
+    summary: "Manage the local image store: load, list, inspect, rm, prune",
+    usage: USAGE,
+    async run(args, io) {
+      const [sub, ...rest] = args;
+      const verb = `image ${sub ?? ""}`.trim();
+      switch (sub) {
+        case "load": {
+          const { options, positionals } = parseArgs(verb, rest, { name: { value: true } });
+          const path = one("load", positionals, "PATH (an OCI layout directory, an OCI archive or a 'docker save' archive)");
+          const r = await store(io).load(path, { name: options.name as string | undefined });
+          for (const x of r.skippedXattrs) io.err(`Warning: extended attribute not applied: ${x}\n`);
+          for (const i of r.images) {
+            io.out(`Loaded image ${i.names.length ? i.names.join(", ") : "<none>"} (${shortId(i.manifestDigest)}).\n`);
+          }
+          io.out(`${r.newLayers} new layer${r.newLayers === 1 ? "" : "s"} unpacked.\n`);
+          return 0;
+        }
+        case "list":
+        case "ls": {
+          const { options, positionals } = parseArgs(verb, rest, { json: { value: false } });
+          if (positionals.length) throw new UsageError("'podunit image list' takes no arguments.");
+          const all = store(io).list();
+          if (options.json) {
+            io.out(toJson(all) + "\n");
+            return 0;
+          }
+          if (!all.length) {
+            io.out("No images.\n");
+            return 0;
+          }
+          const rows = all.flatMap((i) =>
+            (i.names.length ? i.names : ["<none>"]).map((n) => [n, shortId(i.manifestDigest), i.created?.replace(/\.\d+/, "").replace("T", " ") ?? "-", formatBytes(BigInt(i.size))]),
+          );
+          io.out(table([["NAME", "ID", "CREATED", "SIZE"], ...rows]));
+          return 0;
+        }
+        case "inspect": {
+          const { positionals } = parseArgs(verb, rest, {});
+          const img = store(io).resolve(one("inspect", positionals, "REF"));
+          const size = img.manifest.config.size + img.layers.reduce((s, l) => s + l.size, 0);
+          io.out(JSON.stringify({ ...img, size }, null, 2) + "\n");
+          return 0;
+        }
+        case "rm": {
+          const { options, positionals } = parseArgs(verb, rest, { force: { value: false, short: "f" } });
+          if (!positionals.length) throw new UsageError("'podunit image rm' needs at least one REF.");
+          const s = store(io);
+          for (const ref of positionals) {
+            const r = await s.remove(ref, { force: options.force === true, inUse: deps.inUse });
+            for (const n of r.untagged) io.out(`Untagged ${n}.\n`);
+            if (r.removed) io.out(`Removed image ${shortId(r.manifestDigest)} (${r.blobs} blobs, ${r.layers} layers freed).\n`);
+            else if (r.inUseBy.length) {
+              io.out(`Image ${shortId(r.manifestDigest)} is in use by ${r.inUseBy.join(", ")}; kept without a name until 'podunit image prune' finds it unused.\n`);
+            }
+          }
+          return 0;
+        }
+        case "prune": {
+          const { positionals } = parseArgs(verb, rest, {});
+          if (positionals.length) throw new UsageError("'podunit image prune' takes no arguments.");
+          const r = await store(io).prune({ inUse: deps.inUse });
+          io.out(`Removed ${r.images.length} unnamed image${r.images.length === 1 ? "" : "s"}, ${r.blobs} blob${r.blobs === 1 ? "" : "s"} (${formatBytes(BigInt(r.bytes))}) and ${r.layers} unpacked layer${r.layers === 1 ? "" : "s"}.\n`);
+          return 0;
+        }
+        case undefined:
+          throw new UsageError("'podunit image' needs a subcommand: load, list, inspect, rm or prune.", "Run 'podunit help image' for usage.");
+        default:
+          throw new UsageError(`Unknown subcommand 'image ${sub}'.`, "The subcommands are load, list, inspect, rm and prune; run 'podunit help image'.");
+      }
+    },
+  };
+}
+
+export const image: Command = imageCommand();

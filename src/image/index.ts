@@ -1,0 +1,7 @@
+/** The image store's public API, for the command layer and the runtime that mounts images. */
+export { openStore, ImageStore, unpackedLayerDirs, overlayLowerdir, DEFAULT_IMAGE_DIR } from "./store.ts";
+export type { ResolvedImage, LayerInfo, ImageSummary, LoadResult, RemoveResult, PruneResult, InUse } from "./store.ts";
+export { parseReference, formatReference, normalizeReference, type Reference } from "./reference.ts";
+export { shortId } from "./digest.ts";
+export { ImageError, UnsafeLayerError, StoreBusyError } from "./errors.ts";
+export { hostPlatform, type ImageConfig, type Manifest, type Descriptor, type Platform } from "./oci.ts";
