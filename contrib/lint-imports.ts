@@ -26,7 +26,7 @@ const ALLOWED: Readonly<Record<string, readonly string[] | "anything">> = {
   plan: ["podspec", "systemd", "errors", "trace"],
   podspec: ["errors", "trace"],
   systemd: ["errors", "trace"],
-  image: ["errors", "trace"],
+  image: ["host", "errors", "trace"],
   errors: [],
   trace: [],
 };

@@ -1,7 +1,7 @@
-import type { Command, Io } from "./command.ts";
-import { parseArgs } from "./args.ts";
+import type { Command, Io } from "./common/command.ts";
+import { parseArgs } from "./common/args.ts";
 import { UsageError } from "../errors.ts";
-import { formatBytes, table, toJson } from "./format.ts";
+import { formatBytes, table, toJson } from "./common/format.ts";
 import { DEFAULT_IMAGE_DIR, openStore, shortId, type ImageStore, type InUse } from "../image/index.ts";
 
 const USAGE = [
