@@ -23,7 +23,7 @@ help:
 	@echo "make test-system  system tests only (root: boots test labs)"
 	@echo "make test-vm      the VM test only (root: pure cgroup v2 and a reboot in a QEMU VM)"
 	@echo "make soak         the long run: COUNT start/stop cycles (default 500; make test runs 20)"
-	@echo "make lint         type-check"
+	@echo "make lint         type-check, and check that every import follows the layers (docs/architecture.md)"
 	@echo "make demo         start a demo in a lab and show it"
 	@echo "make bench        benchmarks: podunit against Podman and the systemd-run floor (installs Podman)"
 	@echo "make install      install the binary, units and generator link under PREFIX ($(PREFIX)); DESTDIR for staging"
