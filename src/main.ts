@@ -21,12 +21,13 @@ import { runGenerator } from "./cli/generator-run.ts";
 import { logs } from "./cli/logs.ts";
 import { execCommand } from "./cli/exec.ts";
 import { image } from "./cli/image.ts";
+import { network } from "./cli/network.ts";
 import { ExitCode, PodunitError, UsageError } from "./errors.ts";
 import { formatMarks, mark } from "./trace.ts";
 import { writeAll } from "./cli/common/output.ts";
 
 const commands: Command[] = [];
-commands.push(start, stop, restart, status, list, logs, execCommand, image, check, planCmd, generate, enable, disable, debug, internal, version, helpCommand(() => commands));
+commands.push(start, stop, restart, status, list, logs, execCommand, image, network, check, planCmd, generate, enable, disable, debug, internal, version, helpCommand(() => commands));
 
 /** Runs podunit with the given arguments (without argv[0]); returns the exit code. */
 export async function main(argv: string[], io: Io): Promise<number> {

@@ -26,6 +26,10 @@ import { NS_ORDER } from "../plan/builder.ts";
 import type { SandboxReady } from "../plan/types.ts";
 import { readySandbox, waitForExec } from "../host/ready.ts";
 import type { Namespace } from "../podspec/types.ts";
+import type { Io } from "./common/command.ts";
+import { readFileSync } from "node:fs";
+import { networkDown, networkUp } from "../pods/network.ts";
+import type { PlannedNetwork } from "../plan/network.ts";
 
 async function ready(args: string[]): Promise<number> {
   const { options, positionals } = parseArgs("internal ready", args, {
@@ -91,19 +95,42 @@ async function prepare(args: string[]): Promise<number> {
   return 0;
 }
 
+/** The sandbox's ExecStartPost in unit files: the start's network step, from the planned network in the run directory. */
+async function networkUpCommand(args: string[], io: Io): Promise<number> {
+  const { positionals } = parseArgs("internal network-up", args, {});
+  if (positionals.length !== 1) throw new UsageError("'podunit internal network-up' takes the path of one network.json.");
+  const n = JSON.parse(readFileSync(positionals[0]!, "utf8")) as PlannedNetwork;
+  // A failure fails the sandbox's start; its ExecStopPost (network-down) then removes what was made.
+  await networkUp(n, io.env);
+  return 0;
+}
+
+/** The sandbox's ExecStopPost: tears the pod's network down, whatever stopped the sandbox. */
+async function networkDownCommand(args: string[], io: Io): Promise<number> {
+  const { options, positionals } = parseArgs("internal network-down", args, { "run-dir": { value: true } });
+  if (positionals.length !== 1 || typeof options["run-dir"] !== "string") throw new UsageError("'podunit internal network-down' needs --run-dir DIR and one pod name.");
+  const problems = await networkDown(options["run-dir"], positionals[0]!, io.env);
+  for (const p of problems) io.err(`${p}\n`);
+  return problems.length ? 1 : 0;
+}
+
 export const internal: Command = {
   name: "internal",
   summary: "Helpers run by podunit's own units",
   usage:
     "podunit internal ready --main-pid PID --unit UNIT --holder main|child --launcher COMM [--hostname NAME] [--loopback] NS=PIN...\n" +
     "       podunit internal wait-exec [--timeout MS] [--children] PIDFILE\n" +
-    "       podunit internal prepare --sandbox|--member NAME --digest D --backend B --run-dir DIR SPEC",
+    "       podunit internal prepare --sandbox|--member NAME --digest D --backend B --run-dir DIR SPEC\n" +
+    "       podunit internal network-up NETWORK.JSON\n" +
+    "       podunit internal network-down --run-dir DIR POD",
   hidden: true,
-  async run(args) {
+  async run(args, io) {
     const [sub, ...rest] = args;
     if (sub === "ready") return ready(rest);
     if (sub === "wait-exec") return waitExec(rest);
     if (sub === "prepare") return prepare(rest);
+    if (sub === "network-up") return networkUpCommand(rest, io);
+    if (sub === "network-down") return networkDownCommand(rest, io);
     throw new UsageError(`Unknown subcommand 'internal ${sub ?? ""}'.`);
   },
 };

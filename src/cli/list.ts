@@ -18,7 +18,7 @@ export const list: Command = {
       io.out("No pods.\n");
       return 0;
     }
-    io.out(table([["POD", "STATE", "MEMBERS"], ...all.map((r) => [r.pod, r.state, r.members ? `${r.active}/${r.members} active` : "-"])]));
+    io.out(table([["POD", "STATE", "MEMBERS", "ADDRESS"], ...all.map((r) => [r.pod, r.state, r.members ? `${r.active}/${r.members} active` : "-", r.addresses?.join(",") || "-"])]));
     return 0;
   },
 };

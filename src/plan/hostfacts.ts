@@ -2,7 +2,8 @@
  * Detects the host facts a plan depends on, cheaply: a few stat and readdir
  * calls, no child processes. The one module of src/plan that touches the disk.
  */
-import { existsSync, readdirSync, statfsSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statfsSync } from "node:fs";
+import { DEFAULT_NETWORK, NETWORK_FILE, type NetworkConfig, parseNetworkConfig } from "../podspec/netconfig.ts";
 import { basename } from "node:path";
 import type { CgroupMode, HostFacts, HostPaths } from "./types.ts";
 
@@ -89,5 +90,28 @@ export function detectHostFacts(env: Record<string, string | undefined> = {}, sy
     cgroupMode: detectCgroupMode(),
     paths: detectPaths(),
     runDir: env.PODUNIT_RUN_DIR || DEFAULT_RUN_DIR,
+    network: networkConfigReader(env),
+  };
+}
+
+/** The configuration directory: /etc/podunit, or PODUNIT_CONFIG_DIR (tests). */
+export function configDir(env: Record<string, string | undefined>): string {
+  return env.PODUNIT_CONFIG_DIR || "/etc/podunit";
+}
+
+/** Reads `<configDir>/network.toml` once, when first asked; a missing file gives the defaults, a bad one throws. */
+export function networkConfigReader(env: Record<string, string | undefined>): () => NetworkConfig {
+  let cached: NetworkConfig | undefined;
+  return () => {
+    if (cached) return cached;
+    const file = `${configDir(env)}/${NETWORK_FILE}`;
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+      return (cached = DEFAULT_NETWORK);
+    }
+    return (cached = parseNetworkConfig(text, file));
   };
 }

@@ -11,6 +11,7 @@ import { PodLayout } from "./layout.ts";
 import { hostMember, type MemberOrderInfo, rootfsMember } from "./members.ts";
 import { orderMembers } from "./order.ts";
 import { nativeSandbox, runcSandbox, sandboxReady } from "./sandbox.ts";
+import { networkParts } from "./netplan.ts";
 import type { ContainerWait, HostFacts, Pin, Plan, PlannedFile, PlannedStep, PlannedUnit, Stage } from "./types.ts";
 
 /** Choices made for one run of a plan that are not in the spec (command-line options). */
@@ -64,7 +65,8 @@ export function plan(spec: PodSpec, host: HostFacts, opts: PlanOptions = {}): Pl
     prop("Description", `Pod '${spec.name}'`),
     ...limitProps(spec.limits),
   ]);
-  const sandboxProps = c.backend === "runc" ? runcSandbox(c, files, dirs) : nativeSandbox(c);
+  const network = networkParts(c);
+  const sandboxProps = network.sandbox(c.backend === "runc" ? runcSandbox(c, files, dirs) : nativeSandbox(c));
   const sandbox = unit(c.sandbox, "service", "sandbox", unitCgroup(spec.name, c.sandbox), sandboxProps);
 
   const order = orderMembers(spec);
@@ -76,6 +78,7 @@ export function plan(spec: PodSpec, host: HostFacts, opts: PlanOptions = {}): Pl
     const props = m.rootfs !== undefined ? rootfsMember(c, m, info, files, dirs, containerWaits) : hostMember(c, m, info);
     return unit(name, "service", "member", unitCgroup(spec.name, name), props, m);
   });
+  network.files(files);
 
   const unitOf = (m: MemberSpec) => memberUnitName(spec.name, m.name);
   const stages: Stage[] = [
@@ -116,7 +119,7 @@ export function plan(spec: PodSpec, host: HostFacts, opts: PlanOptions = {}): Pl
 
   const pins: Pin[] = c.pinned.map((ns) => ({ ns, path: layout.pin(ns) }));
   const ready = sandboxReady(c, pins);
-  const steps = startSteps(stages, ready !== undefined, containerWaits.length > 0);
+  const steps = startSteps(stages, ready !== undefined, containerWaits.length > 0, network.planned !== undefined);
   return {
     pod: spec.name,
     file: spec.file,
@@ -133,6 +136,7 @@ export function plan(spec: PodSpec, host: HostFacts, opts: PlanOptions = {}): Pl
     pins,
     ...(ready ? { ready } : {}),
     containerWaits,
+    ...(network.planned ? { network: network.planned } : {}),
     steps,
     directories: dirs,
     files,
@@ -141,17 +145,20 @@ export function plan(spec: PodSpec, host: HostFacts, opts: PlanOptions = {}): Pl
 
 /**
  * The steps of a start: run files, then the slice and the sandbox; a sandbox
- * that must be made ready is, before any member is asked for; then every member
+ * that must be made ready is, before any member is asked for; a bridged pod's
+ * network is set up once the sandbox holds the namespace; then every member
  * in one burst, in stage order (their After=/Requires= order the jobs, systemd
  * runs them in parallel where that allows); the containers' waits; the unit files.
  */
-function startSteps(stages: Stage[], ready: boolean, waits: boolean): PlannedStep[] {
+function startSteps(stages: Stage[], ready: boolean, waits: boolean, network: boolean): PlannedStep[] {
   const units = (kinds: Stage["kind"][]) => stages.filter((s) => kinds.includes(s.kind)).flatMap((s) => s.units);
   const pod = units(["slice", "sandbox"]);
   const members = units(["init", "members"]);
   const steps: PlannedStep[] = [{ kind: "run-files" }];
   if (ready) {
     steps.push({ kind: "start-units", units: pod }, { kind: "sandbox-ready" });
+    // The namespace exists and is pinned; members that start next find the network up.
+    if (network) steps.push({ kind: "network-up" });
     if (members.length) steps.push({ kind: "start-units", units: members });
   } else {
     steps.push({ kind: "start-units", units: [...pod, ...members] });

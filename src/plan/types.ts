@@ -6,6 +6,8 @@
  */
 import type { MemberKind, Namespace, SandboxBackend } from "../podspec/types.ts";
 import type { UnitProperty } from "../systemd/properties.ts";
+import type { NetworkConfig } from "../podspec/netconfig.ts";
+import type { PlannedNetwork } from "./network.ts";
 
 export type CgroupMode = "legacy" | "hybrid" | "unified";
 
@@ -30,6 +32,8 @@ export interface HostFacts {
   paths: HostPaths;
   /** Where pods keep pins, bundles and PID files; `/run/podunit` by default. */
   runDir: string;
+  /** The host's pod network (network.toml), read on first use: only bridged pods need it. Undefined: the defaults. */
+  network?: () => NetworkConfig;
 }
 
 export type UnitRole = "slice" | "sandbox" | "member";
@@ -114,6 +118,8 @@ export type PlannedStep =
   | { kind: "start-units"; units: string[] }
   /** Make the started sandbox ready (Plan.ready). Undo: nothing (its pins go with the sandbox). */
   | { kind: "sandbox-ready" }
+  /** Attach the pod to the bridge, publish its ports, name it (Plan.network). Undo: CNI DEL and the rest of the tear-down. */
+  | { kind: "network-up" }
   /** Wait until each container runs catatonit (Plan.containerWaits). Undo: nothing. */
   | { kind: "container-waits" }
   /** Replace the transient unit files of the services started (see src/pods/transient.ts). Undo: nothing. */
@@ -155,6 +161,8 @@ export interface Plan {
    * waits itself; unit files run \`podunit internal wait-exec\` as ExecStartPost).
    */
   containerWaits: ContainerWait[];
+  /** A bridged pod's network; undefined for the others. */
+  network?: PlannedNetwork;
   /** How `podunit start` runs the plan, in order. */
   steps: PlannedStep[];
   /** Directories the executor creates (mode 0700) before writing files. */

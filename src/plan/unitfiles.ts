@@ -17,6 +17,7 @@ import { renderUnitFiles, type UnitFile } from "../systemd/render.ts";
 import { exec, prop } from "./builder.ts";
 import { PodLayout } from "./layout.ts";
 import type { ContainerWait, HostFacts, Plan, PlannedFile, PlannedUnit, SandboxReady } from "./types.ts";
+import { networkUnitFile } from "./netplan.ts";
 
 /** Length of the digest written into unit files (hex digits of SHA-256). */
 export const DIGEST_LENGTH = 16;
@@ -121,9 +122,14 @@ export function unitFilePlan(p: Plan, host: Pick<HostFacts, "runDir" | "paths">)
   return {
     ...p,
     slice: withProperty(p.slice, prop("PartOf", [p.target.name])),
-    sandbox: p.ready
-      ? withProperty(withPrepare(p.sandbox, prepare(p.sandbox)), prop("ExecStartPostEx", [exec(host.paths.podunit, readyArgv(p.ready), [])]))
-      : withPrepare(p.sandbox, prepare(p.sandbox)),
+    sandbox: networkUnitFile(
+      p.ready
+        ? withProperty(withPrepare(p.sandbox, prepare(p.sandbox)), prop("ExecStartPostEx", [exec(host.paths.podunit, readyArgv(p.ready), [])]))
+        : withPrepare(p.sandbox, prepare(p.sandbox)),
+      p.network,
+      p.runDir,
+      host.paths,
+    ),
     members: p.members.map((m) => {
       const prepared = hasFiles(m) ? withPrepare(m, prepare(m)) : m;
       const wait = p.containerWaits.find((w) => w.unit === m.name);

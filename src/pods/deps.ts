@@ -5,6 +5,14 @@
  */
 import type { Containers, Journal, Readiness, RunFiles } from "../host/ports.ts";
 import type { Systemd } from "../systemd/bus.ts";
+import type { PlannedNetwork } from "../plan/network.ts";
+
+/** A bridged pod's network (src/pods/network.ts); absent where no plan has one (unit tests). */
+export interface NetworkOps {
+  up(n: PlannedNetwork): Promise<void>;
+  /** Idempotent; returns what could not be torn down. */
+  down(pod: string): Promise<string[]>;
+}
 
 export type { Containers, Journal, Readiness, RunFiles } from "../host/ports.ts";
 
@@ -14,4 +22,5 @@ export interface ExecDeps {
   files: RunFiles;
   journal: Journal;
   containers: Containers;
+  network?: NetworkOps;
 }

@@ -16,6 +16,7 @@ import { podUnits } from "../boot/units.ts";
 import { warmCgroupAttach } from "../host/cgroup.ts";
 import { hostLookup } from "../host/lookup.ts";
 import { preflight } from "./preflight.ts";
+import { assertPortsFree } from "./network.ts";
 import { runStart, StartError, type StartResult } from "./start.ts";
 import { runStop, type StopResult } from "./stop.ts";
 import { startTarget } from "./target.ts";
@@ -73,9 +74,11 @@ async function start(req: StartRequest, env: Env, restart: boolean): Promise<Sta
       const [facts, fromFiles] = await Promise.all([hostFacts(env, sd), sd.fragmentPath(podTargetName(spec.name))]);
       mark("asked systemd: version, unit files, unit states");
       const p = plan(spec, facts, req.backend ? { backend: req.backend } : {});
+      // A host port that is taken refuses the start before anything of the pod runs.
+      if (p.network) assertPortsFree(p.network);
       mark("planned");
       // runc's path is already among the host facts the plan was made for.
-      const deps = execDeps(sd, facts.paths.runc);
+      const deps = execDeps(sd, facts.paths.runc, env);
       return fromFiles ? startTarget(p, deps) : runStart(p, deps, loaded);
     });
   } finally {
@@ -91,7 +94,7 @@ export async function stopPod(ref: string, dir: string | undefined, env: Env): P
 
 /** Stops a pod whose lock the caller holds; throws when cleanup left something behind. */
 async function stopLocked(pod: string, sd: Systemd, env: Env): Promise<StopResult> {
-  const r = await runStop(pod, new PodLayout(runDir(env), pod).dir, execDeps(sd));
+  const r = await runStop(pod, new PodLayout(runDir(env), pod).dir, execDeps(sd, undefined, env));
   if (r.problems.length) {
     throw new PodunitError(`Failed to stop pod '${pod}' cleanly: ${r.problems.join("; ")}`, {
       hint: `Run 'podunit stop ${pod}' again; 'podunit status ${pod}' shows what is left.`,
@@ -137,7 +140,7 @@ export async function enablePod(req: EnableRequest, env: Env): Promise<EnableRes
       let started: StartResult | undefined;
       if (req.now) {
         try {
-          started = await startTarget(units.plan, execDeps(sd));
+          started = await startTarget(units.plan, execDeps(sd, undefined, env));
         } catch (e) {
           if (!(e instanceof StartError)) throw e;
           throw new PodunitError(`${e.message}\nThe pod stays enabled; 'podunit disable ${units.pod}' undoes that.`, { hint: e.hint });

@@ -8,9 +8,10 @@ import { memberOfUnit, podUnitPatterns, sandboxUnitName } from "../systemd/unitn
 import { plan } from "../plan/plan.ts";
 import { isPathRef, listSpecs, specDir } from "../podspec/load.ts";
 import type { PodSpec } from "../podspec/types.ts";
+import { networkInfo } from "./network.ts";
 import { pinProblems, podStatus, podSummaries, type PodState, type PodStatus } from "../status/status.ts";
 import { pinLive } from "../host/ns.ts";
-import { type Env, hostFacts, loadPodSpec, withSystemd } from "./wiring.ts";
+import { type Env, hostFacts, loadPodSpec, withSystemd, runDir } from "./wiring.ts";
 
 /**
  * The status of the pod `ref` names. Its spec, when there is one, names members
@@ -27,6 +28,8 @@ export async function statusOf(ref: string, dir: string | undefined, env: Env): 
   }
   return withSystemd(env, async (sd) => {
     const st = await podStatus(sd, pod, spec?.members.map((m) => m.name) ?? []);
+    const net = networkInfo(runDir(env), pod);
+    if (net) st.network = net;
     if (spec) {
       // The pins the spec's plan expects; a spec that no longer plans on this host has nothing to check.
       const p = await hostFacts(env, sd).then((h) => plan(spec!, h)).catch(() => undefined);
@@ -45,6 +48,8 @@ export interface PodRow {
   members: number;
   /** Whether a spec file for the pod exists in the spec directory. */
   spec: boolean;
+  /** The pod's addresses on the pod bridge (bridged pods that run). */
+  addresses?: string[];
 }
 
 /** Every pod that has units loaded or a spec in the spec directory, in name order. */
@@ -55,6 +60,10 @@ export async function listPods(dir: string | undefined, env: Env): Promise<PodRo
     const row = rows.get(s);
     if (row) row.spec = true;
     else rows.set(s, { pod: s, state: "stopped", active: 0, members: 0, spec: true });
+  }
+  for (const row of rows.values()) {
+    const net = networkInfo(runDir(env), row.pod);
+    if (net) row.addresses = net.addresses;
   }
   return [...rows.values()].sort((a, b) => a.pod.localeCompare(b.pod));
 }

@@ -193,6 +193,21 @@ function toStep(s: PlannedStep, plan: Plan, deps: ExecDeps, sel: Selection, byNa
         },
       };
     }
+    case "network-up": {
+      const network = plan.network;
+      if (!network || !sel.units.has(plan.sandbox.name)) return undefined;
+      const ops = deps.network;
+      return {
+        name: "set up the pod's network",
+        run: async () => {
+          if (!ops) throw new UnitFailure(plan.sandbox.name, new Error("this podunit was built without networking"), false);
+          await ops.up(network).catch((err) => {
+            throw new UnitFailure(plan.sandbox.name, new Error(`could not set up its network: ${(err as Error).message}`), false);
+          });
+        },
+        undo: async () => (ops ? ops.down(plan.pod) : []),
+      };
+    }
     case "container-waits": {
       // Containers that must run catatonit before a stop can work.
       const waits = plan.containerWaits.filter((w) => sel.units.has(w.unit));

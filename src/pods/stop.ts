@@ -38,6 +38,8 @@ export async function runStop(pod: string, runDir: string, deps: ExecDeps): Prom
 export async function cleanupPod(pod: string, runDir: string, deps: ExecDeps): Promise<string[]> {
   mark("stopping");
   const problems = await stopPodUnits(pod, deps);
+  // The sandbox's ExecStopPost tore the network down; this catches a sandbox that never ran it.
+  if (deps.network) problems.push(...(await deps.network.down(pod)));
   problems.push(...removeRunDir(runDir, deps));
   mark("cleaned up");
   return problems;

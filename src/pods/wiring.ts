@@ -15,6 +15,7 @@ import { hostFiles } from "../host/files.ts";
 import { hostJournal } from "../host/journal.ts";
 import { lockPod } from "../host/lock.ts";
 import { hostReadiness } from "../host/ready.ts";
+import { networkDown, networkUp } from "./network.ts";
 
 export type Env = Record<string, string | undefined>;
 
@@ -39,8 +40,12 @@ export async function hostFacts(env: Env, sd: Systemd): Promise<HostFacts> {
 }
 
 /** The executor's dependencies on this host. */
-export function execDeps(sd: Systemd, runc = findProgram("runc")): ExecDeps {
-  return { systemd: sd, readiness: hostReadiness, files: hostFiles, journal: hostJournal, containers: hostContainers(runc) };
+export function execDeps(sd: Systemd, runc = findProgram("runc"), env: Env = process.env): ExecDeps {
+  const network = {
+    up: async (n: Parameters<typeof networkUp>[0]) => void (await networkUp(n, env)),
+    down: (pod: string) => networkDown(runDir(env), pod, env),
+  };
+  return { systemd: sd, readiness: hostReadiness, files: hostFiles, journal: hostJournal, containers: hostContainers(runc), network };
 }
 
 /** Loads the spec named or pointed to by `ref`. */

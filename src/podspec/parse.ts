@@ -39,6 +39,8 @@ export function parseSpec(text: string, file: string, opts: { defaultName?: stri
     limits: v.limits,
     ...(v.install !== undefined ? { install: v.install } : {}),
     members: v.members,
+    ...(v.network !== undefined ? { network: v.network } : {}),
+    ...(v.ports !== undefined ? { ports: v.ports } : {}),
   };
 }
 
@@ -59,7 +61,7 @@ export function formatPath(path: readonly Seg[]): string {
 }
 
 /** Turns the TOML parser's error into an issue with a line and column. */
-function syntaxIssue(e: unknown, src: string, file: string): SpecIssue {
+export function syntaxIssue(e: unknown, src: string, file: string): SpecIssue {
   const err = e as { message?: unknown; pos?: unknown; fromTOML?: unknown };
   const text = typeof err?.message === "string" ? err.message : String(e);
   if (typeof err?.pos !== "number" || err.fromTOML !== true) {
@@ -108,7 +110,7 @@ function lowerFirst(s: string): string {
 }
 
 /** Positions, paths and order for the checker's issues (whole-file issues first, then by position). */
-function resolveIssues(c: Checker, file: string): SpecIssue[] {
+export function resolveIssues(c: Checker, file: string): SpecIssue[] {
   const index = c.index();
   // Sort by offset (whole-file issues first), then turn only the issues shown into lines and columns.
   const placed = c.issues.map((issue, order) => ({ issue, order, at: issue.path.length > 0 ? index.locate(issue.path) : undefined }));

@@ -4,6 +4,9 @@
  * Sizes are bytes, durations microseconds (systemd's unit), quotas percent of one CPU.
  */
 
+import type { NetworkMode } from "./network.ts";
+import type { PortMapping } from "./ports.ts";
+
 export type Namespace = "net" | "ipc" | "uts" | "pid";
 export type RestartPolicy = "no" | "on-failure" | "always";
 export type SandboxBackend = "runc" | "native";
@@ -30,6 +33,10 @@ export interface PodSpec {
   install?: { wantedBy: string[] };
   /** Members in the order they appear in the file. */
   members: MemberSpec[];
+  /** "bridge": an address on the host's pod bridge; undefined: "private" (loopback only), the default. */
+  network?: NetworkMode;
+  /** Host ports published to the pod (bridged pods only); undefined when none. */
+  ports?: PortMapping[];
 }
 
 export interface Limits {

@@ -18,6 +18,7 @@ import {
 import { limitsOf, readLimits, readMembers } from "./member.ts";
 import type { Namespace, PodSpec, SandboxBackend } from "./types.ts";
 import { checkHostname, checkName, checkTargetName } from "./grammar.ts";
+import { readNetwork } from "./network.ts";
 
 const POD_KEYS = [
   "name",
@@ -32,6 +33,8 @@ const POD_KEYS = [
   "tasks_max",
   "install",
   "containers",
+  "network",
+  "ports",
 ] as const;
 
 const INSTALL_KEYS = ["wanted_by"] as const;
@@ -75,6 +78,7 @@ export function validatePod(c: Checker, t: Table, podName: string | undefined, f
   const hostIpc = readBool(c, get(t, "host_ipc"), ["host_ipc"]) ?? false;
   const hostPid = readBool(c, get(t, "host_pid"), ["host_pid"]) ?? false;
   const share = readShare(c, get(t, "share"), { net: hostNetwork, ipc: hostIpc, pid: hostPid });
+  const net = readNetwork(c, t, hostNetwork, share);
 
   let hostname = name;
   const rawHostname = get(t, "hostname");
@@ -104,6 +108,9 @@ export function validatePod(c: Checker, t: Table, podName: string | undefined, f
     limits: limitsOf(podShown),
     members,
   };
+  // Set only when not the default, so specs without networking keys read as before.
+  if (net.network !== "private") spec.network = net.network;
+  if (net.ports.length) spec.ports = net.ports;
   if (sandbox !== undefined) spec.sandbox = sandbox;
   if (install !== undefined) spec.install = install;
   return spec;

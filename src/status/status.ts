@@ -41,6 +41,8 @@ export interface PodStatus {
   members: UnitStatus[];
   /** Things wrong with the pod that its units' states do not show (empty when there are none). */
   problems: string[];
+  /** A bridged pod's addresses and published ports (`HOST_IP:PORT->POD_PORT/PROTO`), while its network is set up. */
+  network?: { addresses: string[]; ports: string[] };
 }
 
 function num(v: unknown): bigint | undefined {

@@ -17,7 +17,11 @@ root=$labdir/mnt/root
 mount -t overlay overlay -o "lowerdir=/,upperdir=$labdir/mnt/upper,workdir=$labdir/mnt/work" "$root"
 
 mount -t proc proc "$root/proc"
-mount --bind "$root/proc/sys" "$root/proc/sys"
+# net.* sysctls belong to the lab's own network namespace (launch.sh gives it one), so
+# they stay writable (bound before the read-only remount, which covers only the top):
+# bridged pods need forwarding and per-interface settings there.
+mount --bind "$root/proc/sys/net" "$root/proc/sys/net"
+mount --rbind "$root/proc/sys" "$root/proc/sys"
 mount -o remount,bind,ro "$root/proc/sys"
 mount -t sysfs -o ro sysfs "$root/sys"
 

@@ -1,0 +1,196 @@
+/**
+ * A bridged pod's network at run time: set-up (the start's `network-up` step,
+ * or the sandbox's ExecStartPost in unit files), tear-down (its undo, and the
+ * sandbox's ExecStopPost, so it runs whenever the sandbox stops), the check
+ * that a pod's host ports are free, and `podunit network reconcile`. Each pod's
+ * record lives under `<runDir>/_network/pods/POD/`; all pods share the address
+ * allocations and the hosts file there. One lock serialises them.
+ */
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { PodunitError } from "../errors.ts";
+import { cniAdd, cniDel, DEFAULT_CNI_PATH, runPlugin, type CniCall } from "../host/cni.ts";
+import { lockPod } from "../host/lock.ts";
+import { applyNft, forgetConntrack, holdNetns, hostListeners, releaseNetns, socketOwner } from "../host/netfilter.ts";
+import { mountinfo } from "../host/proc.ts";
+import { masqueradeRuleset, NetworkLayout, renderHosts, type HostsEntry, type PlannedNetwork } from "../plan/network.ts";
+import { formatHostPort, samePort, type PortMapping } from "../podspec/ports.ts";
+import { mark } from "../trace.ts";
+
+/** What was set up for one pod: the plan's network, and what the plugins answered. */
+export interface NetworkState extends PlannedNetwork {
+  netnsFile: string;
+  /** The last ADD's result (CNI format); undefined while the ADD has not finished. */
+  result?: Record<string, unknown>;
+  /** The pod's addresses, without prefix length. */
+  addresses: string[];
+}
+
+/** The lock every network change takes (allocations, the hosts file, the records). `_network` is no pod's name. */
+const withNetworkLock = async <T>(runDir: string, fn: () => Promise<T>): Promise<T> => {
+  const lock = await lockPod(runDir, "_network");
+  try {
+    return await fn();
+  } finally {
+    lock.release();
+  }
+};
+
+function runDirOf(n: Pick<PlannedNetwork, "stateDir">): string {
+  return n.stateDir.slice(0, n.stateDir.length - "/_network".length);
+}
+
+function cniCall(s: NetworkState, env: Record<string, string | undefined>): CniCall {
+  return { containerId: s.containerId, netns: s.netnsFile, cniPath: env.CNI_PATH || DEFAULT_CNI_PATH };
+}
+
+export function readState(runDir: string, pod: string): NetworkState | undefined {
+  try {
+    return JSON.parse(readFileSync(new NetworkLayout(runDir).stateFile(pod), "utf8")) as NetworkState;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every pod with a network record. */
+export function readStates(runDir: string): NetworkState[] {
+  let pods: string[];
+  try {
+    pods = readdirSync(`${new NetworkLayout(runDir).dir}/pods`);
+  } catch {
+    return [];
+  }
+  return pods.flatMap((p) => readState(runDir, p) ?? []);
+}
+
+function writeState(s: NetworkState): void {
+  writeFileSync(new NetworkLayout(runDirOf(s)).stateFile(s.pod), JSON.stringify(s) + "\n", { mode: 0o600 });
+}
+
+/** Rewrites the hosts file from the records, in place: members bind it as a file, and a new inode would not reach them. */
+function writeHosts(runDir: string): void {
+  const entries: HostsEntry[] = readStates(runDir).flatMap((s) => s.addresses.map((address) => ({ address, names: s.names })));
+  writeFileSync(new NetworkLayout(runDir).hostsFile, renderHosts(entries), { mode: 0o644 });
+}
+
+function addressesOf(result: Record<string, unknown>): string[] {
+  const ips = (result.ips as Array<{ address?: string }> | undefined) ?? [];
+  return ips.flatMap((ip) => (ip.address ? [ip.address.split("/")[0]!] : []));
+}
+
+/**
+ * Who holds the host ports `ports` would publish: another pod's record, or a host
+ * process listening on one. Empty when all are free.
+ */
+export function portConflicts(pod: string, ports: readonly PortMapping[], runDir: string): string[] {
+  if (ports.length === 0) return [];
+  const out: string[] = [];
+  const others = readStates(runDir).filter((s) => s.pod !== pod);
+  const listeners = hostListeners();
+  for (const p of ports) {
+    const pods = others.filter((s) => s.ports.some((q) => samePort(p, q)));
+    for (const s of pods) out.push(`${formatHostPort(p)} is published by pod '${s.pod}'`);
+    const l = listeners.find((x) => x.protocol === p.protocol && x.port === p.hostPort && (p.hostIp === undefined || ["0.0.0.0", "::", p.hostIp].includes(x.address)));
+    if (l) out.push(`${formatHostPort(p)} is taken by a host process listening on ${l.address}:${l.port}${(() => { const o = socketOwner(l.inode); return o ? ` (process ${o})` : ""; })()}`);
+  }
+  return out;
+}
+
+/** Throws when a host port of the pod is taken (checked before anything of the pod runs, and again under the lock). */
+export function assertPortsFree(n: Pick<PlannedNetwork, "pod" | "ports" | "stateDir">): void {
+  const taken = portConflicts(n.pod, n.ports, runDirOf(n));
+  if (taken.length) {
+    throw new PodunitError(`Failed to start pod '${n.pod}': ${taken.join("; ")}.`, {
+      hint: "Publish another host port in the spec's ports, or stop what holds it; nothing of the pod was started.",
+    });
+  }
+}
+
+/**
+ * Sets up the pod's network. A failure leaves a record behind that `networkDown`
+ * removes with everything made so far (the step's undo calls it).
+ */
+export async function networkUp(n: PlannedNetwork, env: Record<string, string | undefined> = {}): Promise<NetworkState> {
+  const runDir = runDirOf(n);
+  const layout = new NetworkLayout(runDir);
+  return withNetworkLock(runDir, async () => {
+    assertPortsFree(n);
+    mkdirSync(layout.podDir(n.pod), { recursive: true, mode: 0o700 });
+    mkdirSync(layout.ipamDir, { recursive: true, mode: 0o700 });
+    const state: NetworkState = { ...n, netnsFile: layout.netnsFile(n.pod), addresses: [] };
+    writeState(state);
+    await holdNetns(n.netnsPin, state.netnsFile);
+    const call = cniCall(state, env);
+    // Applied first: the bridge plugin turns on forwarding, and forwarded packets must already be masqueraded.
+    const masq = applyNft(masqueradeRuleset(n.subnet, n.subnet6));
+    masq.catch(() => {});
+    state.result = await cniAdd(n.plugins, call);
+    state.addresses = addressesOf(state.result);
+    writeState(state);
+    await masq;
+    // Entries of an earlier run of these UDP ports still point at the old address.
+    await forgetConntrack(undefined, n.ports.filter((p) => p.protocol === "udp").map((p) => p.hostPort));
+    writeHosts(runDir);
+    mark("network up");
+    return state;
+  });
+}
+
+/**
+ * Tears the pod's network down: CNI DEL (also when the namespace is gone), the
+ * namespace's bind mount, conntrack entries, the record, the hosts line.
+ * Idempotent: a pod without a record has nothing to tear down. Returns what
+ * could not be done.
+ */
+export async function networkDown(runDir: string, pod: string, env: Record<string, string | undefined> = {}): Promise<string[]> {
+  const layout = new NetworkLayout(runDir);
+  return withNetworkLock(runDir, async () => {
+    const s = readState(runDir, pod);
+    if (!s) return [];
+    const problems = await cniDel(s.plugins, cniCall(s, env), s.result);
+    try {
+      releaseNetns(s.netnsFile);
+    } catch (err) {
+      problems.push((err as Error).message);
+    }
+    problems.push(...(await forgetConntrack(s.addresses[0], s.ports.filter((p) => p.protocol === "udp").map((p) => p.hostPort))));
+    if (problems.length === 0) rmSync(layout.podDir(pod), { recursive: true, force: true });
+    writeHosts(runDir);
+    mark("network down");
+    return problems.map((p) => `network of pod '${pod}': ${p}`);
+  });
+}
+
+/** Whether the pod's namespace is still held (its bind mount is there): the pod's network is live. */
+function held(s: NetworkState, mounts: ReadonlySet<string>): boolean {
+  return mounts.has(s.netnsFile);
+}
+
+/**
+ * Puts back the rules of every pod whose network is live, after a flush of the
+ * firewall: podunit's masquerade table, then per pod DEL and ADD of the plugins
+ * that only write rules (portmap, firewall), with the stored result, so rules
+ * are neither missing nor doubled. Returns the pods repaired and the problems.
+ */
+export async function reconcileNetworks(runDir: string, env: Record<string, string | undefined> = {}): Promise<{ pods: string[]; problems: string[] }> {
+  return withNetworkLock(runDir, async () => {
+    const mounts = new Set(mountinfo().map((m) => m.mountPoint));
+    const live = readStates(runDir).filter((s) => s.result && held(s, mounts));
+    const problems: string[] = [];
+    const subnets = new Map(live.map((s) => [`${s.subnet} ${s.subnet6 ?? ""}`, s]));
+    for (const s of subnets.values()) await applyNft(masqueradeRuleset(s.subnet, s.subnet6)).catch((e: Error) => problems.push(e.message));
+    for (const s of live) {
+      const rulesOnly = s.plugins.filter((p) => p.type !== "bridge");
+      const call = cniCall(s, env);
+      problems.push(...(await cniDel(rulesOnly, call, s.result)));
+      for (const p of rulesOnly) await runPlugin("ADD", p, call, s.result).catch((e: Error) => problems.push(e.message));
+    }
+    return { pods: live.map((s) => s.pod), problems };
+  });
+}
+
+/** A pod's address and published ports, for status and list; undefined when it has no network record. */
+export function networkInfo(runDir: string, pod: string): { addresses: string[]; ports: string[] } | undefined {
+  const s = readState(runDir, pod);
+  if (!s) return undefined;
+  return { addresses: s.addresses, ports: s.ports.map((p) => `${p.hostIp ?? "0.0.0.0"}:${p.hostPort}->${p.podPort}/${p.protocol}`) };
+}
