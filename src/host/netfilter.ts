@@ -29,6 +29,20 @@ export async function applyNft(script: string): Promise<void> {
 }
 
 /**
+ * Accepts forwarded connections to published ports (DNAT-ed to the pod subnet)
+ * in the firewall plugin's CNI-ADMIN chain: the plugin itself accepts only the
+ * pods' own and related traffic, so a host whose FORWARD policy is DROP would
+ * drop new connections from other machines. One rule for the subnet, added once.
+ */
+export async function acceptPublished(subnet: string): Promise<void> {
+  const iptables = program("iptables", "iptables");
+  const rule = ["CNI-ADMIN", "-d", subnet, "-m", "conntrack", "--ctstate", "DNAT", "-m", "comment", "--comment", "podunit published ports", "-j", "ACCEPT"];
+  if ((await run([iptables, "-w", "-C", ...rule])).code === 0) return;
+  const r = await run([iptables, "-w", "-A", ...rule]);
+  if (r.code !== 0) throw new PodunitError(`Failed to accept forwarded connections to published ports: ${r.err.trim()}`);
+}
+
+/**
  * Deletes conntrack entries to or from `address`, and UDP entries of the host
  * ports given: a UDP flow keeps its entry (and so its old destination) while
  * packets keep coming, so a restarted pod would never see them otherwise.

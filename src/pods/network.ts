@@ -10,7 +10,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "nod
 import { PodunitError } from "../errors.ts";
 import { cniAdd, cniDel, DEFAULT_CNI_PATH, runPlugin, type CniCall } from "../host/cni.ts";
 import { lockPod } from "../host/lock.ts";
-import { applyNft, forgetConntrack, holdNetns, hostListeners, releaseNetns, socketOwner } from "../host/netfilter.ts";
+import { acceptPublished, applyNft, forgetConntrack, holdNetns, hostListeners, releaseNetns, socketOwner } from "../host/netfilter.ts";
 import { mountinfo } from "../host/proc.ts";
 import { masqueradeRuleset, NetworkLayout, renderHosts, type HostsEntry, type PlannedNetwork } from "../plan/network.ts";
 import { formatHostPort, samePort, type PortMapping } from "../podspec/ports.ts";
@@ -127,6 +127,7 @@ export async function networkUp(n: PlannedNetwork, env: Record<string, string | 
     state.addresses = addressesOf(state.result);
     writeState(state);
     await masq;
+    if (n.ports.length) await acceptPublished(n.subnet);
     // Entries of an earlier run of these UDP ports still point at the old address.
     await forgetConntrack(undefined, n.ports.filter((p) => p.protocol === "udp").map((p) => p.hostPort));
     writeHosts(runDir);
@@ -183,6 +184,7 @@ export async function reconcileNetworks(runDir: string, env: Record<string, stri
       const call = cniCall(s, env);
       problems.push(...(await cniDel(rulesOnly, call, s.result)));
       for (const p of rulesOnly) await runPlugin("ADD", p, call, s.result).catch((e: Error) => problems.push(e.message));
+      if (s.ports.length) await acceptPublished(s.subnet).catch((e: Error) => problems.push(e.message));
     }
     return { pods: live.map((s) => s.pod), problems };
   });
