@@ -80,11 +80,12 @@ bench: build
 install: build
 	install -Dm755 dist/podunit $(DESTDIR)$(BINDIR)/podunit
 	install -Dm644 units/podunit.slice $(DESTDIR)$(SYSTEMDUNITDIR)/podunit.slice
+	sed 's|/usr/local/bin/podunit|$(BINDIR)/podunit|g' units/podunit-network-reconcile.service >$(DESTDIR)$(SYSTEMDUNITDIR)/podunit-network-reconcile.service
 	install -d $(DESTDIR)$(SYSTEMDGENERATORDIR)
 	ln -sfn $(BINDIR)/podunit $(DESTDIR)$(SYSTEMDGENERATORDIR)/podunit-generator
 
 uninstall:
-	rm -f $(DESTDIR)$(SYSTEMDGENERATORDIR)/podunit-generator $(DESTDIR)$(SYSTEMDUNITDIR)/podunit.slice $(DESTDIR)$(BINDIR)/podunit
+	rm -f $(DESTDIR)$(SYSTEMDGENERATORDIR)/podunit-generator $(DESTDIR)$(SYSTEMDUNITDIR)/podunit.slice $(DESTDIR)$(SYSTEMDUNITDIR)/podunit-network-reconcile.service $(DESTDIR)$(BINDIR)/podunit
 
 clean:
 	rm -rf dist
