@@ -9,6 +9,16 @@ import { render, unitFilePlan } from "../../src/plan/unitfiles.ts";
 import { parseProcNet } from "../../src/host/netfilter.ts";
 import { HOST } from "./plan-helpers.ts";
 
+/** The message `fn` throws, or "" when it does not throw. */
+function thrown(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    return (e as Error).message;
+  }
+  return "";
+}
+
 describe("ports", () => {
   test("the three forms", () => {
     expect(parsePort("8080:80")).toEqual({ ok: true, value: { hostPort: 8080, podPort: 80, protocol: "tcp" } });
@@ -27,14 +37,7 @@ describe("ports", () => {
     expect(msg("a:80")).toContain("expected the host port as a number");
   });
   test("spec keys: ports need a bridge, bridge and host_network exclude each other, a host port once", () => {
-    const bad = (toml: string) => {
-      try {
-        parseSpec(toml, "/x/p.toml");
-      } catch (e) {
-        return (e as Error).message;
-      }
-      return "";
-    };
+    const bad = (toml: string) => thrown(() => parseSpec(toml, "/x/p.toml"));
     const member = `\n[containers.a]\ncommand = ["/bin/true"]\n`;
     expect(bad(`ports = ["80:80"]${member}`)).toContain(`p.toml:1:1: ports: expected network = "bridge" to publish ports, found no network key`);
     expect(bad(`network = "bridge"\nhost_network = true${member}`)).toContain(`network: expected network = "bridge" or host_network = true, found both`);
@@ -54,14 +57,7 @@ describe("network.toml", () => {
     expect(c.subnet6?.cidr).toBe("fd00:9::/64");
   });
   test("a bad file is refused with the line at fault", () => {
-    const err = (text: string) => {
-      try {
-        parseNetworkConfig(text, "/etc/podunit/network.toml");
-      } catch (e) {
-        return (e as Error).message;
-      }
-      return "";
-    };
+    const err = (text: string) => thrown(() => parseNetworkConfig(text, "/etc/podunit/network.toml"));
     expect(err(`bridge = "podunit0"\nsubnet = "10.9.0.1/24"\n`)).toContain("/etc/podunit/network.toml:2:1: subnet: expected the subnet's network address, 10.9.0.0/24");
     expect(err(`\n\nbrige = "x"\n`)).toContain("network.toml:3:1: brige: unknown key; did you mean 'bridge'?");
     expect(err(`bridge = "a-name-far-too-long"\n`)).toContain("network.toml:1:1: bridge: expected an interface name of 1 to 15 characters");
