@@ -54,8 +54,13 @@ export async function forgetConntrack(address: string | undefined, udpPorts: rea
   const calls: string[][] = [];
   if (address) calls.push(["-D", "-s", address], ["-D", "--reply-src", address]);
   for (const p of udpPorts) calls.push(["-D", "-p", "udp", "--dport", String(p)]);
-  const results = await Promise.all(calls.map((a) => run([conntrack, ...a])));
-  return results.flatMap((r, i) => (r.code > 1 ? [`conntrack ${calls[i]!.join(" ")}: ${r.err.trim()}`] : []));
+  // One after the other: two deletions of overlapping entries at once race, and the loser stops early.
+  const problems: string[] = [];
+  for (const a of calls) {
+    const r = await run([conntrack, ...a]);
+    if (r.code > 1) problems.push(`conntrack ${a.join(" ")}: ${r.err.trim()}`);
+  }
+  return problems;
 }
 
 export interface Listener {
