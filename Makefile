@@ -108,7 +108,7 @@ $(DEB): dist/podunit contrib/debian/control.in contrib/debian/postinst contrib/d
 	sed -e 's/@VERSION@/$(VERSION)/' -e 's/@MAINTAINER@/$(DEB_MAINTAINER)/' -e "s/@SIZE@/$$(du -sk --exclude=DEBIAN dist/deb | cut -f1)/" contrib/debian/control.in > dist/deb/DEBIAN/control
 	(cd dist/deb && find . -path ./DEBIAN -prune -o -type f -printf '%P\n' | sort | xargs md5sum) > dist/deb/DEBIAN/md5sums
 	chmod 644 dist/deb/DEBIAN/control dist/deb/DEBIAN/md5sums
-	dpkg-deb --root-owner-group -Zxz --build dist/deb $@
+	dpkg-deb --root-owner-group -Zgzip --build dist/deb $@
 
 deb: $(DEB)
 

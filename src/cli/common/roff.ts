@@ -26,7 +26,8 @@ export function literal(text: string): string {
 
 /** Markdown's inline marks: `code`, **bold**, *emphasis*, [links](target). */
 export function inline(md: string): string {
-  const parts = md.split(/(`[^`]+`)/);
+  // Code is already bold: **`x`** is the same, and its marks would straddle the code span.
+  const parts = md.replace(/\*\*(`[^`]+`[^*]*)\*\*/g, "$1").split(/(`[^`]+`)/);
   return parts
     .map((p) => {
       if (p.startsWith("`") && p.endsWith("`") && p.length > 1) return literal(p.slice(1, -1));
