@@ -10,7 +10,9 @@ import { restart, start } from "./cli/start.ts";
 import { stop } from "./cli/stop.ts";
 import { status } from "./cli/status.ts";
 import { list } from "./cli/list.ts";
-import { internal } from "./cli/internal.ts";
+import { internalCommand } from "./cli/internal.ts";
+import { systemCommand } from "./cli/system.ts";
+import { completion } from "./cli/completion.ts";
 import { check } from "./cli/check.ts";
 import { planCmd } from "./cli/plan.ts";
 import { generate } from "./cli/generate.ts";
@@ -44,7 +46,14 @@ const image: Command = {
 };
 
 const commands: Command[] = [];
-commands.push(start, stop, restart, status, list, logs, execCommand, image, check, planCmd, generate, enable, disable, debug, internal, version, helpCommand(() => commands));
+const table = () => commands;
+commands.push(start, stop, restart, status, list, logs, execCommand, image, check, planCmd, generate, enable, disable, debug,
+  systemCommand(table, VERSION), completion, internalCommand(table), version, helpCommand(table));
+
+/** The command table: what `help`, completion and the man pages describe. */
+export function commandTable(): Command[] {
+  return commands;
+}
 
 /** Runs podunit with the given arguments (without argv[0]); returns the exit code. */
 export async function main(argv: string[], io: Io): Promise<number> {

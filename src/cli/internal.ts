@@ -15,9 +15,21 @@
  * between is lost (the first process of a PID namespace ignores signals it has
  * no handler for), and the stop then waits for its whole timeout. Run as
  * ExecStartPost, it keeps the unit "starting" until a stop will work.
+ *
+ * `complete --cword N -- WORD...` prints the completions of word N of a podunit
+ * command line, one a line, for the shells' completion scripts (complete.ts). It
+ * needs no root and no systemd (running pods are read from the run directory),
+ * and prints nothing rather than an error.
  */
-import type { Command } from "./common/command.ts";
-import { parseArgs } from "./common/args.ts";
+import { readdirSync } from "node:fs";
+import type { Command, Io } from "./common/command.ts";
+import { type OptionSpec, parseArgs } from "./common/args.ts";
+import { complete, type CompletionSources } from "./common/complete.ts";
+import { podMembers } from "../pods/queries.ts";
+import { runDir } from "../pods/wiring.ts";
+import { listSpecs, specDir } from "../podspec/load.ts";
+import { openStore } from "../image/index.ts";
+import { imageDir } from "./common/images.ts";
 import { UsageError } from "../errors.ts";
 import { prepareUnit } from "../boot/prepare.ts";
 import { hostFiles } from "../host/files.ts";
@@ -27,16 +39,27 @@ import type { SandboxReady } from "../plan/types.ts";
 import { readySandbox, waitForExec } from "../host/ready.ts";
 import type { Namespace } from "../podspec/types.ts";
 
+const READY_OPTIONS = {
+  "main-pid": { value: true },
+  unit: { value: true },
+  holder: { value: true, values: ["main", "child"] },
+  launcher: { value: true },
+  hostname: { value: true },
+  loopback: { value: false },
+  timeout: { value: true },
+} as const;
+const WAIT_EXEC_OPTIONS = { timeout: { value: true }, children: { value: false } } as const;
+const PREPARE_OPTIONS = {
+  sandbox: { value: false },
+  member: { value: true },
+  digest: { value: true },
+  backend: { value: true, values: ["runc", "native"] },
+  "run-dir": { value: true, values: "dir" },
+} as const;
+const COMPLETE_OPTIONS: OptionSpec = { cword: { value: true } };
+
 async function ready(args: string[]): Promise<number> {
-  const { options, positionals } = parseArgs("internal ready", args, {
-    "main-pid": { value: true },
-    unit: { value: true },
-    holder: { value: true },
-    launcher: { value: true },
-    hostname: { value: true },
-    loopback: { value: false },
-    timeout: { value: true },
-  });
+  const { options, positionals } = parseArgs("internal ready", args, READY_OPTIONS);
   const mainPid = Number(options["main-pid"]);
   if (!Number.isInteger(mainPid) || mainPid <= 0) throw new UsageError(`'podunit internal ready' needs --main-pid PID, not '${options["main-pid"] ?? ""}'.`);
   const holder = options.holder;
@@ -61,20 +84,14 @@ async function ready(args: string[]): Promise<number> {
 }
 
 async function waitExec(args: string[]): Promise<number> {
-  const { options, positionals } = parseArgs("internal wait-exec", args, { timeout: { value: true }, children: { value: false } });
+  const { options, positionals } = parseArgs("internal wait-exec", args, WAIT_EXEC_OPTIONS);
   if (positionals.length !== 1) throw new UsageError("'podunit internal wait-exec' needs one PID file.");
   await waitForExec(positionals[0]!, { children: options.children === true, timeoutMs: Number(options.timeout ?? 5000) });
   return 0;
 }
 
 async function prepare(args: string[]): Promise<number> {
-  const { options, positionals } = parseArgs("internal prepare", args, {
-    sandbox: { value: false },
-    member: { value: true },
-    digest: { value: true },
-    backend: { value: true },
-    "run-dir": { value: true },
-  });
+  const { options, positionals } = parseArgs("internal prepare", args, PREPARE_OPTIONS);
   const member = typeof options.member === "string" ? options.member : undefined;
   if ((member === undefined) === (options.sandbox === undefined)) {
     throw new UsageError("'podunit internal prepare' needs exactly one of --sandbox and --member NAME.");
@@ -91,19 +108,61 @@ async function prepare(args: string[]): Promise<number> {
   return 0;
 }
 
-export const internal: Command = {
+/** Where completion finds pods, members and images; anything it cannot read counts as none. */
+function completionSources(io: Io): CompletionSources {
+  const none = async <T>(f: () => Promise<T[]> | T[]): Promise<T[]> => {
+    try {
+      return await f();
+    } catch {
+      return [];
+    }
+  };
+  return {
+    pods: async (dir) => {
+      const specs = await none(() => listSpecs(specDir({ dir, env: io.env })));
+      const running = await none(() => readdirSync(runDir(io.env), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name));
+      return [...specs, ...running];
+    },
+    members: (pod, dir) => none(async () => (await podMembers(pod, dir, io.env, undefined)).members),
+    images: () => none(() => openStore(imageDir(io)).list().flatMap((i) => i.names)),
+  };
+}
+
+async function completeLine(args: string[], io: Io, commands: Command[]): Promise<number> {
+  const { options, positionals } = parseArgs("internal complete", args, COMPLETE_OPTIONS);
+  const cword = Number(options.cword);
+  if (!Number.isInteger(cword) || cword < 0) throw new UsageError("'podunit internal complete' needs --cword N, the index of the word to complete.");
+  const words = await complete(commands, positionals, cword, completionSources(io)).catch(() => []);
+  io.out(words.map((w) => `${w}\n`).join(""));
+  return 0;
+}
+
+/** The `internal` verb; `commands` is the command table, which completion reads. */
+export function internalCommand(commands: () => Command[]): Command {
+  return {
   name: "internal",
   summary: "Helpers run by podunit's own units",
   usage:
     "podunit internal ready --main-pid PID --unit UNIT --holder main|child --launcher COMM [--hostname NAME] [--loopback] NS=PIN...\n" +
     "       podunit internal wait-exec [--timeout MS] [--children] PIDFILE\n" +
-    "       podunit internal prepare --sandbox|--member NAME --digest D --backend B --run-dir DIR SPEC",
+    "       podunit internal prepare --sandbox|--member NAME --digest D --backend B --run-dir DIR SPEC\n" +
+    "       podunit internal complete --cword N -- WORD...",
   hidden: true,
-  async run(args) {
+  options: {},
+  args: [],
+  subcommands: [
+    { name: "ready", options: READY_OPTIONS, args: [] },
+    { name: "wait-exec", options: WAIT_EXEC_OPTIONS, args: ["file"] },
+    { name: "prepare", options: PREPARE_OPTIONS, args: ["file"] },
+    { name: "complete", options: COMPLETE_OPTIONS, args: [] },
+  ],
+  async run(args, io) {
     const [sub, ...rest] = args;
     if (sub === "ready") return ready(rest);
     if (sub === "wait-exec") return waitExec(rest);
     if (sub === "prepare") return prepare(rest);
+    if (sub === "complete") return completeLine(rest, io, commands());
     throw new UsageError(`Unknown subcommand 'internal ${sub ?? ""}'.`);
   },
-};
+  };
+}

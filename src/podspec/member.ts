@@ -24,7 +24,7 @@ import { checkAfter, checkWithinPod, type MemberDraft } from "./relations.ts";
 import type { Limits, MemberKind, MemberSpec, RestartPolicy } from "./types.ts";
 import { checkAbsolutePath, checkName, isEnvName, parseUser } from "./grammar.ts";
 
-const MEMBER_KEYS = [
+export const MEMBER_KEYS = [
   "kind",
   "command",
   "env",

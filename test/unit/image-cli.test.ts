@@ -25,11 +25,12 @@ test("load, list, inspect, rm, prune", async () => {
   expect(x.b.out).toMatch(new RegExp(`^NAME +ID +CREATED +SIZE\nlocalhost/hello:1 +${img.manifestDigest.slice(7, 19)} +2026-01-02 03:04:05Z +\\d+B\n$`));
   x = io(dir);
   await image.run(["list", "--json"], x.io);
-  expect(JSON.parse(x.b.out)[0]).toMatchObject({ manifestDigest: img.manifestDigest, names: ["localhost/hello:1"], layers: 1 });
+  expect(JSON.parse(x.b.out).version).toBe(1);
+  expect(JSON.parse(x.b.out).images[0]).toMatchObject({ manifestDigest: img.manifestDigest, names: ["localhost/hello:1"], layers: 1 });
   x = io(dir);
   await image.run(["inspect", "localhost/hello:1"], x.io);
   const j = JSON.parse(x.b.out);
-  expect(j).toMatchObject({ manifestDigest: img.manifestDigest, configDigest: img.configDigest, config: { architecture: "amd64" } });
+  expect(j).toMatchObject({ version: 1, manifestDigest: img.manifestDigest, configDigest: img.configDigest, config: { architecture: "amd64" } });
   expect(j.layers[0]).toMatchObject({ digest: img.layerDigests[0], diffId: img.diffIds[0], path: `${dir}/layers/sha256/${img.diffIds[0]!.slice(7)}` });
   const busy = imageCommand({ inUse: (d) => (d === img.manifestDigest ? ["web"] : []) });
   await expect(busy.run(["rm", "localhost/hello:1"], io(dir).io)).rejects.toThrow(/is in use by 'web'/);

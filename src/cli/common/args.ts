@@ -1,7 +1,16 @@
 import { UsageError } from "../../errors.ts";
 
-/** Declares the options a verb accepts: long name → whether it takes a value. */
-export type OptionSpec = Record<string, { value: boolean; short?: string }>;
+/**
+ * Declares the options a verb accepts: long name → whether it takes a value, its
+ * short form, and for completion what its value is (a directory, a file, or one
+ * of a few words).
+ */
+export type OptionSpec = Record<string, { value: boolean; short?: string; values?: "dir" | "file" | readonly string[] }>;
+
+/** Options that many verbs share. */
+export const DIR_OPTION = { dir: { value: true, values: "dir" } } as const;
+export const JSON_OPTION = { json: { value: false } } as const;
+export const BACKEND_OPTION = { backend: { value: true, values: ["runc", "native"] } } as const;
 
 export interface ParsedArgs {
   options: Record<string, string | true>;
