@@ -22,32 +22,14 @@ import { isGeneratorInvocation } from "./boot/generator.ts";
 import { runGenerator } from "./cli/generator-run.ts";
 import { logs } from "./cli/logs.ts";
 import { execCommand } from "./cli/exec.ts";
+import { imageCommand } from "./cli/image.ts";
 import { ExitCode, PodunitError, UsageError } from "./errors.ts";
 import { formatMarks, mark } from "./trace.ts";
 import { writeAll } from "./cli/common/output.ts";
 
-/**
- * `podunit image` is loaded when it runs: the image store needs node:zlib,
- * node:stream and node:crypto, whose set-up would otherwise cost every command
- * (`podunit start` included) several milliseconds.
- */
-const image: Command = {
-  name: "image",
-  summary: "Manage the local image store: load, list, inspect, rm, prune",
-  usage: [
-    "podunit image load PATH [--name REF]",
-    "       podunit image list [--json]",
-    "       podunit image inspect REF",
-    "       podunit image rm REF... [--force]",
-    "       podunit image prune",
-    "The store is /var/lib/podunit/images, or $PODUNIT_IMAGE_DIR.",
-  ].join("\n"),
-  run: async (args, io) => (await import("./cli/image.ts")).image.run(args, io),
-};
-
 const commands: Command[] = [];
 const table = () => commands;
-commands.push(start, stop, restart, status, list, logs, execCommand, image, check, planCmd, generate, enable, disable, debug,
+commands.push(start, stop, restart, status, list, logs, execCommand, imageCommand(), check, planCmd, generate, enable, disable, debug,
   systemCommand(table, VERSION), completion, internalCommand(table), version, helpCommand(table));
 
 /** The command table: what `help`, completion and the man pages describe. */
