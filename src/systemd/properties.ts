@@ -66,6 +66,8 @@ export interface PropertyValues {
   TimeoutStopUSec: bigint;
   SuccessExitStatus: ExitStatusSet;
   KillMode: KillMode;
+  /** A signal name (`SIGQUIT`): what a stop sends first. */
+  KillSignal: string;
   /** `NAME=value` assignments. */
   Environment: string[];
   WorkingDirectory: string;
@@ -149,17 +151,38 @@ export function formatCpuQuota(usecPerSec: bigint): string {
   return frac === 0n ? `${whole}%` : `${whole}.${frac.toString().padStart(2, "0").replace(/0$/, "")}%`;
 }
 
-/** Signal numbers for the names SuccessExitStatus= may carry (Linux, all architectures podunit runs on). */
+/** Signal numbers for the names SuccessExitStatus= and KillSignal= may carry (Linux, x86 and arm numbering). */
 export const SIGNALS: Readonly<Record<string, number>> = {
   SIGHUP: 1,
   SIGINT: 2,
   SIGQUIT: 3,
+  SIGILL: 4,
+  SIGTRAP: 5,
+  SIGABRT: 6,
+  SIGBUS: 7,
+  SIGFPE: 8,
   SIGKILL: 9,
   SIGUSR1: 10,
+  SIGSEGV: 11,
   SIGUSR2: 12,
   SIGPIPE: 13,
   SIGALRM: 14,
   SIGTERM: 15,
+  SIGCHLD: 17,
+  SIGCONT: 18,
+  SIGSTOP: 19,
+  SIGTSTP: 20,
+  SIGTTIN: 21,
+  SIGTTOU: 22,
+  SIGURG: 23,
+  SIGXCPU: 24,
+  SIGXFSZ: 25,
+  SIGVTALRM: 26,
+  SIGPROF: 27,
+  SIGWINCH: 28,
+  SIGIO: 29,
+  SIGPWR: 30,
+  SIGSYS: 31,
 };
 
 function signalNumber(name: string): number {
@@ -254,6 +277,8 @@ const exitStatus: Kind<ExitStatusSet> = {
   encode: (v) => [v.statuses, v.signals.map(signalNumber)],
   render: (v) => [[...v.statuses.map(String), ...v.signals.map(knownSignal)].join(" ")],
 };
+/** A signal by name; on D-Bus as its number. */
+const signal: Kind<string> = { signature: "i", encode: signalNumber, render: (v) => [knownSignal(v)] };
 /** Capability names; on D-Bus as the kernel's bit mask. */
 const capabilities: Kind<string[]> = { signature: "t", encode: capabilityMask, render: (v) => (v.length ? [v.join(" ")] : []) };
 
@@ -298,6 +323,7 @@ const ENTRIES: { [K in PropertyKey]: Entry<PropertyValues[K]> } = {
   TimeoutStopUSec: ["Service", usec, { spec: "stop_timeout" }],
   SuccessExitStatus: ["Service", exitStatus],
   KillMode: ["Service", choice],
+  KillSignal: ["Service", signal, { spec: "image" }],
   Environment: ["Service", assignments, { spec: "env" }],
   WorkingDirectory: ["Service", text, { spec: "workdir" }],
   User: ["Service", text, { spec: "user" }],
