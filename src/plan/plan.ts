@@ -161,13 +161,14 @@ function startSteps(stages: Stage[], ready: boolean, waits: boolean, roots: bool
   const pod = units(["slice", "sandbox"]);
   const members = units(["init", "members"]);
   const steps: PlannedStep[] = [{ kind: "run-files" }];
-  // Mounted before any unit starts: a member's bundle points at its root.
-  if (roots) steps.push({ kind: "member-roots" });
+  // Roots are mounted after the sandbox started (a runc sandbox's mount namespace then holds
+  // no copy of them) and before any member: a member's bundle points at its root.
+  const mountRoots: PlannedStep[] = roots ? [{ kind: "member-roots" }] : [];
   if (ready) {
-    steps.push({ kind: "start-units", units: pod }, { kind: "sandbox-ready" });
+    steps.push({ kind: "start-units", units: pod }, { kind: "sandbox-ready" }, ...mountRoots);
     if (members.length) steps.push({ kind: "start-units", units: members });
   } else {
-    steps.push({ kind: "start-units", units: [...pod, ...members] });
+    steps.push(...mountRoots, { kind: "start-units", units: [...pod, ...members] });
   }
   if (waits) steps.push({ kind: "container-waits" });
   steps.push({ kind: "unit-files" });

@@ -93,7 +93,10 @@ function fakeFiles(): RunFiles & { written: string[]; removed: string[]; replace
  * `pins`: whether the pins of a running sandbox still lead to its namespaces; `notReady`: the
  * sandbox's ready step's error; `stuck`: a container's wait's error.
  */
-function deps(sd: FakeSystemd, opts: { pins?: boolean; notReady?: string; stuck?: string } = {}): ExecDeps & { files: ReturnType<typeof fakeFiles> } {
+function deps(
+  sd: FakeSystemd,
+  opts: { pins?: boolean; notReady?: string; stuck?: string; mountFails?: string; mounted?: string[] } = {},
+): ExecDeps & { files: ReturnType<typeof fakeFiles> } {
   return {
     systemd: sd,
     readiness: {
@@ -110,6 +113,14 @@ function deps(sd: FakeSystemd, opts: { pins?: boolean; notReady?: string; stuck?
     files: fakeFiles(),
     journal: { tail: async (u) => [`last line of ${u}`] },
     containers: { list: () => [], remove: async () => {} },
+    roots: {
+      mount: (r) => {
+        if (opts.mountFails === r.member) throw new Error(`overlay refused for ${r.member}`);
+        sd.calls.push(`mount ${r.target}`);
+      },
+      unmount: (r) => void sd.calls.push(`unmount ${r.target}`),
+      isMounted: (p) => (opts.mounted ?? []).includes(p),
+    },
   };
 }
 
