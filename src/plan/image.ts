@@ -12,7 +12,7 @@
  */
 import { PodunitError } from "../errors.ts";
 import type { MemberSpec } from "../podspec/types.ts";
-import { SIGNALS } from "../systemd/properties.ts";
+import { SIGNALS } from "../systemd/numbers.ts";
 import type { ImageFacts, ImageMemberConfig, Source, Sourced } from "./types.ts";
 
 /** The pod as messages name it. */

@@ -8,7 +8,7 @@ import { type Ctx, exec, limitProps, NS_ORDER, nsFlags, OCI_TYPE, prop } from ".
 import { runcId } from "./layout.ts";
 import { configJson, DEFAULT_CAPABILITIES, memberConfig, type OciNamespace } from "./oci.ts";
 import { imageMemberConfig } from "./image.ts";
-import { SIGNALS } from "../systemd/properties.ts";
+import { SIGNALS } from "../systemd/numbers.ts";
 import type { ContainerWait, ImageFacts, PlannedFile, PlannedImage } from "./types.ts";
 
 /** `uid[:gid]` → numbers (gid defaults to uid); undefined for user names. */
