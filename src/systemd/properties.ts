@@ -12,6 +12,9 @@
  */
 import type { DbusProperty } from "./types.ts";
 import { plainValue, quoteExecPath, quoteWord } from "./quote.ts";
+import { capabilityMask, knownSignal, signalNumber } from "./numbers.ts";
+
+export { CAPABILITIES, SIGNALS } from "./numbers.ts";
 
 /** Flags of an `a(sasas)` command, as systemd names them on D-Bus. */
 export type ExecFlag = "ignore-failure" | "no-env-expand";
@@ -111,10 +114,6 @@ export interface PropertyDef<K extends PropertyKey> {
   /** Unit-file values, one per line (an empty list writes nothing). */
   render(v: PropertyValues[K]): string[];
 }
-
-import { capabilityMask, knownSignal, signalNumber } from "./numbers.ts";
-
-export { CAPABILITIES, SIGNALS } from "./numbers.ts";
 
 export const UINT64_MAX = 0xffffffffffffffffn;
 
