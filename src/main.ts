@@ -20,12 +20,15 @@ import { isGeneratorInvocation } from "./boot/generator.ts";
 import { runGenerator } from "./cli/generator-run.ts";
 import { logs } from "./cli/logs.ts";
 import { execCommand } from "./cli/exec.ts";
-import { image } from "./cli/image.ts";
+import { imageCommand } from "./cli/image.ts";
+import { imageUsers } from "./pods/images.ts";
 import { ExitCode, PodunitError, UsageError } from "./errors.ts";
 import { formatMarks, mark } from "./trace.ts";
 import { writeAll } from "./cli/common/output.ts";
 
 const commands: Command[] = [];
+// Images used by a running pod or a spec in the spec directory are kept by 'image rm' and 'prune'.
+const image = imageCommand({ inUse: imageUsers });
 commands.push(start, stop, restart, status, list, logs, execCommand, image, check, planCmd, generate, enable, disable, debug, internal, version, helpCommand(() => commands));
 
 /** Runs podunit with the given arguments (without argv[0]); returns the exit code. */

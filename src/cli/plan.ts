@@ -4,6 +4,7 @@ import { planToJson, formatPlan } from "../plan/format.ts";
 import { detectHostFacts } from "../plan/hostfacts.ts";
 import { plan } from "../plan/plan.ts";
 import type { HostFacts } from "../plan/types.ts";
+import { specImages, type SpecImages } from "../pods/images.ts";
 import { loadSpec, type ReadFile } from "../podspec/load.ts";
 import type { SandboxBackend } from "../podspec/types.ts";
 import { parseArgs } from "./common/args.ts";
@@ -17,7 +18,7 @@ function backendOption(v: string | true | undefined): SandboxBackend | undefined
 
 /** Builds the command; tests pass a reader, a working directory and fixed host facts. */
 export function planCommand(
-  deps: { readFile?: ReadFile; cwd?: string; hostFacts?: (env: Record<string, string | undefined>) => HostFacts } = {},
+  deps: { readFile?: ReadFile; cwd?: string; hostFacts?: (env: Record<string, string | undefined>) => HostFacts; images?: SpecImages } = {},
 ): Command {
   return {
     name: "plan",
@@ -38,7 +39,8 @@ export function planCommand(
         ...(deps.readFile ? { readFile: deps.readFile } : {}),
         ...(deps.cwd !== undefined ? { cwd: deps.cwd } : {}),
       });
-      const p = plan(backend ? { ...spec, sandbox: backend } : spec, (deps.hostFacts ?? detectHostFacts)(io.env));
+      const images = (deps.images ?? specImages)(spec, io.env);
+      const p = plan(backend ? { ...spec, sandbox: backend } : spec, (deps.hostFacts ?? detectHostFacts)(io.env), { images });
       io.out(options.json ? planToJson(p) : formatPlan(p));
       return 0;
     },

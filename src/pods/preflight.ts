@@ -55,6 +55,8 @@ export function preflight(spec: PodSpec, host: HostLookup): void {
   const problems: string[] = [];
   let refused = false;
   for (const m of spec.members) {
+    // An image member is checked against its image (pods/images.ts), whose config may give its command.
+    if (m.image !== undefined) continue;
     const path = m.env.PATH ?? SERVICE_PATH;
     if (m.rootfs !== undefined) {
       if (!host.isDirectory(m.rootfs)) {

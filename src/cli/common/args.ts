@@ -5,6 +5,8 @@ export type OptionSpec = Record<string, { value: boolean; short?: string }>;
 
 export interface ParsedArgs {
   options: Record<string, string | true>;
+  /** Every value of each option that takes one, in order (`options` keeps the last). */
+  lists: Record<string, string[]>;
   positionals: string[];
 }
 
@@ -14,6 +16,7 @@ export interface ParsedArgs {
  */
 export function parseArgs(verb: string, args: string[], spec: OptionSpec): ParsedArgs {
   const options: Record<string, string | true> = {};
+  const lists: Record<string, string[]> = {};
   const positionals: string[] = [];
   const byShort = new Map(Object.entries(spec).flatMap(([k, v]) => (v.short ? [[v.short, k] as const] : [])));
   for (let i = 0; i < args.length; i++) {
@@ -43,10 +46,11 @@ export function parseArgs(verb: string, args: string[], spec: OptionSpec): Parse
       const v = inline ?? args[++i];
       if (v === undefined) throw new UsageError(`Option '--${name}' of 'podunit ${verb}' needs a value.`);
       options[name] = v;
+      (lists[name] ??= []).push(v);
     } else {
       if (inline !== undefined) throw new UsageError(`Option '--${name}' of 'podunit ${verb}' takes no value.`);
       options[name] = true;
     }
   }
-  return { options, positionals };
+  return { options, lists, positionals };
 }
