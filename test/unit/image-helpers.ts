@@ -136,7 +136,16 @@ export interface BuiltImage {
 /** An image of the given layers (uncompressed tars), each compressed as asked. */
 export function buildImage(
   tars: Uint8Array[],
-  opts: { compression?: Compression; architecture?: string; os?: string; diffIds?: string[]; tweak?: (m: any) => void; cmd?: string[] } = {},
+  opts: {
+    compression?: Compression;
+    architecture?: string;
+    os?: string;
+    diffIds?: string[];
+    tweak?: (m: any) => void;
+    cmd?: string[];
+    /** Fields of the image's `config` (Entrypoint, Env, User, ...), over the default Cmd and Env. */
+    config?: Record<string, unknown>;
+  } = {},
 ): BuiltImage {
   const c = opts.compression ?? "none";
   const blobs = new Map<string, Uint8Array>();
@@ -152,7 +161,7 @@ export function buildImage(
       architecture: opts.architecture ?? "amd64",
       os: opts.os ?? "linux",
       created: "2026-01-02T03:04:05Z",
-      config: { Cmd: opts.cmd ?? ["/bin/sh"], Env: ["PATH=/usr/bin:/bin"] },
+      config: { Cmd: opts.cmd ?? ["/bin/sh"], Env: ["PATH=/usr/bin:/bin"], ...opts.config },
       rootfs: { type: "layers", diff_ids: diffIds },
     }),
   );
