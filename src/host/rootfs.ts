@@ -5,7 +5,7 @@
  * an overlay of the lowers alone; overlayfs refuses that with a single lower
  * directory, so a one-layer read-only root is a read-only bind mount instead.
  */
-import { existsSync, mkdirSync, rmdirSync, rmSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, rmdirSync, rmSync, statSync } from "node:fs";
 import { NotFoundError, PodunitError } from "../errors.ts";
 import { EINVAL, ENOENT, HostError } from "./errno.ts";
 import { mount, MNT_DETACH, MS_BIND, MS_RDONLY, MS_REMOUNT, umount2 } from "./libc.ts";
@@ -47,6 +47,12 @@ export function checkLayers(r: Pick<MemberRoot, "image" | "manifestDigest" | "lo
 export function mountRoot(r: MemberRoot): void {
   checkLayers(r);
   for (const d of [r.target, r.upper, r.work]) if (d !== undefined) mkdirSync(d, { recursive: true, mode: 0o700 });
+  if (r.upper !== undefined) {
+    // The overlay's `/` is the upper directory itself: it takes the owner and mode of the image's top `/`.
+    const top = statSync(r.lowerdirs[0]!);
+    chownSync(r.upper, top.uid, top.gid);
+    chmodSync(r.upper, top.mode & 0o7777);
+  }
   const what = `mount the root of member '${r.member}' (image '${r.image}') at`;
   if (r.upper === undefined && r.lowerdirs.length === 1) {
     let err = mount(r.lowerdirs[0]!, r.target, null, MS_BIND, null);

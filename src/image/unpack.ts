@@ -99,7 +99,9 @@ class Unpacker {
       const st = lstatOrUndefined(next);
       if (st === undefined) {
         if (!create) return undefined;
+        // A parent the layer has no entry for: 0755 whatever the umask, as other tools make it.
         mkdirSync(next, 0o755);
+        chmodSync(next, 0o755);
       } else if (st.isSymbolicLink()) {
         if (!create) return undefined;
         this.refuse(entry, `would be written through the symbolic link '${parts.slice(0, i + 1).join("/")}' made by an earlier entry`);

@@ -105,8 +105,8 @@ export function resolveImages(spec: PodSpec, store: string, pins: Record<string,
 }
 
 /**
- * The hook of `podunit image rm` and `prune`: the pods that use an image, by
- * manifest digest. A running pod counts by what it recorded when it started
+ * The hook of `podunit image rm` and `prune`: the pods that use an image (their
+ * names), by manifest digest. A running pod counts by what it recorded when it started
  * (`images.json` in its run directory), a spec in the spec directory by what
  * its references resolve to now. Read once, on the first question.
  */
@@ -135,7 +135,7 @@ function collectUsers(env: Env): Map<string, string[]> {
   for (const pod of pods) {
     try {
       const { members } = JSON.parse(readFileSync(new PodLayout(run, pod).imagesFile, "utf8")) as { members: Record<string, { manifestDigest: string }> };
-      for (const m of Object.values(members)) add(m.manifestDigest, `pod '${pod}' (running)`);
+      for (const m of Object.values(members)) add(m.manifestDigest, pod);
     } catch {
       // Not a pod with images (or the locks directory).
     }
@@ -153,7 +153,7 @@ function collectUsers(env: Env): Map<string, string[]> {
     for (const m of spec.members) {
       if (m.image === undefined) continue;
       try {
-        add(s.resolve(m.image).manifestDigest, `spec '${file}'`);
+        add(s.resolve(m.image).manifestDigest, spec.name);
       } catch {
         // Names an image the store does not have.
       }
