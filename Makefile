@@ -75,6 +75,7 @@ bench: build
 	$(BUN) run bench/plan.ts
 	$(BUN) run bench/generator.ts
 	$(BUN) run bench/pods.ts
+	$(BUN) run bench/image.ts
 
 # The generator is the binary itself, run through a link named podunit-generator.
 install: build
