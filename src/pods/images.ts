@@ -94,12 +94,12 @@ export function resolveImages(spec: PodSpec, store: string, pins: Record<string,
   }
   if (missing.length) {
     throw new NotFoundError(
-      `Failed to start pod '${spec.name}': ${missing.length === 1 ? "image" : "images"} ${missing.join("; ")} not in the image store '${store}'.`,
+      `Pod '${spec.name}' cannot run: ${missing.length === 1 ? "image" : "images"} ${missing.join("; ")} ${missing.length === 1 ? "is" : "are"} not in the image store '${store}'.`,
       `Load ${missing.length === 1 ? "it" : "them"} with 'podunit image load FILE' or fetch ${missing.length === 1 ? "it" : "them"} with 'podunit image pull REF'; 'podunit image list' shows the images there are.`,
     );
   }
   if (foreign.length) {
-    throw new PodunitError(`Failed to start pod '${spec.name}': ${foreign.join("; ")}.`, { hint: `Load the image built for ${host.os}/${host.architecture}.` });
+    throw new PodunitError(`Pod '${spec.name}' cannot run: ${foreign.join("; ")}.`, { hint: `Load the image built for ${host.os}/${host.architecture}.` });
   }
   return facts;
 }

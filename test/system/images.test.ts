@@ -144,7 +144,7 @@ after = ["web"]
     writeSpec(t.lab, "noimg", `[containers.a]\nimage = "localhost/bb:1"\n\n[containers.b]\nimage = "localhost/nope:2"\n`);
     const r = await podunit("start", "noimg");
     expect(r.status).toBe(5);
-    expect(r.stderr).toContain("image 'localhost/nope:2' for member 'b' not in the image store");
+    expect(r.stderr).toContain("Pod 'noimg' cannot run: image 'localhost/nope:2' for member 'b' is not in the image store '/var/lib/podunit/images'");
     expect(r.stderr).toContain("podunit image load");
     expect(r.stderr).toContain("podunit image pull");
     expect(await leftovers(t.lab, "noimg")).toEqual([]);
