@@ -6,7 +6,7 @@ import type { UnitProperty } from "../systemd/properties.ts";
 import { memberUnitName, unitCgroup } from "../systemd/unitname.ts";
 import { type Ctx, exec, limitProps, NS_ORDER, nsFlags, OCI_TYPE, prop } from "./builder.ts";
 import { runcId } from "./layout.ts";
-import { configJson, DEFAULT_CAPABILITIES, memberConfig, type OciNamespace } from "./oci.ts";
+import { configJson, DEFAULT_CAPABILITIES, memberConfig, type MemberProcess, type OciNamespace } from "./oci.ts";
 import { imageMemberConfig } from "./image.ts";
 import { SIGNALS } from "../systemd/numbers.ts";
 import type { ContainerWait, ImageFacts, PlannedFile, PlannedImage } from "./types.ts";
@@ -103,18 +103,8 @@ export function hostMember(c: Ctx, m: MemberSpec, order: MemberOrderInfo): UnitP
   return props;
 }
 
-/** What a member under runc runs, and in which root: from the spec (rootfs members) or resolved against an image. */
-export interface RuncProcess {
-  rootfs: string;
-  readonly: boolean;
-  command: string[];
-  env: Record<string, string>;
-  cwd?: string;
-  uid: number;
-  gid: number;
-  /** The signal a stop sends first; SIGTERM unless an image says otherwise. */
-  stopSignal: string;
-}
+/** A member's process under runc, and the signal a stop sends it first (SIGTERM unless an image says otherwise). */
+export type RuncProcess = MemberProcess & { stopSignal: string };
 
 /** Where a member's runc run goes in the plan. */
 export interface RuncOut {
@@ -198,14 +188,9 @@ function runcMember(c: Ctx, m: MemberSpec, order: MemberOrderInfo, out: RuncOut,
   }
   namespaces.push({ type: "mount" });
   const ownPidNs = !c.spec.hostPid && !c.pinned.includes("pid");
+  const { stopSignal: _signal, ...process } = run;
   const config = memberConfig({
-    rootfs: run.rootfs,
-    readonly: run.readonly,
-    command: run.command,
-    env: run.env,
-    cwd: run.cwd,
-    uid: run.uid,
-    gid: run.gid,
+    ...process,
     noNewPrivileges: m.noNewPrivileges !== false,
     init: ownPidNs ? paths.catatonit : undefined,
     namespaces,
