@@ -121,6 +121,28 @@ after = ["web"]
     await stopClean("webimg");
   });
 
+  test("a repair mounts again the root of a member that is down and whose root is gone", async () => {
+    await ok(podunit("start", "twoimg"));
+    await t.lab.sh(["systemctl", "stop", "podunit-twoimg-a.service"]);
+    await t.lab.sh(["umount", "/run/podunit/twoimg/rootfs/a"]);
+    const out = await ok(podunit("start", "twoimg"));
+    expect(out).toContain("podunit-twoimg-a.service");
+    expect(await show("podunit-twoimg-a.service", "ActiveState")).toBe("active");
+    expect((await ok(podunit("exec", "twoimg", "a", "cat", "/home/app/note"))).trim()).toBe("a");
+    await stopClean("twoimg");
+  });
+
+  test("a member that fails after the roots were mounted: the start is undone, no mount or writable layer left", async () => {
+    // An init member that fails: its start job fails after both roots were mounted.
+    writeSpec(t.lab, "badimg", `[containers.a]\nimage = "localhost/bb:1"\n\n[containers.b]\nimage = "localhost/bb:1"\nkind = "init"\ncommand = ["sh", "-c", "exit 3"]\n`);
+    const r = await podunit("start", "badimg");
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain("Everything it started was stopped and removed.");
+    expect(await leftovers(t.lab, "badimg")).toEqual([]);
+    expect(await rootLeftovers("badimg")).toEqual([]);
+    await t.lab.sh(["rm", "/srv/lab/pods/badimg.toml"]);
+  });
+
   test("podunit plan shows the resolved values and where each came from", async () => {
     const out = await ok(podunit("plan", "twoimg"));
     expect(out).toContain("Image members:");
@@ -173,7 +195,7 @@ after = ["web"]
     writeSpec(
       t.lab,
       "enimg",
-      `[install]\nwanted_by = ["multi-user.target"]\n\n[containers.web]\nimage = "localhost/web:1"\n\n[containers.one]\nimage = "localhost/bb:1"\nreadonly_rootfs = true\ncommand = ["sleep", "1000000"]\n`,
+      `[install]\nwanted_by = ["multi-user.target"]\n\n[containers.web]\nimage = "localhost/web:1"\n\n[containers.one]\nimage = "localhost/web:1"\nreadonly_rootfs = true\ncommand = ["sleep", "1000000"]\n`,
     );
     await ok(podunit("enable", "enimg", "--now"));
     for (const m of ["web", "one"]) expect(await show(`podunit-enimg-${m}.service`, "ActiveState")).toBe("active");
@@ -182,6 +204,11 @@ after = ["web"]
     expect(unit).toMatch(/--image localhost\/web:1=sha256:[0-9a-f]{64}/);
     expect(unit).toContain("internal umount-root /run/podunit/enimg/rootfs/web");
     expect((await t.lab.sh(["findmnt", "-n", "-o", "FSTYPE", "/run/podunit/enimg/rootfs/web"])).trim()).toBe("overlay");
+    // Read-only and two layers: an overlay without an upper directory.
+    expect((await t.lab.sh(["findmnt", "-n", "-o", "FSTYPE,OPTIONS", "/run/podunit/enimg/rootfs/one"])).trim()).toMatch(/^overlay\s+ro,/);
+    // A restart by systemd keeps the root (ExecStopPost unmounts, ExecStartPre mounts again).
+    await t.lab.sh(["systemctl", "restart", "podunit-enimg-web.service"]);
+    expect(await show("podunit-enimg-web.service", "ActiveState")).toBe("active");
     await ok(podunit("disable", "enimg", "--now"));
     expect(await leftovers(t.lab, "enimg")).toEqual([]);
     expect(await rootLeftovers("enimg")).toEqual([]);
