@@ -29,9 +29,21 @@ function isOpaque(dir: string): boolean {
  * a symbolic link, which podunit does not follow out of a layer).
  */
 export function readImageFile(image: Pick<ResolvedImage, "layers">, path: string): string | undefined {
+  const e = imageEntry(image.layers.map((l) => l.path).reverse(), path);
+  return e?.stat.isFile() ? readFileSync(e.path, "utf8") : undefined;
+}
+
+/**
+ * What stands at `path` in the merged view of `layers` (top first), not following
+ * a symbolic link at its end: the layer file that provides it and its lstat.
+ * Undefined when no layer has it or a whiteout hides it. Symbolic links in
+ * directories above are not followed either (the caller resolves them).
+ */
+export function imageEntry(layers: readonly string[], path: string): { path: string; stat: Stats } | undefined {
   const parts = path.split("/").filter(Boolean);
-  for (const layer of [...image.layers].reverse()) {
-    let dir = layer.path;
+  if (parts.length === 0) return undefined;
+  for (const layer of layers) {
+    let dir = layer;
     let hidden = false;
     for (const part of parts.slice(0, -1)) {
       const st = lstatOrUndefined(`${dir}/${part}`);
@@ -47,8 +59,8 @@ export function readImageFile(image: Pick<ResolvedImage, "layers">, path: string
     if (dir !== "") {
       const file = `${dir}/${parts[parts.length - 1]}`;
       const st = lstatOrUndefined(file);
-      // A whiteout hides lower layers' file; anything else that is not a regular file is not followed.
-      if (st !== undefined) return st.isFile() ? readFileSync(file, "utf8") : undefined;
+      // A whiteout (a 0/0 character device) hides lower layers' file.
+      if (st !== undefined) return st.isCharacterDevice() && st.rdev === 0 ? undefined : { path: file, stat: st };
     }
     if (hidden) return undefined;
   }

@@ -6,4 +6,4 @@ export { parseReference, formatReference, normalizeReference, type Reference } f
 export { shortId } from "./digest.ts";
 export { ImageError, UnsafeLayerError, StoreBusyError } from "./errors.ts";
 export { hostPlatform, type ImageConfig, type Manifest, type Descriptor, type Platform } from "./oci.ts";
-export { readImageFile } from "./files.ts";
+export { imageEntry, readImageFile } from "./files.ts";

@@ -4,10 +4,14 @@
  * plan's input, with the image's /etc/passwd and /etc/group read from its layers.
  * Also the hook `podunit image rm` and `prune` ask which pods use an image.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import { NotFoundError, PodunitError } from "../errors.ts";
-import { DEFAULT_IMAGE_DIR, hostPlatform, type InUse, openStore, readImageFile, type ResolvedImage } from "../image/index.ts";
+import { DEFAULT_IMAGE_DIR, hostPlatform, imageEntry, type InUse, openStore, readImageFile, type ResolvedImage } from "../image/index.ts";
+import type { HostLookup } from "../host/ports.ts";
+import { SERVICE_PATH } from "../plan/hostfacts.ts";
+import type { Plan, PlannedImage } from "../plan/types.ts";
+import { findInRoot } from "./preflight.ts";
 import { PodLayout } from "../plan/layout.ts";
 import type { ImageFacts } from "../plan/types.ts";
 import { specDir } from "../podspec/load.ts";
@@ -170,6 +174,37 @@ function listSpecsSync(dir: string): string[] {
   }
 }
 
+
+/** The file system questions of preflight, asked of an image's merged layers (top first) instead of the host's. */
+function layersLookup(lowerdirs: readonly string[]): HostLookup {
+  return {
+    isExecutableFile: (p) => {
+      const e = imageEntry(lowerdirs, p);
+      return e !== undefined && e.stat.isFile() && (e.stat.mode & 0o111) !== 0;
+    },
+    isDirectory: (p) => imageEntry(lowerdirs, p)?.stat.isDirectory() === true,
+    readLink: (p) => {
+      const e = imageEntry(lowerdirs, p);
+      return e?.stat.isSymbolicLink() ? readlinkSync(e.path) : undefined;
+    },
+    isHostRoot: () => false,
+  };
+}
+
+/**
+ * Refuses, before anything starts, image members whose program is not in their
+ * image (found along the resolved PATH, or at its path from the working
+ * directory), as preflight does for rootfs members.
+ */
+export function checkImagePrograms(p: Plan): void {
+  const problems = (p.images ?? []).flatMap((i: PlannedImage) => {
+    const cmd = i.config.command.value[0]!;
+    const path = i.config.env.find((e) => e.name === "PATH")?.value ?? SERVICE_PATH;
+    if (findInRoot("", cmd, path, i.config.workdir.value, layersLookup(i.lowerdirs))) return [];
+    return [`member '${i.member}': program '${cmd}' is not in its image '${i.image}'${cmd.includes("/") ? "" : ` (PATH ${path})`}`];
+  });
+  if (problems.length) throw new NotFoundError(`Pod '${p.pod}' cannot run: ${problems.join("; ")}.`, `Fix the command in ${p.file}, or use an image that has the program.`);
+}
 
 /** How a command finds the images of a spec; tests pass their own facts. */
 export type SpecImages = (spec: PodSpec, env: Env) => Map<string, ImageFacts>;

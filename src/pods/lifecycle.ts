@@ -16,7 +16,7 @@ import { podUnits } from "../boot/units.ts";
 import { warmCgroupAttach } from "../host/cgroup.ts";
 import { hostLookup } from "../host/lookup.ts";
 import { preflight } from "./preflight.ts";
-import { imageStoreDir, resolveImages } from "./images.ts";
+import { checkImagePrograms, imageStoreDir, resolveImages } from "./images.ts";
 import type { ImageFacts } from "../plan/types.ts";
 import { runStart, StartError, type StartResult } from "./start.ts";
 import { runStop, type StopResult } from "./stop.ts";
@@ -77,6 +77,7 @@ async function start(req: StartRequest, env: Env, restart: boolean): Promise<Sta
       const [facts, fromFiles] = await Promise.all([hostFacts(env, sd), sd.fragmentPath(podTargetName(spec.name))]);
       mark("asked systemd: version, unit files, unit states");
       const p = plan(spec, facts, { ...(req.backend ? { backend: req.backend } : {}), images });
+      checkImagePrograms(p);
       mark("planned");
       // runc's path is already among the host facts the plan was made for.
       const deps = execDeps(sd, facts.paths.runc);
@@ -137,6 +138,7 @@ export async function enablePod(req: EnableRequest, env: Env): Promise<EnableRes
   const images = resolveImages(spec, imageStoreDir(env));
   return withSystemd(env, async (sd) => {
     const units = podUnits(spec, await hostFacts(env, sd), { ...(req.backend ? { backend: req.backend } : {}), images });
+    checkImagePrograms(units.plan);
     return withPodLock(env, units.pod, async () => {
       const r = installUnits(SYSTEM_UNIT_DIR, units, { links: "absolute" });
       await sd.reload();

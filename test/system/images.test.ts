@@ -173,6 +173,17 @@ after = ["web"]
     expect(await rootLeftovers("noimg")).toEqual([]);
   });
 
+  test("a program the image does not have is refused before anything starts; one reached through the image's links is found", async () => {
+    writeSpec(t.lab, "noprog", `[containers.a]\nimage = "localhost/bb:1"\ncommand = ["nosuchprogram"]\n\n[containers.b]\nimage = "localhost/bb:1"\ncommand = ["/bin/sh", "-c", "true"]\n`);
+    const r = await podunit("start", "noprog");
+    expect(r.status).toBe(5);
+    expect(r.stderr).toContain("Pod 'noprog' cannot run: member 'a': program 'nosuchprogram' is not in its image 'localhost/bb:1' (PATH /bin)");
+    expect(r.stderr).not.toContain("member 'b'");
+    expect(await leftovers(t.lab, "noprog")).toEqual([]);
+    expect(await rootLeftovers("noprog")).toEqual([]);
+    await t.lab.sh(["rm", "/srv/lab/pods/noprog.toml"]);
+  });
+
   test("image rm refuses an image a spec in the spec directory uses, and one a running pod uses", async () => {
     const r = await podunit("image", "rm", "localhost/web:1");
     expect(r.status).not.toBe(0);
