@@ -23,13 +23,15 @@ import { runGenerator } from "./cli/generator-run.ts";
 import { logs } from "./cli/logs.ts";
 import { execCommand } from "./cli/exec.ts";
 import { imageCommand } from "./cli/image.ts";
+import { imageUsers } from "./pods/images.ts";
 import { ExitCode, PodunitError, UsageError } from "./errors.ts";
 import { formatMarks, mark } from "./trace.ts";
 import { writeAll } from "./cli/common/output.ts";
 
 const commands: Command[] = [];
 const table = () => commands;
-commands.push(start, stop, restart, status, list, logs, execCommand, imageCommand(), check, planCmd, generate, enable, disable, debug,
+// Images used by a running pod or a spec in the spec directory are kept by 'image rm' and 'prune'.
+commands.push(start, stop, restart, status, list, logs, execCommand, imageCommand({ inUse: imageUsers }), check, planCmd, generate, enable, disable, debug,
   systemCommand(table, VERSION), completion, internalCommand(table), version, helpCommand(table));
 
 /** The command table: what `help`, completion and the man pages describe. */

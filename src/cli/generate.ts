@@ -8,6 +8,7 @@ import { installUnits } from "../boot/install.ts";
 import { podUnits } from "../boot/units.ts";
 import { detectHostFacts } from "../plan/hostfacts.ts";
 import type { HostFacts } from "../plan/types.ts";
+import { specImages, type SpecImages } from "../pods/images.ts";
 import { loadSpec, type ReadFile } from "../podspec/load.ts";
 import { podTargetName } from "../systemd/unitname.ts";
 import { BACKEND_OPTION, DIR_OPTION, JSON_OPTION, parseArgs } from "./common/args.ts";
@@ -19,7 +20,7 @@ const OPTIONS = { ...DIR_OPTION, output: { value: true, short: "o", values: "dir
 
 /** Builds the command; tests pass a reader, a working directory and fixed host facts. */
 export function generateCommand(
-  deps: { readFile?: ReadFile; cwd?: string; hostFacts?: (env: Record<string, string | undefined>) => HostFacts } = {},
+  deps: { readFile?: ReadFile; cwd?: string; hostFacts?: (env: Record<string, string | undefined>) => HostFacts; images?: SpecImages } = {},
 ): Command {
   return {
     name: "generate",
@@ -38,7 +39,8 @@ export function generateCommand(
         ...(deps.readFile ? { readFile: deps.readFile } : {}),
         ...(deps.cwd !== undefined ? { cwd: deps.cwd } : {}),
       });
-      const units = podUnits(spec, (deps.hostFacts ?? detectHostFacts)(io.env), backend ? { backend } : {});
+      const images = (deps.images ?? specImages)(spec, io.env);
+      const units = podUnits(spec, (deps.hostFacts ?? detectHostFacts)(io.env), { ...(backend ? { backend } : {}), images });
       const target = podTargetName(units.pod);
       const output = typeof options.output === "string" ? options.output : undefined;
       const written = output === undefined ? undefined : installUnits(output, units, {});

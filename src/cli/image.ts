@@ -2,10 +2,8 @@ import type { Command, Io } from "./common/command.ts";
 import { JSON_OPTION, parseArgs } from "./common/args.ts";
 import { UsageError } from "../errors.ts";
 import { formatBytes, JSON_SCHEMA_VERSION, jsonDocument, table } from "./common/format.ts";
-import { imageDir } from "./common/images.ts";
-
-export { imageDir };
 import { openStore, shortId, type ImageStore, type InUse } from "../image/index.ts";
+import { imageStoreDir } from "../pods/images.ts";
 
 const USAGE = [
   "podunit image load PATH [--name REF]",
@@ -21,7 +19,7 @@ const RM_OPTIONS = { force: { value: false, short: "f" } } as const;
 
 
 function store(io: Io): ImageStore {
-  return openStore(imageDir(io));
+  return openStore(imageStoreDir(io.env));
 }
 
 function one(verb: string, positionals: string[], what: string): string {
@@ -29,8 +27,8 @@ function one(verb: string, positionals: string[], what: string): string {
   return positionals[0]!;
 }
 
-/** The `image` verb; `inUse` says which pods use an image (by manifest digest), for `rm` and `prune`. */
-export function imageCommand(deps: { inUse?: InUse } = {}): Command {
+/** The `image` verb; `inUse(env)` says which pods use an image (by manifest digest), for `rm` and `prune`. */
+export function imageCommand(deps: { inUse?: (env: Io["env"]) => InUse } = {}): Command {
   return {
     name: "image",
     summary: "Manage the local image store: load, list, inspect, rm, prune",
@@ -91,7 +89,7 @@ export function imageCommand(deps: { inUse?: InUse } = {}): Command {
           if (!positionals.length) throw new UsageError("'podunit image rm' needs at least one REF.");
           const s = store(io);
           for (const ref of positionals) {
-            const r = await s.remove(ref, { force: options.force === true, inUse: deps.inUse });
+            const r = await s.remove(ref, { force: options.force === true, inUse: deps.inUse?.(io.env) });
             for (const n of r.untagged) io.out(`Untagged ${n}.\n`);
             if (r.removed) io.out(`Removed image ${shortId(r.manifestDigest)} (${r.blobs} blobs, ${r.layers} layers freed).\n`);
             else if (r.inUseBy.length) {
@@ -103,7 +101,7 @@ export function imageCommand(deps: { inUse?: InUse } = {}): Command {
         case "prune": {
           const { positionals } = parseArgs(verb, rest, {});
           if (positionals.length) throw new UsageError("'podunit image prune' takes no arguments.");
-          const r = await store(io).prune({ inUse: deps.inUse });
+          const r = await store(io).prune({ inUse: deps.inUse?.(io.env) });
           io.out(`Removed ${r.images.length} unnamed image${r.images.length === 1 ? "" : "s"}, ${r.blobs} blob${r.blobs === 1 ? "" : "s"} (${formatBytes(BigInt(r.bytes))}) and ${r.layers} unpacked layer${r.layers === 1 ? "" : "s"}.\n`);
           return 0;
         }

@@ -8,6 +8,9 @@
  * for the sandbox's namespaces, names the pod, brings up its loopback and links
  * the pins (src/host/ready.ts). `podunit start` does the same itself.
  *
+ * `mount-root` and `umount-root` mount and unmount an image member's root in unit
+ * files (its ExecStartPre and last ExecStopPost; src/host/rootfs.ts).
+ *
  * `wait-exec [--children] PIDFILE` waits until the process in PIDFILE (a runc
  * container's first process) is no longer runc's own init but the program it
  * runs (catatonit), and with --children until that has started its child. `runc
@@ -38,6 +41,8 @@ import { NS_ORDER } from "../plan/builder.ts";
 import type { SandboxReady } from "../plan/types.ts";
 import { readySandbox, waitForExec } from "../host/ready.ts";
 import type { Namespace } from "../podspec/types.ts";
+import { isMountPoint, mountRoot, unmountRoot } from "../host/rootfs.ts";
+import { resolveImages } from "../pods/images.ts";
 
 const READY_OPTIONS = {
   "main-pid": { value: true },
@@ -55,6 +60,8 @@ const PREPARE_OPTIONS = {
   digest: { value: true },
   backend: { value: true, values: ["runc", "native"] },
   "run-dir": { value: true, values: "dir" },
+  "image-dir": { value: true, values: "dir" },
+  image: { value: true },
 } as const;
 const COMPLETE_OPTIONS: OptionSpec = { cword: { value: true } };
 
@@ -91,7 +98,7 @@ async function waitExec(args: string[]): Promise<number> {
 }
 
 async function prepare(args: string[]): Promise<number> {
-  const { options, positionals } = parseArgs("internal prepare", args, PREPARE_OPTIONS);
+  const { options, lists, positionals } = parseArgs("internal prepare", args, PREPARE_OPTIONS);
   const member = typeof options.member === "string" ? options.member : undefined;
   if ((member === undefined) === (options.sandbox === undefined)) {
     throw new UsageError("'podunit internal prepare' needs exactly one of --sandbox and --member NAME.");
@@ -104,7 +111,60 @@ async function prepare(args: string[]): Promise<number> {
   if (positionals.length !== 1 || !positionals[0]!.startsWith("/")) {
     throw new UsageError("'podunit internal prepare' takes the absolute path of one spec file.");
   }
-  await prepareUnit({ member, digest, backend, runDir, specFile: positionals[0]! }, { files: hostFiles });
+  const pins = Object.fromEntries(
+    (lists.image ?? []).map((p) => {
+      const eq = p.lastIndexOf("=");
+      if (eq <= 0) throw new UsageError(`'--image ${p}' is not REF=DIGEST.`);
+      return [p.slice(0, eq), p.slice(eq + 1)];
+    }),
+  );
+  const store = options["image-dir"];
+  const images = typeof store === "string" ? { store, pins } : undefined;
+  await prepareUnit(
+    { member, digest, backend, runDir, specFile: positionals[0]!, ...(images ? { images } : {}) },
+    { files: hostFiles, images: (spec, dir, p) => resolveImages(spec, dir, p) },
+  );
+  return 0;
+}
+
+/** An image member's ExecStartPre in unit files: mounts its root (see plan/unitfiles.ts, mountRootArgv). */
+function mountRootCmd(args: string[]): number {
+  const { options, lists, positionals } = parseArgs("internal mount-root", args, {
+    image: { value: true },
+    digest: { value: true },
+    lower: { value: true },
+    upper: { value: true },
+    work: { value: true },
+  });
+  const { image, digest, upper, work } = options;
+  if (typeof image !== "string" || typeof digest !== "string" || !lists.lower?.length || positionals.length !== 1) {
+    throw new UsageError("'podunit internal mount-root' needs --image REF --digest DIGEST, one --lower DIR or more, and the mount point.");
+  }
+  if ((typeof upper === "string") !== (typeof work === "string")) throw new UsageError("'podunit internal mount-root' takes --upper and --work together.");
+  const target = positionals[0]!;
+  const member = target.slice(target.lastIndexOf("/") + 1);
+  // A root still mounted (the member restarts) keeps its writable layer.
+  if (isMountPoint(target)) return 0;
+  mountRoot({
+    member,
+    unit: "",
+    image,
+    manifestDigest: digest,
+    lowerdirs: lists.lower,
+    ...(typeof upper === "string" && typeof work === "string" ? { upper, work } : {}),
+    target,
+  });
+  return 0;
+}
+
+/**
+ * An image member's last ExecStopPost: unmounts its root. The writable layer stays
+ * for a restart of the member and goes with the pod's run directory.
+ */
+function umountRootCmd(args: string[]): number {
+  const { positionals } = parseArgs("internal umount-root", args, {});
+  if (positionals.length !== 1 || !positionals[0]!.startsWith("/")) throw new UsageError("'podunit internal umount-root' takes the mount point.");
+  unmountRoot(positionals[0]!);
   return 0;
 }
 
@@ -145,7 +205,9 @@ export function internalCommand(commands: () => Command[]): Command {
   usage:
     "podunit internal ready --main-pid PID --unit UNIT --holder main|child --launcher COMM [--hostname NAME] [--loopback] NS=PIN...\n" +
     "       podunit internal wait-exec [--timeout MS] [--children] PIDFILE\n" +
-    "       podunit internal prepare --sandbox|--member NAME --digest D --backend B --run-dir DIR SPEC\n" +
+    "       podunit internal prepare --sandbox|--member NAME --digest D --backend B --run-dir DIR [--image-dir DIR --image REF=DIGEST...] SPEC\n" +
+    "       podunit internal mount-root --image REF --digest DIGEST --lower DIR... [--upper DIR --work DIR] TARGET\n" +
+    "       podunit internal umount-root TARGET\n" +
     "       podunit internal complete --cword N -- WORD...",
   hidden: true,
   options: {},
@@ -162,6 +224,8 @@ export function internalCommand(commands: () => Command[]): Command {
     if (sub === "wait-exec") return waitExec(rest);
     if (sub === "prepare") return prepare(rest);
     if (sub === "complete") return completeLine(rest, io, commands());
+    if (sub === "mount-root") return mountRootCmd(rest);
+    if (sub === "umount-root") return umountRootCmd(rest);
     throw new UsageError(`Unknown subcommand 'internal ${sub ?? ""}'.`);
   },
   };

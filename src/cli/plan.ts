@@ -4,6 +4,7 @@ import { planToJson, formatPlan } from "../plan/format.ts";
 import { detectHostFacts } from "../plan/hostfacts.ts";
 import { plan } from "../plan/plan.ts";
 import type { HostFacts } from "../plan/types.ts";
+import { specImages, type SpecImages } from "../pods/images.ts";
 import { loadSpec, type ReadFile } from "../podspec/load.ts";
 import { BACKEND_OPTION, DIR_OPTION, JSON_OPTION, parseArgs } from "./common/args.ts";
 import type { Command } from "./common/command.ts";
@@ -14,7 +15,7 @@ const OPTIONS = { ...DIR_OPTION, ...JSON_OPTION, ...BACKEND_OPTION };
 
 /** Builds the command; tests pass a reader, a working directory and fixed host facts. */
 export function planCommand(
-  deps: { readFile?: ReadFile; cwd?: string; hostFacts?: (env: Record<string, string | undefined>) => HostFacts } = {},
+  deps: { readFile?: ReadFile; cwd?: string; hostFacts?: (env: Record<string, string | undefined>) => HostFacts; images?: SpecImages } = {},
 ): Command {
   return {
     name: "plan",
@@ -33,7 +34,8 @@ export function planCommand(
         ...(deps.readFile ? { readFile: deps.readFile } : {}),
         ...(deps.cwd !== undefined ? { cwd: deps.cwd } : {}),
       });
-      const p = plan(backend ? { ...spec, sandbox: backend } : spec, (deps.hostFacts ?? detectHostFacts)(io.env));
+      const images = (deps.images ?? specImages)(spec, io.env);
+      const p = plan(backend ? { ...spec, sandbox: backend } : spec, (deps.hostFacts ?? detectHostFacts)(io.env), { images });
       // The plan's own JSON, with the schema version in front.
       io.out(options.json ? `${JSON.stringify({ version: JSON_SCHEMA_VERSION, ...JSON.parse(planToJson(p)) }, null, 2)}\n` : formatPlan(p));
       return 0;

@@ -1,7 +1,9 @@
 /** The image store's public API, for the command layer and the runtime that mounts images. */
-export { openStore, ImageStore, unpackedLayerDirs, overlayLowerdir, DEFAULT_IMAGE_DIR } from "./store.ts";
-export type { ResolvedImage, LayerInfo, ImageSummary, LoadResult, RemoveResult, PruneResult, InUse } from "./store.ts";
+export { openStore, ImageStore, DEFAULT_IMAGE_DIR } from "./store.ts";
+export { unpackedLayerDirs, overlayLowerdir } from "./types.ts";
+export type { ResolvedImage, LayerInfo, ImageSummary, LoadResult, RemoveResult, PruneResult, InUse } from "./types.ts";
 export { parseReference, formatReference, normalizeReference, type Reference } from "./reference.ts";
 export { shortId } from "./digest.ts";
 export { ImageError, UnsafeLayerError, StoreBusyError } from "./errors.ts";
 export { hostPlatform, type ImageConfig, type Manifest, type Descriptor, type Platform } from "./oci.ts";
+export { imageEntry, readImageFile } from "./files.ts";
