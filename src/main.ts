@@ -21,12 +21,14 @@ import { runGenerator } from "./cli/generator-run.ts";
 import { logs } from "./cli/logs.ts";
 import { execCommand } from "./cli/exec.ts";
 import { image } from "./cli/image.ts";
+import { login, logout } from "./cli/login.ts";
+import { isatty } from "node:tty";
 import { ExitCode, PodunitError, UsageError } from "./errors.ts";
 import { formatMarks, mark } from "./trace.ts";
 import { writeAll } from "./cli/common/output.ts";
 
 const commands: Command[] = [];
-commands.push(start, stop, restart, status, list, logs, execCommand, image, check, planCmd, generate, enable, disable, debug, internal, version, helpCommand(() => commands));
+commands.push(start, stop, restart, status, list, logs, execCommand, image, login, logout, check, planCmd, generate, enable, disable, debug, internal, version, helpCommand(() => commands));
 
 /** Runs podunit with the given arguments (without argv[0]); returns the exit code. */
 export async function main(argv: string[], io: Io): Promise<number> {
@@ -78,6 +80,7 @@ if (import.meta.main) {
     out: (t) => writeAll(1, t),
     err: (t) => writeAll(2, t),
     env: process.env,
+    terminal: isatty(1),
   };
   // Started through the systemd generator link (argv[0] is its path; process.argv[0] of a compiled binary is "bun").
   // No top-level await: the binary is built with --bytecode, which needs a CommonJS bundle.

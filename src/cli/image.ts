@@ -2,10 +2,13 @@ import type { Command, Io } from "./common/command.ts";
 import { parseArgs } from "./common/args.ts";
 import { UsageError } from "../errors.ts";
 import { formatBytes, table, toJson } from "./common/format.ts";
-import { DEFAULT_IMAGE_DIR, openStore, shortId, type ImageStore, type InUse } from "../image/index.ts";
+import { DEFAULT_IMAGE_DIR, openStore, pull, shortId, type ImageStore, type InUse } from "../image/index.ts";
+import { configDir } from "./common/config.ts";
+import { PullProgress } from "./common/progress.ts";
 
 const USAGE = [
   "podunit image load PATH [--name REF]",
+  "       podunit image pull REF [--platform OS/ARCH[/VARIANT]] [--quiet]",
   "       podunit image list [--json]",
   "       podunit image inspect REF",
   "       podunit image rm REF... [--force]",
@@ -31,7 +34,7 @@ function one(verb: string, positionals: string[], what: string): string {
 export function imageCommand(deps: { inUse?: InUse } = {}): Command {
   return {
     name: "image",
-    summary: "Manage the local image store: load, list, inspect, rm, prune",
+    summary: "Manage the local image store: load, pull, list, inspect, rm, prune",
     usage: USAGE,
     async run(args, io) {
       const [sub, ...rest] = args;
@@ -46,6 +49,15 @@ export function imageCommand(deps: { inUse?: InUse } = {}): Command {
             io.out(`Loaded image ${i.names.length ? i.names.join(", ") : "<none>"} (${shortId(i.manifestDigest)}).\n`);
           }
           io.out(`${r.newLayers} new layer${r.newLayers === 1 ? "" : "s"} unpacked.\n`);
+          return 0;
+        }
+        case "pull": {
+          const { options, positionals } = parseArgs(verb, rest, { platform: { value: true }, quiet: { value: false, short: "q" } });
+          const ref = one("pull", positionals, "REF");
+          const progress = options.quiet ? undefined : new PullProgress((t) => io.out(t), io.terminal === true);
+          const r = await pull(store(io), ref, { configDir: configDir(io), platform: options.platform as string | undefined, onEvent: progress && ((e) => progress.on(e)) });
+          if (options.quiet) io.out(`${shortId(r.manifestDigest)}\n`);
+          else io.out(`Pulled ${r.name ?? r.ref} (${shortId(r.manifestDigest)}): ${r.newLayers} of ${r.layers} layer${r.layers === 1 ? "" : "s"} new.\n`);
           return 0;
         }
         case "list":
@@ -96,9 +108,9 @@ export function imageCommand(deps: { inUse?: InUse } = {}): Command {
           return 0;
         }
         case undefined:
-          throw new UsageError("'podunit image' needs a subcommand: load, list, inspect, rm or prune.", "Run 'podunit help image' for usage.");
+          throw new UsageError("'podunit image' needs a subcommand: load, pull, list, inspect, rm or prune.", "Run 'podunit help image' for usage.");
         default:
-          throw new UsageError(`Unknown subcommand 'image ${sub}'.`, "The subcommands are load, list, inspect, rm and prune; run 'podunit help image'.");
+          throw new UsageError(`Unknown subcommand 'image ${sub}'.`, "The subcommands are load, pull, list, inspect, rm and prune; run 'podunit help image'.");
       }
     },
   };

@@ -5,6 +5,8 @@ export interface Io {
   out(text: string): void;
   err(text: string): void;
   env: Record<string, string | undefined>;
+  /** Whether `out` is a terminal (progress is then redrawn in place); false when absent. */
+  terminal?: boolean;
 }
 
 export interface Command {

@@ -1,0 +1,47 @@
+/** `podunit login` and `podunit logout`: a registry's credentials in auth.json; a password is never printed or taken as an argument. */
+import type { Command } from "./common/command.ts";
+import { parseArgs } from "./common/args.ts";
+import { configDir } from "./common/config.ts";
+import { hasTerminal, passwordFromStdin, promptTerminal } from "./common/secret.ts";
+import { UsageError } from "../errors.ts";
+import { login as loginUseCase, logout as logoutUseCase } from "../image/index.ts";
+
+function oneRegistry(verb: string, positionals: string[]): string {
+  if (positionals.length !== 1) throw new UsageError(`'podunit ${verb}' takes one REGISTRY (HOST[:PORT], e.g. docker.io), not ${positionals.length}.`);
+  return positionals[0]!;
+}
+
+export const login: Command = {
+  name: "login",
+  summary: "Check and store credentials for a registry (auth.json in /etc/podunit or $PODUNIT_CONFIG_DIR)",
+  usage: "podunit login REGISTRY [--username USER] [--password-stdin]\nWithout --password-stdin the password is read from the terminal, not echoed.",
+  async run(args, io) {
+    const { options, positionals } = parseArgs("login", args, { username: { value: true, short: "u" }, "password-stdin": { value: false } });
+    const registry = oneRegistry("login", positionals);
+    const fromStdin = options["password-stdin"] === true;
+    let username = options.username as string | undefined;
+    if (username === undefined) {
+      if (fromStdin || !hasTerminal()) throw new UsageError("'podunit login' needs --username when there is no terminal to ask on or the password comes from standard input.");
+      username = promptTerminal("Username: ", false).trim();
+    }
+    let password: string;
+    if (fromStdin) password = passwordFromStdin();
+    else if (hasTerminal()) password = promptTerminal("Password: ", true);
+    else throw new UsageError("'podunit login' has no terminal to read the password from.", "Pipe it in with --password-stdin.");
+    const name = await loginUseCase(registry, { username, password }, { configDir: configDir(io) });
+    io.out(`Logged in to ${name} as ${username}.\n`);
+    return 0;
+  },
+};
+
+export const logout: Command = {
+  name: "logout",
+  summary: "Remove the stored credentials for a registry",
+  usage: "podunit logout REGISTRY",
+  async run(args, io) {
+    const { positionals } = parseArgs("logout", args, {});
+    const registry = oneRegistry("logout", positionals);
+    io.out(logoutUseCase(registry, { configDir: configDir(io) }) ? `Logged out of ${registry}.\n` : `Not logged in to ${registry}.\n`);
+    return 0;
+  },
+};
