@@ -63,7 +63,7 @@ export async function pull(store: ImageStore, ref: string, opts: PullOptions = {
   const manifest = await resolveManifest(client, r, platform, label);
   const name = r.tag !== undefined ? `${r.name}:${r.tag}` : undefined;
   const on = opts.onEvent ?? (() => {});
-  const src = new RemoteImage(client, r.path, name, manifest, on);
+  const src = new RemoteImage(client, r.path, name, manifest, on, (d) => store.blobPath(d));
   const layers = src.layerDescriptors();
   on({ type: "resolved", ref: full, registry: client.host, digest: manifest.digest, layers });
   const res = await store.loadFrom(async () => src, { concurrency: LAYERS_AT_ONCE });

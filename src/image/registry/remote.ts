@@ -6,6 +6,7 @@
  * ends early or runs past its size is an error here, and the load checks every
  * digest before anything reaches the store.
  */
+import { createReadStream, existsSync, statSync } from "node:fs";
 import { sha256 } from "../digest.ts";
 import { ImageError } from "../errors.ts";
 import { CONTAINERD_NAME, isIndexType, MEDIA, parseJson, platformString, type Descriptor, type ImageIndex, type Platform } from "../oci.ts";
@@ -111,6 +112,8 @@ export class RemoteImage implements ImageSource {
     private readonly name: string | undefined,
     private readonly manifest: ResolvedManifest,
     private readonly onEvent: OnPullEvent = () => {},
+    /** Where the store keeps a blob; one it has is read from there (the load checks its digest again). */
+    private readonly localBlob: (digest: string) => string = () => "",
   ) {
     this.label = `image '${name ?? `${repo}@${manifest.digest}`}' from registry '${client.host}'`;
     const doc = parseJson(manifest.bytes, this.label) as { config?: Descriptor; layers?: Descriptor[] };
@@ -143,6 +146,8 @@ export class RemoteImage implements ImageSource {
     }
     const size = this.sizes.get(digest);
     if (size === undefined) return undefined;
+    const local = this.localBlob(digest);
+    if (local && existsSync(local) && statSync(local).size === size) return { name: digest, size, stream: () => createReadStream(local) };
     return { name: digest, size, stream: () => this.blob(digest, size) };
   }
 
