@@ -107,14 +107,18 @@ function readText(p: string): string {
   }
 }
 
-/** `skopeo copy` from an OCI layout into the registry (`--all` copies an index with every platform). */
-export function push(layout: string, tag: string, dest: string, opts: { creds?: string; all?: boolean; certDir?: string } = {}): void {
+/**
+ * `skopeo copy` from an OCI layout into the registry (`--all` copies an index with
+ * every platform). Asynchronous: the token server skopeo asks runs in this process.
+ */
+export async function push(layout: string, tag: string, dest: string, opts: { creds?: string; all?: boolean; certDir?: string } = {}): Promise<void> {
   const args = [skopeoBin!, "--insecure-policy", "copy", "-q"];
   if (opts.all) args.push("--all");
   if (opts.certDir) args.push("--dest-cert-dir", opts.certDir);
   else args.push("--dest-tls-verify=false");
   if (opts.creds) args.push("--dest-creds", opts.creds);
-  sh([...args, `oci:${layout}:${tag}`, `docker://${dest}`]);
+  const p = Bun.spawn([...args, `oci:${layout}:${tag}`, `docker://${dest}`], { stdout: "ignore", stderr: "pipe" });
+  if ((await p.exited) !== 0) throw new Error(`skopeo copy to ${dest}: ${await new Response(p.stderr).text()}`);
 }
 
 const b64url = (b: Uint8Array | string) => Buffer.from(b).toString("base64url");

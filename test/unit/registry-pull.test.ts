@@ -30,10 +30,10 @@ beforeAll(async () => {
   reg = await startRegistry(`${work}/registry`);
   writeDir(`${cfg}`, new Map([["registries.toml", new TextEncoder().encode(`insecure = ["${reg.host}"]\n[mirrors]\n"docker.io" = "${reg.host}"\n`)]]));
   const layout = writeDir(`${work}/layout`, ociLayoutFiles([{ image: base, ref: "base" }, { image: app, ref: "app" }, { image: zst, ref: "zst" }]));
-  push(layout, "base", `${reg.host}/team/base:1`);
-  push(layout, "app", `${reg.host}/team/app:1`);
-  push(layout, "zst", `${reg.host}/team/zst:1`);
-  push(layout, "app", `${reg.host}/library/busybox:latest`);
+  await push(layout, "base", `${reg.host}/team/base:1`);
+  await push(layout, "app", `${reg.host}/team/app:1`);
+  await push(layout, "zst", `${reg.host}/team/zst:1`);
+  await push(layout, "app", `${reg.host}/library/busybox:latest`);
   // A two-platform index: this host's image and an arm64 one.
   const multi = `${work}/multi`;
   writeDir(multi, ociLayoutFiles([{ image: app }, { image: arm }]));
@@ -49,7 +49,7 @@ beforeAll(async () => {
   const { digestOf } = await import("./image-helpers.ts");
   writeFileSync(`${multi}/blobs/sha256/${digestOf(ib).slice(7)}`, ib);
   writeFileSync(`${multi}/index.json`, JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: index.mediaType, digest: digestOf(ib), size: ib.length, annotations: { "org.opencontainers.image.ref.name": "multi" } }] }));
-  push(multi, "multi", `${reg.host}/team/multi:1`, { all: true });
+  await push(multi, "multi", `${reg.host}/team/multi:1`, { all: true });
 }, 60_000);
 afterAll(() => {
   reg?.stop();
