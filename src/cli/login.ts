@@ -2,7 +2,7 @@
 import type { Command } from "./common/command.ts";
 import { parseArgs } from "./common/args.ts";
 import { configDir } from "./common/config.ts";
-import { hasTerminal, passwordFromStdin, promptTerminal } from "./common/secret.ts";
+import { hasTerminal, openTerminal, passwordFromStdin } from "./common/secret.ts";
 import { UsageError } from "../errors.ts";
 import { login as loginUseCase, logout as logoutUseCase } from "../image/index.ts";
 
@@ -20,15 +20,22 @@ export const login: Command = {
     const registry = oneRegistry("login", positionals);
     const fromStdin = options["password-stdin"] === true;
     let username = options.username as string | undefined;
-    if (username === undefined) {
-      if (fromStdin || !hasTerminal()) throw new UsageError("'podunit login' needs --username when there is no terminal to ask on or the password comes from standard input.");
-      username = promptTerminal("Username: ", false).trim();
+    if (username === undefined && (fromStdin || !hasTerminal())) {
+      throw new UsageError("'podunit login' needs --username when there is no terminal to ask on or the password comes from standard input.");
     }
+    if (!fromStdin && !hasTerminal()) throw new UsageError("'podunit login' has no terminal to read the password from.", "Pipe it in with --password-stdin.");
     let password: string;
     if (fromStdin) password = passwordFromStdin();
-    else if (hasTerminal()) password = promptTerminal("Password: ", true);
-    else throw new UsageError("'podunit login' has no terminal to read the password from.", "Pipe it in with --password-stdin.");
-    const name = await loginUseCase(registry, { username, password }, { configDir: configDir(io) });
+    else {
+      const tty = openTerminal();
+      try {
+        username ??= (await tty.ask("Username: ", false)).trim();
+        password = await tty.ask("Password: ", true);
+      } finally {
+        tty.close();
+      }
+    }
+    const name = await loginUseCase(registry, { username: username!, password }, { configDir: configDir(io) });
     io.out(`Logged in to ${name} as ${username}.\n`);
     return 0;
   },

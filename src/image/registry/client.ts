@@ -16,6 +16,7 @@ const MAX_REDIRECTS = 5;
 /** A token without `expires_in` is valid 60 s (the distribution spec's default); renewed a little early. */
 const TOKEN_DEFAULT_S = 60;
 const TOKEN_MARGIN_MS = 5_000;
+const HTTPS_PROBE_MS = 2_000;
 
 export interface ClientOptions {
   config: RegistryConfig;
@@ -96,7 +97,7 @@ export class RegistryClient {
     this.tokens.clear();
   }
 
-  private async send(url: string, init: { headers: Record<string, string>; method?: string }, verify: boolean): Promise<Response> {
+  private async send(url: string, init: { headers: Record<string, string>; method?: string; timeoutMs?: number }, verify: boolean): Promise<Response> {
     const u = new URL(url);
     const tls = u.host === this.host ? this.tls : tlsFor(this.opts.config.dir, u.host);
     try {
@@ -104,7 +105,7 @@ export class RegistryClient {
         method: init.method ?? "GET",
         headers: init.headers,
         redirect: "manual",
-        signal: this.aborter.signal,
+        signal: init.timeoutMs ? AbortSignal.any([this.aborter.signal, AbortSignal.timeout(init.timeoutMs)]) : this.aborter.signal,
         tls: { ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: verify },
       } as RequestInit);
     } catch (e) {
@@ -130,7 +131,8 @@ export class RegistryClient {
     if (this.base) return this.base;
     if (!this.insecure) return (this.base = `https://${this.host}`);
     try {
-      const r = await this.send(`https://${this.host}/v2/`, { headers: {} }, false);
+      // A server that speaks only HTTP may never answer a TLS hello: the probe is short.
+      const r = await this.send(`https://${this.host}/v2/`, { headers: {}, timeoutMs: HTTPS_PROBE_MS }, false);
       await r.body?.cancel();
       this.base = `https://${this.host}`;
     } catch (e) {

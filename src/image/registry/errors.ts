@@ -1,9 +1,13 @@
-/** What went wrong talking to a registry, as a PodunitError the command layer prints. */
-import { ExitCode, PodunitError, type ExitCodeValue } from "../../errors.ts";
+/**
+ * What went wrong talking to a registry. An ImageError, so a load that meets one
+ * in the middle of a layer passes it on as it is instead of wrapping it.
+ */
+import { ExitCode, type ExitCodeValue } from "../../errors.ts";
+import { ImageError } from "../errors.ts";
 
 export type RegistryFailure = "unauthorized" | "denied" | "not-found" | "rate-limited" | "tls" | "connection" | "protocol" | "insecure";
 
-export class RegistryError extends PodunitError {
+export class RegistryError extends ImageError {
   readonly kind: RegistryFailure;
   readonly registry: string;
   /** Seconds the registry asked to wait (rate limits), when it said. */

@@ -7,6 +7,7 @@
  * digest before anything reaches the store.
  */
 import { createReadStream, existsSync, statSync } from "node:fs";
+import { UsageError } from "../../errors.ts";
 import { sha256 } from "../digest.ts";
 import { ImageError } from "../errors.ts";
 import { CONTAINERD_NAME, isIndexType, MEDIA, parseJson, platformString, type Descriptor, type ImageIndex, type Platform } from "../oci.ts";
@@ -38,7 +39,7 @@ export interface ResolvedManifest {
 export function parsePlatform(s: string): Platform {
   const [os, architecture, variant, extra] = s.split("/");
   if (!os || !architecture || extra !== undefined) {
-    throw new ImageError(`Invalid platform '${s}': write it as OS/ARCH[/VARIANT], e.g. 'linux/amd64' or 'linux/arm/v7'.`);
+    throw new UsageError(`Invalid platform '${s}': write it as OS/ARCH[/VARIANT], e.g. 'linux/amd64' or 'linux/arm/v7'.`);
   }
   return { os, architecture, ...(variant ? { variant } : {}) };
 }
