@@ -5,7 +5,7 @@
  * message that says so, and the store is as it was.
  */
 import { afterAll, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { createServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { openStore, pull, RegistryError } from "../../src/image/index.ts";
@@ -93,52 +93,46 @@ async function setup(name: string, host: string) {
   return { store, cfg, snap: snapshotStore(store.root) };
 }
 
+/** Runs `fn` against a liar with `fault`, with a seeded store; the liar is closed afterwards. */
+async function withLiar(fault: Fault, name: string, fn: (ctx: Awaited<ReturnType<typeof setup>> & { host: string; ref: string }) => Promise<void>): Promise<void> {
+  const reg = await liar(image, fault);
+  try {
+    const ctx = await setup(name, reg.host);
+    await fn({ ...ctx, host: reg.host, ref: `${reg.host}/team/app:1` });
+  } finally {
+    reg.close();
+  }
+}
+
 const image = buildImage([baseTar(), makeTar([{ name: "big", content: randomBytes(400_000) }])], { compression: "gzip" });
 
-test("a blob that does not match its digest: refused, the store unchanged", async () => {
-  const reg = await liar(image, "bad-digest");
-  try {
-    const { store, cfg, snap } = await setup("bad", reg.host);
-    const e = await pull(store, `${reg.host}/team/app:1`, { configDir: cfg }).catch((x) => x);
+test("a blob that does not match its digest: refused, the store unchanged", () =>
+  withLiar("bad-digest", "bad", async ({ store, cfg, snap, ref }) => {
+    const e = await pull(store, ref, { configDir: cfg }).catch((x) => x);
     expect(e.message).toMatch(new RegExp(`layer '${image.layerDigests[1]}' (has digest|uncompressed has digest|is not valid gzip|is not a valid tar|is \\d+ bytes, but the manifest says \\d+)`));
     expect(snapshotStore(store.root)).toEqual(snap);
-  } finally {
-    reg.close();
-  }
-});
+  }));
 
-test("a connection dropped in the middle of a layer: refused, the store unchanged", async () => {
-  const reg = await liar(image, "drop");
-  try {
-    const { store, cfg, snap } = await setup("drop", reg.host);
-    const e = await pull(store, `${reg.host}/team/app:1`, { configDir: cfg }).catch((x) => x);
+test("a connection dropped in the middle of a layer: refused, the store unchanged", () =>
+  withLiar("drop", "drop", async ({ store, cfg, snap, ref, host }) => {
+    const e = await pull(store, ref, { configDir: cfg }).catch((x) => x);
     expect(e).toBeInstanceOf(RegistryError);
-    expect(e.message).toMatch(new RegExp(`The connection to registry '${reg.host}' (broke|ended) .*blob '${image.layerDigests[1]}'`));
+    expect(e.message).toMatch(new RegExp(`The connection to registry '${host}' (broke|ended) .*blob '${image.layerDigests[1]}'`));
     expect(snapshotStore(store.root)).toEqual(snap);
-  } finally {
-    reg.close();
-  }
-});
+  }));
 
-test("rate-limited: the registry's retry time is in the message", async () => {
-  const reg = await liar(image, "rate-limit");
-  try {
-    const { store, cfg } = await setup("rate", reg.host);
-    const e = await pull(store, `${reg.host}/team/app:1`, { configDir: cfg }).catch((x) => x);
+test("rate-limited: the registry's retry time is in the message", () =>
+  withLiar("rate-limit", "rate", async ({ store, cfg, ref }) => {
+    const e = await pull(store, ref, { configDir: cfg }).catch((x) => x);
     expect(e.kind).toBe("rate-limited");
     expect(e.retryAfter).toBe(42);
     expect(e.message).toContain("is rate-limiting requests for image");
     expect(e.message).toContain("retry after 42 s");
-  } finally {
-    reg.close();
-  }
-});
+  }));
 
-test("a pull interrupted with SIGINT leaves nothing: the next command finds the store as it was", async () => {
-  const reg = await liar(image, "trickle");
-  try {
-    const { store, cfg, snap } = await setup("sigint", reg.host);
-    const p = Bun.spawn([process.execPath, "src/main.ts", "image", "pull", `${reg.host}/team/app:1`], {
+test("a pull interrupted with SIGINT leaves nothing: the next command finds the store as it was", () =>
+  withLiar("trickle", "sigint", async ({ store, cfg, snap, ref }) => {
+    const p = Bun.spawn([process.execPath, "src/main.ts", "image", "pull", ref], {
       env: { ...process.env, PODUNIT_CONFIG_DIR: cfg, PODUNIT_IMAGE_DIR: store.root },
       stdout: "pipe",
       stderr: "pipe",
@@ -151,23 +145,13 @@ test("a pull interrupted with SIGINT leaves nothing: the next command finds the 
     expect(await p.exited).not.toBe(0);
     openStore(store.root);
     expect(snapshotStore(store.root)).toEqual(snap);
-    const { readdirSync } = await import("node:fs");
     expect(readdirSync(`${store.root}/tmp`)).toEqual([]);
-  } finally {
-    reg.close();
-  }
-});
+  }));
 
-test("the unpacked image is the one served when nothing lies", async () => {
-  const reg = await liar(image, "none");
-  try {
-    const { store, cfg } = await setup("honest", reg.host);
-    const r = await pull(store, `${reg.host}/team/app:1`, { configDir: cfg });
-    expect(r.manifestDigest).toBe(image.manifestDigest);
-  } finally {
-    reg.close();
-  }
-});
+test("the unpacked image is the one served when nothing lies", () =>
+  withLiar("none", "honest", async ({ store, cfg, ref }) => {
+    expect((await pull(store, ref, { configDir: cfg })).manifestDigest).toBe(image.manifestDigest);
+  }));
 
 test("WWW-Authenticate challenges: quoted and bare parameters, several schemes", () => {
   expect(parseChallenges('Bearer realm="https://auth.example/token",service="registry.example",scope="repository:a/b:pull"')).toEqual([
