@@ -6,6 +6,8 @@ import { hasTerminal, openTerminal, passwordFromStdin } from "./common/secret.ts
 import { UsageError } from "../errors.ts";
 import { login as loginUseCase, logout as logoutUseCase } from "../image/index.ts";
 
+const LOGIN_OPTIONS = { username: { value: true, short: "u" }, "password-stdin": { value: false } } as const;
+
 function oneRegistry(verb: string, positionals: string[]): string {
   if (positionals.length !== 1) throw new UsageError(`'podunit ${verb}' takes one REGISTRY (HOST[:PORT], e.g. docker.io), not ${positionals.length}.`);
   return positionals[0]!;
@@ -15,8 +17,10 @@ export const login: Command = {
   name: "login",
   summary: "Check and store credentials for a registry (auth.json in /etc/podunit or $PODUNIT_CONFIG_DIR)",
   usage: "podunit login REGISTRY [--username USER] [--password-stdin]\nWithout --password-stdin the password is read from the terminal, not echoed.",
+  options: LOGIN_OPTIONS,
+  args: ["registry"],
   async run(args, io) {
-    const { options, positionals } = parseArgs("login", args, { username: { value: true, short: "u" }, "password-stdin": { value: false } });
+    const { options, positionals } = parseArgs("login", args, LOGIN_OPTIONS);
     const registry = oneRegistry("login", positionals);
     const fromStdin = options["password-stdin"] === true;
     let username = options.username as string | undefined;
@@ -45,6 +49,8 @@ export const logout: Command = {
   name: "logout",
   summary: "Remove the stored credentials for a registry",
   usage: "podunit logout REGISTRY",
+  options: {},
+  args: ["registry"],
   async run(args, io) {
     const { positionals } = parseArgs("logout", args, {});
     const registry = oneRegistry("logout", positionals);

@@ -1,6 +1,7 @@
 /** The image store's public API, for the command layer and the runtime that mounts images. */
-export { openStore, ImageStore, unpackedLayerDirs, overlayLowerdir, DEFAULT_IMAGE_DIR } from "./store.ts";
-export type { ResolvedImage, LayerInfo, ImageSummary, LoadResult, RemoveResult, PruneResult, InUse } from "./store.ts";
+export { openStore, ImageStore, DEFAULT_IMAGE_DIR } from "./store.ts";
+export { unpackedLayerDirs, overlayLowerdir } from "./types.ts";
+export type { ResolvedImage, LayerInfo, ImageSummary, LoadResult, RemoveResult, PruneResult, InUse } from "./types.ts";
 export { parseReference, formatReference, normalizeReference, type Reference } from "./reference.ts";
 export { shortId } from "./digest.ts";
 export { ImageError, UnsafeLayerError, StoreBusyError } from "./errors.ts";
@@ -10,3 +11,4 @@ export type { PullEvent, OnPullEvent } from "./registry/remote.ts";
 export { RegistryError } from "./registry/errors.ts";
 export { DEFAULT_CONFIG_DIR } from "./registry/config.ts";
 export { login, logout } from "./registry/login.ts";
+export { imageEntry, readImageFile } from "./files.ts";

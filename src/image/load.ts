@@ -5,7 +5,7 @@
  * and unpacks each layer the store does not have yet. The store commits what
  * this returns; nothing here touches the store outside `Staging.tmp`.
  */
-import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from "node:fs";
+import { chmodSync, closeSync, mkdirSync, openSync, writeFileSync, writeSync } from "node:fs";
 import { Readable, pipeline } from "node:stream";
 import { createGunzip, createZstdDecompress } from "node:zlib";
 import { UsageError } from "../errors.ts";
@@ -270,7 +270,9 @@ class Loader {
       const bytes = new StreamSource(plain);
       if (!this.st.hasLayer(l.diffId)) {
         const dir = `${this.st.tmp}/layer-${++seq}`;
+        // 0755 whatever the umask: the layer's root is the member's `/` unless the layer has an entry for it.
         mkdirSync(dir, 0o755);
+        chmodSync(dir, 0o755);
         const stats = await unpackLayer(readTar(bytes), dir, { layer: label, privileged: this.opts.privileged });
         this.skippedXattrs.push(...stats.skippedXattrs.map((s) => `${label}: ${s}`));
         await bytes.drain();

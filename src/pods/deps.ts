@@ -3,10 +3,10 @@
  * the pod's run directory, and the journal. Real implementations live in
  * src/host/; unit tests of ordering and rollback pass fakes.
  */
-import type { Containers, Journal, Readiness, RunFiles } from "../host/ports.ts";
+import type { Containers, Journal, MemberRoots, Readiness, RunFiles } from "../host/ports.ts";
 import type { Systemd } from "../systemd/bus.ts";
 
-export type { Containers, Journal, Readiness, RunFiles } from "../host/ports.ts";
+export type { Containers, Journal, MemberRoots, Readiness, RunFiles } from "../host/ports.ts";
 
 export interface ExecDeps {
   systemd: Systemd;
@@ -14,4 +14,5 @@ export interface ExecDeps {
   files: RunFiles;
   journal: Journal;
   containers: Containers;
+  roots: MemberRoots;
 }

@@ -15,6 +15,7 @@ import { hostFiles } from "../host/files.ts";
 import { hostJournal } from "../host/journal.ts";
 import { lockPod } from "../host/lock.ts";
 import { hostReadiness } from "../host/ready.ts";
+import { hostRoots } from "../host/rootfs.ts";
 
 export type Env = Record<string, string | undefined>;
 
@@ -40,7 +41,7 @@ export async function hostFacts(env: Env, sd: Systemd): Promise<HostFacts> {
 
 /** The executor's dependencies on this host. */
 export function execDeps(sd: Systemd, runc = findProgram("runc")): ExecDeps {
-  return { systemd: sd, readiness: hostReadiness, files: hostFiles, journal: hostJournal, containers: hostContainers(runc) };
+  return { systemd: sd, readiness: hostReadiness, files: hostFiles, journal: hostJournal, containers: hostContainers(runc), roots: hostRoots };
 }
 
 /** Loads the spec named or pointed to by `ref`. */

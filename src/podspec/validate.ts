@@ -19,7 +19,7 @@ import { limitsOf, readLimits, readMembers } from "./member.ts";
 import type { Namespace, PodSpec, SandboxBackend } from "./types.ts";
 import { checkHostname, checkName, checkTargetName } from "./grammar.ts";
 
-const POD_KEYS = [
+export const POD_KEYS = [
   "name",
   "hostname",
   "share",
@@ -34,7 +34,7 @@ const POD_KEYS = [
   "containers",
 ] as const;
 
-const INSTALL_KEYS = ["wanted_by"] as const;
+export const INSTALL_KEYS = ["wanted_by"] as const;
 
 /** Keys people bring from elsewhere, and what to write instead. */
 const POD_HINTS: Record<string, string> = {
