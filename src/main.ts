@@ -24,6 +24,8 @@ import { logs } from "./cli/logs.ts";
 import { execCommand } from "./cli/exec.ts";
 import { imageCommand } from "./cli/image.ts";
 import { imageUsers } from "./pods/images.ts";
+import { login, logout } from "./cli/login.ts";
+import { isatty } from "./host/libc.ts";
 import { ExitCode, PodunitError, UsageError } from "./errors.ts";
 import { formatMarks, mark } from "./trace.ts";
 import { writeAll } from "./cli/common/output.ts";
@@ -31,7 +33,7 @@ import { writeAll } from "./cli/common/output.ts";
 const commands: Command[] = [];
 const table = () => commands;
 // Images used by a running pod or a spec in the spec directory are kept by 'image rm' and 'prune'.
-commands.push(start, stop, restart, status, list, logs, execCommand, imageCommand({ inUse: imageUsers }), check, planCmd, generate, enable, disable, debug,
+commands.push(start, stop, restart, status, list, logs, execCommand, imageCommand({ inUse: imageUsers }), login, logout, check, planCmd, generate, enable, disable, debug,
   systemCommand(table, VERSION), completion, internalCommand(table), version, helpCommand(table));
 
 /** The command table: what `help`, completion and the man pages describe. */
@@ -89,6 +91,7 @@ if (import.meta.main) {
     out: (t) => writeAll(1, t),
     err: (t) => writeAll(2, t),
     env: process.env,
+    terminal: isatty(1),
   };
   // Started through the systemd generator link (argv[0] is its path; process.argv[0] of a compiled binary is "bun").
   // No top-level await: the binary is built with --bytecode, which needs a CommonJS bundle.

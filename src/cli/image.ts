@@ -2,11 +2,14 @@ import type { Command, Io } from "./common/command.ts";
 import { JSON_OPTION, parseArgs } from "./common/args.ts";
 import { UsageError } from "../errors.ts";
 import { formatBytes, JSON_SCHEMA_VERSION, jsonDocument, table } from "./common/format.ts";
-import { openStore, shortId, type ImageStore, type InUse } from "../image/index.ts";
+import { openStore, pull, shortId, type ImageStore, type InUse } from "../image/index.ts";
 import { imageStoreDir } from "../pods/images.ts";
+import { configDir } from "./common/config.ts";
+import { PullProgress } from "./common/progress.ts";
 
 const USAGE = [
   "podunit image load PATH [--name REF]",
+  "       podunit image pull REF [--platform OS/ARCH[/VARIANT]] [--quiet]",
   "       podunit image list [--json]",
   "       podunit image inspect REF [--json]",
   "       podunit image rm REF... [--force]",
@@ -31,7 +34,7 @@ function one(verb: string, positionals: string[], what: string): string {
 export function imageCommand(deps: { inUse?: (env: Io["env"]) => InUse } = {}): Command {
   return {
     name: "image",
-    summary: "Manage the local image store: load, list, inspect, rm, prune",
+    summary: "Manage the local image store: load, pull, list, inspect, rm, prune",
     usage: USAGE,
     options: {},
     args: [],
@@ -55,6 +58,15 @@ export function imageCommand(deps: { inUse?: (env: Io["env"]) => InUse } = {}): 
             io.out(`Loaded image ${i.names.length ? i.names.join(", ") : "<none>"} (${shortId(i.manifestDigest)}).\n`);
           }
           io.out(`${r.newLayers} new layer${r.newLayers === 1 ? "" : "s"} unpacked.\n`);
+          return 0;
+        }
+        case "pull": {
+          const { options, positionals } = parseArgs(verb, rest, { platform: { value: true }, quiet: { value: false, short: "q" } });
+          const ref = one("pull", positionals, "REF");
+          const progress = options.quiet ? undefined : new PullProgress((t) => io.out(t), io.terminal === true);
+          const r = await pull(store(io), ref, { configDir: configDir(io), platform: options.platform as string | undefined, onEvent: progress && ((e) => progress.on(e)) });
+          if (options.quiet) io.out(`${shortId(r.manifestDigest)}\n`);
+          else io.out(`Pulled ${r.name ?? r.ref} (${shortId(r.manifestDigest)}): ${r.newLayers} of ${r.layers} layer${r.layers === 1 ? "" : "s"} new.\n`);
           return 0;
         }
         case "list":
@@ -106,9 +118,9 @@ export function imageCommand(deps: { inUse?: (env: Io["env"]) => InUse } = {}): 
           return 0;
         }
         case undefined:
-          throw new UsageError("'podunit image' needs a subcommand: load, list, inspect, rm or prune.", "Run 'podunit help image' for usage.");
+          throw new UsageError("'podunit image' needs a subcommand: load, pull, list, inspect, rm or prune.", "Run 'podunit help image' for usage.");
         default:
-          throw new UsageError(`Unknown subcommand 'image ${sub}'.`, "The subcommands are load, list, inspect, rm and prune; run 'podunit help image'.");
+          throw new UsageError(`Unknown subcommand 'image ${sub}'.`, "The subcommands are load, pull, list, inspect, rm and prune; run 'podunit help image'.");
       }
     },
   };

@@ -6,4 +6,9 @@ export { parseReference, formatReference, normalizeReference, type Reference } f
 export { shortId } from "./digest.ts";
 export { ImageError, UnsafeLayerError, StoreBusyError } from "./errors.ts";
 export { hostPlatform, type ImageConfig, type Manifest, type Descriptor, type Platform } from "./oci.ts";
+export { pull, ensureImages, type PullOptions, type PullResult, type PullPolicy, type EnsuredImage } from "./pull.ts";
+export type { PullEvent, OnPullEvent } from "./registry/remote.ts";
+export { RegistryError } from "./registry/errors.ts";
+export { DEFAULT_CONFIG_DIR } from "./registry/config.ts";
+export { login, logout } from "./registry/login.ts";
 export { imageEntry, readImageFile } from "./files.ts";

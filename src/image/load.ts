@@ -40,6 +40,8 @@ export interface LoadOptions {
   privileged: boolean;
   /** Source base name for images whose only name in the source is a tag. */
   fallbackRepository?: string;
+  /** How many layers of an image are read at once (a registry's downloads overlap); 1 by default. */
+  concurrency?: number;
 }
 
 export interface LoadedImage {
@@ -191,6 +193,31 @@ async function* prepend(first: Uint8Array | undefined, rest: AsyncIterator<Uint8
 
 let seq = 0;
 
+/**
+ * Runs `fn` on every item, at most `limit` at once. After the first failure no
+ * item is started, `stop` is called (so running ones end early) and every running
+ * one is waited for, so nothing writes into the staging area once this returns.
+ */
+async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<unknown>, stop: () => void): Promise<void> {
+  let next = 0;
+  let failure: { e: unknown } | undefined;
+  const worker = async () => {
+    while (!failure && next < items.length) {
+      const item = items[next++]!;
+      try {
+        await fn(item);
+      } catch (e) {
+        if (!failure) {
+          failure = { e };
+          stop();
+        }
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  if (failure) throw failure.e;
+}
+
 class Loader {
   readonly skippedXattrs: string[] = [];
   constructor(
@@ -292,11 +319,12 @@ class Loader {
       const cfgBytes = await readBlob(this.src, m.config, "config");
       const cfg = checkConfig(parseJson(cfgBytes, `config '${m.config.digest}'`), `'${m.config.digest}'`, m.layers.length);
       checkPlatform(cfg, what);
-      for (const [i, d] of m.layers.entries()) {
+      const plans = m.layers.map((d, i) => {
         const member = this.src.member(blobName(d.digest));
         if (!member) throw missing(this.src, "layer", d.digest, d.digest);
-        await this.layer({ member, expected: d, diffId: cfg.rootfs.diff_ids[i]! });
-      }
+        return { member, expected: d, diffId: cfg.rootfs.diff_ids[i]! };
+      });
+      await eachLimited(plans, this.opts.concurrency ?? 1, (p) => this.layer(p), () => this.src.abort?.());
       this.stageBytes(m.config.digest, cfgBytes);
       this.stageBytes(c.manifest.desc.digest, c.manifest.bytes);
       return { manifestDigest: c.manifest.desc.digest, manifestSize: c.manifest.bytes.length, manifestMediaType: c.manifest.desc.mediaType, names, skippedXattrs: this.skippedXattrs };

@@ -176,13 +176,25 @@ export class ImageStore {
 
   /** Loads every image of an OCI layout, OCI archive or docker-save archive; all or nothing. */
   async load(path: string, opts: { name?: string } = {}): Promise<LoadResult> {
+    const fallback = basename(path).replace(/(\.tar)?(\.(gz|tgz|zst|zstd))?$/, "").toLowerCase().replace(/[^a-z0-9._-]+/g, "-").replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, "");
+    return this.loadFrom((tmp) => this.openSource(path, tmp), { name: opts.name, fallbackRepository: fallback || undefined });
+  }
+
+  /**
+   * Loads the images of any source (a file, a registry) under the lock, staging
+   * into a temporary directory of its own that `open` may use too; all or nothing.
+   */
+  async loadFrom(
+    open: (tmp: string) => Promise<ImageSource>,
+    opts: { name?: string; fallbackRepository?: string; concurrency?: number } = {},
+  ): Promise<LoadResult> {
     return this.withLock(async () => {
       const tmp = mkdtempSync(`${this.files.tmpDir}/load-`);
       const blobs = new Map<string, string>();
       const layers = new Map<string, string>();
       let src: ImageSource | undefined;
       try {
-        src = await this.openSource(path, tmp);
+        src = await open(tmp);
         const staging: Staging = {
           tmp,
           hasBlob: (d) => blobs.has(d) || existsSync(this.blobPath(d)),
@@ -190,8 +202,7 @@ export class ImageStore {
           stageBlob: (d, p) => void blobs.set(d, p),
           stageLayer: (d, p) => void layers.set(d, p),
         };
-        const fallback = basename(path).replace(/(\.tar)?(\.(gz|tgz|zst|zstd))?$/, "").toLowerCase().replace(/[^a-z0-9._-]+/g, "-").replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, "");
-        const images = await loadImages(src, staging, { name: opts.name, privileged: this.privileged, fallbackRepository: fallback || undefined });
+        const images = await loadImages(src, staging, { ...opts, privileged: this.privileged });
         this.commit(images, blobs, layers);
         return {
           images: images.map((i) => ({ manifestDigest: i.manifestDigest, names: i.names })),

@@ -6,6 +6,8 @@ export interface Io {
   out(text: string): void;
   err(text: string): void;
   env: Record<string, string | undefined>;
+  /** Whether `out` is a terminal (progress is then redrawn in place); false when absent. */
+  terminal?: boolean;
 }
 
 /**
@@ -15,7 +17,7 @@ export interface Io {
  * command of the user's, a verb of podunit's, a shell's name. A trailing
  * "..." means it repeats.
  */
-export type ArgKind = "pod" | "member" | "image" | "file" | "command" | "verb" | "shell";
+export type ArgKind = "pod" | "member" | "image" | "file" | "command" | "verb" | "shell" | "registry";
 export type ArgSpec = ArgKind | `${ArgKind}...`;
 
 /** A subcommand (`image load`, `system install`): its own options and arguments. */
