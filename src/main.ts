@@ -91,7 +91,10 @@ if (import.meta.main) {
     out: (t) => writeAll(1, t),
     err: (t) => writeAll(2, t),
     env: process.env,
-    terminal: isatty(1),
+    // Asked only by the verbs that draw progress: isatty goes through libc's FFI, which every command would pay for.
+    get terminal() {
+      return isatty(1);
+    },
   };
   // Started through the systemd generator link (argv[0] is its path; process.argv[0] of a compiled binary is "bun").
   // No top-level await: the binary is built with --bytecode, which needs a CommonJS bundle.

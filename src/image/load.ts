@@ -6,8 +6,6 @@
  * this returns; nothing here touches the store outside `Staging.tmp`.
  */
 import { chmodSync, closeSync, mkdirSync, openSync, writeFileSync, writeSync } from "node:fs";
-import { Readable, pipeline } from "node:stream";
-import { createGunzip, createZstdDecompress } from "node:zlib";
 import { UsageError } from "../errors.ts";
 import { Digester, hexOf, sha256 } from "./digest.ts";
 import { ImageError, shorten } from "./errors.ts";
@@ -173,12 +171,16 @@ async function candidates(src: ImageSource, opts: LoadOptions): Promise<Candidat
   });
 }
 
-/** Decompresses a stream; errors (a truncated gzip) surface when it is read. */
-function decompress(kind: Compression, input: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
-  if (kind === "none") return input;
+/**
+ * Decompresses a stream; errors (a truncated gzip) surface when it is read. node:zlib and
+ * node:stream are loaded here, when a layer is read, not by every podunit command.
+ */
+async function* decompress(kind: Compression, input: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  if (kind === "none") return yield* input;
+  const [{ createGunzip, createZstdDecompress }, { Readable, pipeline }] = await Promise.all([import("node:zlib"), import("node:stream")]);
   const z = kind === "gzip" ? createGunzip({ chunkSize: 1 << 18 }) : createZstdDecompress({ chunkSize: 1 << 18 });
   pipeline(Readable.from(input, { objectMode: false }), z, () => {});
-  return z as AsyncIterable<Uint8Array>;
+  yield* z as AsyncIterable<Uint8Array>;
 }
 
 /** Puts back a chunk already read at the head of an iterator. */

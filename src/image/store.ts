@@ -11,8 +11,6 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, mkdtempSync, openSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { basename } from "node:path";
 import { createReadStream, createWriteStream } from "node:fs";
-import { pipeline } from "node:stream/promises";
-import { createGunzip, createZstdDecompress } from "node:zlib";
 import { ExitCode, NotFoundError, PodunitError } from "../errors.ts";
 import { lockFile, tryLockFile } from "../host/lock.ts";
 import { hexOf, isDigest, shortId } from "./digest.ts";
@@ -167,6 +165,8 @@ export class ImageStore {
     if (kind === "none") return openArchive(path);
     const plain = `${tmp}/archive.tar`;
     try {
+      // Loaded here: every podunit command would pay for node:zlib and node:stream's set-up otherwise.
+      const [{ pipeline }, { createGunzip, createZstdDecompress }] = await Promise.all([import("node:stream/promises"), import("node:zlib")]);
       await pipeline(createReadStream(path), kind === "gzip" ? createGunzip() : createZstdDecompress(), createWriteStream(plain));
     } catch (e) {
       throw new ImageError(`Cannot load archive '${path}': it is not valid ${kind} data: ${(e as Error).message}.`, { blob: path });

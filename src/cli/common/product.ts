@@ -4,7 +4,6 @@
  * copyright notice, and the spec directory. `podunit system install` writes it
  * and `make deb` packages the same tree, so the two cannot drift apart.
  */
-import { gzipSync } from "node:zlib";
 import { join, relative } from "node:path";
 import slice from "../../../units/podunit.slice" with { type: "text" };
 import copyright from "../../../contrib/debian/copyright" with { type: "text" };
@@ -32,7 +31,7 @@ export function productPaths(prefix: string) {
 
 /** Gzip as Debian wants it for man pages: the most compression, no name or time in the header. */
 function gz(text: string): Uint8Array {
-  return gzipSync(Buffer.from(text), { level: 9 });
+  return Bun.gzipSync(Buffer.from(text), { level: 9 });
 }
 
 /** The entries for an install below `prefix`; `binary` is the executable to copy. */

@@ -7,8 +7,7 @@
  * Nothing here is guessed: plain HTTP is used only for a registry listed as insecure.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { rootCertificates } from "node:tls";
-import TOML from "@iarna/toml";
+import { readToml } from "../../podspec/toml.ts";
 import { PodunitError } from "../../errors.ts";
 
 export const DEFAULT_CONFIG_DIR = "/etc/podunit";
@@ -43,12 +42,11 @@ export function loadRegistryConfig(dir: string = DEFAULT_CONFIG_DIR): RegistryCo
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return cfg;
     throw configError(file, (e as Error).message);
   }
-  let doc: Record<string, unknown>;
-  try {
-    doc = TOML.parse(text) as Record<string, unknown>;
-  } catch (e) {
-    throw configError(file, (e as Error).message.split("\n")[0]!);
-  }
+  // The spec's TOML reader: Bun's parser where it reads what @iarna/toml reads, @iarna/toml otherwise,
+  // which is loaded only then (every podunit command would pay for it).
+  const parsed = readToml(text);
+  if (!parsed.ok) throw configError(file, parsed.touchedBuiltins ? "a key names a built-in property" : String((parsed.error as Error)?.message ?? parsed.error).split("\n")[0]!);
+  const doc = parsed.value;
   for (const key of Object.keys(doc)) if (key !== "insecure" && key !== "mirrors") throw configError(file, `unknown key '${key}'`);
   const insecure = doc.insecure ?? [];
   if (!Array.isArray(insecure) || !insecure.every((h) => typeof h === "string" && HOST.test(h))) {
@@ -76,7 +74,8 @@ export interface TlsSettings {
 /** `certs.d/HOST[:PORT]/`: every `*.crt` is trusted in addition to the system's roots. */
 export function tlsFor(dir: string, host: string): TlsSettings {
   const certs = `${dir}/certs.d/${host}`;
-  const system = existsSync(SYSTEM_BUNDLE) ? [readFileSync(SYSTEM_BUNDLE, "utf8")] : [...rootCertificates];
+  // node:tls only when the system bundle is missing: its set-up would otherwise cost every command.
+  const system = existsSync(SYSTEM_BUNDLE) ? [readFileSync(SYSTEM_BUNDLE, "utf8")] : [...(require("node:tls") as typeof import("node:tls")).rootCertificates];
   const out: TlsSettings = { ca: system, files: [] };
   let names: string[];
   try {
