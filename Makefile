@@ -7,10 +7,19 @@ BINDIR ?= $(PREFIX)/bin
 # systemd looks for units and generators below /usr/local/lib/systemd as well as /usr/lib/systemd.
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 SYSTEMDGENERATORDIR ?= $(PREFIX)/lib/systemd/system-generators
-BUILD_FLAGS := --compile --bytecode --no-compile-autoload-dotenv --no-compile-autoload-bunfig
-SRC := $(shell find src -name '*.ts') package.json
+VERSION := $(shell sed -n 's/^  "version": "\(.*\)",$$/\1/p' package.json)
+# What `podunit version` tells; SOURCE_DATE_EPOCH makes the date reproducible.
+REVISION := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+BUILD_DATE := $(shell date -u -d @$${SOURCE_DATE_EPOCH:-$$(date +%s)} +%Y-%m-%dT%H:%M:%SZ)
+BUILD_FLAGS := --compile --bytecode --no-compile-autoload-dotenv --no-compile-autoload-bunfig \
+  --define PODUNIT_REVISION='"$(REVISION)"' --define PODUNIT_BUILD_DATE='"$(BUILD_DATE)"'
+# The binary embeds these as text: units, the documents its man pages are made of, the copyright notice.
+SRC := $(shell find src -name '*.ts') package.json units/podunit.slice units/podunit-network-reconcile.service docs/pod-spec.md docs/exit-codes.md contrib/debian/copyright
+DEB := dist/podunit_$(VERSION)_amd64.deb
+# Who answers for the package; set it for a release (lintian refuses an address on localhost).
+DEB_MAINTAINER ?= podunit maintainers <maintainers@podunit.example.org>
 
-.PHONY: setup all build test test-unit test-system test-vm soak lint demo bench clean install uninstall help deps
+.PHONY: setup all build test test-unit test-system test-vm soak lint demo bench clean install uninstall deb lintian help deps
 
 all: build
 
@@ -26,8 +35,10 @@ help:
 	@echo "make lint         type-check, and check that every import follows the layers (docs/architecture.md)"
 	@echo "make demo         start a demo in a lab and show it"
 	@echo "make bench        benchmarks: podunit against Podman and the systemd-run floor (installs Podman)"
-	@echo "make install      install the binary, units and generator link under PREFIX ($(PREFIX)); DESTDIR for staging"
-	@echo "make uninstall    remove what make install put in place"
+	@echo "make install      podunit system install: binary, units, generator link, completions, man pages under PREFIX ($(PREFIX)); DESTDIR for staging"
+	@echo "make uninstall    remove what make install put in place (pod specs, images and volumes stay)"
+	@echo "make deb          build $(DEB) with dpkg-deb"
+	@echo "make lintian      check the .deb with lintian"
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -75,17 +86,35 @@ bench: build
 	$(BUN) run bench/plan.ts
 	$(BUN) run bench/generator.ts
 	$(BUN) run bench/pods.ts
+	$(BUN) run bench/image.ts
 
-# The generator is the binary itself, run through a link named podunit-generator.
+# The binary installs itself: everything it installs is built into it (docs/packaging.md).
+ROOT_OPT = $(if $(DESTDIR),--root $(DESTDIR))
 install: build
-	install -Dm755 dist/podunit $(DESTDIR)$(BINDIR)/podunit
-	install -Dm644 units/podunit.slice $(DESTDIR)$(SYSTEMDUNITDIR)/podunit.slice
-	sed 's|/usr/local/bin/podunit|$(BINDIR)/podunit|g' units/podunit-network-reconcile.service >$(DESTDIR)$(SYSTEMDUNITDIR)/podunit-network-reconcile.service
-	install -d $(DESTDIR)$(SYSTEMDGENERATORDIR)
-	ln -sfn $(BINDIR)/podunit $(DESTDIR)$(SYSTEMDGENERATORDIR)/podunit-generator
+	dist/podunit system install --prefix $(PREFIX) $(ROOT_OPT)
 
-uninstall:
-	rm -f $(DESTDIR)$(SYSTEMDGENERATORDIR)/podunit-generator $(DESTDIR)$(SYSTEMDUNITDIR)/podunit.slice $(DESTDIR)$(SYSTEMDUNITDIR)/podunit-network-reconcile.service $(DESTDIR)$(BINDIR)/podunit
+uninstall: build
+	dist/podunit system uninstall --prefix $(PREFIX) $(ROOT_OPT)
+
+# The package is the tree `podunit system install --prefix /usr` writes, plus
+# the changelog, the lintian overrides and the maintainer scripts.
+$(DEB): dist/podunit contrib/debian/control.in contrib/debian/postinst contrib/debian/postrm contrib/debian/lintian-overrides
+	rm -rf dist/deb && mkdir -p dist/deb/DEBIAN
+	dist/podunit system install --prefix /usr --root dist/deb >/dev/null
+	printf 'podunit (%s) unstable; urgency=medium\n\n  * Release %s, git revision %s.\n\n -- %s  %s\n' \
+	  '$(VERSION)' '$(VERSION)' '$(REVISION)' '$(DEB_MAINTAINER)' "$$(date -u -R -d @$${SOURCE_DATE_EPOCH:-$$(git log -1 --format=%ct 2>/dev/null || date +%s)})" \
+	  | gzip -9n > dist/deb/usr/share/doc/podunit/changelog.gz
+	install -Dm644 contrib/debian/lintian-overrides dist/deb/usr/share/lintian/overrides/podunit
+	install -m755 contrib/debian/postinst contrib/debian/postrm dist/deb/DEBIAN/
+	sed -e 's/@VERSION@/$(VERSION)/' -e 's/@MAINTAINER@/$(DEB_MAINTAINER)/' -e "s/@SIZE@/$$(du -sk --exclude=DEBIAN dist/deb | cut -f1)/" contrib/debian/control.in > dist/deb/DEBIAN/control
+	(cd dist/deb && find . -path ./DEBIAN -prune -o -type f -printf '%P\n' | sort | xargs md5sum) > dist/deb/DEBIAN/md5sums
+	chmod 644 dist/deb/DEBIAN/control dist/deb/DEBIAN/md5sums
+	dpkg-deb --root-owner-group -Zgzip --build dist/deb $@
+
+deb: $(DEB)
+
+lintian: $(DEB)
+	lintian --info --display-info $(DEB)
 
 clean:
 	rm -rf dist

@@ -6,8 +6,10 @@
  *
  *   bun bench/driver.ts OUT.json REPS SCALE_PODS
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { mountRoot, unmountRoot } from "../src/host/rootfs.ts";
+import { busyboxLayer, writeImage } from "../test/system/images-build.ts";
 
 const [out, repsArg, scaleArg] = process.argv.slice(2);
 const REPS = Number(repsArg ?? 20);
@@ -63,6 +65,10 @@ function setup(): void {
   const rootfs = `[containers.a]\nrootfs = "${ROOTFS}"\ncommand = ["/bin/sleep", "600"]\n[containers.b]\nrootfs = "${ROOTFS}"\ncommand = ["/bin/sleep", "600"]\n`;
   writeFileSync(`${SPECS}/bhost.toml`, host);
   writeFileSync(`${SPECS}/broot.toml`, rootfs);
+  // The same two members, each rooted at an overlay of an image of the same busybox.
+  writeImage("/run/bench-image", "localhost/busybox:bench", [busyboxLayer()], { Cmd: ["/bin/sleep", "600"] });
+  sh([PODUNIT, "image", "load", "/run/bench-image"]);
+  writeFileSync(`${SPECS}/bimg.toml`, `[containers.a]\nimage = "localhost/busybox:bench"\n[containers.b]\nimage = "localhost/busybox:bench"\n`);
   for (let i = 1; i <= SCALE; i++) writeFileSync(`${SPECS}/s${i}.toml`, host);
   // Podman: storage on a tmpfs (its overlay driver cannot stack on the lab's overlay root),
   // no sysctls (the lab's /proc/sys is read-only), the systemd cgroup manager.
@@ -151,6 +157,42 @@ function runcAlone(i: number): { start: number; stop: number } {
   return { start, stop };
 }
 
+/**
+ * An image member's root made and removed, N times: overlay by mount(2) through
+ * bun:ffi (what podunit does) against util-linux's `mount -t overlay` and `umount`.
+ */
+function mountCost(n: number): { ffi: number[]; mountCommand: number[] } {
+  const layers = readdirSync("/var/lib/podunit/images/layers/sha256").map((h) => `/var/lib/podunit/images/layers/sha256/${h}`);
+  const r = (i: number) => ({
+    member: "m",
+    unit: "",
+    image: "bench",
+    manifestDigest: "",
+    lowerdirs: layers,
+    upper: `/run/bench-mount/${i}/upper`,
+    work: `/run/bench-mount/${i}/work`,
+    target: `/run/bench-mount/${i}/root`,
+  });
+  const ffi: number[] = [];
+  const mountCommand: number[] = [];
+  for (let i = 0; i < n; i++) {
+    let t0 = Bun.nanoseconds();
+    mountRoot(r(i));
+    unmountRoot(r(i).target, `/run/bench-mount/${i}`);
+    ffi.push((Bun.nanoseconds() - t0) / 1e6);
+    const x = r(i + n);
+    t0 = Bun.nanoseconds();
+    // The directories as podunit makes them; only mount and umount are processes.
+    for (const d of [x.upper, x.work, x.target]) mkdirSync(d, { recursive: true, mode: 0o700 });
+    sh(["mount", "-t", "overlay", "overlay", "-o", `lowerdir=${x.lowerdirs.join(":")},upperdir=${x.upper},workdir=${x.work}`, x.target]);
+    sh(["umount", x.target]);
+    rmSync(`/run/bench-mount/${i + n}`, { recursive: true, force: true });
+    mountCommand.push((Bun.nanoseconds() - t0) / 1e6);
+  }
+  rmSync("/run/bench-mount", { recursive: true, force: true });
+  return { ffi, mountCommand };
+}
+
 // ---- memory ---------------------------------------------------------------------------
 
 function labMemory(): number {
@@ -211,6 +253,7 @@ const tools: Tool[] = [
   podunit("podunit runc, host members", "bhost", "runc"),
   podunit("podunit native, rootfs members", "broot", "native"),
   podunit("podunit runc, rootfs members", "broot", "runc"),
+  podunit("podunit runc, image members", "bimg", "runc"),
   podman,
   floor,
 ];
@@ -235,6 +278,10 @@ for (let rep = -WARMUP; rep < REPS; rep++) {
     results["runc run -d alone"]!.stop.push(r.stop);
   }
 }
+
+const mounts = mountCost(REPS);
+/** A `/bin/true` start on this machine, for scale. */
+const trueMs = Array.from({ length: 21 }, () => timed([["/bin/true"]])).sort((a, b) => a - b)[10]!;
 
 const memory = [
   memoryOf(tools[0]!, () => "/podunit.slice/podunit-bhost.slice"),
@@ -279,6 +326,8 @@ writeFileSync(
     reps: REPS,
     warmup: WARMUP,
     latency: results,
+    mounts,
+    trueMs,
     memory,
     scale: { pods: SCALE, starts: scaleStarts, stops: scaleStops, floorStarts, memoryGrowthBytes: m1 - m0, listMs, statusMs, residentPodunit },
   }),

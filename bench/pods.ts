@@ -66,6 +66,14 @@ const podman = "podman (crun, systemd cgroups)";
 const floorName = "systemd-run floor";
 const runcAlone = med("runc run -d alone", "start");
 
+// ---- image members --------------------------------------------------------------------
+const imageRoot = "podunit runc, image members";
+const imgExtra = med(imageRoot, "start") - med(runcRoot, "start");
+const mnt = { ffi: stats(data.mounts.ffi), command: stats(data.mounts.mountCommand) };
+console.log(`\nimage members: a two-member image pod starts in ${f1(med(imageRoot, "start"))} ms, the same pod with rootfs members in ${f1(med(runcRoot, "start"))} ms (${imgExtra >= 0 ? "+" : ""}${imgExtra.toFixed(1)} ms)`);
+console.log(`  one member root (overlay) mounted and removed: mount(2) through bun:ffi ${f1(mnt.ffi.median)} ms, util-linux mount + umount ${f1(mnt.command.median)} ms (medians of ${data.mounts.ffi.length})`);
+console.log(`  a /bin/true start costs ${data.trueMs.toFixed(2)} ms here`);
+
 // ---- memory ---------------------------------------------------------------------------
 console.log("\nmemory resident because of one running pod of two `sleep` members (median of 3 rounds by the lab's growth):");
 for (const m of data.memory as Array<{ tool: string; labGrowthBytes: number; labGrowthRounds: number[]; podCgroupBytes?: number; processes: Array<{ cmd: string; rssKb: number; pssKb: number }> }>) {
@@ -99,6 +107,7 @@ const checks: Array<[string, boolean, string]> = [
     `podunit/floor ${(med(hostNative, "start") / med(floorName, "start")).toFixed(2)}`],
   [`rootfs pod, runc: no slower than floor + runc's own start`, med(runcRoot, "start") <= med(floorName, "start") + runcAlone,
     `${f1(med(runcRoot, "start"))} ms vs ${f1(med(floorName, "start") + runcAlone)} ms`],
+  [`image pod start within 5 ms of the same pod with rootfs members`, imgExtra <= 5, `${imgExtra.toFixed(1)} ms`],
   [`stop: within 1.5x of the floor`, med(hostNative, "stop") <= 1.5 * med(floorName, "stop"),
     `podunit/floor ${(med(hostNative, "stop") / med(floorName, "stop")).toFixed(2)}`],
   [`no podunit process resident after start`, !sc.residentPodunit && !memOf("podunit").processes.some((p: any) => p.cmd.startsWith(PODUNIT_BIN)), ""],

@@ -26,7 +26,8 @@ const ALLOWED: Readonly<Record<string, readonly string[] | "anything">> = {
   plan: ["podspec", "systemd", "errors", "trace"],
   podspec: ["errors", "trace"],
   systemd: ["errors", "trace"],
-  image: ["host", "errors", "trace"],
+  // An image reference is a value of the spec grammar (podspec/reference.ts).
+  image: ["podspec", "host", "errors", "trace"],
   errors: [],
   trace: [],
 };

@@ -14,7 +14,9 @@ packages=(
   make ca-certificates            # build
   qemu-system-x86 qemu-utils      # the VM test (test/vm): the VM and its throw-away overlay
   mmdebstrap e2fsprogs cpio       # the VM's image: root file system, ext4 image, initrd
-  skopeo                          # image tests: a real tool that writes OCI and docker archives and reads the image store
+  skopeo                          # image tests: a real tool that writes OCI and docker archives, reads the image store and pushes to test registries
+  docker-registry openssl apache2-utils   # pull tests: a real registry on 127.0.0.1, its test CA, htpasswd for Basic auth
+  lintian man-db groff-base       # make deb's check; the man page tests render with man
   containernetworking-plugins     # bridged pods: the CNI bridge, host-local, portmap, firewall, tuning plugins
   nftables iptables conntrack     # published ports' rules, the plugins' own rules, stale UDP conntrack entries
 )

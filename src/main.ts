@@ -10,7 +10,9 @@ import { restart, start } from "./cli/start.ts";
 import { stop } from "./cli/stop.ts";
 import { status } from "./cli/status.ts";
 import { list } from "./cli/list.ts";
-import { internal } from "./cli/internal.ts";
+import { internalCommand } from "./cli/internal.ts";
+import { systemCommand } from "./cli/system.ts";
+import { completion } from "./cli/completion.ts";
 import { check } from "./cli/check.ts";
 import { planCmd } from "./cli/plan.ts";
 import { generate } from "./cli/generate.ts";
@@ -20,14 +22,25 @@ import { isGeneratorInvocation } from "./boot/generator.ts";
 import { runGenerator } from "./cli/generator-run.ts";
 import { logs } from "./cli/logs.ts";
 import { execCommand } from "./cli/exec.ts";
-import { image } from "./cli/image.ts";
+import { imageCommand } from "./cli/image.ts";
+import { imageUsers } from "./pods/images.ts";
+import { login, logout } from "./cli/login.ts";
+import { isatty } from "./host/libc.ts";
 import { network } from "./cli/network.ts";
 import { ExitCode, PodunitError, UsageError } from "./errors.ts";
 import { formatMarks, mark } from "./trace.ts";
 import { writeAll } from "./cli/common/output.ts";
 
 const commands: Command[] = [];
-commands.push(start, stop, restart, status, list, logs, execCommand, image, network, check, planCmd, generate, enable, disable, debug, internal, version, helpCommand(() => commands));
+const table = () => commands;
+// Images used by a running pod or a spec in the spec directory are kept by 'image rm' and 'prune'.
+commands.push(start, stop, restart, status, list, logs, execCommand, imageCommand({ inUse: imageUsers }), login, logout, network, check, planCmd, generate, enable, disable, debug,
+  systemCommand(table, VERSION), completion, internalCommand(table), version, helpCommand(table));
+
+/** The command table: what `help`, completion and the man pages describe. */
+export function commandTable(): Command[] {
+  return commands;
+}
 
 /** Runs podunit with the given arguments (without argv[0]); returns the exit code. */
 export async function main(argv: string[], io: Io): Promise<number> {
@@ -79,6 +92,10 @@ if (import.meta.main) {
     out: (t) => writeAll(1, t),
     err: (t) => writeAll(2, t),
     env: process.env,
+    // Asked only by the verbs that draw progress: isatty goes through libc's FFI, which every command would pay for.
+    get terminal() {
+      return isatty(1);
+    },
   };
   // Started through the systemd generator link (argv[0] is its path; process.argv[0] of a compiled binary is "bun").
   // No top-level await: the binary is built with --bytecode, which needs a CommonJS bundle.

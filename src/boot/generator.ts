@@ -6,7 +6,8 @@
  * are left to their files in /etc/systemd/system, which take precedence anyway.
  */
 import { PodunitError, SpecError, type SpecIssue } from "../errors.ts";
-import type { HostFacts } from "../plan/types.ts";
+import type { HostFacts, ImageFacts } from "../plan/types.ts";
+import type { PodSpec } from "../podspec/types.ts";
 import { decodeSpec } from "../podspec/load.ts";
 import { parseSpec, stemOf } from "../podspec/parse.ts";
 import type { PodUnits } from "./install.ts";
@@ -58,8 +59,17 @@ export function failureText(e: PodunitError): string {
   return [e.message, e.hint].filter(Boolean).join(" ").replace(/\s*\n\s*/g, " / ");
 }
 
-/** Converts every spec; `installed(pod)` says whether `podunit enable` has put the pod's units in /etc/systemd/system. */
-export function convertSpecs(sources: SpecSource[], host: HostFacts, installed: (pod: string) => boolean): GeneratorReport {
+/**
+ * Converts every spec; `installed(pod)` says whether `podunit enable` has put the pod's
+ * units in /etc/systemd/system; `images(spec)` finds the images a spec names (a spec
+ * whose image is not in the store gets no units, and a failure that names it).
+ */
+export function convertSpecs(
+  sources: SpecSource[],
+  host: HostFacts,
+  installed: (pod: string) => boolean,
+  images: (spec: PodSpec) => ReadonlyMap<string, ImageFacts> = () => new Map(),
+): GeneratorReport {
   const report: GeneratorReport = { pods: [], skipped: [], failures: [] };
   for (const s of sources) {
     try {
@@ -73,7 +83,7 @@ export function convertSpecs(sources: SpecSource[], host: HostFacts, installed: 
         report.skipped.push({ file: s.file, reason: "installed by 'podunit enable'" });
         continue;
       }
-      const { pod, files, wantedBy } = podUnits(spec, host);
+      const { pod, files, wantedBy } = podUnits(spec, host, { images: images(spec) });
       report.pods.push({ file: s.file, pod, files, wantedBy });
     } catch (err) {
       // Whatever went wrong with this spec, the others are still converted.

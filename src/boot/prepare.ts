@@ -11,12 +11,15 @@ import { NotFoundError, PodunitError } from "../errors.ts";
 import type { RunFiles } from "../host/ports.ts";
 import { detectHostFacts } from "../plan/hostfacts.ts";
 import { plan } from "../plan/plan.ts";
-import type { HostFacts } from "../plan/types.ts";
+import type { HostFacts, ImageFacts } from "../plan/types.ts";
+import type { PodSpec } from "../podspec/types.ts";
 import { planDigest, runFilesOf, type PrepareArgs } from "../plan/unitfiles.ts";
 import { loadSpec, type ReadFile } from "../podspec/load.ts";
 
 export interface PrepareDeps {
   files: RunFiles;
+  /** Finds the spec's images in the store `store`, each pinned to the digest the unit files were written for. */
+  images?: (spec: PodSpec, store: string, pins: Record<string, string>) => ReadonlyMap<string, ImageFacts>;
   hostFacts?: () => HostFacts;
   readFile?: ReadFile;
 }
@@ -25,7 +28,9 @@ export interface PrepareDeps {
 export async function prepareUnit(req: PrepareArgs, deps: PrepareDeps): Promise<string[]> {
   const spec = await loadSpec(req.specFile, { env: {}, ...(deps.readFile ? { readFile: deps.readFile } : {}) });
   const host = { ...(deps.hostFacts ?? (() => detectHostFacts({})))(), runDir: req.runDir };
-  const p = plan(spec, host, { backend: req.backend });
+  // An image that left the store fails here, naming it, before the unit starts anything.
+  const images = req.images && deps.images ? deps.images(spec, req.images.store, req.images.pins) : undefined;
+  const p = plan(spec, host, { backend: req.backend, ...(images ? { images } : {}) });
   const who = req.member === undefined ? "the sandbox" : `member '${req.member}'`;
   const digest = planDigest(p);
   if (digest !== req.digest) {

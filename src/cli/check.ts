@@ -2,8 +2,11 @@
 import { PodunitError, SpecError, UsageError } from "../errors.ts";
 import { loadSpec, type ReadFile } from "../podspec/load.ts";
 import type { PodSpec } from "../podspec/types.ts";
-import { parseArgs } from "./common/args.ts";
+import { DIR_OPTION, JSON_OPTION, parseArgs } from "./common/args.ts";
 import type { Command } from "./common/command.ts";
+import { JSON_SCHEMA_VERSION } from "./common/format.ts";
+
+const OPTIONS = { ...DIR_OPTION, ...JSON_OPTION };
 
 type Result = { ref: string; spec: PodSpec } | { ref: string; error: PodunitError };
 
@@ -13,8 +16,10 @@ export function checkCommand(deps: { readFile?: ReadFile; cwd?: string } = {}): 
     name: "check",
     summary: "Validate pod specs and report every problem",
     usage: "podunit check FILE|NAME... [--dir DIR] [--json]",
+    options: OPTIONS,
+    args: ["pod..."],
     async run(args, io) {
-      const { options, positionals } = parseArgs("check", args, { dir: { value: true }, json: { value: false } });
+      const { options, positionals } = parseArgs("check", args, OPTIONS);
       if (positionals.length === 0) throw new UsageError("'podunit check' needs at least one spec file or pod name.");
       const dir = typeof options.dir === "string" ? options.dir : undefined;
 
@@ -30,7 +35,7 @@ export function checkCommand(deps: { readFile?: ReadFile; cwd?: string } = {}): 
       }
 
       if (options.json) {
-        io.out(JSON.stringify({ ok: results.every((r) => "spec" in r), specs: results.map(toJson) }, null, 2) + "\n");
+        io.out(JSON.stringify({ version: JSON_SCHEMA_VERSION, ok: results.every((r) => "spec" in r), specs: results.map(toJson) }, null, 2) + "\n");
       } else {
         for (const r of results) {
           if ("spec" in r) {

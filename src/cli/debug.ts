@@ -14,6 +14,9 @@ export const debug: Command = {
   name: "debug",
   summary: "Diagnose the path to systemd over D-Bus",
   usage: USAGE,
+  options: {},
+  args: [],
+  subcommands: [{ name: "bus", options: {}, args: [] }],
   async run(args, io) {
     const [sub, ...rest] = args;
     if (sub === "bus") return bus(rest, io);

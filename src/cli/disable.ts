@@ -9,22 +9,27 @@ import { SYSTEM_UNIT_DIR } from "../boot/install.ts";
 import { podTargetName } from "../systemd/unitname.ts";
 import { disablePod } from "../pods/lifecycle.ts";
 import { podName } from "../pods/wiring.ts";
-import { parseArgs } from "./common/args.ts";
+import { DIR_OPTION, JSON_OPTION, parseArgs } from "./common/args.ts";
 import type { Command } from "./common/command.ts";
+import { jsonDocument } from "./common/format.ts";
 import { onePod, requireRoot } from "./common/verbs.ts";
+
+const OPTIONS = { ...DIR_OPTION, now: { value: false }, ...JSON_OPTION };
 
 export const disable: Command = {
   name: "disable",
   summary: "Remove the unit files 'podunit enable' installed; --now stops the pod too",
   usage: "podunit disable POD|FILE [--dir DIR] [--now] [--json]",
+  options: OPTIONS,
+  args: ["pod"],
   async run(args, io) {
-    const { options, positionals } = parseArgs("disable", args, { dir: { value: true }, now: { value: false }, json: { value: false } });
+    const { options, positionals } = parseArgs("disable", args, OPTIONS);
     const pod = await podName(onePod("disable", positionals), options.dir as string | undefined, io.env);
     requireRoot("disable");
     const r = await disablePod({ ref: pod, now: options.now === true }, io.env);
     const generated = r.stillGenerated;
     if (options.json) {
-      io.out(JSON.stringify({ pod, removed: r.removed, stopped: r.stopped, ...(generated ? { stillGenerated: generated } : {}) }) + "\n");
+      io.out(jsonDocument({ pod, removed: r.removed, stopped: r.stopped, ...(generated ? { stillGenerated: generated } : {}) }) + "\n");
       return 0;
     }
     const lines = [

@@ -7,21 +7,21 @@
  */
 import { SYSTEM_UNIT_DIR } from "../boot/install.ts";
 import { enablePod } from "../pods/lifecycle.ts";
-import { parseArgs } from "./common/args.ts";
+import { BACKEND_OPTION, DIR_OPTION, JSON_OPTION, parseArgs } from "./common/args.ts";
 import type { Command } from "./common/command.ts";
+import { jsonDocument } from "./common/format.ts";
 import { backendOption, onePod, requireRoot } from "./common/verbs.ts";
+
+const OPTIONS = { ...DIR_OPTION, ...BACKEND_OPTION, now: { value: false }, ...JSON_OPTION };
 
 export const enable: Command = {
   name: "enable",
   summary: "Install a pod's unit files so that it starts at boot (per its [install] section); --now starts it too",
   usage: "podunit enable POD|FILE [--dir DIR] [--backend runc|native] [--now] [--json]",
+  options: OPTIONS,
+  args: ["pod"],
   async run(args, io) {
-    const { options, positionals } = parseArgs("enable", args, {
-      dir: { value: true },
-      backend: { value: true },
-      now: { value: false },
-      json: { value: false },
-    });
+    const { options, positionals } = parseArgs("enable", args, OPTIONS);
     const ref = onePod("enable", positionals);
     const backend = backendOption(options.backend);
     requireRoot("enable");
@@ -29,7 +29,7 @@ export const enable: Command = {
     const { pod, target } = result;
     const changed = result.written.length + result.removed.length > 0;
     if (options.json) {
-      io.out(JSON.stringify({ pod, target, wantedBy: result.wantedBy, changed, written: result.written, removed: result.removed, started: !!result.started, alreadyRunning: !!result.started?.alreadyRunning }) + "\n");
+      io.out(jsonDocument({ pod, target, wantedBy: result.wantedBy, changed, written: result.written, removed: result.removed, started: !!result.started, alreadyRunning: !!result.started?.alreadyRunning }) + "\n");
     } else {
       io.out(
         `Pod '${pod}' ${changed ? "enabled" : "was already enabled; nothing changed"}: ${target} is wanted by ${result.wantedBy.join(", ")} ` +

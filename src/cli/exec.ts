@@ -7,7 +7,7 @@ import { isatty } from "../host/libc.ts";
 import type { Command, Io } from "./common/command.ts";
 import { nameList, requireRoot } from "./common/verbs.ts";
 import { withSystemd } from "../pods/wiring.ts";
-import { EXEC_USAGE, parseExecArgs, type ExecArgs } from "./common/exec-args.ts";
+import { EXEC_OPTIONS, EXEC_USAGE, parseExecArgs, type ExecArgs } from "./common/exec-args.ts";
 import { podMembers } from "../pods/queries.ts";
 import { NotFoundError, UsageError } from "../errors.ts";
 import { detectPaths } from "../plan/hostfacts.ts";
@@ -73,6 +73,8 @@ async function launchFor(a: ExecArgs, req: EnterRequest, io: Io, sd: Systemd): P
 export const execCommand: Command = {
   name: "exec",
   runsCommand: true,
+  options: EXEC_OPTIONS,
+  args: ["pod", "member", "command..."],
   summary: "Run a command inside a running member; exits with the command's status",
   usage: `${EXEC_USAGE}
 

@@ -8,27 +8,28 @@ import { installUnits } from "../boot/install.ts";
 import { podUnits } from "../boot/units.ts";
 import { detectHostFacts } from "../plan/hostfacts.ts";
 import type { HostFacts } from "../plan/types.ts";
+import { specImages, type SpecImages } from "../pods/images.ts";
 import { loadSpec, type ReadFile } from "../podspec/load.ts";
 import { podTargetName } from "../systemd/unitname.ts";
-import { parseArgs } from "./common/args.ts";
+import { BACKEND_OPTION, DIR_OPTION, JSON_OPTION, parseArgs } from "./common/args.ts";
 import type { Command } from "./common/command.ts";
+import { JSON_SCHEMA_VERSION } from "./common/format.ts";
 import { backendOption, onePod } from "./common/verbs.ts";
+
+const OPTIONS = { ...DIR_OPTION, output: { value: true, short: "o", values: "dir" }, ...BACKEND_OPTION, ...JSON_OPTION } as const;
 
 /** Builds the command; tests pass a reader, a working directory and fixed host facts. */
 export function generateCommand(
-  deps: { readFile?: ReadFile; cwd?: string; hostFacts?: (env: Record<string, string | undefined>) => HostFacts } = {},
+  deps: { readFile?: ReadFile; cwd?: string; hostFacts?: (env: Record<string, string | undefined>) => HostFacts; images?: SpecImages } = {},
 ): Command {
   return {
     name: "generate",
     summary: "Write a pod's unit files (slice, sandbox, members, target), to standard output or a directory",
     usage: "podunit generate POD|FILE [--dir DIR] [--output DIR] [--backend runc|native] [--json]",
+    options: OPTIONS,
+    args: ["pod"],
     async run(args, io) {
-      const { options, positionals } = parseArgs("generate", args, {
-        dir: { value: true },
-        output: { value: true, short: "o" },
-        backend: { value: true },
-        json: { value: false },
-      });
+      const { options, positionals } = parseArgs("generate", args, OPTIONS);
       const ref = onePod("generate", positionals);
       const backend = backendOption(options.backend);
       const dir = typeof options.dir === "string" ? options.dir : undefined;
@@ -38,14 +39,15 @@ export function generateCommand(
         ...(deps.readFile ? { readFile: deps.readFile } : {}),
         ...(deps.cwd !== undefined ? { cwd: deps.cwd } : {}),
       });
-      const units = podUnits(spec, (deps.hostFacts ?? detectHostFacts)(io.env), backend ? { backend } : {});
+      const images = (deps.images ?? specImages)(spec, io.env);
+      const units = podUnits(spec, (deps.hostFacts ?? detectHostFacts)(io.env), { ...(backend ? { backend } : {}), images });
       const target = podTargetName(units.pod);
       const output = typeof options.output === "string" ? options.output : undefined;
       const written = output === undefined ? undefined : installUnits(output, units, {});
 
       if (options.json) {
         const files = units.files.map((f) => ({ name: f.name, content: f.content }));
-        io.out(JSON.stringify({ pod: units.pod, file: spec.file, target, wantedBy: units.wantedBy, units: files, ...(written ? { output, ...written } : {}) }, null, 2) + "\n");
+        io.out(JSON.stringify({ version: JSON_SCHEMA_VERSION, pod: units.pod, file: spec.file, target, wantedBy: units.wantedBy, units: files, ...(written ? { output, ...written } : {}) }, null, 2) + "\n");
       } else if (output === undefined) {
         io.out(units.files.map((f) => `# ${f.name}\n${f.content}`).join("\n"));
       } else {

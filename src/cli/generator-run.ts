@@ -18,6 +18,7 @@ import { detectHostFacts } from "../plan/hostfacts.ts";
 import { listSpecs, MAX_SPEC_BYTES, readFileFromDisk, specDir } from "../podspec/load.ts";
 import { podTargetName } from "../systemd/unitname.ts";
 import { logMessage, Priority } from "../host/syslog.ts";
+import { specImages } from "../pods/images.ts";
 
 /** A generator that has not finished by then is stopped (systemd would wait far longer). */
 const DEADLINE_MS = 20_000;
@@ -57,8 +58,11 @@ export async function runGenerator(args: string[], env: Record<string, string | 
   try {
     const out = generatorOutputDir(args);
     const dir = specDir({ env });
-    const report = convertSpecs(await readSources(dir), detectHostFacts(env), (pod) =>
-      installedUnits(SYSTEM_UNIT_DIR, pod).includes(podTargetName(pod)),
+    const report = convertSpecs(
+      await readSources(dir),
+      detectHostFacts(env),
+      (pod) => installedUnits(SYSTEM_UNIT_DIR, pod).includes(podTargetName(pod)),
+      (spec) => specImages(spec, env),
     );
     let failed = report.failures.length;
     for (const f of report.failures) log(f.file, f.message);

@@ -1,5 +1,6 @@
 import type { Command } from "./common/command.ts";
 import { UsageError, ExitCode } from "../errors.ts";
+import { SPEC_LOOKUP, TAGLINE } from "./common/about.ts";
 
 /** Builds the `help` verb over the given command table. */
 export function helpCommand(commands: () => Command[]): Command {
@@ -7,6 +8,8 @@ export function helpCommand(commands: () => Command[]): Command {
     name: "help",
     summary: "Show this help, or the usage of one command",
     usage: "podunit help [COMMAND]",
+    options: {},
+    args: ["verb"],
     async run(args, io) {
       if (args.length > 1) throw new UsageError("'podunit help' takes at most one command name.");
       const all = commands().filter((c) => !c.hidden || c.name === args[0]);
@@ -19,15 +22,15 @@ export function helpCommand(commands: () => Command[]): Command {
       const width = Math.max(...all.map((c) => c.name.length));
       io.out(
         [
-          "podunit: pods of processes and containers, run by systemd.",
+          `podunit: ${TAGLINE}.`,
           "",
           "Usage: podunit COMMAND [OPTIONS] [ARGS]",
           "",
           "Commands:",
           ...all.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
           "",
-          "Pod specs are read from /etc/podunit/pods/NAME.toml (or --dir, or $PODUNIT_SPEC_DIR),",
-          "or from a path to a .toml file. Run 'podunit help COMMAND' for a command's options.",
+          SPEC_LOOKUP,
+          "Run 'podunit help COMMAND' for a command's options.",
           "",
           `Exit codes: ${ExitCode.OK} ok, ${ExitCode.FAILURE} failed, ${ExitCode.USAGE} usage error, ${ExitCode.INVALID_SPEC} invalid spec, ` +
             `${ExitCode.SYSTEMD_UNREACHABLE} systemd unreachable, ${ExitCode.NOT_FOUND} not found, ${ExitCode.PERMISSION} refused, ` +

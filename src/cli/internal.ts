@@ -8,6 +8,9 @@
  * for the sandbox's namespaces, names the pod, brings up its loopback and links
  * the pins (src/host/ready.ts). `podunit start` does the same itself.
  *
+ * `mount-root` and `umount-root` mount and unmount an image member's root in unit
+ * files (its ExecStartPre and last ExecStopPost; src/host/rootfs.ts).
+ *
  * `wait-exec [--children] PIDFILE` waits until the process in PIDFILE (a runc
  * container's first process) is no longer runc's own init but the program it
  * runs (catatonit), and with --children until that has started its child. `runc
@@ -15,9 +18,21 @@
  * between is lost (the first process of a PID namespace ignores signals it has
  * no handler for), and the stop then waits for its whole timeout. Run as
  * ExecStartPost, it keeps the unit "starting" until a stop will work.
+ *
+ * `complete --cword N -- WORD...` prints the completions of word N of a podunit
+ * command line, one a line, for the shells' completion scripts (complete.ts). It
+ * needs no root and no systemd (running pods are read from the run directory),
+ * and prints nothing rather than an error.
  */
-import type { Command } from "./common/command.ts";
-import { parseArgs } from "./common/args.ts";
+import { readdirSync, readFileSync } from "node:fs";
+import type { Command, Io } from "./common/command.ts";
+import { type OptionSpec, parseArgs } from "./common/args.ts";
+import { complete, type CompletionSources } from "./common/complete.ts";
+import { podMembers } from "../pods/queries.ts";
+import { runDir } from "../pods/wiring.ts";
+import { listSpecs, specDir } from "../podspec/load.ts";
+import { openStore } from "../image/index.ts";
+import { imageDir } from "./common/images.ts";
 import { UsageError } from "../errors.ts";
 import { prepareUnit } from "../boot/prepare.ts";
 import { hostFiles } from "../host/files.ts";
@@ -26,21 +41,35 @@ import { NS_ORDER } from "../plan/builder.ts";
 import type { SandboxReady } from "../plan/types.ts";
 import { readySandbox, waitForExec } from "../host/ready.ts";
 import type { Namespace } from "../podspec/types.ts";
-import type { Io } from "./common/command.ts";
-import { readFileSync } from "node:fs";
 import { networkDown, networkUp } from "../pods/network.ts";
 import type { PlannedNetwork } from "../plan/network.ts";
+import { isMountPoint, mountRoot, unmountRoot } from "../host/rootfs.ts";
+import { resolveImages } from "../pods/images.ts";
+
+const READY_OPTIONS = {
+  "main-pid": { value: true },
+  unit: { value: true },
+  holder: { value: true, values: ["main", "child"] },
+  launcher: { value: true },
+  hostname: { value: true },
+  loopback: { value: false },
+  timeout: { value: true },
+} as const;
+const WAIT_EXEC_OPTIONS = { timeout: { value: true }, children: { value: false } } as const;
+const PREPARE_OPTIONS = {
+  sandbox: { value: false },
+  member: { value: true },
+  digest: { value: true },
+  backend: { value: true, values: ["runc", "native"] },
+  "run-dir": { value: true, values: "dir" },
+  "image-dir": { value: true, values: "dir" },
+  image: { value: true },
+} as const;
+const NETWORK_DOWN_OPTIONS = { "run-dir": { value: true, values: "dir" } } as const;
+const COMPLETE_OPTIONS: OptionSpec = { cword: { value: true } };
 
 async function ready(args: string[]): Promise<number> {
-  const { options, positionals } = parseArgs("internal ready", args, {
-    "main-pid": { value: true },
-    unit: { value: true },
-    holder: { value: true },
-    launcher: { value: true },
-    hostname: { value: true },
-    loopback: { value: false },
-    timeout: { value: true },
-  });
+  const { options, positionals } = parseArgs("internal ready", args, READY_OPTIONS);
   const mainPid = Number(options["main-pid"]);
   if (!Number.isInteger(mainPid) || mainPid <= 0) throw new UsageError(`'podunit internal ready' needs --main-pid PID, not '${options["main-pid"] ?? ""}'.`);
   const holder = options.holder;
@@ -65,20 +94,14 @@ async function ready(args: string[]): Promise<number> {
 }
 
 async function waitExec(args: string[]): Promise<number> {
-  const { options, positionals } = parseArgs("internal wait-exec", args, { timeout: { value: true }, children: { value: false } });
+  const { options, positionals } = parseArgs("internal wait-exec", args, WAIT_EXEC_OPTIONS);
   if (positionals.length !== 1) throw new UsageError("'podunit internal wait-exec' needs one PID file.");
   await waitForExec(positionals[0]!, { children: options.children === true, timeoutMs: Number(options.timeout ?? 5000) });
   return 0;
 }
 
 async function prepare(args: string[]): Promise<number> {
-  const { options, positionals } = parseArgs("internal prepare", args, {
-    sandbox: { value: false },
-    member: { value: true },
-    digest: { value: true },
-    backend: { value: true },
-    "run-dir": { value: true },
-  });
+  const { options, lists, positionals } = parseArgs("internal prepare", args, PREPARE_OPTIONS);
   const member = typeof options.member === "string" ? options.member : undefined;
   if ((member === undefined) === (options.sandbox === undefined)) {
     throw new UsageError("'podunit internal prepare' needs exactly one of --sandbox and --member NAME.");
@@ -91,7 +114,19 @@ async function prepare(args: string[]): Promise<number> {
   if (positionals.length !== 1 || !positionals[0]!.startsWith("/")) {
     throw new UsageError("'podunit internal prepare' takes the absolute path of one spec file.");
   }
-  await prepareUnit({ member, digest, backend, runDir, specFile: positionals[0]! }, { files: hostFiles });
+  const pins = Object.fromEntries(
+    (lists.image ?? []).map((p) => {
+      const eq = p.lastIndexOf("=");
+      if (eq <= 0) throw new UsageError(`'--image ${p}' is not REF=DIGEST.`);
+      return [p.slice(0, eq), p.slice(eq + 1)];
+    }),
+  );
+  const store = options["image-dir"];
+  const images = typeof store === "string" ? { store, pins } : undefined;
+  await prepareUnit(
+    { member, digest, backend, runDir, specFile: positionals[0]!, ...(images ? { images } : {}) },
+    { files: hostFiles, images: (spec, dir, p) => resolveImages(spec, dir, p) },
+  );
   return 0;
 }
 
@@ -107,30 +142,118 @@ async function networkUpCommand(args: string[], io: Io): Promise<number> {
 
 /** The sandbox's ExecStopPost: tears the pod's network down, whatever stopped the sandbox. */
 async function networkDownCommand(args: string[], io: Io): Promise<number> {
-  const { options, positionals } = parseArgs("internal network-down", args, { "run-dir": { value: true } });
+  const { options, positionals } = parseArgs("internal network-down", args, NETWORK_DOWN_OPTIONS);
   if (positionals.length !== 1 || typeof options["run-dir"] !== "string") throw new UsageError("'podunit internal network-down' needs --run-dir DIR and one pod name.");
   const problems = await networkDown(options["run-dir"], positionals[0]!, io.env);
   for (const p of problems) io.err(`${p}\n`);
   return problems.length ? 1 : 0;
 }
+/** An image member's ExecStartPre in unit files: mounts its root (see plan/unitfiles.ts, mountRootArgv). */
+function mountRootCmd(args: string[]): number {
+  const { options, lists, positionals } = parseArgs("internal mount-root", args, {
+    image: { value: true },
+    digest: { value: true },
+    lower: { value: true },
+    upper: { value: true },
+    work: { value: true },
+  });
+  const { image, digest, upper, work } = options;
+  if (typeof image !== "string" || typeof digest !== "string" || !lists.lower?.length || positionals.length !== 1) {
+    throw new UsageError("'podunit internal mount-root' needs --image REF --digest DIGEST, one --lower DIR or more, and the mount point.");
+  }
+  if ((typeof upper === "string") !== (typeof work === "string")) throw new UsageError("'podunit internal mount-root' takes --upper and --work together.");
+  const target = positionals[0]!;
+  const member = target.slice(target.lastIndexOf("/") + 1);
+  // A root still mounted (the member restarts) keeps its writable layer.
+  if (isMountPoint(target)) return 0;
+  mountRoot({
+    member,
+    unit: "",
+    image,
+    manifestDigest: digest,
+    lowerdirs: lists.lower,
+    ...(typeof upper === "string" && typeof work === "string" ? { upper, work } : {}),
+    target,
+  });
+  return 0;
+}
 
-export const internal: Command = {
+/**
+ * An image member's last ExecStopPost: unmounts its root. The writable layer stays
+ * for a restart of the member and goes with the pod's run directory.
+ */
+function umountRootCmd(args: string[]): number {
+  const { positionals } = parseArgs("internal umount-root", args, {});
+  if (positionals.length !== 1 || !positionals[0]!.startsWith("/")) throw new UsageError("'podunit internal umount-root' takes the mount point.");
+  unmountRoot(positionals[0]!);
+  return 0;
+}
+
+/** Where completion finds pods, members and images; anything it cannot read counts as none. */
+function completionSources(io: Io): CompletionSources {
+  const none = async <T>(f: () => Promise<T[]> | T[]): Promise<T[]> => {
+    try {
+      return await f();
+    } catch {
+      return [];
+    }
+  };
+  return {
+    pods: async (dir) => {
+      const specs = await none(() => listSpecs(specDir({ dir, env: io.env })));
+      const running = await none(() => readdirSync(runDir(io.env), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name));
+      return [...specs, ...running];
+    },
+    members: (pod, dir) => none(async () => (await podMembers(pod, dir, io.env, undefined)).members),
+    images: () => none(() => openStore(imageDir(io)).list().flatMap((i) => i.names)),
+  };
+}
+
+async function completeLine(args: string[], io: Io, commands: Command[]): Promise<number> {
+  const { options, positionals } = parseArgs("internal complete", args, COMPLETE_OPTIONS);
+  const cword = Number(options.cword);
+  if (!Number.isInteger(cword) || cword < 0) throw new UsageError("'podunit internal complete' needs --cword N, the index of the word to complete.");
+  const words = await complete(commands, positionals, cword, completionSources(io)).catch(() => []);
+  io.out(words.map((w) => `${w}\n`).join(""));
+  return 0;
+}
+
+/** The `internal` verb; `commands` is the command table, which completion reads. */
+export function internalCommand(commands: () => Command[]): Command {
+  return {
   name: "internal",
   summary: "Helpers run by podunit's own units",
   usage:
     "podunit internal ready --main-pid PID --unit UNIT --holder main|child --launcher COMM [--hostname NAME] [--loopback] NS=PIN...\n" +
     "       podunit internal wait-exec [--timeout MS] [--children] PIDFILE\n" +
-    "       podunit internal prepare --sandbox|--member NAME --digest D --backend B --run-dir DIR SPEC\n" +
+    "       podunit internal prepare --sandbox|--member NAME --digest D --backend B --run-dir DIR [--image-dir DIR --image REF=DIGEST...] SPEC\n" +
+    "       podunit internal mount-root --image REF --digest DIGEST --lower DIR... [--upper DIR --work DIR] TARGET\n" +
+    "       podunit internal umount-root TARGET\n" +
     "       podunit internal network-up NETWORK.JSON\n" +
-    "       podunit internal network-down --run-dir DIR POD",
+    "       podunit internal network-down --run-dir DIR POD\n" +
+    "       podunit internal complete --cword N -- WORD...",
   hidden: true,
+  options: {},
+  args: [],
+  subcommands: [
+    { name: "ready", options: READY_OPTIONS, args: [] },
+    { name: "wait-exec", options: WAIT_EXEC_OPTIONS, args: ["file"] },
+    { name: "prepare", options: PREPARE_OPTIONS, args: ["file"] },
+    { name: "network-up", options: {}, args: ["file"] },
+    { name: "network-down", options: NETWORK_DOWN_OPTIONS, args: [] },
+    { name: "complete", options: COMPLETE_OPTIONS, args: [] },
+  ],
   async run(args, io) {
     const [sub, ...rest] = args;
     if (sub === "ready") return ready(rest);
     if (sub === "wait-exec") return waitExec(rest);
     if (sub === "prepare") return prepare(rest);
+    if (sub === "complete") return completeLine(rest, io, commands());
+    if (sub === "mount-root") return mountRootCmd(rest);
+    if (sub === "umount-root") return umountRootCmd(rest);
     if (sub === "network-up") return networkUpCommand(rest, io);
     if (sub === "network-down") return networkDownCommand(rest, io);
     throw new UsageError(`Unknown subcommand 'internal ${sub ?? ""}'.`);
   },
-};
+  };
+}

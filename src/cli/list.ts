@@ -1,17 +1,21 @@
 import type { Command } from "./common/command.ts";
-import { parseArgs } from "./common/args.ts";
+import { DIR_OPTION, JSON_OPTION, parseArgs } from "./common/args.ts";
 import { listPods } from "../pods/queries.ts";
-import { table, toJson } from "./common/format.ts";
+import { jsonDocument, table } from "./common/format.ts";
+
+const OPTIONS = { ...DIR_OPTION, ...JSON_OPTION };
 
 export const list: Command = {
   name: "list",
   summary: "List pods: the running ones and those with a spec",
   usage: "podunit list [--dir DIR] [--json]",
+  options: OPTIONS,
+  args: [],
   async run(args, io) {
-    const { options } = parseArgs("list", args, { dir: { value: true }, json: { value: false } });
+    const { options } = parseArgs("list", args, OPTIONS);
     const all = await listPods(options.dir as string | undefined, io.env);
     if (options.json) {
-      io.out(toJson(all) + "\n");
+      io.out(jsonDocument({ pods: all }) + "\n");
       return 0;
     }
     if (all.length === 0) {

@@ -5,7 +5,7 @@
  */
 import { constants as osConstants } from "node:os";
 import type { Command, Io } from "./common/command.ts";
-import { parseArgs } from "./common/args.ts";
+import { DIR_OPTION, JSON_OPTION, parseArgs } from "./common/args.ts";
 import { isBrokenPipe } from "./common/output.ts";
 import { nameList } from "./common/verbs.ts";
 import { withSystemd } from "../pods/wiring.ts";
@@ -17,6 +17,14 @@ import { formatLogEntry, logEntryJson, toLogEntry } from "../status/logentry.ts"
 
 /** Entries shown when -n is not given (with or without -f). */
 export const DEFAULT_LINES = 50;
+
+const OPTIONS = {
+  follow: { value: false, short: "f" },
+  lines: { value: true, short: "n", values: ["all", "10", "50", "100"] },
+  since: { value: true, values: ["today", "yesterday", "-1h"] },
+  ...JSON_OPTION,
+  ...DIR_OPTION,
+} as const;
 
 const USAGE = "podunit logs POD|FILE [MEMBER] [-f|--follow] [-n N|--lines N|all] [--since TIME] [--json] [--dir DIR]";
 
@@ -32,13 +40,7 @@ export interface LogsArgs {
 
 /** The command line of `logs`, checked. */
 export function parseLogsArgs(args: string[]): LogsArgs {
-  const { options, positionals } = parseArgs("logs", args, {
-    follow: { value: false, short: "f" },
-    lines: { value: true, short: "n" },
-    since: { value: true },
-    json: { value: false },
-    dir: { value: true },
-  });
+  const { options, positionals } = parseArgs("logs", args, OPTIONS);
   if (positionals.length < 1 || positionals.length > 2) {
     throw new UsageError(`'podunit logs' takes a pod and optionally a member, found ${positionals.length} argument(s).`, `Usage: ${USAGE}`);
   }
@@ -99,6 +101,8 @@ async function checkTarget(p: PodMembers, member: string | undefined): Promise<v
 export const logs: Command = {
   name: "logs",
   summary: "Show a pod's log lines from the journal (one member's with MEMBER); -f follows",
+  options: OPTIONS,
+  args: ["pod", "member"],
   usage: `${USAGE}
 
   -f, --follow       keep printing new lines until interrupted (Ctrl-C or SIGTERM end it with status 0)

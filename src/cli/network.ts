@@ -8,6 +8,9 @@ export const network: Command = {
   name: "network",
   summary: "Put back the firewall rules of running bridged pods (after a firewall flush or reload)",
   usage: "podunit network reconcile",
+  options: {},
+  args: [],
+  subcommands: [{ name: "reconcile", options: {}, args: [] }],
   async run(args, io) {
     const [sub, ...rest] = args;
     if (sub !== "reconcile") throw new UsageError(`Unknown subcommand 'network ${sub ?? ""}'; the one there is: reconcile.`);

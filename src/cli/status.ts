@@ -1,9 +1,9 @@
 import type { Command } from "./common/command.ts";
-import { parseArgs } from "./common/args.ts";
+import { DIR_OPTION, JSON_OPTION, parseArgs } from "./common/args.ts";
 import { onePod } from "./common/verbs.ts";
 import type { PodStatus, UnitStatus } from "../status/status.ts";
 import { statusOf } from "../pods/queries.ts";
-import { formatBytes, formatSince, table, toJson } from "./common/format.ts";
+import { formatBytes, formatSince, jsonDocument, table } from "./common/format.ts";
 
 function stateText(u: UnitStatus): string {
   if (u.state === "not-loaded") return "not loaded";
@@ -25,14 +25,18 @@ export function formatStatus(s: PodStatus, now: Date): string {
   return head + net + table(rows) + s.problems.map((p) => `problem: ${p}\n`).join("");
 }
 
+const OPTIONS = { ...DIR_OPTION, ...JSON_OPTION };
+
 export const status: Command = {
   name: "status",
   summary: "Show a pod's state: per member its unit, state, PID, memory, restarts",
   usage: "podunit status POD|FILE [--dir DIR] [--json]",
+  options: OPTIONS,
+  args: ["pod"],
   async run(args, io) {
-    const { options, positionals } = parseArgs("status", args, { dir: { value: true }, json: { value: false } });
+    const { options, positionals } = parseArgs("status", args, OPTIONS);
     const s = await statusOf(onePod("status", positionals), options.dir as string | undefined, io.env);
-    io.out(options.json ? toJson(s) + "\n" : formatStatus(s, new Date()));
+    io.out(options.json ? jsonDocument(s) + "\n" : formatStatus(s, new Date()));
     return 0;
   },
 };

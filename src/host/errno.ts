@@ -32,6 +32,7 @@ const ERRNO: Record<number, readonly [name: string, text: string]> = {
   38: ["ENOSYS", "Function not implemented"],
   39: ["ENOTEMPTY", "Directory not empty"],
   40: ["ELOOP", "Too many levels of symbolic links"],
+  61: ["ENODATA", "No data available"],
   95: ["EOPNOTSUPP", "Operation not supported"],
   111: ["ECONNREFUSED", "Connection refused"],
 };
@@ -43,6 +44,7 @@ export const EAGAIN = 11;
 /** flock(2)'s answer for a lock held elsewhere; Linux gives it EAGAIN's number. */
 export const EWOULDBLOCK = EAGAIN;
 export const EINVAL = 22;
+export const ENODATA = 61;
 
 /** The symbolic name of an errno (`EBUSY`), or `errno N` for one podunit does not know. */
 export function errnoName(errno: number): string {

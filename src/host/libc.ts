@@ -1,13 +1,15 @@
 /**
  * The few libc calls podunit makes directly (no process spawn for them):
- * flock(2) for per-pod locks, umount2(2) for pins an older podunit left, a
+ * flock(2) for per-pod and image-store locks, mount(2) and umount2(2) for
+ * members' root file systems and pins an older podunit left, lsetxattr(2),
+ * lgetxattr(2), llistxattr(2) and mknod(2) for unpacking image layers, a
  * datagram to a unix socket (journald's) for the generator, which runs before
  * anything else, and setns(2), sethostname(2) and ioctl(2) to name a sandbox
  * and bring up its loopback from outside it; isatty(3) for `exec`. Each returns
  * 0 or the errno; the module using it turns an errno into a HostError.
  */
 import { dlopen, FFIType, ptr, read } from "bun:ffi";
-import { EINVAL } from "./errno.ts";
+import { EINVAL, ENODATA } from "./errno.ts";
 
 let lib: ReturnType<typeof load> | undefined;
 
@@ -15,6 +17,11 @@ function load() {
   return dlopen("libc.so.6", {
     flock: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
     umount2: { args: [FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
+    mount: { args: [FFIType.ptr, FFIType.ptr, FFIType.ptr, FFIType.u64, FFIType.ptr], returns: FFIType.i32 },
+    lsetxattr: { args: [FFIType.ptr, FFIType.ptr, FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i32 },
+    lgetxattr: { args: [FFIType.ptr, FFIType.ptr, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
+    llistxattr: { args: [FFIType.ptr, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
+    mknod: { args: [FFIType.ptr, FFIType.u32, FFIType.u64], returns: FFIType.i32 },
     __errno_location: { args: [], returns: FFIType.ptr },
     socket: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
     sendto: { args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i64 },
@@ -46,8 +53,59 @@ export function flock(fd: number, op: number): number {
 
 /** umount2(2); returns 0 or the errno. */
 export function umount2(path: string, flags: number): number {
-  const buf = Buffer.from(path + "\0");
-  return libc().umount2(ptr(buf), flags) === 0 ? 0 : errno();
+  return libc().umount2(ptr(cstr(path)), flags) === 0 ? 0 : errno();
+}
+
+const cstr = (s: string) => Buffer.from(s + "\0");
+/** bun:ffi refuses a pointer to an empty buffer. */
+const nonEmpty = (b: Uint8Array) => (b.length ? b : new Uint8Array(1));
+
+export const MS_RDONLY = 1;
+export const MS_REMOUNT = 32;
+export const MS_BIND = 4096;
+
+/** mount(2); `source` and `fstype` may be null (a remount), `data` is the file system's option string. Returns 0 or the errno. */
+export function mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): number {
+  const opt = (s: string | null) => (s === null ? null : ptr(cstr(s)));
+  return libc().mount(opt(source), ptr(cstr(target)), opt(fstype), flags, opt(data)) === 0 ? 0 : errno();
+}
+
+/** lsetxattr(2); returns 0 or the errno. */
+export function lsetxattr(path: string, name: string, value: Uint8Array): number {
+  return libc().lsetxattr(ptr(cstr(path)), ptr(cstr(name)), ptr(nonEmpty(value)), value.length, 0) === 0 ? 0 : errno();
+}
+
+/** lgetxattr(2): the value, undefined when the attribute is not set, or the errno as a number. */
+export function lgetxattr(path: string, name: string): Uint8Array | undefined | number {
+  const buf = Buffer.alloc(65536);
+  const r = Number(libc().lgetxattr(ptr(cstr(path)), ptr(cstr(name)), ptr(buf), buf.length));
+  if (r >= 0) return new Uint8Array(buf.subarray(0, r));
+  const e = errno();
+  return e === ENODATA ? undefined : e;
+}
+
+/** llistxattr(2): the names of the attributes set on the file itself, or the errno. */
+export function llistxattr(path: string): string[] | number {
+  const buf = Buffer.alloc(65536);
+  const r = Number(libc().llistxattr(ptr(cstr(path)), ptr(buf), buf.length));
+  if (r < 0) return errno();
+  return buf.subarray(0, r).toString("utf8").split("\0").filter(Boolean);
+}
+
+export const S_IFCHR = 0o020000;
+export const S_IFBLK = 0o060000;
+export const S_IFIFO = 0o010000;
+
+/** makedev(3) as glibc encodes it. */
+export function makedev(major: number, minor: number): bigint {
+  const ma = BigInt(major);
+  const mi = BigInt(minor);
+  return ((ma & 0xfffn) << 8n) | ((ma & ~0xfffn) << 32n) | (mi & 0xffn) | ((mi & ~0xffn) << 12n);
+}
+
+/** mknod(2); returns 0 or the errno. */
+export function mknod(path: string, mode: number, major = 0, minor = 0): number {
+  return libc().mknod(ptr(cstr(path)), mode, makedev(major, minor)) === 0 ? 0 : errno();
 }
 
 const AF_UNIX = 1;

@@ -1,7 +1,8 @@
 /**
- * Per-pod locks: concurrent podunit commands on one pod run one after the other.
- * The lock is flock(2) on a file under `<runDir>/locks/`; the kernel drops it when
- * the process ends, so a crashed command never leaves a stale lock.
+ * File locks: concurrent podunit commands on one pod (a file under
+ * `<runDir>/locks/`), or on the image store (its `lock` file), run one after the
+ * other. The lock is flock(2); the kernel drops it when the process ends, so a
+ * crashed command never leaves a stale lock.
  *
  * Taking a free lock is one non-blocking flock on this thread: every `podunit
  * start` does it, and a Worker costs ~10 ms to start. Only a held lock is waited
@@ -14,9 +15,12 @@ import { PodunitError } from "../errors.ts";
 import { EINTR, EWOULDBLOCK, HostError } from "./errno.ts";
 import { flock, LOCK_EX, LOCK_NB } from "./libc.ts";
 
-export interface PodLock {
+export interface FileLock {
   release(): void;
 }
+
+/** The pod lock is a file lock. */
+export type PodLock = FileLock;
 
 /** The waiter's state, shared with the Worker: the one that moves it off WAITING decides who owns the lock. */
 const WAITING = 0;
@@ -54,7 +58,7 @@ self.onmessage = ({ data: { path, state } }) => {
 
 let waiterUrl: string | undefined;
 
-function heldBy(fd: number): PodLock {
+function heldBy(fd: number): FileLock {
   let held = true;
   return {
     release() {
@@ -64,22 +68,18 @@ function heldBy(fd: number): PodLock {
   };
 }
 
-/** Waits in a Worker for the lock at `path` for up to `timeoutMs`. */
-function waitForLock(path: string, pod: string, timeoutMs: number): Promise<PodLock> {
+/** Waits in a Worker for the lock at `path` for up to `timeoutMs`; `what` names the lock in errors ("pod 'web'"). */
+function waitForLock(path: string, what: string, timeoutMs: number, onTimeout: () => Error): Promise<FileLock> {
   waiterUrl ??= URL.createObjectURL(new Blob([WAITER], { type: "application/javascript" }));
   const state = new Int32Array(new SharedArrayBuffer(4));
   const worker = new Worker(waiterUrl);
-  return new Promise<PodLock>((resolve, reject) => {
+  return new Promise<FileLock>((resolve, reject) => {
     const timer = setTimeout(() => {
       // Taken meanwhile: its message is on the way and settles the wait.
       if (Atomics.compareExchange(state, 0, WAITING, ABANDONED) !== WAITING) return;
       // The Worker stays blocked until the holder lets go, then closes its descriptor; it must not keep podunit running.
       worker.unref();
-      reject(
-        new PodunitError(`Failed to lock pod '${pod}': another podunit command has held it for ${timeoutMs / 1000} s`, {
-          hint: `Check for a hanging 'podunit' process working on '${pod}'.`,
-        }),
-      );
+      reject(onTimeout());
     }, timeoutMs);
     const settle = () => {
       clearTimeout(timer);
@@ -88,14 +88,33 @@ function waitForLock(path: string, pod: string, timeoutMs: number): Promise<PodL
     worker.onmessage = (e: MessageEvent<{ fd?: number; errno?: number }>) => {
       settle();
       if (e.data.fd !== undefined) resolve(heldBy(e.data.fd));
-      else reject(new HostError(`lock pod '${pod}' at`, "flock", e.data.errno ?? 0, { path }));
+      else reject(new HostError(`lock ${what} at`, "flock", e.data.errno ?? 0, { path }));
     };
     worker.onerror = (e: ErrorEvent) => {
       settle();
-      reject(new PodunitError(`Failed to lock pod '${pod}' at '${path}': ${e.message}`));
+      reject(new PodunitError(`Failed to lock ${what} at '${path}': ${e.message}`));
     };
     worker.postMessage({ path, state });
   });
+}
+
+/** The exclusive lock of the file at `path` if it is free now; undefined when another process holds it. */
+export function tryLockFile(path: string, what: string): FileLock | undefined {
+  const fd = openSync(path, "a", 0o600);
+  const err = flock(fd, LOCK_EX | LOCK_NB);
+  if (err === 0) return heldBy(fd);
+  closeSync(fd);
+  if (err !== EWOULDBLOCK) throw new HostError(`lock ${what} at`, "flock", err, { path });
+  return undefined;
+}
+
+/**
+ * Takes the exclusive lock of the file at `path` (made if missing), waiting up to
+ * `timeoutMs` for its holder; then rejects with `onTimeout()`. `what` names the
+ * lock in errors ("pod 'web'", "the image store '/var/lib/podunit/images'").
+ */
+export async function lockFile(path: string, what: string, timeoutMs: number, onTimeout: () => Error): Promise<FileLock> {
+  return tryLockFile(path, what) ?? waitForLock(path, what, timeoutMs, onTimeout);
 }
 
 /**
@@ -105,11 +124,9 @@ function waitForLock(path: string, pod: string, timeoutMs: number): Promise<PodL
 export async function lockPod(runDir: string, pod: string, timeoutMs = 120_000): Promise<PodLock> {
   const dir = join(runDir, "locks");
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const path = join(dir, pod);
-  const fd = openSync(path, "a", 0o600);
-  const err = flock(fd, LOCK_EX | LOCK_NB);
-  if (err === 0) return heldBy(fd);
-  closeSync(fd);
-  if (err !== EWOULDBLOCK) throw new HostError(`lock pod '${pod}' at`, "flock", err, { path });
-  return waitForLock(path, pod, timeoutMs);
+  const busy = () =>
+    new PodunitError(`Failed to lock pod '${pod}': another podunit command has held it for ${timeoutMs / 1000} s`, {
+      hint: `Check for a hanging 'podunit' process working on '${pod}'.`,
+    });
+  return lockFile(join(dir, pod), `pod '${pod}'`, timeoutMs, busy);
 }

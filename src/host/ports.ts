@@ -3,7 +3,7 @@
  * The real adapters live beside this file (files.ts, journal.ts, runc.ts,
  * ready.ts, lookup.ts); unit tests of ordering and rollback pass fakes.
  */
-import type { SandboxReady } from "../plan/types.ts";
+import type { MemberRoot, SandboxReady } from "../plan/types.ts";
 
 /** A pod's run directory and the mounts and cgroups it leaves. */
 export interface RunFiles {
@@ -62,4 +62,13 @@ export interface HostLookup {
   readLink(path: string): string | undefined;
   /** True when `path` is the host's root directory itself (through links or a bind mount). */
   isHostRoot(path: string): boolean;
+}
+
+/** Image members' root file systems (src/host/rootfs.ts). */
+export interface MemberRoots {
+  /** Makes the directories and mounts the root (an overlay of the image's layers). */
+  mount(r: MemberRoot): void;
+  /** Unmounts the root and removes its writable layer and mount point; nothing there is fine. */
+  unmount(r: MemberRoot): void;
+  isMounted(path: string): boolean;
 }

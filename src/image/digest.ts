@@ -1,5 +1,8 @@
-/** sha256 digests as the OCI image spec writes them: `sha256:` and 64 lower-case hex digits. */
-import { createHash, type Hash } from "node:crypto";
+/**
+ * sha256 digests as the OCI image spec writes them: `sha256:` and 64 lower-case hex digits.
+ * Bun's own hasher: node:crypto would cost every podunit command its set-up, since the
+ * start path reaches this module.
+ */
 
 export const DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
 
@@ -13,12 +16,12 @@ export function hexOf(digest: string): string {
 }
 
 export function sha256(data: Uint8Array | string): string {
-  return `sha256:${createHash("sha256").update(data).digest("hex")}`;
+  return `sha256:${new Bun.CryptoHasher("sha256").update(data).digest("hex")}`;
 }
 
 /** A running digest and byte count, fed chunk by chunk. */
 export class Digester {
-  private readonly h: Hash = createHash("sha256");
+  private readonly h = new Bun.CryptoHasher("sha256");
   private done?: string;
   size = 0;
   update(chunk: Uint8Array): void {

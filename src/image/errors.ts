@@ -1,5 +1,5 @@
 /** Errors of the image store; all are PodunitError subclasses the command layer prints. */
-import { ExitCode, PodunitError } from "../errors.ts";
+import { ExitCode, PodunitError, type ExitCodeValue } from "../errors.ts";
 
 /**
  * An image that cannot be loaded as it is: a blob whose digest or size is not what
@@ -8,8 +8,8 @@ import { ExitCode, PodunitError } from "../errors.ts";
 export class ImageError extends PodunitError {
   /** The blob or archive member concerned, when there is one. */
   readonly blob?: string;
-  constructor(message: string, opts: { blob?: string; hint?: string; cause?: unknown } = {}) {
-    super(message, { exitCode: ExitCode.FAILURE, hint: opts.hint, cause: opts.cause });
+  constructor(message: string, opts: { blob?: string; hint?: string; cause?: unknown; exitCode?: ExitCodeValue } = {}) {
+    super(message, { exitCode: opts.exitCode ?? ExitCode.FAILURE, hint: opts.hint, cause: opts.cause });
     this.blob = opts.blob;
   }
 }

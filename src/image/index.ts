@@ -1,7 +1,14 @@
 /** The image store's public API, for the command layer and the runtime that mounts images. */
-export { openStore, ImageStore, unpackedLayerDirs, overlayLowerdir, DEFAULT_IMAGE_DIR } from "./store.ts";
-export type { ResolvedImage, LayerInfo, ImageSummary, LoadResult, RemoveResult, PruneResult, InUse } from "./store.ts";
+export { openStore, ImageStore, DEFAULT_IMAGE_DIR } from "./store.ts";
+export { unpackedLayerDirs, overlayLowerdir } from "./types.ts";
+export type { ResolvedImage, LayerInfo, ImageSummary, LoadResult, RemoveResult, PruneResult, InUse } from "./types.ts";
 export { parseReference, formatReference, normalizeReference, type Reference } from "./reference.ts";
 export { shortId } from "./digest.ts";
 export { ImageError, UnsafeLayerError, StoreBusyError } from "./errors.ts";
 export { hostPlatform, type ImageConfig, type Manifest, type Descriptor, type Platform } from "./oci.ts";
+export { pull, ensureImages, type PullOptions, type PullResult, type PullPolicy, type EnsuredImage } from "./pull.ts";
+export type { PullEvent, OnPullEvent } from "./registry/remote.ts";
+export { RegistryError } from "./registry/errors.ts";
+export { DEFAULT_CONFIG_DIR } from "./registry/config.ts";
+export { login, logout } from "./registry/login.ts";
+export { imageEntry, readImageFile } from "./files.ts";

@@ -5,9 +5,7 @@
  * and unpacks each layer the store does not have yet. The store commits what
  * this returns; nothing here touches the store outside `Staging.tmp`.
  */
-import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from "node:fs";
-import { Readable, pipeline } from "node:stream";
-import { createGunzip, createZstdDecompress } from "node:zlib";
+import { chmodSync, closeSync, mkdirSync, openSync, writeFileSync, writeSync } from "node:fs";
 import { UsageError } from "../errors.ts";
 import { Digester, hexOf, sha256 } from "./digest.ts";
 import { ImageError, shorten } from "./errors.ts";
@@ -40,6 +38,8 @@ export interface LoadOptions {
   privileged: boolean;
   /** Source base name for images whose only name in the source is a tag. */
   fallbackRepository?: string;
+  /** How many layers of an image are read at once (a registry's downloads overlap); 1 by default. */
+  concurrency?: number;
 }
 
 export interface LoadedImage {
@@ -171,12 +171,16 @@ async function candidates(src: ImageSource, opts: LoadOptions): Promise<Candidat
   });
 }
 
-/** Decompresses a stream; errors (a truncated gzip) surface when it is read. */
-function decompress(kind: Compression, input: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
-  if (kind === "none") return input;
+/**
+ * Decompresses a stream; errors (a truncated gzip) surface when it is read. node:zlib and
+ * node:stream are loaded here, when a layer is read, not by every podunit command.
+ */
+async function* decompress(kind: Compression, input: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  if (kind === "none") return yield* input;
+  const [{ createGunzip, createZstdDecompress }, { Readable, pipeline }] = await Promise.all([import("node:zlib"), import("node:stream")]);
   const z = kind === "gzip" ? createGunzip({ chunkSize: 1 << 18 }) : createZstdDecompress({ chunkSize: 1 << 18 });
   pipeline(Readable.from(input, { objectMode: false }), z, () => {});
-  return z as AsyncIterable<Uint8Array>;
+  yield* z as AsyncIterable<Uint8Array>;
 }
 
 /** Puts back a chunk already read at the head of an iterator. */
@@ -190,6 +194,31 @@ async function* prepend(first: Uint8Array | undefined, rest: AsyncIterator<Uint8
 }
 
 let seq = 0;
+
+/**
+ * Runs `fn` on every item, at most `limit` at once. After the first failure no
+ * item is started, `stop` is called (so running ones end early) and every running
+ * one is waited for, so nothing writes into the staging area once this returns.
+ */
+async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<unknown>, stop: () => void): Promise<void> {
+  let next = 0;
+  let failure: { e: unknown } | undefined;
+  const worker = async () => {
+    while (!failure && next < items.length) {
+      const item = items[next++]!;
+      try {
+        await fn(item);
+      } catch (e) {
+        if (!failure) {
+          failure = { e };
+          stop();
+        }
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  if (failure) throw failure.e;
+}
 
 class Loader {
   readonly skippedXattrs: string[] = [];
@@ -243,7 +272,9 @@ class Loader {
       const bytes = new StreamSource(plain);
       if (!this.st.hasLayer(l.diffId)) {
         const dir = `${this.st.tmp}/layer-${++seq}`;
+        // 0755 whatever the umask: the layer's root is the member's `/` unless the layer has an entry for it.
         mkdirSync(dir, 0o755);
+        chmodSync(dir, 0o755);
         const stats = await unpackLayer(readTar(bytes), dir, { layer: label, privileged: this.opts.privileged });
         this.skippedXattrs.push(...stats.skippedXattrs.map((s) => `${label}: ${s}`));
         await bytes.drain();
@@ -290,11 +321,12 @@ class Loader {
       const cfgBytes = await readBlob(this.src, m.config, "config");
       const cfg = checkConfig(parseJson(cfgBytes, `config '${m.config.digest}'`), `'${m.config.digest}'`, m.layers.length);
       checkPlatform(cfg, what);
-      for (const [i, d] of m.layers.entries()) {
+      const plans = m.layers.map((d, i) => {
         const member = this.src.member(blobName(d.digest));
         if (!member) throw missing(this.src, "layer", d.digest, d.digest);
-        await this.layer({ member, expected: d, diffId: cfg.rootfs.diff_ids[i]! });
-      }
+        return { member, expected: d, diffId: cfg.rootfs.diff_ids[i]! };
+      });
+      await eachLimited(plans, this.opts.concurrency ?? 1, (p) => this.layer(p), () => this.src.abort?.());
       this.stageBytes(m.config.digest, cfgBytes);
       this.stageBytes(c.manifest.desc.digest, c.manifest.bytes);
       return { manifestDigest: c.manifest.desc.digest, manifestSize: c.manifest.bytes.length, manifestMediaType: c.manifest.desc.mediaType, names, skippedXattrs: this.skippedXattrs };

@@ -20,6 +20,8 @@ export interface ImageSource {
   /** `directory '/x'` or `archive '/x.tar'`, for messages. */
   readonly label: string;
   member(name: string): Member | undefined;
+  /** Ends the reads in progress early (a load that failed elsewhere); sources read from disk need not. */
+  abort?(): void;
   close(): void;
 }
 

@@ -8,114 +8,23 @@
  * last. A load that dies leaves only `tmp/` behind; the next writer removes it.
  * A lock file (flock) keeps two writers apart.
  */
-import {
-  closeSync, existsSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync,
-  writeSync,
-} from "node:fs";
+import { closeSync, existsSync, fsyncSync, mkdirSync, mkdtempSync, openSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { basename } from "node:path";
 import { createReadStream, createWriteStream } from "node:fs";
-import { pipeline } from "node:stream/promises";
-import { createGunzip, createZstdDecompress } from "node:zlib";
 import { ExitCode, NotFoundError, PodunitError } from "../errors.ts";
+import { lockFile, tryLockFile } from "../host/lock.ts";
 import { hexOf, isDigest, shortId } from "./digest.ts";
 import { ImageError, StoreBusyError } from "./errors.ts";
-import { EWOULDBLOCK, flock, LOCK_EX, LOCK_NB } from "./libc.ts";
+import { collect, journalPath, recover } from "./gc.ts";
+import { errCode, StoreFiles, type Entry } from "./layout.ts";
 import { loadImages, type LoadedImage, type Staging } from "./load.ts";
-import { checkIndex, checkManifest, MEDIA, parseJson, REF_NAME, hostPlatform, type Descriptor, type ImageConfig, type ImageIndex, type Manifest } from "./oci.ts";
+import { hostPlatform } from "./oci.ts";
 import { formatReference, parseReference } from "./reference.ts";
 import { fileHead, openArchive, openDirectory, sniffCompression, type ImageSource } from "./source.ts";
+import type { ImageSummary, InUse, LoadResult, PruneResult, RemoveResult, ResolvedImage } from "./types.ts";
 
 export const DEFAULT_IMAGE_DIR = "/var/lib/podunit/images";
 const LOCK_WAIT_MS = 30_000;
-
-/** One layer of a resolved image. */
-export interface LayerInfo {
-  /** Digest of the blob as stored (compressed or not). */
-  digest: string;
-  /** Digest of the uncompressed tar (the config's diff_id); names the unpacked directory. */
-  diffId: string;
-  /** Size of the blob in bytes. */
-  size: number;
-  mediaType: string;
-  /** The unpacked layer directory, usable as an overlay lower directory. */
-  path: string;
-}
-
-/** An image found in the store by name or digest. */
-export interface ResolvedImage {
-  manifestDigest: string;
-  /** Its names (canonical references), none for an image kept by digest only. */
-  names: string[];
-  manifest: Manifest;
-  configDigest: string;
-  config: ImageConfig;
-  /** Lowest (base) layer first. */
-  layers: LayerInfo[];
-}
-
-/** A row of `image list`. */
-export interface ImageSummary {
-  manifestDigest: string;
-  names: string[];
-  configDigest: string;
-  architecture: string;
-  os: string;
-  created?: string;
-  /** Bytes of the manifest, config and layer blobs. */
-  size: number;
-  layers: number;
-}
-
-export interface LoadResult {
-  images: { manifestDigest: string; names: string[] }[];
-  /** Layers unpacked by this load; the others were in the store already. */
-  newLayers: number;
-  /** Extended attributes in layers that were not applied (only security.capability and user.* are). */
-  skippedXattrs: string[];
-}
-
-export interface RemoveResult {
-  manifestDigest: string;
-  /** Names taken off the image. */
-  untagged: string[];
-  /** Whether the image itself is gone (no name left and not in use). */
-  removed: boolean;
-  /** Pods that use it (when removed with force, it stays without names). */
-  inUseBy: string[];
-  blobs: number;
-  layers: number;
-}
-
-export interface PruneResult {
-  /** Unnamed images removed. */
-  images: string[];
-  blobs: number;
-  layers: number;
-  /** Bytes of the blobs removed (unpacked layers not counted). */
-  bytes: number;
-}
-
-/** Which pods use an image (by manifest digest); empty when none. */
-export type InUse = (manifestDigest: string) => string[];
-
-interface Entry {
-  desc: Descriptor;
-  names: string[];
-}
-
-/** Unpacked layers, lowest first (the order of the manifest). */
-export function unpackedLayerDirs(image: ResolvedImage): string[] {
-  return image.layers.map((l) => l.path);
-}
-
-/** The value of overlayfs's `lowerdir=` option: the top layer first, as overlay wants it. */
-export function overlayLowerdir(image: ResolvedImage): string {
-  return unpackedLayerDirs(image).slice().reverse().join(":");
-}
-
-function errCode(e: unknown): string | undefined {
-  return (e as NodeJS.ErrnoException).code;
-}
 
 export class ImageStore {
   readonly privileged: boolean;
@@ -124,61 +33,19 @@ export class ImageStore {
     opts: { privileged?: boolean } = {},
   ) {
     this.privileged = opts.privileged ?? process.getuid?.() === 0;
+    this.files = new StoreFiles(root);
   }
+
+  private readonly files: StoreFiles;
 
   blobPath(digest: string): string {
-    return `${this.root}/blobs/sha256/${hexOf(digest)}`;
+    return this.files.blobPath(digest);
   }
   layerPath(diffId: string): string {
-    return `${this.root}/layers/sha256/${hexOf(diffId)}`;
-  }
-  private get tmpDir(): string {
-    return `${this.root}/tmp`;
+    return this.files.layerPath(diffId);
   }
 
-  // ---- reading ----------------------------------------------------------------
-
-  private readIndex(): ImageIndex {
-    let bytes: Uint8Array;
-    try {
-      bytes = readFileSync(`${this.root}/index.json`);
-    } catch (e) {
-      if (errCode(e) === "ENOENT") return { schemaVersion: 2, mediaType: MEDIA.index, manifests: [] };
-      throw e;
-    }
-    return checkIndex(parseJson(bytes, `'${this.root}/index.json'`), `'${this.root}/index.json'`);
-  }
-
-  /** Index entries grouped by manifest, in the order of first appearance. */
-  private entries(): Entry[] {
-    const by = new Map<string, Entry>();
-    for (const d of this.readIndex().manifests) {
-      const e = by.get(d.digest) ?? { desc: { mediaType: d.mediaType, digest: d.digest, size: d.size, ...(d.platform ? { platform: d.platform } : {}) }, names: [] };
-      by.set(d.digest, e);
-      const n = d.annotations?.[REF_NAME];
-      if (n !== undefined && !e.names.includes(n)) e.names.push(n);
-    }
-    return [...by.values()];
-  }
-
-  private readJsonBlob(digest: string, what: string): unknown {
-    let bytes: Uint8Array;
-    try {
-      bytes = readFileSync(this.blobPath(digest));
-    } catch (e) {
-      throw new ImageError(`The image store '${this.root}' is damaged: ${what} blob '${digest}' is missing (${errCode(e) ?? e}).`, {
-        blob: digest,
-        hint: "Remove the image with 'podunit image rm --force' and load it again.",
-      });
-    }
-    return parseJson(bytes, `blob '${digest}'`);
-  }
-
-  private manifestOf(digest: string): Manifest {
-    return checkManifest(this.readJsonBlob(digest, "manifest"), `manifest '${digest}'`);
-  }
-
-  private findEntry(ref: string, entries = this.entries()): Entry {
+  private findEntry(ref: string, entries = this.files.entries()): Entry {
     const notFound = () =>
       new NotFoundError(
         `No image '${ref}' in the image store '${this.root}'.`,
@@ -218,8 +85,8 @@ export class ImageStore {
   /** Finds an image by name (`busybox`, `localhost/app:1`), `NAME@sha256:...`, `sha256:...` or an id prefix. */
   resolve(ref: string): ResolvedImage {
     const e = this.findEntry(ref);
-    const manifest = this.manifestOf(e.desc.digest);
-    const config = this.readJsonBlob(manifest.config.digest, "config") as ImageConfig;
+    const manifest = this.files.manifestOf(e.desc.digest);
+    const config = this.files.configOf(manifest);
     const diffIds = config.rootfs?.diff_ids ?? [];
     const layers = manifest.layers.map((l, i) => {
       const diffId = diffIds[i]!;
@@ -238,9 +105,9 @@ export class ImageStore {
   /** Every image, named ones sorted by name first. */
   list(): ImageSummary[] {
     const out: ImageSummary[] = [];
-    for (const e of this.entries()) {
-      const m = this.manifestOf(e.desc.digest);
-      const c = this.readJsonBlob(m.config.digest, "config") as ImageConfig;
+    for (const e of this.files.entries()) {
+      const m = this.files.manifestOf(e.desc.digest);
+      const c = this.files.configOf(m);
       out.push({
         manifestDigest: e.desc.digest,
         names: [...e.names].sort(),
@@ -257,125 +124,32 @@ export class ImageStore {
 
   // ---- writing ----------------------------------------------------------------
 
-  /** Makes the layout if missing. */
-  private ensureLayout(): void {
-    mkdirSync(this.root, { recursive: true, mode: 0o700 });
-    for (const d of ["blobs/sha256", "layers/sha256", "tmp"]) mkdirSync(`${this.root}/${d}`, { recursive: true, mode: 0o700 });
-    if (!existsSync(`${this.root}/oci-layout`)) this.writeAtomic("oci-layout", JSON.stringify({ imageLayoutVersion: "1.0.0" }));
-    if (!existsSync(`${this.root}/index.json`)) this.writeIndex([]);
-  }
-
-  private writeAtomic(name: string, text: string): void {
-    const tmp = `${this.tmpDir}/.${name}.${process.pid}`;
-    const fd = openSync(tmp, "w", 0o644);
-    try {
-      writeSync(fd, text);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, `${this.root}/${name}`);
-  }
-
-  private writeIndex(entries: Entry[]): void {
-    const manifests: Descriptor[] = [];
-    for (const e of entries) {
-      const base = { mediaType: e.desc.mediaType, digest: e.desc.digest, size: e.desc.size, ...(e.desc.platform ? { platform: e.desc.platform } : {}) };
-      if (e.names.length === 0) manifests.push(base);
-      for (const n of e.names) manifests.push({ ...base, annotations: { [REF_NAME]: n } });
-    }
-    this.writeAtomic("index.json", JSON.stringify({ schemaVersion: 2, mediaType: MEDIA.index, manifests }, null, 2) + "\n");
-  }
-
   /** Runs `fn` holding the store's lock; makes the layout and clears the temporary area first. */
   async withLock<T>(fn: () => Promise<T> | T): Promise<T> {
     mkdirSync(this.root, { recursive: true, mode: 0o700 });
-    const fd = openSync(`${this.root}/lock`, "a", 0o600);
+    const lock = await lockFile(this.files.lockPath, `the image store '${this.root}'`, LOCK_WAIT_MS, () => new StoreBusyError(this.root));
     try {
-      const t0 = Date.now();
-      for (;;) {
-        const r = flock(fd, LOCK_EX | LOCK_NB);
-        if (r === 0) break;
-        if (r !== EWOULDBLOCK) throw new PodunitError(`Failed to lock the image store '${this.root}': errno ${r}.`);
-        if (Date.now() - t0 > LOCK_WAIT_MS) throw new StoreBusyError(this.root);
-        await Bun.sleep(50);
-      }
-      this.ensureLayout();
-      this.recover();
+      this.files.ensureLayout();
+      recover(this.files);
       return await fn();
     } finally {
-      closeSync(fd);
+      lock.release();
     }
   }
 
-  /** Runs the recovery below when no other podunit holds the lock (a reader without write access skips it). */
+  /** Clears what a dead load left when no other podunit holds the lock (a reader without write access skips it). */
   recoverIfIdle(): void {
-    if (!existsSync(this.tmpDir)) return;
+    if (!existsSync(this.files.tmpDir)) return;
     try {
-      const fd = openSync(`${this.root}/lock`, "a", 0o600);
+      const lock = tryLockFile(this.files.lockPath, `the image store '${this.root}'`);
       try {
-        if (flock(fd, LOCK_EX | LOCK_NB) === 0 && readdirSync(this.tmpDir).length) this.recover();
+        if (lock) recover(this.files);
       } finally {
-        closeSync(fd);
+        lock?.release();
       }
     } catch {
       // left to the next writer
     }
-  }
-
-  /**
-   * Undoes what a load that died left: the paths its journal lists that the index
-   * does not refer to (it died before its index.json was in place), then `tmp/`.
-   */
-  private recover(): void {
-    const journal = `${this.tmpDir}/commit.json`;
-    if (existsSync(journal)) {
-      let paths: string[] = [];
-      try {
-        paths = JSON.parse(readFileSync(journal, "utf8")) as string[];
-      } catch {
-        // A journal cut short was written before any rename: nothing to undo.
-      }
-      const { blobs, layers } = this.referenced(this.entries());
-      for (const p of paths) {
-        const m = /^(blobs|layers)\/sha256\/([a-f0-9]{64})$/.exec(p);
-        if (!m) continue;
-        const d = `sha256:${m[2]}`;
-        if (!(m[1] === "blobs" ? blobs : layers).has(d)) this.discard(`${this.root}/${p}`);
-      }
-    }
-    for (const n of readdirSync(this.tmpDir)) rmSync(`${this.tmpDir}/${n}`, { recursive: true, force: true });
-  }
-
-  /** Moves a path into tmp/ (one rename, so it is gone at once), then deletes it. */
-  private discard(path: string): void {
-    if (!existsSync(path)) return;
-    const to = mkdtempSync(`${this.tmpDir}/gc-`);
-    renameSync(path, `${to}/x`);
-    rmSync(to, { recursive: true, force: true });
-  }
-
-  private referenced(entries: Entry[]): { blobs: Set<string>; layers: Set<string> } {
-    const blobs = new Set<string>();
-    const layers = new Set<string>();
-    for (const e of entries) {
-      blobs.add(e.desc.digest);
-      let m: Manifest;
-      try {
-        m = this.manifestOf(e.desc.digest);
-      } catch {
-        continue;
-      }
-      blobs.add(m.config.digest);
-      for (const l of m.layers) blobs.add(l.digest);
-      try {
-        const c = this.readJsonBlob(m.config.digest, "config") as ImageConfig;
-        for (const d of c.rootfs?.diff_ids ?? []) layers.add(d);
-      } catch {
-        // A missing config leaves its layers unreferenced.
-      }
-    }
-    return { blobs, layers };
   }
 
   /** Opens the source of a load: a directory, or an archive (decompressed into the load's temporary directory first if need be). */
@@ -391,6 +165,8 @@ export class ImageStore {
     if (kind === "none") return openArchive(path);
     const plain = `${tmp}/archive.tar`;
     try {
+      // Loaded here: every podunit command would pay for node:zlib and node:stream's set-up otherwise.
+      const [{ pipeline }, { createGunzip, createZstdDecompress }] = await Promise.all([import("node:stream/promises"), import("node:zlib")]);
       await pipeline(createReadStream(path), kind === "gzip" ? createGunzip() : createZstdDecompress(), createWriteStream(plain));
     } catch (e) {
       throw new ImageError(`Cannot load archive '${path}': it is not valid ${kind} data: ${(e as Error).message}.`, { blob: path });
@@ -400,13 +176,25 @@ export class ImageStore {
 
   /** Loads every image of an OCI layout, OCI archive or docker-save archive; all or nothing. */
   async load(path: string, opts: { name?: string } = {}): Promise<LoadResult> {
+    const fallback = basename(path).replace(/(\.tar)?(\.(gz|tgz|zst|zstd))?$/, "").toLowerCase().replace(/[^a-z0-9._-]+/g, "-").replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, "");
+    return this.loadFrom((tmp) => this.openSource(path, tmp), { name: opts.name, fallbackRepository: fallback || undefined });
+  }
+
+  /**
+   * Loads the images of any source (a file, a registry) under the lock, staging
+   * into a temporary directory of its own that `open` may use too; all or nothing.
+   */
+  async loadFrom(
+    open: (tmp: string) => Promise<ImageSource>,
+    opts: { name?: string; fallbackRepository?: string; concurrency?: number } = {},
+  ): Promise<LoadResult> {
     return this.withLock(async () => {
-      const tmp = mkdtempSync(`${this.tmpDir}/load-`);
+      const tmp = mkdtempSync(`${this.files.tmpDir}/load-`);
       const blobs = new Map<string, string>();
       const layers = new Map<string, string>();
       let src: ImageSource | undefined;
       try {
-        src = await this.openSource(path, tmp);
+        src = await open(tmp);
         const staging: Staging = {
           tmp,
           hasBlob: (d) => blobs.has(d) || existsSync(this.blobPath(d)),
@@ -414,8 +202,7 @@ export class ImageStore {
           stageBlob: (d, p) => void blobs.set(d, p),
           stageLayer: (d, p) => void layers.set(d, p),
         };
-        const fallback = basename(path).replace(/(\.tar)?(\.(gz|tgz|zst|zstd))?$/, "").toLowerCase().replace(/[^a-z0-9._-]+/g, "-").replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, "");
-        const images = await loadImages(src, staging, { name: opts.name, privileged: this.privileged, fallbackRepository: fallback || undefined });
+        const images = await loadImages(src, staging, { ...opts, privileged: this.privileged });
         this.commit(images, blobs, layers);
         return {
           images: images.map((i) => ({ manifestDigest: i.manifestDigest, names: i.names })),
@@ -433,7 +220,7 @@ export class ImageStore {
     const moves: [string, string][] = [];
     for (const [d, p] of blobs) if (!existsSync(this.blobPath(d))) moves.push([p, `blobs/sha256/${hexOf(d)}`]);
     for (const [d, p] of layers) if (!existsSync(this.layerPath(d))) moves.push([p, `layers/sha256/${hexOf(d)}`]);
-    const journal = `${this.tmpDir}/commit.json`;
+    const journal = journalPath(this.files);
     const fd = openSync(`${journal}.new`, "w", 0o600);
     try {
       writeSync(fd, JSON.stringify(moves.map((m) => m[1])));
@@ -443,7 +230,7 @@ export class ImageStore {
     }
     renameSync(`${journal}.new`, journal);
     for (const [from, to] of moves) renameSync(from, `${this.root}/${to}`);
-    const entries = this.entries();
+    const entries = this.files.entries();
     const platform = hostPlatform();
     for (const img of images) {
       for (const e of entries) e.names = e.names.filter((n) => !img.names.includes(n));
@@ -456,7 +243,7 @@ export class ImageStore {
         });
       }
     }
-    this.writeIndex(entries);
+    this.files.writeIndex(entries);
     rmSync(journal, { force: true });
   }
 
@@ -467,7 +254,7 @@ export class ImageStore {
    */
   async remove(ref: string, opts: { force?: boolean; inUse?: InUse } = {}): Promise<RemoveResult> {
     return this.withLock(() => {
-      const entries = this.entries();
+      const entries = this.files.entries();
       const e = this.findEntry(ref, entries);
       const users = opts.inUse?.(e.desc.digest) ?? [];
       let byName: string | undefined;
@@ -487,41 +274,20 @@ export class ImageStore {
       e.names = e.names.filter((n) => !untagged.includes(n));
       const removed = !untagOnly && users.length === 0;
       const keep = removed ? entries.filter((x) => x !== e) : entries;
-      this.writeIndex(keep);
-      const gc = removed ? this.collect(keep) : { blobs: 0, layers: 0, bytes: 0 };
+      this.files.writeIndex(keep);
+      const gc = removed ? collect(this.files, keep) : { blobs: 0, layers: 0, bytes: 0 };
       return { manifestDigest: e.desc.digest, untagged, removed, inUseBy: users, blobs: gc.blobs, layers: gc.layers };
     });
-  }
-
-  /** Deletes blobs and unpacked layers that no entry refers to. */
-  private collect(entries: Entry[]): { blobs: number; layers: number; bytes: number } {
-    const ref = this.referenced(entries);
-    let blobs = 0;
-    let layers = 0;
-    let bytes = 0;
-    for (const hex of readdirSync(`${this.root}/blobs/sha256`)) {
-      if (ref.blobs.has(`sha256:${hex}`)) continue;
-      const p = `${this.root}/blobs/sha256/${hex}`;
-      bytes += statSync(p).size;
-      rmSync(p, { force: true });
-      blobs++;
-    }
-    for (const hex of readdirSync(`${this.root}/layers/sha256`)) {
-      if (ref.layers.has(`sha256:${hex}`)) continue;
-      this.discard(`${this.root}/layers/sha256/${hex}`);
-      layers++;
-    }
-    return { blobs, layers, bytes };
   }
 
   /** Removes unnamed images no pod uses, then every blob and layer no image refers to. */
   async prune(opts: { inUse?: InUse } = {}): Promise<PruneResult> {
     return this.withLock(() => {
-      const entries = this.entries();
+      const entries = this.files.entries();
       const drop = entries.filter((e) => e.names.length === 0 && (opts.inUse?.(e.desc.digest) ?? []).length === 0);
       const keep = entries.filter((e) => !drop.includes(e));
-      if (drop.length) this.writeIndex(keep);
-      const gc = this.collect(keep);
+      if (drop.length) this.files.writeIndex(keep);
+      const gc = collect(this.files, keep);
       return { images: drop.map((e) => e.desc.digest), ...gc };
     });
   }

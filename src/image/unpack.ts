@@ -11,7 +11,8 @@ import {
   symlinkSync, writeSync, type Stats,
 } from "node:fs";
 import { ImageError, UnsafeLayerError } from "./errors.ts";
-import { lsetxattr, mknod, S_IFBLK, S_IFCHR, S_IFIFO } from "./libc.ts";
+import { lsetxattr, mknod, S_IFBLK, S_IFCHR, S_IFIFO } from "../host/libc.ts";
+import { EPERM, errnoText } from "../host/errno.ts";
 import type { TarEntry, TarItem } from "./tar.ts";
 
 export const WHITEOUT_PREFIX = ".wh.";
@@ -98,7 +99,9 @@ class Unpacker {
       const st = lstatOrUndefined(next);
       if (st === undefined) {
         if (!create) return undefined;
+        // A parent the layer has no entry for: 0755 whatever the umask, as other tools make it.
         mkdirSync(next, 0o755);
+        chmodSync(next, 0o755);
       } else if (st.isSymbolicLink()) {
         if (!create) return undefined;
         this.refuse(entry, `would be written through the symbolic link '${parts.slice(0, i + 1).join("/")}' made by an earlier entry`);
@@ -194,7 +197,7 @@ class Unpacker {
 
   private node(e: TarEntry, p: string, kind: number): void {
     const r = mknod(p, kind | (e.mode & 0o777), e.devmajor, e.devminor);
-    if (r !== 0) throw new ImageError(`Cannot unpack layer '${this.opts.layer}': mknod of '${e.name}' failed with errno ${r}.`, { blob: this.opts.layer });
+    if (r !== 0) throw new ImageError(`Cannot unpack layer '${this.opts.layer}': mknod of '${e.name}' failed: ${errnoText(r)}.`, { blob: this.opts.layer });
   }
 
   private whiteout(e: TarEntry, parts: string[], base: string): void {
@@ -203,9 +206,9 @@ class Unpacker {
       const dir = this.parentDir(e, dirParts);
       const r = lsetxattr(dir, OPAQUE_XATTR, enc.encode("y"));
       if (r !== 0) {
-        throw new ImageError(`Cannot unpack layer '${this.opts.layer}': setting '${OPAQUE_XATTR}' on '${dirParts.join("/") || "/"}' failed with errno ${r}.`, {
+        throw new ImageError(`Cannot unpack layer '${this.opts.layer}': setting '${OPAQUE_XATTR}' on '${dirParts.join("/") || "/"}' failed: ${errnoText(r)}.`, {
           blob: this.opts.layer,
-          hint: r === 1 ? "Load images as root (trusted.* attributes need CAP_SYS_ADMIN)." : undefined,
+          hint: r === EPERM ? "Load images as root (trusted.* attributes need CAP_SYS_ADMIN)." : undefined,
         });
       }
       return;
@@ -220,7 +223,7 @@ class Unpacker {
     if (lstatOrUndefined(p)) return;
     if (!this.opts.privileged) throw this.needsRoot(e, "is a whiteout (an overlay whiteout is a 0/0 character device)");
     const r = mknod(p, S_IFCHR, 0, 0);
-    if (r !== 0) throw new ImageError(`Cannot unpack layer '${this.opts.layer}': making the whiteout for '${e.name}' failed with errno ${r}.`, { blob: this.opts.layer });
+    if (r !== 0) throw new ImageError(`Cannot unpack layer '${this.opts.layer}': making the whiteout for '${e.name}' failed: ${errnoText(r)}.`, { blob: this.opts.layer });
   }
 
   /** The directory `dirParts`, made if missing; refused when it is not a real directory. */
@@ -241,7 +244,7 @@ class Unpacker {
           continue;
         }
         const r = lsetxattr(p, k, v);
-        if (r !== 0) throw new ImageError(`Cannot unpack layer '${this.opts.layer}': setting xattr '${k}' on '${e.name}' failed with errno ${r}.`, { blob: this.opts.layer });
+        if (r !== 0) throw new ImageError(`Cannot unpack layer '${this.opts.layer}': setting xattr '${k}' on '${e.name}' failed: ${errnoText(r)}.`, { blob: this.opts.layer });
       }
     }
     lutimesSync(p, e.mtime, e.mtime);

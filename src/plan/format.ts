@@ -1,6 +1,6 @@
 /** A plan for people (`podunit plan`) and as JSON (`podunit plan --json`, golden files). */
 import { renderProperty } from "../systemd/properties.ts";
-import type { Plan, PlannedFile, PlannedUnit } from "./types.ts";
+import type { Plan, PlannedFile, PlannedImage, PlannedUnit } from "./types.ts";
 
 /**
  * The plan as JSON text: bigints as decimal strings, two-space indent, trailing
@@ -49,9 +49,27 @@ export function formatPlan(plan: Plan): string {
   lines.push("", "Namespace pins:");
   if (plan.pins.length) lines.push(...plan.pins.map((p) => `  ${p.ns.padEnd(4)} ${p.path}`));
   else lines.push("  (none: every namespace is the host's or the member's own)");
+  if (plan.images?.length) lines.push("", "Image members:", ...plan.images.flatMap(imageBlock));
   lines.push("", "Files written before start:");
   if (plan.files.length) {
     lines.push(...plan.files.map((f) => `  ${f.path}  (mode ${f.mode.toString(8).padStart(4, "0")}, ${Buffer.byteLength(f.content)} bytes)`));
   } else lines.push("  (none)");
   return `${lines.join("\n")}\n`;
+}
+
+/** An image member's root and its resolved values, each with where it came from (spec, image or default). */
+function imageBlock(i: PlannedImage): string[] {
+  const c = i.config;
+  const u = c.user.value;
+  const user = `${u.uid}:${u.gid}${u.written !== undefined ? ` (${u.written})` : ""}`;
+  const root = i.upper !== undefined ? `overlay of ${i.lowerdirs.length} layer(s), writable layer ${i.upper}` : `read-only, ${i.lowerdirs.length} layer(s)`;
+  return [
+    `  ${i.member}: image '${i.image}' = ${i.manifestDigest}`,
+    `    root:        ${i.target}  (${root})`,
+    `    command:     ${JSON.stringify(c.command.value)}  (${c.command.from})`,
+    `    workdir:     ${c.workdir.value}  (${c.workdir.from})`,
+    `    user:        ${user}  (${c.user.from})`,
+    `    stop signal: ${c.stopSignal.value}  (${c.stopSignal.from})`,
+    ...c.env.map((e, n) => `    ${n === 0 ? "env:        " : "            "} ${e.name}=${e.value}  (${e.from})`),
+  ];
 }

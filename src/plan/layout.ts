@@ -49,6 +49,21 @@ export class PodLayout {
     return `${this.bundlesDir}/${member}`;
   }
 
+  /** Where an image member's root file system is mounted. */
+  memberRoot(member: string): string {
+    return `${this.dir}/rootfs/${member}`;
+  }
+
+  /** An image member's writable layer: `upper` and `work` directories of its overlay. */
+  memberLayers(member: string): string {
+    return `${this.dir}/layers/${member}`;
+  }
+
+  /** Which images the running pod uses, by member (read by `podunit image rm` and `prune`). */
+  get imagesFile(): string {
+    return `${this.dir}/images.json`;
+  }
+
   memberPidFile(member: string): string {
     return `${this.dir}/${member}.pid`;
   }

@@ -6,8 +6,10 @@ import type { UnitProperty } from "../systemd/properties.ts";
 import { memberUnitName, unitCgroup } from "../systemd/unitname.ts";
 import { type Ctx, exec, limitProps, NS_ORDER, nsFlags, OCI_TYPE, prop } from "./builder.ts";
 import { runcId } from "./layout.ts";
-import { configJson, DEFAULT_CAPABILITIES, memberConfig, type OciNamespace } from "./oci.ts";
-import type { ContainerWait, PlannedFile } from "./types.ts";
+import { configJson, DEFAULT_CAPABILITIES, memberConfig, type MemberProcess, type OciNamespace } from "./oci.ts";
+import { imageMemberConfig } from "./image.ts";
+import { SIGNALS } from "../systemd/numbers.ts";
+import type { ContainerWait, ImageFacts, PlannedFile, PlannedImage } from "./types.ts";
 
 /** `uid[:gid]` → numbers (gid defaults to uid); undefined for user names. */
 function numericUser(user: string): { uid: number; gid: number } | undefined {
@@ -101,24 +103,80 @@ export function hostMember(c: Ctx, m: MemberSpec, order: MemberOrderInfo): UnitP
   return props;
 }
 
+/** A member's process under runc, and the signal a stop sends it first (SIGTERM unless an image says otherwise). */
+export type RuncProcess = MemberProcess & { stopSignal: string };
+
+/** Where a member's runc run goes in the plan. */
+export interface RuncOut {
+  files: PlannedFile[];
+  dirs: string[];
+  waits: ContainerWait[];
+}
+
 /** A member with a rootfs: runc under a forking service, its container cgroup nested below the unit's. */
-export function rootfsMember(
-  c: Ctx,
-  m: MemberSpec,
-  order: MemberOrderInfo,
-  files: PlannedFile[],
-  dirs: string[],
-  waits: ContainerWait[],
-): UnitProperty[] {
+export function rootfsMember(c: Ctx, m: MemberSpec, order: MemberOrderInfo, out: RuncOut): UnitProperty[] {
+  const user = m.user === undefined ? { uid: 0, gid: 0 } : numericUser(m.user);
+  if (!user) throw userIssue(c, m, "for a member with a rootfs (names cannot be looked up in its file system)");
+  const run: RuncProcess = {
+    rootfs: m.rootfs!,
+    readonly: m.readonlyRootfs,
+    command: m.command,
+    env: m.env,
+    ...(m.workdir !== undefined ? { cwd: m.workdir } : {}),
+    ...user,
+    stopSignal: "SIGTERM",
+  };
+  return runcMember(c, m, order, out, run);
+}
+
+/**
+ * A member whose root is made from an image (PlannedImage: the layers as lower
+ * directories, a writable layer of its own unless read-only); otherwise a rootfs
+ * member, with the command, environment, directory, user and stop signal
+ * resolved against the image's config.
+ */
+export function imageMember(c: Ctx, m: MemberSpec, order: MemberOrderInfo, out: RuncOut, facts: ImageFacts | undefined, images: PlannedImage[]): UnitProperty[] {
+  if (facts === undefined) {
+    throw new PodunitError(`Failed to plan pod '${c.spec.name}': member '${m.name}' runs image '${m.image}', which was not looked up before planning.`, {
+      hint: "This is a bug in podunit: the image should have been found in the store, or refused, before planning.",
+    });
+  }
+  const config = imageMemberConfig(c.spec, m, facts);
+  const target = c.layout.memberRoot(m.name);
+  const layers = c.layout.memberLayers(m.name);
+  images.push({
+    member: m.name,
+    unit: memberUnitName(c.spec.name, m.name),
+    image: m.image!,
+    manifestDigest: facts.manifestDigest,
+    lowerdirs: [...facts.layers].reverse(),
+    ...(m.readonlyRootfs ? {} : { upper: `${layers}/upper`, work: `${layers}/work` }),
+    target,
+    store: facts.store,
+    config,
+  });
+  const run: RuncProcess = {
+    rootfs: target,
+    readonly: m.readonlyRootfs,
+    command: config.command.value,
+    env: Object.fromEntries(config.env.map((e) => [e.name, e.value])),
+    cwd: config.workdir.value,
+    uid: config.user.value.uid,
+    gid: config.user.value.gid,
+    stopSignal: config.stopSignal.value,
+  };
+  return runcMember(c, m, order, out, run);
+}
+
+function runcMember(c: Ctx, m: MemberSpec, order: MemberOrderInfo, out: RuncOut, run: RuncProcess): UnitProperty[] {
+  const { files, dirs, waits } = out;
   const { paths } = c.host;
   if (paths.runc === undefined) {
-    throw new PodunitError(`Failed to plan pod '${c.spec.name}': member '${m.name}' has a rootfs, which needs runc, and runc is not installed.`, {
+    throw new PodunitError(`Failed to plan pod '${c.spec.name}': member '${m.name}' has ${m.image !== undefined ? "an image" : "a rootfs"}, which needs runc, and runc is not installed.`, {
       hint: "Install runc (Debian: apt-get install runc).",
     });
   }
   const runc = paths.runc;
-  const user = m.user === undefined ? { uid: 0, gid: 0 } : numericUser(m.user);
-  if (!user) throw userIssue(c, m, "for a member with a rootfs (names cannot be looked up in its file system)");
   const unit = memberUnitName(c.spec.name, m.name);
   const id = runcId(c.spec.name, m.name);
   const bundle = c.layout.memberBundle(m.name);
@@ -130,14 +188,9 @@ export function rootfsMember(
   }
   namespaces.push({ type: "mount" });
   const ownPidNs = !c.spec.hostPid && !c.pinned.includes("pid");
+  const { stopSignal: _signal, ...process } = run;
   const config = memberConfig({
-    rootfs: m.rootfs!,
-    readonly: m.readonlyRootfs,
-    command: m.command,
-    env: m.env,
-    cwd: m.workdir,
-    uid: user.uid,
-    gid: user.gid,
+    ...process,
     noNewPrivileges: m.noNewPrivileges !== false,
     init: ownPidNs ? paths.catatonit : undefined,
     namespaces,
@@ -160,10 +213,17 @@ export function rootfsMember(
       prop("Type", "forking"),
       prop("PIDFile", pidFile),
       prop("ExecStartEx", [exec(runc, ["run", "-d", "--pid-file", pidFile, "--bundle", bundle, id])]),
-      // runc's init exits 143 on SIGTERM; without this a clean stop ends failed.
-      prop("SuccessExitStatus", { statuses: [143], signals: ["SIGTERM"] }),
+      // runc's init exits 143 on SIGTERM (128 + the signal); without this a clean stop ends failed.
+      prop("SuccessExitStatus", stopStatus(run.stopSignal)),
     );
   }
+  if (run.stopSignal !== "SIGTERM") props.push(prop("KillSignal", run.stopSignal));
   props.push(prop("ExecStopPostEx", [forgetContainer(c, id)]));
   return props;
+}
+
+/** A clean stop by SIGTERM or by the member's own stop signal. */
+function stopStatus(signal: string): { statuses: number[]; signals: string[] } {
+  const extra = signal === "SIGTERM" ? [] : [signal];
+  return { statuses: [143, ...extra.map((s) => 128 + SIGNALS[s]!)], signals: ["SIGTERM", ...extra] };
 }

@@ -102,8 +102,8 @@ export function sandboxConfig(o: {
   };
 }
 
-/** A member with its own root file system; never sets a hostname (that would rename the pod). */
-export function memberConfig(o: {
+/** What a member with its own root runs, as whom, where and in which root: from its spec, or resolved against an image. */
+export interface MemberProcess {
   rootfs: string;
   readonly: boolean;
   command: string[];
@@ -111,6 +111,10 @@ export function memberConfig(o: {
   cwd?: string;
   uid: number;
   gid: number;
+}
+
+/** A member with its own root file system; never sets a hostname (that would rename the pod). */
+export function memberConfig(o: MemberProcess & {
   /** False when the spec lets set-user-ID programs raise privileges (within the capabilities below). */
   noNewPrivileges: boolean;
   /** catatonit's host path when the member needs it as PID 1 of its own PID namespace. */

@@ -8,16 +8,18 @@ import { type UnitProperty, propertySince, sortProperties } from "../systemd/pro
 import { memberUnitName, podSliceCgroup, podSliceName, podTargetName, sandboxUnitName, unitCgroup } from "../systemd/unitname.ts";
 import { type Ctx, limitProps, NS_ORDER, prop } from "./builder.ts";
 import { PodLayout } from "./layout.ts";
-import { hostMember, type MemberOrderInfo, rootfsMember } from "./members.ts";
+import { hostMember, imageMember, type MemberOrderInfo, rootfsMember } from "./members.ts";
 import { orderMembers } from "./order.ts";
 import { nativeSandbox, runcSandbox, sandboxReady } from "./sandbox.ts";
 import { networkParts } from "./netplan.ts";
-import type { ContainerWait, HostFacts, Pin, Plan, PlannedFile, PlannedStep, PlannedUnit, Stage } from "./types.ts";
+import type { ContainerWait, HostFacts, ImageFacts, Pin, Plan, PlannedFile, PlannedImage, PlannedStep, PlannedUnit, Stage } from "./types.ts";
 
 /** Choices made for one run of a plan that are not in the spec (command-line options). */
 export interface PlanOptions {
   /** The sandbox backend asked for on the command line; wins over the spec's `sandbox`. */
   backend?: SandboxBackend;
+  /** What the pods layer found out about each image the spec names, by the reference as written. */
+  images?: ReadonlyMap<string, ImageFacts>;
 }
 
 /** The sandbox backend: the command line's, else the spec's, else runc where it is installed. */
@@ -71,14 +73,22 @@ export function plan(spec: PodSpec, host: HostFacts, opts: PlanOptions = {}): Pl
 
   const order = orderMembers(spec);
   const initNames = order.inits.map((m) => m.name);
-  if (spec.members.some((m) => m.rootfs !== undefined)) dirs.push(layout.bundlesDir);
+  if (spec.members.some((m) => m.rootfs !== undefined || m.image !== undefined)) dirs.push(layout.bundlesDir);
+  const images: PlannedImage[] = [];
+  const out = { files, dirs, waits: containerWaits };
   const members = spec.members.map((m) => {
     const info: MemberOrderInfo = { initsBefore: m.kind === "init" ? initNames.slice(0, initNames.indexOf(m.name)) : initNames };
     const name = memberUnitName(spec.name, m.name);
-    const props = m.rootfs !== undefined ? rootfsMember(c, m, info, files, dirs, containerWaits) : hostMember(c, m, info);
+    const props =
+      m.image !== undefined
+        ? imageMember(c, m, info, out, opts.images?.get(m.image), images)
+        : m.rootfs !== undefined
+          ? rootfsMember(c, m, info, out)
+          : hostMember(c, m, info);
     return unit(name, "service", "member", unitCgroup(spec.name, name), props, m);
   });
   network.files(files);
+  if (images.length) files.push({ path: layout.imagesFile, mode: 0o644, content: imagesJson(images) });
 
   const unitOf = (m: MemberSpec) => memberUnitName(spec.name, m.name);
   const stages: Stage[] = [
@@ -119,7 +129,7 @@ export function plan(spec: PodSpec, host: HostFacts, opts: PlanOptions = {}): Pl
 
   const pins: Pin[] = c.pinned.map((ns) => ({ ns, path: layout.pin(ns) }));
   const ready = sandboxReady(c, pins);
-  const steps = startSteps(stages, ready !== undefined, containerWaits.length > 0, network.planned !== undefined);
+  const steps = startSteps(stages, ready !== undefined, containerWaits.length > 0, images.length > 0, network.planned !== undefined);
   return {
     pod: spec.name,
     file: spec.file,
@@ -137,6 +147,7 @@ export function plan(spec: PodSpec, host: HostFacts, opts: PlanOptions = {}): Pl
     ...(ready ? { ready } : {}),
     containerWaits,
     ...(network.planned ? { network: network.planned } : {}),
+    ...(images.length ? { images } : {}),
     steps,
     directories: dirs,
     files,
@@ -146,26 +157,37 @@ export function plan(spec: PodSpec, host: HostFacts, opts: PlanOptions = {}): Pl
 /**
  * The steps of a start: run files, then the slice and the sandbox; a sandbox
  * that must be made ready is, before any member is asked for; a bridged pod's
- * network is set up once the sandbox holds the namespace; then every member
- * in one burst, in stage order (their After=/Requires= order the jobs, systemd
- * runs them in parallel where that allows); the containers' waits; the unit files.
+ * network is set up once the sandbox holds the namespace; the image members'
+ * roots; then every member in one burst, in stage order (their After=/Requires=
+ * order the jobs, systemd runs them in parallel where that allows); the
+ * containers' waits; the unit files.
  */
-function startSteps(stages: Stage[], ready: boolean, waits: boolean, network: boolean): PlannedStep[] {
+function startSteps(stages: Stage[], ready: boolean, waits: boolean, roots: boolean, network: boolean): PlannedStep[] {
   const units = (kinds: Stage["kind"][]) => stages.filter((s) => kinds.includes(s.kind)).flatMap((s) => s.units);
   const pod = units(["slice", "sandbox"]);
   const members = units(["init", "members"]);
   const steps: PlannedStep[] = [{ kind: "run-files" }];
+  // Roots are mounted after the sandbox started (a runc sandbox's mount namespace then holds
+  // no copy of them) and before any member: a member's bundle points at its root.
+  const mountRoots: PlannedStep[] = roots ? [{ kind: "member-roots" }] : [];
   if (ready) {
     steps.push({ kind: "start-units", units: pod }, { kind: "sandbox-ready" });
     // The namespace exists and is pinned; members that start next find the network up.
     if (network) steps.push({ kind: "network-up" });
+    steps.push(...mountRoots);
     if (members.length) steps.push({ kind: "start-units", units: members });
   } else {
-    steps.push({ kind: "start-units", units: [...pod, ...members] });
+    steps.push(...mountRoots, { kind: "start-units", units: [...pod, ...members] });
   }
   if (waits) steps.push({ kind: "container-waits" });
   steps.push({ kind: "unit-files" });
   return steps;
+}
+
+/** The run file that records which images a running pod uses (`podunit image rm` and `prune` read it). */
+function imagesJson(images: PlannedImage[]): string {
+  const members = Object.fromEntries(images.map((i) => [i.member, { image: i.image, manifestDigest: i.manifestDigest }]));
+  return `${JSON.stringify({ members }, null, 2)}\n`;
 }
 
 /** Every unit podunit starts for the plan, in start order of their kinds (slice, sandbox, members). */

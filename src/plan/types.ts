@@ -38,6 +38,77 @@ export interface HostFacts {
 
 export type UnitRole = "slice" | "sandbox" | "member";
 
+/**
+ * What the pods layer found out about one image before planning (the store, the
+ * image's config, its /etc/passwd and /etc/group), so `plan()` stays pure.
+ */
+export interface ImageFacts {
+  /** The manifest the reference resolved to. */
+  manifestDigest: string;
+  /** The image store it was found in. */
+  store: string;
+  /** Unpacked layer directories, lowest first. */
+  layers: string[];
+  /** The image's configuration (OCI image config `config`), as far as podunit uses it. */
+  config: {
+    entrypoint?: string[];
+    cmd?: string[];
+    /** `NAME=value` entries. */
+    env?: string[];
+    workingDir?: string;
+    user?: string;
+    stopSignal?: string;
+  };
+  /** The image's /etc/passwd: user name → uid and primary gid. */
+  passwd: Record<string, { uid: number; gid: number }>;
+  /** The image's /etc/group: group name → gid. */
+  groups: Record<string, number>;
+}
+
+/** Where a member's resolved value came from. */
+export type Source = "spec" | "image" | "default" | "spec args, image Entrypoint";
+
+export interface Sourced<T> {
+  value: T;
+  from: Source;
+}
+
+/** An image member's command, environment, directory, user and stop signal, with where each came from. */
+export interface ImageMemberConfig {
+  command: Sourced<string[]>;
+  env: Array<{ name: string; value: string; from: Source }>;
+  workdir: Sourced<string>;
+  /** `written`: the user as the spec or image wrote it, when it was looked up. */
+  user: Sourced<{ uid: number; gid: number; written?: string }>;
+  stopSignal: Sourced<string>;
+}
+
+/**
+ * A member's root file system made from an image: the image's layers as overlayfs
+ * lower directories (top first) and a writable layer of its own (upper and work
+ * directories), mounted at `target` when the pod starts and removed when it stops.
+ * Without `upper` the root is read-only: an overlay of the lowers, or a read-only
+ * bind mount of a single layer (overlayfs needs two lowers without an upper).
+ */
+export interface MemberRoot {
+  member: string;
+  unit: string;
+  /** The image as the spec names it, and the manifest it resolved to. */
+  image: string;
+  manifestDigest: string;
+  lowerdirs: string[];
+  upper?: string;
+  work?: string;
+  target: string;
+}
+
+/** An image member in a plan: its root and its resolved configuration. */
+export interface PlannedImage extends MemberRoot {
+  /** The store the image was found in (unit files pass it on to `podunit internal prepare`). */
+  store: string;
+  config: ImageMemberConfig;
+}
+
 /** One unit to start: its escaped name, type, cgroup and typed properties (in table order). */
 export interface PlannedUnit {
   name: string;
@@ -120,6 +191,8 @@ export type PlannedStep =
   | { kind: "sandbox-ready" }
   /** Attach the pod to the bridge, publish its ports, name it (Plan.network). Undo: CNI DEL and the rest of the tear-down. */
   | { kind: "network-up" }
+  /** Mount the image members' roots (Plan.images): an overlay of the layers each. Undo: unmount them and remove their writable layers. */
+  | { kind: "member-roots" }
   /** Wait until each container runs catatonit (Plan.containerWaits). Undo: nothing. */
   | { kind: "container-waits" }
   /** Replace the transient unit files of the services started (see src/pods/transient.ts). Undo: nothing. */
@@ -163,6 +236,8 @@ export interface Plan {
   containerWaits: ContainerWait[];
   /** A bridged pod's network; undefined for the others. */
   network?: PlannedNetwork;
+  /** Image members: their roots and resolved configuration; absent when the pod has none. */
+  images?: PlannedImage[];
   /** How `podunit start` runs the plan, in order. */
   steps: PlannedStep[];
   /** Directories the executor creates (mode 0700) before writing files. */

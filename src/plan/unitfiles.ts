@@ -16,7 +16,7 @@ import { sortProperties } from "../systemd/properties.ts";
 import { renderUnitFiles, type UnitFile } from "../systemd/render.ts";
 import { exec, prop } from "./builder.ts";
 import { PodLayout } from "./layout.ts";
-import type { ContainerWait, HostFacts, Plan, PlannedFile, PlannedUnit, SandboxReady } from "./types.ts";
+import type { ContainerWait, HostFacts, MemberRoot, Plan, PlannedFile, PlannedUnit, SandboxReady } from "./types.ts";
 import { networkUnitFile } from "./netplan.ts";
 
 /** Length of the digest written into unit files (hex digits of SHA-256). */
@@ -44,12 +44,40 @@ export interface PrepareArgs {
   /** The run directory root (`/run/podunit`), not the pod's own. */
   runDir: string;
   specFile: string;
+  /**
+   * The images the plan was made with, by the reference the spec writes, pinned to
+   * their manifest digests: planning again uses exactly these, whatever the names
+   * point to now.
+   */
+  images?: { store: string; pins: Record<string, string> };
 }
 
 /** argv of `podunit internal prepare` (after the binary). */
 export function prepareArgv(a: PrepareArgs): string[] {
   const who = a.member === undefined ? ["--sandbox"] : ["--member", a.member];
-  return ["internal", "prepare", ...who, "--digest", a.digest, "--backend", a.backend, "--run-dir", a.runDir, a.specFile];
+  const images = a.images ? ["--image-dir", a.images.store, ...Object.entries(a.images.pins).flatMap(([ref, d]) => ["--image", `${ref}=${d}`])] : [];
+  return ["internal", "prepare", ...who, "--digest", a.digest, "--backend", a.backend, "--run-dir", a.runDir, ...images, a.specFile];
+}
+
+/** The images of a plan as `prepare` pins them; undefined for a pod without image members. */
+export function imagePins(p: Plan): PrepareArgs["images"] {
+  if (!p.images?.length) return undefined;
+  return { store: p.images[0]!.store, pins: Object.fromEntries(p.images.map((i) => [i.image, i.manifestDigest])) };
+}
+
+/**
+ * argv of `podunit internal mount-root` (after the binary): an image member's
+ * ExecStartPre, after its prepare. The image is named by its digest; the layers
+ * are checked to be there, so a removed image fails the member with its name.
+ */
+export function mountRootArgv(r: MemberRoot): string[] {
+  const rw = r.upper !== undefined && r.work !== undefined ? ["--upper", r.upper, "--work", r.work] : [];
+  return ["internal", "mount-root", "--image", r.image, "--digest", r.manifestDigest, ...r.lowerdirs.flatMap((l) => ["--lower", l]), ...rw, r.target];
+}
+
+/** argv of `podunit internal umount-root` (after the binary): an image member's last ExecStopPost, so even a SIGKILLed member leaves no mount. */
+export function umountRootArgv(r: MemberRoot): string[] {
+  return ["internal", "umount-root", r.target];
 }
 
 /** The directories and files one unit writes before it starts: members their own bundle, the sandbox the rest. */
@@ -109,6 +137,15 @@ function withPrepare(u: PlannedUnit, command: ExecCommand): PlannedUnit {
   return withProperty(u, prop("ExecStartPreEx", [command, ...(pre ?? [])]));
 }
 
+/** An image member mounts its root after its prepare and unmounts it after runc has forgotten the container. */
+function withRoot(u: PlannedUnit, root: MemberRoot | undefined, podunit: string): PlannedUnit {
+  if (root === undefined) return u;
+  const pre = (u.properties.find((x) => x.key === "ExecStartPreEx")?.value as ExecCommand[] | undefined) ?? [];
+  const post = (u.properties.find((x) => x.key === "ExecStopPostEx")?.value as ExecCommand[] | undefined) ?? [];
+  const mounted = withProperty(u, prop("ExecStartPreEx", [...pre, exec(podunit, mountRootArgv(root))]));
+  return withProperty(mounted, prop("ExecStopPostEx", [...post, exec(podunit, umountRootArgv(root))]));
+}
+
 /**
  * The plan as unit files carry it: prepare steps on the sandbox and on members with
  * files, the sandbox's ready step and the containers' waits as ExecStartPost
@@ -116,8 +153,9 @@ function withPrepare(u: PlannedUnit, command: ExecCommand): PlannedUnit {
  */
 export function unitFilePlan(p: Plan, host: Pick<HostFacts, "runDir" | "paths">): Plan {
   const digest = planDigest(p);
+  const images = imagePins(p);
   const prepare = (u: PlannedUnit): ExecCommand =>
-    exec(host.paths.podunit, prepareArgv({ member: u.member, digest, backend: p.backend, runDir: host.runDir, specFile: p.file }));
+    exec(host.paths.podunit, prepareArgv({ member: u.member, digest, backend: p.backend, runDir: host.runDir, specFile: p.file, ...(images ? { images } : {}) }));
   const hasFiles = (u: PlannedUnit) => runFilesOf(p, u).files.length > 0;
   return {
     ...p,
@@ -131,7 +169,8 @@ export function unitFilePlan(p: Plan, host: Pick<HostFacts, "runDir" | "paths">)
       host.paths,
     ),
     members: p.members.map((m) => {
-      const prepared = hasFiles(m) ? withPrepare(m, prepare(m)) : m;
+      const root = p.images?.find((i) => i.unit === m.name);
+      const prepared = withRoot(hasFiles(m) ? withPrepare(m, prepare(m)) : m, root, host.paths.podunit);
       const wait = p.containerWaits.find((w) => w.unit === m.name);
       return wait ? withProperty(prepared, prop("ExecStartPostEx", [exec(host.paths.podunit, waitExecArgv(wait))])) : prepared;
     }),

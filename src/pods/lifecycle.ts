@@ -17,6 +17,8 @@ import { warmCgroupAttach } from "../host/cgroup.ts";
 import { hostLookup } from "../host/lookup.ts";
 import { preflight } from "./preflight.ts";
 import { assertPortsFree } from "./network.ts";
+import { checkImagePrograms, imageStoreDir, resolveImages } from "./images.ts";
+import type { ImageFacts } from "../plan/types.ts";
 import { runStart, StartError, type StartResult } from "./start.ts";
 import { runStop, type StopResult } from "./stop.ts";
 import { startTarget } from "./target.ts";
@@ -53,9 +55,11 @@ async function start(req: StartRequest, env: Env, restart: boolean): Promise<Sta
   const connecting = connectSystemd(env);
   connecting.catch(() => {});
   let spec: PodSpec;
+  let images: Map<string, ImageFacts>;
   try {
     spec = await loadPodSpec(req.ref, req.dir, env);
     preflight(spec, hostLookup);
+    images = resolveImages(spec, imageStoreDir(env));
   } catch (err) {
     connecting.then((sd) => sd.close(), () => {});
     throw err;
@@ -73,7 +77,8 @@ async function start(req: StartRequest, env: Env, restart: boolean): Promise<Sta
       loaded.catch(() => {});
       const [facts, fromFiles] = await Promise.all([hostFacts(env, sd), sd.fragmentPath(podTargetName(spec.name))]);
       mark("asked systemd: version, unit files, unit states");
-      const p = plan(spec, facts, req.backend ? { backend: req.backend } : {});
+      const p = plan(spec, facts, { ...(req.backend ? { backend: req.backend } : {}), images });
+      checkImagePrograms(p);
       // A host port that is taken refuses the start before anything of the pod runs.
       if (p.network) assertPortsFree(p.network);
       mark("planned");
@@ -132,8 +137,11 @@ export async function enablePod(req: EnableRequest, env: Env): Promise<EnableRes
     });
   }
   preflight(spec, hostLookup);
+  // Unit files name each image by the digest it has now (see plan/unitfiles.ts).
+  const images = resolveImages(spec, imageStoreDir(env));
   return withSystemd(env, async (sd) => {
-    const units = podUnits(spec, await hostFacts(env, sd), req.backend ? { backend: req.backend } : {});
+    const units = podUnits(spec, await hostFacts(env, sd), { ...(req.backend ? { backend: req.backend } : {}), images });
+    checkImagePrograms(units.plan);
     return withPodLock(env, units.pod, async () => {
       const r = installUnits(SYSTEM_UNIT_DIR, units, { links: "absolute" });
       await sd.reload();

@@ -37,6 +37,15 @@ export function resolveInRoot(root: string, path: string, host: HostLookup): str
   return `${root}/${done.join("/")}`;
 }
 
+/** Whether `cmd` is an executable file in the tree `root` (as `/`): at its path from `workdir`, or along `path`. */
+export function findInRoot(root: string, cmd: string, path: string, workdir: string, host: HostLookup): boolean {
+  const inRoot = (p: string) => {
+    const real = resolveInRoot(root, p, host);
+    return real !== undefined && host.isExecutableFile(real);
+  };
+  return cmd.includes("/") ? inRoot(cmd.startsWith("/") ? cmd : `${workdir}/${cmd}`) : path.split(":").some((d) => d !== "" && inRoot(`${d}/${cmd}`));
+}
+
 /** Where a host member's program is found, or undefined. */
 export function findCommand(cmd: string, path: string, host: HostLookup): string | undefined {
   if (cmd.includes("/")) return host.isExecutableFile(cmd) ? cmd : undefined;
@@ -55,6 +64,8 @@ export function preflight(spec: PodSpec, host: HostLookup): void {
   const problems: string[] = [];
   let refused = false;
   for (const m of spec.members) {
+    // An image member is checked against its image (pods/images.ts), whose config may give its command.
+    if (m.image !== undefined) continue;
     const path = m.env.PATH ?? SERVICE_PATH;
     if (m.rootfs !== undefined) {
       if (!host.isDirectory(m.rootfs)) {
@@ -66,16 +77,8 @@ export function preflight(spec: PodSpec, host: HostLookup): void {
         refused = true;
         continue;
       }
-      const root = m.rootfs;
-      const inRoot = (p: string) => {
-        const real = resolveInRoot(root, p, host);
-        return real !== undefined && host.isExecutableFile(real);
-      };
       const cmd = m.command[0]!;
-      const found = cmd.includes("/")
-        ? inRoot(cmd.startsWith("/") ? cmd : `${m.workdir ?? "/"}/${cmd}`)
-        : path.split(":").some((d) => d !== "" && inRoot(`${d}/${cmd}`));
-      if (!found) problems.push(`member '${m.name}': program '${cmd}' is not in its rootfs '${root}'`);
+      if (!findInRoot(m.rootfs, cmd, path, m.workdir ?? "/", host)) problems.push(`member '${m.name}': program '${cmd}' is not in its rootfs '${m.rootfs}'`);
       continue;
     }
     if (!findCommand(m.command[0]!, path, host)) {

@@ -6,6 +6,7 @@ import { NotFoundError, SpecError } from "../errors.ts";
 import type { Systemd, UnitListEntry } from "../systemd/bus.ts";
 import { memberOfUnit, podUnitPatterns, sandboxUnitName } from "../systemd/unitname.ts";
 import { plan } from "../plan/plan.ts";
+import { imageStoreDir, resolveImages } from "./images.ts";
 import { isPathRef, listSpecs, specDir } from "../podspec/load.ts";
 import type { PodSpec } from "../podspec/types.ts";
 import { networkInfo } from "./network.ts";
@@ -32,7 +33,9 @@ export async function statusOf(ref: string, dir: string | undefined, env: Env): 
     if (net) st.network = net;
     if (spec) {
       // The pins the spec's plan expects; a spec that no longer plans on this host has nothing to check.
-      const p = await hostFacts(env, sd).then((h) => plan(spec!, h)).catch(() => undefined);
+      const p = await hostFacts(env, sd)
+        .then((h) => plan(spec!, h, { images: resolveImages(spec!, imageStoreDir(env)) }))
+        .catch(() => undefined);
       if (p) st.problems.push(...pinProblems(st, p.pins.map((x) => x.path), pinLive));
     }
     return st;

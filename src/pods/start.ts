@@ -10,7 +10,7 @@
  */
 import { BusUnreachableError, ExitCode, PodunitError, JobFailedError } from "../errors.ts";
 import { planUnits } from "../plan/plan.ts";
-import type { Plan, PlannedStep, PlannedUnit } from "../plan/types.ts";
+import type { MemberRoot, Plan, PlannedStep, PlannedUnit } from "../plan/types.ts";
 import { toDbus } from "../systemd/properties.ts";
 import { isDbusError, isJobResult, type UnitListEntry } from "../systemd/bus.ts";
 import { podUnitPatterns } from "../systemd/unitname.ts";
@@ -206,6 +206,37 @@ function toStep(s: PlannedStep, plan: Plan, deps: ExecDeps, sel: Selection, byNa
           });
         },
         undo: async () => (ops ? ops.down(plan.pod) : []),
+      };
+    }
+    case "member-roots": {
+      // A repair mounts only the roots of the members it starts, and only those that are gone.
+      const roots = (plan.images ?? []).filter((i) => sel.units.has(i.unit));
+      if (roots.length === 0) return undefined;
+      const mounted: MemberRoot[] = [];
+      return {
+        name: `mount the roots of ${roots.map((r) => r.member).join(", ")}`,
+        run: async () => {
+          for (const r of roots) {
+            if (deps.roots.isMounted(r.target)) continue;
+            try {
+              deps.roots.mount(r);
+            } catch (err) {
+              throw new UnitFailure(r.unit, err, false);
+            }
+            mounted.push(r);
+          }
+        },
+        undo: async () => {
+          const problems: string[] = [];
+          for (const r of mounted.reverse()) {
+            try {
+              deps.roots.unmount(r);
+            } catch (err) {
+              problems.push((err as Error).message);
+            }
+          }
+          return problems;
+        },
       };
     }
     case "container-waits": {

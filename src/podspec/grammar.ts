@@ -256,6 +256,20 @@ export function parseUser(s: string): Parsed<ParsedUser> {
   return bad();
 }
 
+export const IMAGE_USER_EXPECTED = `a user such as "1000", "1000:1000", "app" or "app:staff"`;
+
+/**
+ * Parses the user of an image member: `USER[:GROUP]`, each a number or a name,
+ * as an image's own `User` is written. Names are looked up in the image's
+ * /etc/passwd and /etc/group when the pod starts.
+ */
+export function parseImageUser(s: string): Parsed<string> {
+  const parts = s.split(":");
+  const valid = (p: string) => ID_RE.test(p) ? Number(p) <= ID_MAX : USER_NAME_RE.test(p);
+  if (parts.length <= 2 && parts.every(valid)) return ok(s);
+  return fail(`expected ${IMAGE_USER_EXPECTED} (numbers of at most ${ID_MAX}, names of a-z, 0-9, "_" and "-"), found ${quote(s)}`);
+}
+
 // ---------------------------------------------------------------------------
 // Environment, paths, unit names
 

@@ -22,11 +22,14 @@ import {
 import type { Seg } from "./locate.ts";
 import { checkAfter, checkWithinPod, type MemberDraft } from "./relations.ts";
 import type { Limits, MemberKind, MemberSpec, RestartPolicy } from "./types.ts";
-import { checkAbsolutePath, checkName, isEnvName, parseUser } from "./grammar.ts";
+import { checkAbsolutePath, checkName, isEnvName, parseImageUser, parseUser } from "./grammar.ts";
+import { ReferenceError, parseReference } from "./reference.ts";
 
-const MEMBER_KEYS = [
+export const MEMBER_KEYS = [
   "kind",
+  "image",
   "command",
+  "args",
   "env",
   "workdir",
   "user",
@@ -45,7 +48,6 @@ const MEMBER_KEYS = [
 const MEMBER_HINTS: Record<string, string> = {
   hostname: "a member cannot set a hostname (it would rename the whole pod); set hostname at the top of the file",
   name: "a member's name is its table's name, as in [containers.app]",
-  image: `podunit runs a root file system directory, not an image; use rootfs = "/path/to/rootfs"`,
   group: `give the group together with the user, as user = "1000:1000"`,
   share: "namespaces are shared pod-wide; set share at the top of the file",
   host_network: "host_network is pod-wide; set it at the top of the file",
@@ -56,7 +58,6 @@ const MEMBER_HINTS: Record<string, string> = {
 const MEMBER_ALIASES: Record<string, string> = {
   environment: "env",
   cmd: "command",
-  args: "command",
   entrypoint: "command",
   exec: "command",
   depends_on: "after",
@@ -76,6 +77,7 @@ const MEMBER_ALIASES: Record<string, string> = {
   restart_policy: "restart",
   type: "kind",
   read_only: "readonly_rootfs",
+  from: "image",
   allow_privilege_escalation: "no_new_privileges",
 };
 
@@ -136,14 +138,20 @@ function readMember(c: Checker, name: string, t: Table): MemberDraft {
   checkKeys(c, t, ["containers", name], MEMBER_KEYS, MEMBER_HINTS, MEMBER_ALIASES);
 
   const kind = readChoice(c, get(t, "kind"), p("kind"), KINDS) ?? "service";
-  const command = readCommand(c, get(t, "command"), p("command"));
+  const image = readImage(c, get(t, "image"), p("image"));
+  const hasImage = get(t, "image") !== undefined;
+  const hasRootfs = get(t, "rootfs") !== undefined;
+  if (hasImage && hasRootfs) c.add(p("image"), "expected either image or rootfs, found both; an image member's root file system is made from its image");
+  // An image member without a command runs the image's Entrypoint and Cmd.
+  const command = hasImage && get(t, "command") === undefined ? [] : readCommand(c, get(t, "command"), p("command"));
+  const args = readArgs(c, get(t, "args"), p("args"), hasImage);
   const env = readEnv(c, get(t, "env"), p("env"));
 
   const rootfs = readPath(c, get(t, "rootfs"), p("rootfs"), false);
   const workdir = readPath(c, get(t, "workdir"), p("workdir"), true);
   const readonlyRootfs = readBool(c, get(t, "readonly_rootfs"), p("readonly_rootfs")) ?? false;
-  if (readonlyRootfs && get(t, "rootfs") === undefined) {
-    c.add(p("readonly_rootfs"), "expected rootfs to be set for readonly_rootfs = true, found no rootfs");
+  if (readonlyRootfs && !hasRootfs && !hasImage) {
+    c.add(p("readonly_rootfs"), "expected rootfs or image to be set for readonly_rootfs = true, found neither");
   }
 
   const noNewPrivileges = readBool(c, get(t, "no_new_privileges"), p("no_new_privileges"));
@@ -154,9 +162,12 @@ function readMember(c: Checker, name: string, t: Table): MemberDraft {
     c.wrongType(p("user"), `a user such as "1000:1000"`, rawUser, `; write "${c.raw(rawUser, p("user")) ?? rawUser}"`);
   }
   const u = typeof rawUser === "number" ? undefined : readString(c, rawUser, p("user"), `a user such as "1000:1000"`);
-  if (u !== undefined) {
+  if (u !== undefined && hasImage) {
+    // Names are looked up in the image's own /etc/passwd and /etc/group when the pod starts.
+    user = c.parsed(p("user"), parseImageUser(u));
+  } else if (u !== undefined) {
     const parsed = c.parsed(p("user"), parseUser(u));
-    if (parsed?.name !== undefined && get(t, "rootfs") !== undefined) {
+    if (parsed?.name !== undefined && hasRootfs) {
       c.add(p("user"), `expected a numeric user such as "1000:1000" for a member with rootfs (names are not looked up inside a rootfs), found ${quote(u)}`);
     } else if (parsed !== undefined) {
       user = u;
@@ -189,6 +200,8 @@ function readMember(c: Checker, name: string, t: Table): MemberDraft {
   if (user !== undefined) spec.user = user;
   if (noNewPrivileges !== undefined) spec.noNewPrivileges = noNewPrivileges;
   if (rootfs !== undefined) spec.rootfs = rootfs;
+  if (image !== undefined) spec.image = image;
+  if (args !== undefined) spec.args = args;
   if (restartSec !== undefined) spec.restartSec = restartSec;
   if (stopTimeout !== undefined) spec.stopTimeout = stopTimeout;
   return { spec, shown, after };
@@ -205,6 +218,34 @@ function readCommand(c: Checker, v: unknown, path: Seg[]): string[] {
   for (const { value, index } of items) {
     if (value === "") c.add([...path, index], `expected a non-empty string, found ""`);
     else if (value.includes("\0")) c.add([...path, index], `expected a string without NUL characters, found ${quote(value)}`);
+  }
+  return items.map((i) => i.value);
+}
+
+function readImage(c: Checker, v: unknown, path: Seg[]): string | undefined {
+  const s = readString(c, v, path, `an image reference such as "busybox" or "localhost/app:1.0"`);
+  if (s === undefined) return undefined;
+  try {
+    parseReference(s);
+    return s;
+  } catch (e) {
+    if (!(e instanceof ReferenceError)) throw e;
+    c.add(path, `expected an image reference such as "busybox", "localhost/app:1.0" or "NAME@sha256:...", found ${quote(s)}: ${e.why}`);
+    return undefined;
+  }
+}
+
+/** `args`: an image member's arguments (they replace the image's Cmd); may be empty. */
+function readArgs(c: Checker, v: unknown, path: Seg[], hasImage: boolean): string[] | undefined {
+  if (v === undefined) return undefined;
+  if (!hasImage) {
+    c.add(path, "expected image to be set for args (they replace an image's Cmd), found no image; put the arguments into command");
+    return undefined;
+  }
+  const items = readStringArray(c, v, path, `["--port", "8080"]`, true);
+  if (items === undefined) return undefined;
+  for (const { value, index } of items) {
+    if (value.includes("\0")) c.add([...path, index], `expected a string without NUL characters, found ${quote(value)}`);
   }
   return items.map((i) => i.value);
 }

@@ -51,12 +51,19 @@ export interface Limits {
 export interface MemberSpec {
   name: string;
   kind: MemberKind;
-  /** argv, at least one element; passed verbatim (no $ expansion). */
+  /**
+   * argv, passed verbatim (no $ expansion); at least one element, except for an
+   * image member without `command`, whose command comes from the image (empty here).
+   */
   command: string[];
+  /** An image member's arguments: they replace the image's Cmd (as Kubernetes' args); undefined = the image's. */
+  args?: string[];
+  /** An image reference as written (`busybox`, `localhost/app:1`, `NAME@sha256:...`); the member runs in it under runc. */
+  image?: string;
   env: Record<string, string>;
   /** Absolute working directory inside the member's file system. */
   workdir?: string;
-  /** "uid[:gid]" or a user name; undefined = root. */
+  /** "uid[:gid]" or a user name (image members: also "user:group" by name or number); undefined = root, or the image's. */
   user?: string;
   /** Absolute path of a root file system; undefined = the host's file system. */
   rootfs?: string;

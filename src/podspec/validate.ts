@@ -20,7 +20,7 @@ import type { Namespace, PodSpec, SandboxBackend } from "./types.ts";
 import { checkHostname, checkName, checkTargetName } from "./grammar.ts";
 import { readNetwork } from "./network.ts";
 
-const POD_KEYS = [
+export const POD_KEYS = [
   "name",
   "hostname",
   "share",
@@ -37,7 +37,7 @@ const POD_KEYS = [
   "ports",
 ] as const;
 
-const INSTALL_KEYS = ["wanted_by"] as const;
+export const INSTALL_KEYS = ["wanted_by"] as const;
 
 /** Keys people bring from elsewhere, and what to write instead. */
 const POD_HINTS: Record<string, string> = {

@@ -12,6 +12,9 @@
  */
 import type { DbusProperty } from "./types.ts";
 import { plainValue, quoteExecPath, quoteWord } from "./quote.ts";
+import { capabilityMask, knownSignal, signalNumber } from "./numbers.ts";
+
+export { CAPABILITIES, SIGNALS } from "./numbers.ts";
 
 /** Flags of an `a(sasas)` command, as systemd names them on D-Bus. */
 export type ExecFlag = "ignore-failure" | "no-env-expand";
@@ -66,6 +69,8 @@ export interface PropertyValues {
   TimeoutStopUSec: bigint;
   SuccessExitStatus: ExitStatusSet;
   KillMode: KillMode;
+  /** A signal name (`SIGQUIT`): what a stop sends first. */
+  KillSignal: string;
   /** `NAME=value` assignments. */
   Environment: string[];
   WorkingDirectory: string;
@@ -149,56 +154,8 @@ export function formatCpuQuota(usecPerSec: bigint): string {
   return frac === 0n ? `${whole}%` : `${whole}.${frac.toString().padStart(2, "0").replace(/0$/, "")}%`;
 }
 
-/** Signal numbers for the names SuccessExitStatus= may carry (Linux, all architectures podunit runs on). */
-export const SIGNALS: Readonly<Record<string, number>> = {
-  SIGHUP: 1,
-  SIGINT: 2,
-  SIGQUIT: 3,
-  SIGKILL: 9,
-  SIGUSR1: 10,
-  SIGUSR2: 12,
-  SIGPIPE: 13,
-  SIGALRM: 14,
-  SIGTERM: 15,
-};
 
-function signalNumber(name: string): number {
-  const n = SIGNALS[name];
-  if (n === undefined) throw new Error(`Unknown signal name '${name}'`);
-  return n;
-}
 
-/** Capability numbers for the names AmbientCapabilities= may carry (linux/capability.h). */
-export const CAPABILITIES: Readonly<Record<string, number>> = {
-  CAP_CHOWN: 0,
-  CAP_DAC_OVERRIDE: 1,
-  CAP_DAC_READ_SEARCH: 2,
-  CAP_KILL: 5,
-  CAP_SETGID: 6,
-  CAP_SETUID: 7,
-  CAP_SETPCAP: 8,
-  CAP_NET_BIND_SERVICE: 10,
-  CAP_NET_ADMIN: 12,
-  CAP_SYS_CHROOT: 18,
-  CAP_SYS_PTRACE: 19,
-  CAP_SYS_ADMIN: 21,
-  CAP_AUDIT_WRITE: 29,
-};
-
-function capabilityMask(names: string[]): bigint {
-  let mask = 0n;
-  for (const n of names) {
-    const bit = CAPABILITIES[n];
-    if (bit === undefined) throw new Error(`Unknown capability name '${n}'`);
-    mask |= 1n << BigInt(bit);
-  }
-  return mask;
-}
-
-function knownSignal(name: string): string {
-  signalNumber(name);
-  return name;
-}
 
 /** One Exec line: `-` (ignore failure) and `:` (no env expansion) prefixes, `@` when argv[0] differs. */
 export function renderExec(c: ExecCommand): string {
@@ -254,6 +211,8 @@ const exitStatus: Kind<ExitStatusSet> = {
   encode: (v) => [v.statuses, v.signals.map(signalNumber)],
   render: (v) => [[...v.statuses.map(String), ...v.signals.map(knownSignal)].join(" ")],
 };
+/** A signal by name; on D-Bus as its number. */
+const signal: Kind<string> = { signature: "i", encode: signalNumber, render: (v) => [knownSignal(v)] };
 /** Capability names; on D-Bus as the kernel's bit mask. */
 const capabilities: Kind<string[]> = { signature: "t", encode: capabilityMask, render: (v) => (v.length ? [v.join(" ")] : []) };
 
@@ -298,6 +257,7 @@ const ENTRIES: { [K in PropertyKey]: Entry<PropertyValues[K]> } = {
   TimeoutStopUSec: ["Service", usec, { spec: "stop_timeout" }],
   SuccessExitStatus: ["Service", exitStatus],
   KillMode: ["Service", choice],
+  KillSignal: ["Service", signal, { spec: "image" }],
   Environment: ["Service", assignments, { spec: "env" }],
   WorkingDirectory: ["Service", text, { spec: "workdir" }],
   User: ["Service", text, { spec: "user" }],

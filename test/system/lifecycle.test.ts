@@ -62,7 +62,7 @@ user = "nosuchuser"
 describe("one state for list and status", () => {
   const state = async (pod: string) => {
     const [s, l] = await Promise.all([podunit("status", pod, "--json"), podunit("list", "--json")]);
-    const row = (JSON.parse(l.stdout) as Array<{ pod: string; state: string }>).find((x) => x.pod === pod);
+    const row = (JSON.parse(l.stdout) as { pods: Array<{ pod: string; state: string }> }).pods.find((x) => x.pod === pod);
     return { status: (JSON.parse(s.stdout) as { state: string }).state, list: row?.state };
   };
 

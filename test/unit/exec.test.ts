@@ -11,7 +11,7 @@ import type { Systemd, UnitListEntry } from "../../src/systemd/bus.ts";
 import { BusUnreachableError, ExitCode, JobFailedError } from "../../src/errors.ts";
 import { plan } from "../../src/plan/plan.ts";
 import { render } from "../../src/plan/unitfiles.ts";
-import { HOST, member, pod } from "./plan-helpers.ts";
+import { HOST, member, pod, TEST_IMAGES } from "./plan-helpers.ts";
 
 /** Records calls; units "run" once started; `failing` units end with the given job result. */
 class FakeSystemd implements Systemd {
@@ -93,7 +93,10 @@ function fakeFiles(): RunFiles & { written: string[]; removed: string[]; replace
  * `pins`: whether the pins of a running sandbox still lead to its namespaces; `notReady`: the
  * sandbox's ready step's error; `stuck`: a container's wait's error.
  */
-function deps(sd: FakeSystemd, opts: { pins?: boolean; notReady?: string; stuck?: string } = {}): ExecDeps & { files: ReturnType<typeof fakeFiles> } {
+function deps(
+  sd: FakeSystemd,
+  opts: { pins?: boolean; notReady?: string; stuck?: string; mountFails?: string; mounted?: string[] } = {},
+): ExecDeps & { files: ReturnType<typeof fakeFiles> } {
   return {
     systemd: sd,
     readiness: {
@@ -110,6 +113,14 @@ function deps(sd: FakeSystemd, opts: { pins?: boolean; notReady?: string; stuck?
     files: fakeFiles(),
     journal: { tail: async (u) => [`last line of ${u}`] },
     containers: { list: () => [], remove: async () => {} },
+    roots: {
+      mount: (r) => {
+        if (opts.mountFails === r.member) throw new Error(`overlay refused for ${r.member}`);
+        sd.calls.push(`mount ${r.target}`);
+      },
+      unmount: (r) => void sd.calls.push(`unmount ${r.target}`),
+      isMounted: (p) => (opts.mounted ?? []).includes(p),
+    },
   };
 }
 
@@ -285,5 +296,59 @@ describe("stop", () => {
     expect(podUnitPatterns("web")).toEqual(["podunit-web.slice", "podunit-web-*"]);
     // 'my-web' escapes to my\x2dweb; systemd reads '\' in patterns literally (FNM_NOESCAPE).
     expect(podUnitPatterns("my-web")).toEqual(["podunit-my\\x2dweb.slice", "podunit-my\\x2dweb-*"]);
+  });
+});
+
+describe("image members' roots", () => {
+  const ip = plan(pod({ members: [member("db"), member("app", { image: "localhost/app:1", command: [] }), member("tool", { image: "busybox", command: [], readonlyRootfs: true })] }), HOST, {
+    images: TEST_IMAGES,
+  });
+  const root = (m: string) => `/run/podunit/web/rootfs/${m}`;
+
+  test("are mounted after the sandbox is ready and before any member is asked for", async () => {
+    const sd = new FakeSystemd();
+    await startPod(ip, deps(sd));
+    const order = sd.calls.filter((c) => /^(start|ready|mount)/.test(c));
+    expect(order).toEqual([
+      "start podunit-web.slice",
+      "start podunit-web-sandbox.service",
+      "ready 4242",
+      `mount ${root("app")}`,
+      `mount ${root("tool")}`,
+      "start podunit-web-db.service",
+      "start podunit-web-app.service",
+      "start podunit-web-tool.service",
+    ]);
+  });
+
+  test("a root that cannot be mounted fails its member; the roots mounted are unmounted, the pod rolled back", async () => {
+    const sd = new FakeSystemd();
+    const d = deps(sd, { mountFails: "tool" });
+    const err = await startPod(ip, d).catch((e) => e);
+    expect(err).toBeInstanceOf(StartError);
+    expect(err.unit).toBe("podunit-web-tool.service");
+    expect(err.message).toContain("overlay refused for tool");
+    expect(sd.calls.filter((c) => c.startsWith("start podunit-web-") && !c.includes("sandbox"))).toEqual([]);
+    expect(sd.calls).toContain(`unmount ${root("app")}`);
+    expect(sd.calls).not.toContain(`unmount ${root("tool")}`);
+    expect(sd.calls).toContain("stop podunit-web.slice");
+    expect(d.files.removed).toContain("/run/podunit/web");
+  });
+
+  test("a member that fails later unmounts every root on the way back", async () => {
+    const sd = new FakeSystemd({ "podunit-web-app.service": "failed" });
+    const err = await startPod(ip, deps(sd)).catch((e) => e);
+    expect(err.unit).toBe("podunit-web-app.service");
+    expect(sd.calls.filter((c) => c.startsWith("unmount"))).toEqual([`unmount ${root("tool")}`, `unmount ${root("app")}`]);
+  });
+
+  test("a repair mounts the root of a member that is down when it is gone, and leaves a mounted one", async () => {
+    const sd = new FakeSystemd();
+    await startPod(ip, deps(sd));
+    sd.active.delete("podunit-web-app.service");
+    sd.active.delete("podunit-web-tool.service");
+    sd.calls = [];
+    await startPod(ip, deps(sd, { pins: true, mounted: [root("tool")] }));
+    expect(sd.calls.filter((c) => /^(start|mount)/.test(c))).toEqual([`mount ${root("app")}`, "start podunit-web-app.service", "start podunit-web-tool.service"]);
   });
 });

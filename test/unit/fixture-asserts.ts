@@ -11,7 +11,7 @@ import { type PlanOptions, plan } from "../../src/plan/plan.ts";
 import type { CgroupMode, HostFacts, Plan } from "../../src/plan/types.ts";
 import { render, unitFilePlan } from "../../src/plan/unitfiles.ts";
 import { parseSpec } from "../../src/podspec/parse.ts";
-import { HOST } from "./plan-helpers.ts";
+import { HOST, TEST_IMAGES } from "./plan-helpers.ts";
 import { type UnitFileEntries, readUnitFile } from "./unitfile-reader.ts";
 
 export interface Directive {
@@ -125,6 +125,7 @@ export function planSetup(directives: Directive[]): { host: HostFacts; opts: Pla
       else if (k === "runc" && v === "absent") host = { ...host, paths: { ...host.paths, runc: undefined } };
       else if (k === "cgroup" && (v === "legacy" || v === "hybrid" || v === "unified")) host = { ...host, cgroupMode: v as CgroupMode };
       else if (k === "systemd" && /^\d+$/.test(v ?? "")) host = { ...host, systemdVersion: Number(v) };
+      else if (k === "images" && v === "test") opts.images = TEST_IMAGES;
       else findings.push({ line: d.line, message: `plan-with: unknown option '${w}'` });
     }
   }
@@ -172,7 +173,7 @@ function jsonCheck(before: number, target: (p: Planned, args: string[]) => unkno
   };
 }
 
-/** The config.json of a member with a rootfs, or of the runc sandbox. */
+/** The config.json of a member with a rootfs or an image, or of the runc sandbox. */
 function ociConfig(p: Planned, member: string): unknown | string {
   const layout = new PodLayout(p.host.runDir, p.plan.pod);
   const path = `${member === "sandbox" ? layout.sandboxBundle : layout.memberBundle(member)}/config.json`;

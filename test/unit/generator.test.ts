@@ -6,8 +6,9 @@ import { describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { convertSpecs, failureText, generatorOutputDir, isGeneratorInvocation, type SpecSource } from "../../src/boot/generator.ts";
-import { PodunitError, SpecError } from "../../src/errors.ts";
-import { HOST, HOST_NO_RUNC } from "./plan-helpers.ts";
+import { NotFoundError, PodunitError, SpecError } from "../../src/errors.ts";
+import type { PodSpec } from "../../src/podspec/types.ts";
+import { APP_DIGEST, HOST, HOST_NO_RUNC, TEST_IMAGES } from "./plan-helpers.ts";
 
 const FIXTURES = join(import.meta.dir, "../fixtures");
 const specs = (kind: "good" | "bad") => readdirSync(join(FIXTURES, "specs", kind)).filter((f) => f.endsWith(".toml")).sort();
@@ -107,6 +108,32 @@ describe("convertSpecs", () => {
     expect(r.failures[0]!.message).toContain("name");
     expect(r.failures[1]!.message).toContain("runc is not installed");
     expect(r.failures[1]!.message).not.toContain("\n");
+  });
+
+  test("an image a spec names: its units pin the digest; an image not in the store fails that spec, naming it, and the others are converted", () => {
+    const images = (spec: PodSpec) => {
+      const missing = spec.members.find((m) => m.image !== undefined && !TEST_IMAGES.has(m.image));
+      if (missing) throw new NotFoundError(`Pod '${spec.name}' cannot run: image '${missing.image}' for member '${missing.name}' is not in the image store '/var/lib/podunit/images'.`, "Load it with 'podunit image load FILE'.");
+      return TEST_IMAGES;
+    };
+    const r = convertSpecs(
+      [
+        text("/etc/podunit/pods/a.toml", `[install]\n[containers.x]\nimage = "localhost/app:1"\n`),
+        text("/etc/podunit/pods/b.toml", `[install]\n[containers.x]\nimage = "localhost/gone:1"\n`),
+        text("/etc/podunit/pods/c.toml", `[install]\n[containers.x]\ncommand = ["/bin/true"]\n`),
+      ],
+      HOST,
+      never,
+      images,
+    );
+    expect(r.pods.map((p) => p.pod)).toEqual(["a", "c"]);
+    expect(r.pods[0]!.files.find((f) => f.name === "podunit-a-x.service")!.content).toContain(`--image localhost/app:1=${APP_DIGEST}`);
+    expect(r.failures).toEqual([
+      {
+        file: "/etc/podunit/pods/b.toml",
+        message: "Pod 'b' cannot run: image 'localhost/gone:1' for member 'x' is not in the image store '/var/lib/podunit/images'. Load it with 'podunit image load FILE'.",
+      },
+    ]);
   });
 
   test("pods installed by 'podunit enable' are left to /etc/systemd/system", () => {

@@ -2,7 +2,8 @@
 import { afterAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { image, imageCommand, imageDir } from "../../src/cli/image.ts";
+import { image, imageCommand } from "../../src/cli/image.ts";
+import { imageStoreDir } from "../../src/pods/images.ts";
 import { buildImage, makeTar, ociLayoutFiles, writeArchive } from "./image-helpers.ts";
 
 const work = mkdtempSync(`${tmpdir()}/podunit-image-cli-`);
@@ -25,13 +26,14 @@ test("load, list, inspect, rm, prune", async () => {
   expect(x.b.out).toMatch(new RegExp(`^NAME +ID +CREATED +SIZE\nlocalhost/hello:1 +${img.manifestDigest.slice(7, 19)} +2026-01-02 03:04:05Z +\\d+B\n$`));
   x = io(dir);
   await image.run(["list", "--json"], x.io);
-  expect(JSON.parse(x.b.out)[0]).toMatchObject({ manifestDigest: img.manifestDigest, names: ["localhost/hello:1"], layers: 1 });
+  expect(JSON.parse(x.b.out).version).toBe(1);
+  expect(JSON.parse(x.b.out).images[0]).toMatchObject({ manifestDigest: img.manifestDigest, names: ["localhost/hello:1"], layers: 1 });
   x = io(dir);
   await image.run(["inspect", "localhost/hello:1"], x.io);
   const j = JSON.parse(x.b.out);
-  expect(j).toMatchObject({ manifestDigest: img.manifestDigest, configDigest: img.configDigest, config: { architecture: "amd64" } });
+  expect(j).toMatchObject({ version: 1, manifestDigest: img.manifestDigest, configDigest: img.configDigest, config: { architecture: "amd64" } });
   expect(j.layers[0]).toMatchObject({ digest: img.layerDigests[0], diffId: img.diffIds[0], path: `${dir}/layers/sha256/${img.diffIds[0]!.slice(7)}` });
-  const busy = imageCommand({ inUse: (d) => (d === img.manifestDigest ? ["web"] : []) });
+  const busy = imageCommand({ inUse: () => (d) => (d === img.manifestDigest ? ["web"] : []) });
   await expect(busy.run(["rm", "localhost/hello:1"], io(dir).io)).rejects.toThrow(/is in use by 'web'/);
   x = io(dir);
   await image.run(["rm", "localhost/hello:1"], x.io);
@@ -52,5 +54,5 @@ test("usage errors and not found", async () => {
   await expect(image.run(["list", "--bogus"], x.io)).rejects.toThrow(/Unknown option '--bogus' for 'podunit image list'/);
   await expect(image.run(["inspect", "nothing"], x.io)).rejects.toMatchObject({ exitCode: 5 });
   await expect(image.run(["load", `${work}/no-such.tar`], x.io)).rejects.toMatchObject({ exitCode: 5 });
-  expect(imageDir({ out() {}, err() {}, env: {} })).toBe("/var/lib/podunit/images");
+  expect(imageStoreDir({})).toBe("/var/lib/podunit/images");
 });

@@ -4,7 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
-import { lgetxattr, llistxattr } from "../../src/image/libc.ts";
+import { lgetxattr, llistxattr } from "../../src/host/libc.ts";
 
 export type Kind = "0" | "1" | "2" | "3" | "4" | "5" | "6" | "x" | "g" | "L" | "K";
 
@@ -136,7 +136,16 @@ export interface BuiltImage {
 /** An image of the given layers (uncompressed tars), each compressed as asked. */
 export function buildImage(
   tars: Uint8Array[],
-  opts: { compression?: Compression; architecture?: string; os?: string; diffIds?: string[]; tweak?: (m: any) => void; cmd?: string[] } = {},
+  opts: {
+    compression?: Compression;
+    architecture?: string;
+    os?: string;
+    diffIds?: string[];
+    tweak?: (m: any) => void;
+    cmd?: string[];
+    /** Fields of the image's `config` (Entrypoint, Env, User, ...), over the default Cmd and Env. */
+    config?: Record<string, unknown>;
+  } = {},
 ): BuiltImage {
   const c = opts.compression ?? "none";
   const blobs = new Map<string, Uint8Array>();
@@ -152,7 +161,7 @@ export function buildImage(
       architecture: opts.architecture ?? "amd64",
       os: opts.os ?? "linux",
       created: "2026-01-02T03:04:05Z",
-      config: { Cmd: opts.cmd ?? ["/bin/sh"], Env: ["PATH=/usr/bin:/bin"] },
+      config: { Cmd: opts.cmd ?? ["/bin/sh"], Env: ["PATH=/usr/bin:/bin"], ...opts.config },
       rootfs: { type: "layers", diff_ids: diffIds },
     }),
   );
@@ -255,7 +264,15 @@ export function snapshotTree(root: string): Record<string, Node> {
     const st = lstatSync(p);
     const type = st.isDirectory() ? "dir" : st.isSymbolicLink() ? "symlink" : st.isCharacterDevice() ? "char" : st.isBlockDevice() ? "block" : st.isFIFO() ? "fifo" : "file";
     const xattrs: Record<string, string> = {};
-    if (type !== "symlink") for (const k of llistxattr(p)) xattrs[k] = Buffer.from(lgetxattr(p, k)!).toString("hex");
+    if (type !== "symlink") {
+      const names = llistxattr(p);
+      if (typeof names === "number") throw new Error(`llistxattr '${p}': errno ${names}`);
+      for (const k of names) {
+        const v = lgetxattr(p, k);
+        if (typeof v === "number" || v === undefined) throw new Error(`lgetxattr '${p}' '${k}': ${v}`);
+        xattrs[k] = Buffer.from(v).toString("hex");
+      }
+    }
     const n: Node = { type, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, xattrs };
     if (type === "file") n.content = readFileSync(p, "utf8");
     if (type === "symlink") n.link = readlinkSync(p);

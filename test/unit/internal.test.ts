@@ -3,7 +3,9 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { internal } from "../../src/cli/internal.ts";
+import { internalCommand } from "../../src/cli/internal.ts";
+
+const internal = internalCommand(() => []);
 
 const io = { out: () => {}, err: () => {}, env: {} };
 const dir = mkdtempSync(join(tmpdir(), "podunit-internal-"));

@@ -3,7 +3,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { lockPod } from "../../src/host/lock.ts";
+import { lockFile, lockPod, tryLockFile } from "../../src/host/lock.ts";
 
 const runDir = mkdtempSync(join(tmpdir(), "podunit-lock-"));
 afterAll(() => rmSync(runDir, { recursive: true, force: true }));
@@ -55,5 +55,23 @@ describe("lockPod", () => {
     const lock = await waiting;
     lock.release();
     await holder.exited;
+  });
+});
+
+describe("lockFile (the image store's lock too)", () => {
+  test("a free file is taken at once; a held one is tried without waiting, waited for, or given up with the caller's error", async () => {
+    const path = join(runDir, "store-lock");
+    const first = await lockFile(path, "the store", 1000, () => new Error("unused"));
+    expect(tryLockFile(path, "the store")).toBeUndefined();
+    const late = await lockFile(path, "the store", 100, () => new Error("the store is busy")).catch((e) => e);
+    expect(late.message).toBe("the store is busy");
+    const t0 = Date.now();
+    const waiting = lockFile(path, "the store", 5000, () => new Error("unused"));
+    setTimeout(() => first.release(), 150);
+    const second = await waiting;
+    // Woken by the release, not by a poll.
+    expect(Date.now() - t0).toBeLessThan(1000);
+    second.release();
+    tryLockFile(path, "the store")!.release();
   });
 });

@@ -1,6 +1,6 @@
 /** Fixed host facts and small spec builders for plan and render tests. */
 import type { MemberSpec, PodSpec } from "../../src/podspec/types.ts";
-import type { HostFacts, Plan, PlannedUnit } from "../../src/plan/types.ts";
+import type { HostFacts, ImageFacts, Plan, PlannedUnit } from "../../src/plan/types.ts";
 import type { PropertyKey, PropertyValues } from "../../src/systemd/properties.ts";
 
 export const HOST: HostFacts = {
@@ -73,3 +73,40 @@ export function configAt(p: Plan, suffix: string): any {
   if (!f) throw new Error(`no file ${suffix}`);
   return JSON.parse(f.content);
 }
+
+/** Image facts for plan tests: what the pods layer would have found in a store at /var/lib/podunit/images. */
+export const APP_DIGEST = `sha256:${"a".repeat(64)}`;
+export const TOOL_DIGEST = `sha256:${"b".repeat(64)}`;
+const layer = (c: string) => `/var/lib/podunit/images/layers/sha256/${c.repeat(64)}`;
+
+export const TEST_IMAGES: ReadonlyMap<string, ImageFacts> = new Map<string, ImageFacts>([
+  [
+    "localhost/app:1",
+    {
+      manifestDigest: APP_DIGEST,
+      store: "/var/lib/podunit/images",
+      layers: [layer("1"), layer("2")],
+      config: {
+        entrypoint: ["/app/server"],
+        cmd: ["--port", "8080"],
+        env: ["PATH=/app:/bin", "MODE=image", "LANG=C.UTF-8"],
+        workingDir: "/app",
+        user: "app",
+        stopSignal: "SIGQUIT",
+      },
+      passwd: { root: { uid: 0, gid: 0 }, app: { uid: 1000, gid: 1000 } },
+      groups: { root: 0, app: 1000, staff: 50 },
+    },
+  ],
+  [
+    "busybox",
+    {
+      manifestDigest: TOOL_DIGEST,
+      store: "/var/lib/podunit/images",
+      layers: [layer("3")],
+      config: { cmd: ["sh"] },
+      passwd: { root: { uid: 0, gid: 0 }, nobody: { uid: 65534, gid: 65534 } },
+      groups: { root: 0, nogroup: 65534 },
+    },
+  ],
+]);

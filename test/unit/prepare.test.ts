@@ -6,7 +6,8 @@ import type { RunFiles } from "../../src/pods/deps.ts";
 import { plan } from "../../src/plan/plan.ts";
 import { planDigest } from "../../src/plan/unitfiles.ts";
 import { parseSpec } from "../../src/podspec/parse.ts";
-import { HOST } from "./plan-helpers.ts";
+import { APP_DIGEST, HOST, TEST_IMAGES } from "./plan-helpers.ts";
+import { NotFoundError } from "../../src/errors.ts";
 
 const FILE = "/etc/podunit/pods/web.toml";
 const TOML = `
@@ -88,5 +89,33 @@ describe("prepareUnit", () => {
     const { files } = fakeFiles();
     await expect(prepareUnit(request({ specFile: "/etc/podunit/pods/gone.toml" }), deps(files))).rejects.toThrow(/does not exist/);
     await expect(prepareUnit(request(), deps(files, "memory_max = 1\n"))).rejects.toThrow(/Invalid pod spec/);
+  });
+});
+
+describe("prepareUnit of a pod with image members", () => {
+  const IMG = `[containers.app]\nimage = "localhost/app:1"\n`;
+  const imgDigest = planDigest(plan({ ...parseSpec(IMG, FILE), sandbox: "runc" }, HOST, { images: TEST_IMAGES }));
+  const pins = { store: "/var/lib/podunit/images", pins: { "localhost/app:1": APP_DIGEST } };
+
+  test("plans again with the images pinned to their digests, and writes the member's bundle", async () => {
+    const { files, log } = fakeFiles();
+    const asked: Array<Record<string, string>> = [];
+    const images = (_s: unknown, _store: string, p: Record<string, string>) => {
+      asked.push(p);
+      return TEST_IMAGES;
+    };
+    await prepareUnit(request({ member: "app", digest: imgDigest, images: pins }), { ...deps(files, IMG), images });
+    expect(asked).toEqual([{ "localhost/app:1": APP_DIGEST }]);
+    expect(log).toContain("write /run/podunit/web/bundles/app/config.json 600");
+  });
+
+  test("an image gone from the store fails the unit with its name, and nothing is written", async () => {
+    const { files, log } = fakeFiles();
+    const images = () => {
+      throw new NotFoundError(`Pod 'web' cannot run: image 'localhost/app:1' (${APP_DIGEST}) for member 'app' is not in the image store '/var/lib/podunit/images'.`);
+    };
+    const err = await prepareUnit(request({ member: "app", digest: imgDigest, images: pins }), { ...deps(files, IMG), images }).catch((e) => e);
+    expect(err.message).toContain(`image 'localhost/app:1' (${APP_DIGEST})`);
+    expect(log).toEqual([]);
   });
 });

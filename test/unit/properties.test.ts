@@ -84,6 +84,7 @@ const SIDE_BY_SIDE: { [K in PropertyKey]: { p: UnitProperty; dbus: unknown; line
     lines: ["SuccessExitStatus=143 SIGTERM"],
   },
   KillMode: { p: { key: "KillMode", value: "control-group" }, dbus: "control-group", lines: ["KillMode=control-group"] },
+  KillSignal: { p: { key: "KillSignal", value: "SIGQUIT" }, dbus: 3, lines: ["KillSignal=SIGQUIT"] },
   Environment: {
     p: { key: "Environment", value: ["LOG_LEVEL=info", "GREETING=hello world", "PCT=5%", 'Q="x"'] },
     dbus: ["LOG_LEVEL=info", "GREETING=hello world", "PCT=5%", 'Q="x"'],

@@ -132,6 +132,9 @@ export function readProperty(key: PropertyKey, values: string[]): unknown {
       return values.flatMap((v) => splitWords(unspecify(v))).map((w) => Buffer.from(w, "utf8"));
     case "a(sasas)":
       return values.map(readExec);
+    case "i":
+      // The one int property is KillSignal=, a signal name in files.
+      return SIGNALS[one()] ?? new Error(`unknown signal ${one()}`);
     case "(aiai)": {
       const words = one().split(/\s+/);
       return [words.filter((w) => /^\d+$/.test(w)).map(Number), words.filter((w) => !/^\d+$/.test(w)).map((w) => SIGNALS[w])];

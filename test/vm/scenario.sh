@@ -11,8 +11,9 @@
 # /etc/podunit/pods, is up through the generator; both started during boot. The
 # generator's message about the broken spec 'vmbad' is in this boot's journal.
 #
-# In /srv/vm/in: root/ (make install's tree), busybox/ (a root file system),
-# pods/*.toml.
+# In /srv/vm/in: podunit.deb (make deb), busybox/ (a root file system),
+# pods/*.toml. Boot 1 installs the package with dpkg -i; boot 2 ends with
+# apt-get remove podunit, which must take the package's files and leave the specs.
 set -uo pipefail
 boot=$1 out=$2
 in=/srv/vm/in
@@ -88,9 +89,14 @@ startstop() {
 }
 
 boot1() {
-  echo "== installing podunit (make install's tree), the busybox root file system and the pod specs"
-  tar -C "$in/root" -c . | tar -C / -x --no-overwrite-dir
-  mkdir -p /var/lib/podunit-test /etc/podunit/pods
+  echo "== installing podunit (the .deb), the busybox root file system and the pod specs"
+  try dpkg -i "$in/podunit.deb"
+  fact deb_install_rc "$rc"
+  fact deb_status "$(dpkg-query -W -f='${Status}' podunit 2>&1)"
+  fact podunit_path "$(command -v podunit)"
+  fact generator_link "$(readlink /usr/lib/systemd/system-generators/podunit-generator)"
+  fact slice_fragment "$(prop podunit.slice FragmentPath)"
+  mkdir -p /var/lib/podunit-test
   cp -a "$in/busybox" /var/lib/podunit-test/busybox
   install -m 644 "$in"/pods/*.toml /etc/podunit/pods/
   systemctl daemon-reload
@@ -162,6 +168,17 @@ boot2() {
   journalctl -b --no-pager -o cat -t podunit-generator | tee "$out/generator.log"
   fact generator_messages "$(cat "$out/generator.log")"
   fact vmbad_target_load "$(prop podunit-vmbad.target LoadState)"
+
+  echo "== apt-get remove podunit"
+  local files
+  files=$(dpkg -L podunit | while read -r f; do if [ -L "$f" ] || [ -f "$f" ]; then echo "$f"; fi; done)
+  fact package_files "$(echo "$files" | grep -c .)"
+  try apt-get remove -y podunit
+  fact remove_rc "$rc"
+  fact remove_status "$(dpkg-query -W -f='${Status}' podunit 2>&1)"
+  fact package_files_left "$(echo "$files" | while read -r f; do if [ -L "$f" ] || [ -e "$f" ]; then echo "$f"; fi; done)"
+  fact specs_left "$(ls /etc/podunit/pods)"
+  echo "== end"
 }
 
 "boot$boot"

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { appendFileSync, copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { REPO } from "../lab/lab.ts";
+import pkg from "../../package.json" with { type: "json" };
 import { allocatedBytes, type Boot, ensureImage, lastLines, Vm, type VmImage, type VmResult } from "./vm.ts";
 
 const MiB = 1024 * 1024;
@@ -95,11 +96,9 @@ beforeAll(async () => {
     image = await ensureImage();
     const vm = await Vm.create(image, "boot");
     try {
-      const install = Bun.spawnSync(["make", "-s", "-C", REPO, "install", `DESTDIR=${join(vm.inDir, "root")}`, "PREFIX=/usr/local"], {
-        stdout: "pipe",
-        stderr: "pipe",
-      });
-      if (install.exitCode !== 0) throw new Error(`'make install' into the VM's tree failed:\n${install.stderr.toString()}`);
+      const deb = Bun.spawnSync(["make", "-s", "-C", REPO, "deb"], { stdout: "pipe", stderr: "pipe" });
+      if (deb.exitCode !== 0) throw new Error(`'make deb' failed:\n${deb.stderr.toString()}`);
+      copyFileSync(join(REPO, `dist/podunit_${pkg.version}_amd64.deb`), join(vm.inDir, "podunit.deb"));
       const rootfs = Bun.spawnSync(["bash", join(REPO, "test/lab/mkrootfs.sh"), join(vm.inDir, "busybox")], { stderr: "pipe" });
       if (rootfs.exitCode !== 0) throw new Error(`test/lab/mkrootfs.sh failed:\n${rootfs.stderr.toString()}`);
       mkdirSync(join(vm.inDir, "pods"));
@@ -172,6 +171,18 @@ function checked(what: string): void {
 }
 
 describe("boot 1", () => {
+  test("dpkg -i of the .deb on the bare image puts podunit in place", () => {
+    expect(fact(1, "deb_install_rc"), `dpkg -i failed:\n${section(boot(1).log, "== installing", "== vmlimit")}`).toBe("0");
+    checked("'dpkg -i podunit.deb' exited 0");
+    expect(fact(1, "deb_status")).toBe("install ok installed");
+    expect(fact(1, "podunit_path")).toBe("/usr/bin/podunit");
+    expect(fact(1, "generator_link")).toBe("../../../bin/podunit");
+    checked(`the package is installed: podunit is /usr/bin/podunit, the generator link points at it (${fact(1, "podunit_version")})`);
+    // Debian 12 merges /lib into /usr/lib; systemd names the unit directory it found first.
+    expect(fact(1, "slice_fragment")).toMatch(/^(\/usr)?\/lib\/systemd\/system\/podunit\.slice$/);
+    checked("systemd knows podunit.slice from the package (postinst reloaded it)");
+  });
+
   test("the guest runs pure cgroup v2 with the memory controller, has no network device and booted clean", () => {
     expect(fact(1, "cgroup_fs")).toBe("cgroup2fs");
     checked("stat -fc %T /sys/fs/cgroup = cgroup2fs");
@@ -272,6 +283,17 @@ describe("boot 2, after systemctl reboot", () => {
       checked(`'podunit status ${pod}' exited 0`);
     });
   }
+
+  test("apt-get remove podunit removes the package's files and leaves the specs", () => {
+    expect(fact(2, "remove_rc"), `apt-get remove failed:\n${section(boot(2).log, "== apt-get remove", "== end")}`).toBe("0");
+    checked("'apt-get remove -y podunit' exited 0");
+    expect(fact(2, "remove_status")).not.toBe("install ok installed");
+    expect(Number(fact(2, "package_files"))).toBeGreaterThan(5);
+    expect(fact(2, "package_files_left")).toBe("");
+    checked(`none of the package's ${fact(2, "package_files")} files and links is left`);
+    expect(fact(2, "specs_left")).toContain("vmgen.toml");
+    checked(`/etc/podunit/pods keeps its specs (${fact(2, "specs_left")})`);
+  });
 
   test("the generator's message about a broken spec is in the boot's journal, and the broken pod has no units", () => {
     const messages = fact(2, "generator_messages");

@@ -1,10 +1,21 @@
 import { UsageError } from "../../errors.ts";
 
-/** Declares the options a verb accepts: long name → whether it takes a value. */
-export type OptionSpec = Record<string, { value: boolean; short?: string }>;
+/**
+ * Declares the options a verb accepts: long name → whether it takes a value, its
+ * short form, and for completion what its value is (a directory, a file, or one
+ * of a few words).
+ */
+export type OptionSpec = Record<string, { value: boolean; short?: string; values?: "dir" | "file" | readonly string[] }>;
+
+/** Options that many verbs share. */
+export const DIR_OPTION = { dir: { value: true, values: "dir" } } as const;
+export const JSON_OPTION = { json: { value: false } } as const;
+export const BACKEND_OPTION = { backend: { value: true, values: ["runc", "native"] } } as const;
 
 export interface ParsedArgs {
   options: Record<string, string | true>;
+  /** Every value of each option that takes one, in order (`options` keeps the last). */
+  lists: Record<string, string[]>;
   positionals: string[];
 }
 
@@ -14,6 +25,7 @@ export interface ParsedArgs {
  */
 export function parseArgs(verb: string, args: string[], spec: OptionSpec): ParsedArgs {
   const options: Record<string, string | true> = {};
+  const lists: Record<string, string[]> = {};
   const positionals: string[] = [];
   const byShort = new Map(Object.entries(spec).flatMap(([k, v]) => (v.short ? [[v.short, k] as const] : [])));
   for (let i = 0; i < args.length; i++) {
@@ -43,10 +55,11 @@ export function parseArgs(verb: string, args: string[], spec: OptionSpec): Parse
       const v = inline ?? args[++i];
       if (v === undefined) throw new UsageError(`Option '--${name}' of 'podunit ${verb}' needs a value.`);
       options[name] = v;
+      (lists[name] ??= []).push(v);
     } else {
       if (inline !== undefined) throw new UsageError(`Option '--${name}' of 'podunit ${verb}' takes no value.`);
       options[name] = true;
     }
   }
-  return { options, positionals };
+  return { options, lists, positionals };
 }

@@ -4,6 +4,7 @@
  * `podunit exec web app ls -l` passes `-l` to ls. Short flags cluster (`-it`).
  */
 import { UsageError } from "../../errors.ts";
+import type { OptionSpec } from "./args.ts";
 
 export const EXEC_USAGE =
   "podunit exec [-i] [-t|-T] [-u UID[:GID]] [-w DIR] [-e KEY=VALUE]... [--dir DIR] POD|FILE MEMBER [--] COMMAND [ARG...]";
@@ -35,6 +36,14 @@ const LONG: Record<string, { key: Key; value: boolean }> = {
   dir: { key: "dir", value: true },
 };
 const SHORT: Record<string, string> = { i: "interactive", t: "tty", T: "no-tty", u: "user", w: "workdir", e: "env" };
+
+/** The same options in the shape of every other verb's, for completion and the man page. */
+export const EXEC_OPTIONS: OptionSpec = Object.fromEntries(
+  Object.entries(LONG).map(([name, o]) => {
+    const short = Object.keys(SHORT).find((k) => SHORT[k] === name);
+    return [name, { value: o.value, ...(short ? { short } : {}), ...(name === "dir" || name === "workdir" ? { values: "dir" as const } : {}) }];
+  }),
+);
 
 function unknown(a: string): UsageError {
   return new UsageError(`Unknown option '${a}' for 'podunit exec'.`, "Run 'podunit help exec' for its options.");

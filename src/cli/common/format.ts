@@ -32,3 +32,14 @@ export function table(rows: string[][]): string {
 export function toJson(v: unknown): string {
   return JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? x.toString() : x));
 }
+
+/**
+ * The version of the JSON documents `--json` prints (docs/json.md). It goes up
+ * when a field changes its meaning or goes away; new fields do not change it.
+ */
+export const JSON_SCHEMA_VERSION = 1;
+
+/** A `--json` document: `version` first, then the body's fields. */
+export function jsonDocument(body: object): string {
+  return toJson({ version: JSON_SCHEMA_VERSION, ...body });
+}

@@ -1,5 +1,6 @@
 /** What the pod verbs share on the command line: the root check, the pod argument, the backend option. */
 import { PermissionError, UsageError } from "../../errors.ts";
+import { BACKEND_OPTION, DIR_OPTION, JSON_OPTION } from "./args.ts";
 import type { SandboxBackend } from "../../podspec/types.ts";
 import type { StartResult } from "../../pods/start.ts";
 
@@ -17,11 +18,7 @@ export function onePod(verb: string, positionals: string[]): string {
 }
 
 /** The options of `start` and `restart`. */
-export const START_OPTIONS = {
-  dir: { value: true },
-  backend: { value: true },
-  json: { value: false },
-} as const;
+export const START_OPTIONS = { ...DIR_OPTION, ...BACKEND_OPTION, ...JSON_OPTION } as const;
 
 /** The --backend option, checked. */
 export function backendOption(v: string | true | undefined): SandboxBackend | undefined {

@@ -15,7 +15,7 @@ import type { PodSpec } from "../../../src/podspec/types.ts";
 import { PROPERTIES, type PropertyKey, toDbus } from "../../../src/systemd/properties.ts";
 import { render } from "../../../src/plan/unitfiles.ts";
 import { escapeUnitName } from "../../../src/systemd/unitname.ts";
-import { HOST, HOST_NO_RUNC } from "../plan-helpers.ts";
+import { HOST, HOST_NO_RUNC, TEST_IMAGES } from "../plan-helpers.ts";
 import { readProperty, readUnitFile } from "../unitfile-reader.ts";
 import type { Case } from "./gen.ts";
 
@@ -40,7 +40,7 @@ export function runCase(c: Case): Outcome {
   for (const [host, backend] of [[HOST, undefined], [HOST, "native"], [HOST_NO_RUNC, undefined]] as const) {
     let p: Plan;
     try {
-      p = plan(backend ? { ...spec, sandbox: backend } : spec, host);
+      p = plan(backend ? { ...spec, sandbox: backend } : spec, host, { images: TEST_IMAGES });
     } catch (e) {
       if (!(e instanceof PodunitError)) throw new Error(`plan() gave ${describe(e)}, not a PodunitError`);
       refused++;
@@ -113,7 +113,8 @@ export function checkPlan(p: Plan, spec: PodSpec): string[] {
     if (w.key === "Wants") for (const ref of w.value as string[]) if (!names.includes(ref)) out.push(`target wants '${ref}'`);
   }
   // Every path podunit makes, writes or mounts: below /run/podunit/<pod>/, normalised.
-  const made = [...p.directories, ...p.files.map((f) => f.path), ...p.pins.map((x) => x.path)];
+  const roots = (p.images ?? []).flatMap((i) => [i.target, ...(i.upper !== undefined ? [i.upper, i.work!] : [])]);
+  const made = [...p.directories, ...p.files.map((f) => f.path), ...p.pins.map((x) => x.path), ...roots];
   for (const path of made) {
     if (!(path === runDir || path.startsWith(`${runDir}/`))) out.push(`'${path}' is outside ${runDir}/`);
     if (path.split("/").slice(1).some((s) => s === "" || s === "." || s === "..")) out.push(`'${path}' is not normalised`);
@@ -140,6 +141,8 @@ export function checkPlan(p: Plan, spec: PodSpec): string[] {
       if (f.content !== "") out.push(`pin file ${f.path} is not empty`);
       continue;
     }
+    // The record of the images a running pod uses, not an OCI config.
+    if (f.path === `${runDir}/images.json`) continue;
     let cfg: { linux?: { cgroupsPath?: string; namespaces?: Array<{ path?: string }> } };
     try {
       cfg = JSON.parse(f.content);

@@ -7,7 +7,7 @@ import type { Io } from "../../../src/cli/common/command.ts";
 import { checkCommand } from "../../../src/cli/check.ts";
 import { planCommand } from "../../../src/cli/plan.ts";
 import { report } from "../../../src/main.ts";
-import { HOST } from "../plan-helpers.ts";
+import { HOST, TEST_IMAGES } from "../plan-helpers.ts";
 import type { Case } from "./gen.ts";
 import { SPEC_FILE } from "./check.ts";
 
@@ -28,7 +28,7 @@ export async function runCli(c: Case): Promise<void> {
   const checks: Array<[string, ReturnType<typeof checkCommand>, string[], number[]]> = [
     ["check", checkCommand({ readFile, cwd: "/" }), [SPEC_FILE], [0, 3]],
     ["check --json", checkCommand({ readFile, cwd: "/" }), [SPEC_FILE, "--json"], [0, 3]],
-    ["plan --json", planCommand({ readFile, cwd: "/", hostFacts: () => HOST }), [SPEC_FILE, "--json"], [0, 1, 3]],
+    ["plan --json", planCommand({ readFile, cwd: "/", hostFacts: () => HOST, images: () => new Map(TEST_IMAGES) }), [SPEC_FILE, "--json"], [0, 1, 3]],
   ];
   for (const [what, cmd, args, allowed] of checks) {
     const r = await run(cmd, args);

@@ -1,0 +1,83 @@
+/**
+ * `podunit system install|uninstall`: the binary puts itself in place (it is the
+ * whole product: units, completions and man pages are built into it), then asks
+ * systemd to reload so that it sees the slice and runs the generator. Under
+ * `--root` nothing is reloaded: the tree is for another system or a package.
+ */
+import type { Command, Io } from "./common/command.ts";
+import { parseArgs } from "./common/args.ts";
+import { PodunitError, UsageError, BusUnreachableError } from "../errors.ts";
+import { applyInstall, removeInstall } from "../boot/selfinstall.ts";
+import { withSystemd } from "../pods/wiring.ts";
+import { productEntries } from "./common/product.ts";
+import { requireRoot } from "./common/verbs.ts";
+
+const OPTIONS = { prefix: { value: true, values: "dir" }, root: { value: true, values: "dir" } } as const;
+
+const USAGE = `podunit system install [--prefix DIR] [--root DIR]
+       podunit system uninstall [--prefix DIR] [--root DIR]
+
+  --prefix DIR   where podunit goes: DIR/bin, DIR/lib/systemd, DIR/share (default /usr/local)
+  --root DIR     write below DIR instead of / (for packaging or another system); no daemon-reload
+
+Installs the running binary as PREFIX/bin/podunit, podunit.slice, the generator link
+PREFIX/lib/systemd/system-generators/podunit-generator, completions for bash, zsh and
+fish, the man pages podunit(1) and podunit-spec(5), and /etc/podunit/pods. Running it
+again changes only what differs. 'uninstall' removes those, and leaves pod specs,
+images and volumes alone.`;
+
+async function reload(io: Io): Promise<void> {
+  try {
+    await withSystemd(io.env, (sd) => sd.reload());
+    io.out("systemd reloaded (daemon-reload).\n");
+  } catch (err) {
+    if (!(err instanceof BusUnreachableError)) throw err;
+    io.out("systemd was not reached, so it was not reloaded; run 'systemctl daemon-reload' once it runs.\n");
+  }
+}
+
+/** The `system` verb over the command table (its man pages and completions describe the table). */
+export function systemCommand(commands: () => Command[], version: string): Command {
+  return {
+    name: "system",
+    summary: "Install podunit on this system (binary, units, generator, completions, man pages), or remove it",
+    usage: USAGE,
+    options: {},
+    args: [],
+    subcommands: [
+      { name: "install", options: OPTIONS, args: [] },
+      { name: "uninstall", options: OPTIONS, args: [] },
+    ],
+    async run(args, io) {
+      const [sub, ...rest] = args;
+      if (sub !== "install" && sub !== "uninstall") {
+        throw new UsageError(sub === undefined ? "'podunit system' needs a subcommand: install or uninstall." : `Unknown subcommand 'system ${sub}'.`, "Run 'podunit help system' for usage.");
+      }
+      const { options, positionals } = parseArgs(`system ${sub}`, rest, OPTIONS);
+      if (positionals.length) throw new UsageError(`'podunit system ${sub}' takes no arguments, found '${positionals[0]}'.`);
+      const prefix = (options.prefix as string | undefined) ?? "/usr/local";
+      const root = (options.root as string | undefined) ?? "/";
+      if (!prefix.startsWith("/")) throw new UsageError(`Option '--prefix' takes an absolute path, found '${prefix}'.`);
+      if (root === "/") requireRoot(`system ${sub}`);
+      // A compiled podunit runs its bundle from Bun's embedded file system; from the sources, execPath is bun itself.
+      if (sub === "install" && !Bun.main.startsWith("/$bunfs/")) {
+        throw new PodunitError("Failed to install podunit: this is not the compiled podunit binary (it runs from the sources).", {
+          hint: "Build it with 'make build' and run 'dist/podunit system install'.",
+        });
+      }
+      const entries = productEntries({ prefix, binary: process.execPath, commands: commands(), version });
+      const where = root === "/" ? "" : ` below ${root}`;
+      if (sub === "install") {
+        const r = applyInstall(root, entries);
+        io.out(r.changed.length ? `Installed podunit in ${prefix}${where}: ${r.changed.length} of ${entries.length} entries written.\n` : `podunit in ${prefix}${where} is up to date; nothing changed.\n`);
+        for (const p of r.changed) io.out(`  ${p}\n`);
+      } else {
+        const removed = removeInstall(root, entries);
+        io.out(removed.length ? `Removed podunit from ${prefix}${where}:\n${removed.map((p) => `  ${p}\n`).join("")}` : `podunit was not installed in ${prefix}${where}; nothing removed.\n`);
+        io.out("Left in place: pod specs in /etc/podunit/pods, images and volumes in /var/lib/podunit, and pods that run.\n");
+      }
+      if (root === "/") await reload(io);
+      return 0;
+    },
+  };
+}
