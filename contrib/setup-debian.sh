@@ -19,6 +19,7 @@ packages=(
   lintian man-db groff-base       # make deb's check; the man page tests render with man
   containernetworking-plugins     # bridged pods: the CNI bridge, host-local, portmap, firewall, tuning plugins
   nftables iptables conntrack     # published ports' rules, the plugins' own rules, stale UDP conntrack entries
+  systemd-container libnss-mymachines   # bridged pods registered with systemd-machined: machinectl lists them, the host resolves their names
 )
 [ "${1:-}" = --bench ] && packages+=(podman crun)   # the benchmark's other tool, with the runtime it is measured with
 missing=()

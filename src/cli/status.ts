@@ -21,7 +21,8 @@ export function formatStatus(s: PodStatus, now: Date): string {
     rows.push([u.name, u.unit, stateText(u), u.mainPid ? String(u.mainPid) : "-", formatBytes(u.memoryBytes),
       u.restarts === undefined ? "-" : String(u.restarts), formatSince(u.since, now)]);
   }
-  const net = s.network ? `Address: ${s.network.addresses.join(", ") || "-"}${s.network.ports.length ? `; ports: ${s.network.ports.join(", ")}` : ""}\n` : "";
+  const net = s.network ? `Address: ${s.network.addresses.join(", ") || "-"}${s.network.ports.length ? `; ports: ${s.network.ports.join(", ")}` : ""}\n` +
+      (s.network.machine && s.network.machine !== "registered" ? `Not registered with systemd-machined: ${s.network.machine}\n` : "") : "";
   return head + net + table(rows) + s.problems.map((p) => `problem: ${p}\n`).join("");
 }
 

@@ -6,7 +6,7 @@
  * record lives under `<runDir>/_network/pods/POD/`; all pods share the address
  * allocations and the hosts file there. One lock serialises them.
  */
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { PodunitError } from "../errors.ts";
 import { cniAdd, cniDel, DEFAULT_CNI_PATH, runPlugin, type CniCall } from "../host/cni.ts";
 import { lockPod } from "../host/lock.ts";
@@ -15,6 +15,7 @@ import { mountinfo } from "../host/proc.ts";
 import { masqueradeRuleset, NetworkLayout, renderHosts, type HostsEntry, type PlannedNetwork } from "../plan/network.ts";
 import { formatHostPort, samePort, type PortMapping } from "../podspec/ports.ts";
 import { mark } from "../trace.ts";
+import { registerMachine, type MachineResult } from "../systemd/machined.ts";
 
 /** What was set up for one pod: the plan's network, and what the plugins answered. */
 export interface NetworkState extends PlannedNetwork {
@@ -23,6 +24,8 @@ export interface NetworkState extends PlannedNetwork {
   result?: Record<string, unknown>;
   /** The pod's addresses, without prefix length. */
   addresses: string[];
+  /** Whether systemd-machined knows the pod (machinectl, nss-mymachines), or why not. */
+  machine?: MachineResult;
 }
 
 /** The lock every network change takes (allocations, the hosts file, the records). `_network` is no pod's name. */
@@ -110,6 +113,38 @@ export function assertPortsFree(n: Pick<PlannedNetwork, "pod" | "ports" | "state
  * removes with everything made so far (the step's undo calls it).
  */
 export async function networkUp(n: PlannedNetwork, env: Record<string, string | undefined> = {}): Promise<NetworkState> {
+  const state = await attach(n, env);
+  // Outside the lock: machined may be started for it (bus activation), and a pod works without it.
+  state.machine = await registerMachine(env, { name: n.pod, leader: leaderOf(n.netnsPin), ifindices: hostIfindices(state.result, n.bridge) });
+  mark(state.machine.registered ? "registered with systemd-machined" : `not registered with systemd-machined: ${state.machine.reason}`);
+  await withNetworkLock(runDirOf(n), async () => {
+    // A tear-down that came in between removed the record; it stays removed.
+    if (readState(runDirOf(n), n.pod)) writeState(state);
+  });
+  return state;
+}
+
+/** The PID whose namespace the pin links to (`/proc/PID/ns/net`): the sandbox's holder, in the sandbox's unit. */
+function leaderOf(pin: string): number {
+  const m = /^\/proc\/(\d+)\/ns\//.exec(readlinkSync(pin));
+  if (!m) throw new PodunitError(`The pod's network namespace pin ${pin} does not link to a process's namespace.`);
+  return Number(m[1]);
+}
+
+/** Host-side interfaces of a CNI result (those not in the pod's namespace, other than the bridge), by index. */
+function hostIfindices(result: Record<string, unknown> | undefined, bridge: string): number[] {
+  const ifaces = (result?.interfaces as Array<{ name?: string; sandbox?: string }> | undefined) ?? [];
+  return ifaces.flatMap((i) => {
+    if (i.sandbox || !i.name || i.name === bridge) return [];
+    try {
+      return [Number(readFileSync(`/sys/class/net/${i.name}/ifindex`, "utf8"))];
+    } catch {
+      return [];
+    }
+  });
+}
+
+async function attach(n: PlannedNetwork, env: Record<string, string | undefined>): Promise<NetworkState> {
   const runDir = runDirOf(n);
   const layout = new NetworkLayout(runDir);
   return withNetworkLock(runDir, async () => {
@@ -191,8 +226,9 @@ export async function reconcileNetworks(runDir: string, env: Record<string, stri
 }
 
 /** A pod's address and published ports, for status and list; undefined when it has no network record. */
-export function networkInfo(runDir: string, pod: string): { addresses: string[]; ports: string[] } | undefined {
+export function networkInfo(runDir: string, pod: string): { addresses: string[]; ports: string[]; machine?: string } | undefined {
   const s = readState(runDir, pod);
   if (!s) return undefined;
-  return { addresses: s.addresses, ports: s.ports.map((p) => `${p.hostIp ?? "0.0.0.0"}:${p.hostPort}->${p.podPort}/${p.protocol}`) };
+  const machine = s.machine && (s.machine.registered ? "registered" : s.machine.reason);
+  return { addresses: s.addresses, ports: s.ports.map((p) => `${p.hostIp ?? "0.0.0.0"}:${p.hostPort}->${p.podPort}/${p.protocol}`), ...(machine ? { machine } : {}) };
 }

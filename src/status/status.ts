@@ -41,8 +41,11 @@ export interface PodStatus {
   members: UnitStatus[];
   /** Things wrong with the pod that its units' states do not show (empty when there are none). */
   problems: string[];
-  /** A bridged pod's addresses and published ports (`HOST_IP:PORT->POD_PORT/PROTO`), while its network is set up. */
-  network?: { addresses: string[]; ports: string[] };
+  /**
+   * A bridged pod's addresses and published ports (`HOST_IP:PORT->POD_PORT/PROTO`), while its network is set up;
+   * `machine`: "registered" with systemd-machined, or why it is not.
+   */
+  network?: { addresses: string[]; ports: string[]; machine?: string };
 }
 
 function num(v: unknown): bigint | undefined {
