@@ -9,6 +9,7 @@ import { runcId } from "./layout.ts";
 import { configJson, DEFAULT_CAPABILITIES, memberConfig, type MemberProcess, type OciNamespace } from "./oci.ts";
 import { imageMemberConfig } from "./image.ts";
 import { SIGNALS } from "../systemd/numbers.ts";
+import { ociSeccomp, seccompProperties } from "./seccomp.ts";
 import type { ContainerWait, ImageFacts, PlannedFile, PlannedImage } from "./types.ts";
 
 /** `uid[:gid]` → numbers (gid defaults to uid); undefined for user names. */
@@ -100,6 +101,7 @@ export function hostMember(c: Ctx, m: MemberSpec, order: MemberOrderInfo): UnitP
   if (env.length) props.push(prop("Environment", env));
   if (m.workdir !== undefined) props.push(prop("WorkingDirectory", m.workdir));
   props.push(prop("NoNewPrivileges", m.noNewPrivileges !== false));
+  if (m.seccomp !== "unconfined") props.push(...seccompProperties());
   return props;
 }
 
@@ -195,6 +197,7 @@ function runcMember(c: Ctx, m: MemberSpec, order: MemberOrderInfo, out: RuncOut,
     init: ownPidNs ? paths.catatonit : undefined,
     namespaces,
     cgroupsPath: containerCgroup(c, unitCgroup(c.spec.name, unit), "ctr"),
+    ...(m.seccomp !== "unconfined" ? { seccomp: ociSeccomp() } : {}),
   });
   dirs.push(bundle);
   files.push({ path: `${bundle}/config.json`, mode: 0o600, content: configJson(config) });

@@ -65,13 +65,14 @@ function initBind(source: string, destination: string): OciMount {
   return { destination, type: "bind", source, options: ["bind", "ro", "nosuid", "nodev"] };
 }
 
-function linux(cgroupsPath: string, namespaces: OciNamespace[]) {
+function linux(cgroupsPath: string, namespaces: OciNamespace[], seccomp?: object) {
   return {
     cgroupsPath,
     namespaces,
     resources: { devices: [{ allow: false, access: "rwm" }] },
     maskedPaths: MASKED_PATHS,
     readonlyPaths: READONLY_PATHS,
+    ...(seccomp !== undefined ? { seccomp } : {}),
   };
 }
 
@@ -121,6 +122,8 @@ export function memberConfig(o: MemberProcess & {
   init?: string;
   namespaces: OciNamespace[];
   cgroupsPath: string;
+  /** runc's `linux.seccomp` (src/plan/seccomp.ts); none when the member is unconfined. */
+  seccomp?: object;
 }): object {
   const env = new Map<string, string>([["PATH", SERVICE_PATH]]);
   for (const [k, v] of Object.entries(o.env)) env.set(k, v);
@@ -141,7 +144,7 @@ export function memberConfig(o: MemberProcess & {
     },
     root: { path: o.rootfs, readonly: o.readonly },
     mounts: [...STANDARD_MOUNTS, ...(o.init !== undefined ? [initBind(o.init, MEMBER_INIT_PATH)] : [])],
-    linux: linux(o.cgroupsPath, o.namespaces),
+    linux: linux(o.cgroupsPath, o.namespaces, o.seccomp),
   };
 }
 

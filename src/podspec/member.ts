@@ -24,6 +24,7 @@ import { checkAfter, checkWithinPod, type MemberDraft } from "./relations.ts";
 import type { Limits, MemberKind, MemberSpec, RestartPolicy } from "./types.ts";
 import { checkAbsolutePath, checkName, isEnvName, parseImageUser, parseUser } from "./grammar.ts";
 import { ReferenceError, parseReference } from "./reference.ts";
+import { readSeccomp } from "./hardening.ts";
 
 export const MEMBER_KEYS = [
   "kind",
@@ -36,6 +37,7 @@ export const MEMBER_KEYS = [
   "rootfs",
   "readonly_rootfs",
   "no_new_privileges",
+  "seccomp",
   "memory_max",
   "cpu_quota",
   "tasks_max",
@@ -79,6 +81,8 @@ const MEMBER_ALIASES: Record<string, string> = {
   read_only: "readonly_rootfs",
   from: "image",
   allow_privilege_escalation: "no_new_privileges",
+  seccomp_profile: "seccomp",
+  security_opt: "seccomp",
 };
 
 const RESTARTS: readonly RestartPolicy[] = ["no", "on-failure", "always"];
@@ -155,6 +159,7 @@ function readMember(c: Checker, name: string, t: Table): MemberDraft {
   }
 
   const noNewPrivileges = readBool(c, get(t, "no_new_privileges"), p("no_new_privileges"));
+  const seccomp = readSeccomp(c, t, ["containers", name]);
 
   let user: string | undefined;
   const rawUser = get(t, "user");
@@ -199,6 +204,7 @@ function readMember(c: Checker, name: string, t: Table): MemberDraft {
   if (workdir !== undefined) spec.workdir = workdir;
   if (user !== undefined) spec.user = user;
   if (noNewPrivileges !== undefined) spec.noNewPrivileges = noNewPrivileges;
+  if (seccomp !== "default") spec.seccomp = seccomp;
   if (rootfs !== undefined) spec.rootfs = rootfs;
   if (image !== undefined) spec.image = image;
   if (args !== undefined) spec.args = args;

@@ -8,6 +8,8 @@ export type Namespace = "net" | "ipc" | "uts" | "pid";
 export type RestartPolicy = "no" | "on-failure" | "always";
 export type SandboxBackend = "runc" | "native";
 export type MemberKind = "service" | "init";
+/** `default`: podunit's seccomp filter (src/plan/seccomp.ts); `unconfined`: none. */
+export type SeccompProfile = "default" | "unconfined";
 
 export interface PodSpec {
   /** Pod name: DNS-1123 label, default the spec file's stem. */
@@ -66,6 +68,8 @@ export interface MemberSpec {
    * file-capability programs (NoNewPrivileges=no); undefined = true, the default.
    */
   noNewPrivileges?: boolean;
+  /** The seccomp filter; undefined = "default". */
+  seccomp?: SeccompProfile;
   limits: Limits;
   restart: RestartPolicy;
   /** Microseconds (RestartSec=). */
