@@ -12,8 +12,6 @@ export const MEMBER_INIT_PATH = "/dev/.podunit-init";
 /** Where catatonit is bind-mounted in the sandbox's rootfs. */
 export const SANDBOX_INIT_PATH = "/catatonit";
 
-/** runc's default capability set (`runc spec`). */
-export const DEFAULT_CAPABILITIES = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"];
 
 
 export type OciNamespaceType = "pid" | "network" | "ipc" | "uts" | "mount";
@@ -122,6 +120,8 @@ export function memberConfig(o: MemberProcess & {
   init?: string;
   namespaces: OciNamespace[];
   cgroupsPath: string;
+  /** The member's capabilities (bounding, effective and permitted). */
+  capabilities: readonly string[];
   /** runc's `linux.seccomp` (src/plan/seccomp.ts); none when the member is unconfined. */
   seccomp?: object;
 }): object {
@@ -136,9 +136,9 @@ export function memberConfig(o: MemberProcess & {
       env: [...env].map(([k, v]) => `${k}=${v}`),
       cwd: o.cwd ?? "/",
       capabilities: {
-        bounding: DEFAULT_CAPABILITIES,
-        effective: DEFAULT_CAPABILITIES,
-        permitted: DEFAULT_CAPABILITIES,
+        bounding: o.capabilities,
+        effective: o.capabilities,
+        permitted: o.capabilities,
       },
       noNewPrivileges: o.noNewPrivileges,
     },

@@ -4,6 +4,8 @@
  * Sizes are bytes, durations microseconds (systemd's unit), quotas percent of one CPU.
  */
 
+import type { SpecIssue } from "../errors.ts";
+
 export type Namespace = "net" | "ipc" | "uts" | "pid";
 export type RestartPolicy = "no" | "on-failure" | "always";
 export type SandboxBackend = "runc" | "native";
@@ -32,6 +34,8 @@ export interface PodSpec {
   install?: { wantedBy: string[] };
   /** Members in the order they appear in the file. */
   members: MemberSpec[];
+  /** What the spec allows but deserves a second look (`podunit check` shows them); absent when there is none. */
+  warnings?: SpecIssue[];
 }
 
 export interface Limits {
@@ -68,6 +72,8 @@ export interface MemberSpec {
    * file-capability programs (NoNewPrivileges=no); undefined = true, the default.
    */
   noNewPrivileges?: boolean;
+  /** Capability names (`CAP_NET_ADMIN`), sorted: runc's default set with the spec's drop and add applied; undefined = the default set. */
+  capabilities?: string[];
   /** The seccomp filter; undefined = "default". */
   seccomp?: SeccompProfile;
   limits: Limits;
