@@ -203,3 +203,49 @@ capabilities = { drop = ["all"], add = ["cap_net_admin"] }
     expect(r.stderr).toContain("podunit: warning: /srv/lab/pods/admin.toml:3:25: containers.a.capabilities.add[0]: adds CAP_SYS_ADMIN");
   });
 });
+
+describe("podunit exec inside the member's cgroup", () => {
+  const pod = "execcg";
+
+  test("a command exec'd into a host or rootfs member is in the member's cgroup, is killed by its memory_max, and stops with it", async () => {
+    writeSpec(t.lab, pod, `
+[containers.host]
+command = ["/bin/sleep", "600"]
+memory_max = "48M"
+
+[containers.box]
+rootfs = "${BUSYBOX_ROOTFS}"
+command = ["/bin/sleep", "600"]
+memory_max = "48M"
+`);
+    const r = await podunit("start", pod);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    for (const m of ["host", "box"]) {
+      const unit = `podunit-${pod}-${m}.service`;
+      const cg = await podunit("exec", pod, m, "--", "/bin/cat", "/proc/self/cgroup");
+      expect(cg.status).toBe(0);
+      // Every hierarchy the member's main process is in below the pod: memory and systemd's own included.
+      const lines = cg.stdout.split("\n").filter(Boolean);
+      const memory = lines.find((l) => /^\d+:memory:/.test(l) || /^0::/.test(l));
+      expect({ m, memory }).toEqual({ m, memory: expect.stringContaining(`/podunit-${pod}.slice/${unit}`) });
+      const tracking = lines.find((l) => l.includes("name=systemd") || /^0::/.test(l));
+      expect({ m, tracking }).toEqual({ m, tracking: expect.stringContaining(unit) });
+      // 64M in one buffer, past the member's 48M: the kernel's OOM killer ends it (128 + 9).
+      const big = await podunit("exec", pod, m, "--", "/bin/dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1");
+      expect({ m, status: big.status }).toEqual({ m, status: 137 });
+      const small = await podunit("exec", pod, m, "--", "/bin/dd", "if=/dev/zero", "of=/dev/null", "bs=8M", "count=1");
+      expect({ m, status: small.status }).toEqual({ m, status: 0 });
+    }
+    // A command still running when the pod stops is stopped with its member.
+    const running = t.podunit(["exec", pod, "host", "--", "/bin/sleep", "987"], { env: { PODUNIT_SPEC_DIR: "/srv/lab/pods" } });
+    const pid = await eventually("the exec'd sleep", async () => (await t.lab.run(["pgrep", "-f", "^/bin/sleep 987$"])).stdout.trim() || undefined);
+    expect(await t.lab.sh(["cat", `/proc/${pid}/cgroup`])).toContain(`podunit-${pod}-host.service`);
+    expect((await podunit("stop", pod)).status).toBe(0);
+    const ended = await running;
+    expect(ended.status).toBe(128 + 15);
+    expect((await t.lab.run(["kill", "-0", pid])).status).not.toBe(0);
+    expect(await leftovers(t.lab, pod)).toEqual([]);
+    console.log("hardening: exec'd commands run in the member's cgroup (host and rootfs), 64M past a 48M memory_max is OOM-killed (137), 8M runs; a running exec'd command is stopped with the pod");
+  }, 120_000);
+});
