@@ -45,6 +45,9 @@ import { networkDown, networkUp } from "../pods/network.ts";
 import type { PlannedNetwork } from "../plan/network.ts";
 import { isMountPoint, mountRoot, unmountRoot } from "../host/rootfs.ts";
 import { resolveImages } from "../pods/images.ts";
+import { joinCgroupsOf } from "../host/cgroup.ts";
+import { execve } from "../host/libc.ts";
+import { HostError } from "../host/errno.ts";
 
 const READY_OPTIONS = {
   "main-pid": { value: true },
@@ -218,6 +221,25 @@ async function completeLine(args: string[], io: Io, commands: Command[]): Promis
   return 0;
 }
 
+/**
+ * `join-exec --cgroup-of PID -- PROGRAM ARG...`: moves itself into the cgroups
+ * of process PID (a member's main process), then becomes PROGRAM (execve), so
+ * PROGRAM and everything it starts are born in the member's cgroup, under its
+ * limits, and stop with it. `podunit exec` runs nsenter through it.
+ */
+function joinExec(args: string[], io: Io): number {
+  const dash = args.indexOf("--");
+  const { options } = parseArgs("internal join-exec", dash < 0 ? args : args.slice(0, dash), { "cgroup-of": { value: true } });
+  const argv = dash < 0 ? [] : args.slice(dash + 1);
+  const pid = Number(options["cgroup-of"]);
+  if (!Number.isInteger(pid) || pid <= 0 || argv.length === 0 || !argv[0]!.startsWith("/")) {
+    throw new UsageError("'podunit internal join-exec' needs --cgroup-of PID and an absolute PROGRAM after '--'.");
+  }
+  joinCgroupsOf(pid);
+  const errno = execve(argv, io.env);
+  throw new HostError(`run '${argv[0]}'`, "execve", errno);
+}
+
 /** The `internal` verb; `commands` is the command table, which completion reads. */
 export function internalCommand(commands: () => Command[]): Command {
   return {
@@ -231,7 +253,9 @@ export function internalCommand(commands: () => Command[]): Command {
     "       podunit internal umount-root TARGET\n" +
     "       podunit internal network-up NETWORK.JSON\n" +
     "       podunit internal network-down --run-dir DIR POD\n" +
-    "       podunit internal complete --cword N -- WORD...",
+    "       podunit internal complete --cword N -- WORD...\n" +
+
+    "       podunit internal join-exec --cgroup-of PID -- PROGRAM [ARG...]",
   hidden: true,
   options: {},
   args: [],
@@ -253,6 +277,7 @@ export function internalCommand(commands: () => Command[]): Command {
     if (sub === "umount-root") return umountRootCmd(rest);
     if (sub === "network-up") return networkUpCommand(rest, io);
     if (sub === "network-down") return networkDownCommand(rest, io);
+    if (sub === "join-exec") return joinExec(rest, io);
     throw new UsageError(`Unknown subcommand 'internal ${sub ?? ""}'.`);
   },
   };

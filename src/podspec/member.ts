@@ -24,6 +24,7 @@ import { checkAfter, checkWithinPod, type MemberDraft } from "./relations.ts";
 import type { Limits, MemberKind, MemberSpec, RestartPolicy } from "./types.ts";
 import { checkAbsolutePath, checkName, isEnvName, parseImageUser, parseUser } from "./grammar.ts";
 import { ReferenceError, parseReference } from "./reference.ts";
+import { readCapabilities, readSeccomp } from "./hardening.ts";
 
 export const MEMBER_KEYS = [
   "kind",
@@ -36,6 +37,8 @@ export const MEMBER_KEYS = [
   "rootfs",
   "readonly_rootfs",
   "no_new_privileges",
+  "seccomp",
+  "capabilities",
   "memory_max",
   "cpu_quota",
   "tasks_max",
@@ -51,9 +54,9 @@ const MEMBER_HINTS: Record<string, string> = {
   group: `give the group together with the user, as user = "1000:1000"`,
   share: "namespaces are shared pod-wide; set share at the top of the file",
   host_network: "host_network is pod-wide; set it at the top of the file",
-  privileged: "there are no privileged members: every member keeps at most runc's default capabilities (see docs/security.md)",
-  capabilities: "members keep runc's default capabilities (CAP_AUDIT_WRITE, CAP_KILL, CAP_NET_BIND_SERVICE); there is no key to add more",
-  cap_add: "members keep runc's default capabilities (CAP_AUDIT_WRITE, CAP_KILL, CAP_NET_BIND_SERVICE); there is no key to add more",
+  privileged: `there are no privileged members; give a member the capabilities it needs with capabilities = { add = ["NET_ADMIN"] } (see docs/security.md)`,
+  cap_add: `write capabilities = { add = ["NET_ADMIN"] }`,
+  cap_drop: `write capabilities = { drop = ["ALL"] }`,
 };
 const MEMBER_ALIASES: Record<string, string> = {
   environment: "env",
@@ -79,6 +82,8 @@ const MEMBER_ALIASES: Record<string, string> = {
   read_only: "readonly_rootfs",
   from: "image",
   allow_privilege_escalation: "no_new_privileges",
+  seccomp_profile: "seccomp",
+  security_opt: "seccomp",
 };
 
 const RESTARTS: readonly RestartPolicy[] = ["no", "on-failure", "always"];
@@ -155,6 +160,8 @@ function readMember(c: Checker, name: string, t: Table): MemberDraft {
   }
 
   const noNewPrivileges = readBool(c, get(t, "no_new_privileges"), p("no_new_privileges"));
+  const seccomp = readSeccomp(c, t, ["containers", name]);
+  const capabilities = readCapabilities(c, t, ["containers", name]);
 
   let user: string | undefined;
   const rawUser = get(t, "user");
@@ -199,6 +206,8 @@ function readMember(c: Checker, name: string, t: Table): MemberDraft {
   if (workdir !== undefined) spec.workdir = workdir;
   if (user !== undefined) spec.user = user;
   if (noNewPrivileges !== undefined) spec.noNewPrivileges = noNewPrivileges;
+  if (seccomp !== "default") spec.seccomp = seccomp;
+  if (capabilities !== undefined) spec.capabilities = capabilities;
   if (rootfs !== undefined) spec.rootfs = rootfs;
   if (image !== undefined) spec.image = image;
   if (args !== undefined) spec.args = args;

@@ -6,11 +6,14 @@
 
 import type { NetworkMode } from "./network.ts";
 import type { PortMapping } from "./ports.ts";
+import type { SpecIssue } from "../errors.ts";
 
 export type Namespace = "net" | "ipc" | "uts" | "pid";
 export type RestartPolicy = "no" | "on-failure" | "always";
 export type SandboxBackend = "runc" | "native";
 export type MemberKind = "service" | "init";
+/** `default`: podunit's seccomp filter (src/plan/seccomp.ts); `unconfined`: none. */
+export type SeccompProfile = "default" | "unconfined";
 
 export interface PodSpec {
   /** Pod name: DNS-1123 label, default the spec file's stem. */
@@ -37,6 +40,8 @@ export interface PodSpec {
   network?: NetworkMode;
   /** Host ports published to the pod (bridged pods only); undefined when none. */
   ports?: PortMapping[];
+  /** What the spec allows but deserves a second look (`podunit check` shows them); absent when there is none. */
+  warnings?: SpecIssue[];
 }
 
 export interface Limits {
@@ -73,6 +78,10 @@ export interface MemberSpec {
    * file-capability programs (NoNewPrivileges=no); undefined = true, the default.
    */
   noNewPrivileges?: boolean;
+  /** Capability names (`CAP_NET_ADMIN`), sorted: runc's default set with the spec's drop and add applied; undefined = the default set. */
+  capabilities?: string[];
+  /** The seccomp filter; undefined = "default". */
+  seccomp?: SeccompProfile;
   limits: Limits;
   restart: RestartPolicy;
   /** Microseconds (RestartSec=). */

@@ -12,7 +12,7 @@
  */
 import type { DbusProperty } from "./types.ts";
 import { plainValue, quoteExecPath, quoteWord } from "./quote.ts";
-import { capabilityMask, knownSignal, signalNumber } from "./numbers.ts";
+import { capabilityMask, ERRNOS, knownSignal, namespaceNames, signalNumber } from "./numbers.ts";
 
 export { CAPABILITIES, SIGNALS } from "./numbers.ts";
 
@@ -30,6 +30,12 @@ export interface ExecCommand {
 export interface ExitStatusSet {
   statuses: number[];
   signals: string[];
+}
+
+/** SystemCallFilter=: a list of system calls, refused or the only ones allowed. */
+export interface SyscallFilter {
+  allow: boolean;
+  syscalls: string[];
 }
 
 export type ServiceType = "simple" | "exec" | "forking" | "oneshot" | "notify";
@@ -79,6 +85,14 @@ export interface PropertyValues {
   /** Capability names (`CAP_SYS_ADMIN`) kept across the switch to User=. */
   AmbientCapabilities: string[];
   NoNewPrivileges: boolean;
+  /** System calls refused (`allow: false`) or the only ones allowed, by name. */
+  SystemCallFilter: SyscallFilter;
+  /** `native`, or architecture names. */
+  SystemCallArchitectures: string[];
+  /** The errno a refused system call returns (1 = EPERM). */
+  SystemCallErrorNumber: number;
+  /** CLONE_NEW* flags of the namespaces the unit's processes may create or enter. */
+  RestrictNamespaces: bigint;
   NetworkNamespacePath: string;
   IPCNamespacePath: string;
   StandardOutput: string;
@@ -216,6 +230,17 @@ const signal: Kind<string> = { signature: "i", encode: signalNumber, render: (v)
 /** Capability names; on D-Bus as the kernel's bit mask. */
 const capabilities: Kind<string[]> = { signature: "t", encode: capabilityMask, render: (v) => (v.length ? [v.join(" ")] : []) };
 
+/** A system call filter: `~` before the names of a deny list. */
+const syscallFilter: Kind<SyscallFilter> = {
+  signature: "(bas)",
+  encode: (v) => [v.allow, v.syscalls],
+  render: (v) => [`${v.allow ? "" : "~"}${v.syscalls.join(" ")}`],
+};
+/** An errno; on D-Bus as its number, in files by name. */
+const errno: Kind<number> = { signature: "i", encode: (v) => v, render: (v) => [ERRNOS[v] ?? String(v)] };
+/** Namespace flags; in files as the names of the namespaces allowed. */
+const namespaceSet: Kind<bigint> = { signature: "t", encode: (v) => v, render: (v) => [namespaceNames(v).join(" ") || "yes"] };
+
 /** What an entry spells out only where it differs from the defaults. */
 interface Exceptions {
   /** Spec keys that feed the property; none when podunit sets it on its own. */
@@ -264,6 +289,10 @@ const ENTRIES: { [K in PropertyKey]: Entry<PropertyValues[K]> } = {
   Group: ["Service", text, { spec: "user" }],
   AmbientCapabilities: ["Service", capabilities, { spec: "user", since: 229 }],
   NoNewPrivileges: ["Service", bool, { spec: "no_new_privileges" }],
+  SystemCallFilter: ["Service", syscallFilter, { spec: "seccomp", since: 235 }],
+  SystemCallArchitectures: ["Service", names, { spec: "seccomp", since: 235 }],
+  SystemCallErrorNumber: ["Service", errno, { spec: "seccomp", since: 235 }],
+  RestrictNamespaces: ["Service", namespaceSet, { spec: "seccomp", since: 235 }],
   NetworkNamespacePath: ["Service", text, { since: 242 }],
   IPCNamespacePath: ["Service", text, { since: 248 }],
   StandardOutput: ["Service", choice],

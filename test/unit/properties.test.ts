@@ -99,6 +99,18 @@ const SIDE_BY_SIDE: { [K in PropertyKey]: { p: UnitProperty; dbus: unknown; line
     lines: ["AmbientCapabilities=CAP_SYS_ADMIN CAP_NET_BIND_SERVICE"],
   },
   NoNewPrivileges: { p: { key: "NoNewPrivileges", value: true }, dbus: true, lines: ["NoNewPrivileges=yes"] },
+  SystemCallFilter: {
+    p: { key: "SystemCallFilter", value: { allow: false, syscalls: ["mount", "keyctl"] } },
+    dbus: [false, ["mount", "keyctl"]],
+    lines: ["SystemCallFilter=~mount keyctl"],
+  },
+  SystemCallArchitectures: { p: { key: "SystemCallArchitectures", value: ["native"] }, dbus: ["native"], lines: ["SystemCallArchitectures=native"] },
+  SystemCallErrorNumber: { p: { key: "SystemCallErrorNumber", value: 1 }, dbus: 1, lines: ["SystemCallErrorNumber=EPERM"] },
+  RestrictNamespaces: {
+    p: { key: "RestrictNamespaces", value: 0x6e020000n },
+    dbus: 0x6e020000n,
+    lines: ["RestrictNamespaces=cgroup ipc net mnt pid uts"],
+  },
   NetworkNamespacePath: {
     p: { key: "NetworkNamespacePath", value: "/run/podunit/web/ns/net" },
     dbus: "/run/podunit/web/ns/net",

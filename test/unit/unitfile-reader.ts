@@ -108,6 +108,9 @@ function readPercent(s: string): bigint {
   return permyriad * 100n;
 }
 
+/** CLONE_NEW* flags by the names RestrictNamespaces= takes (linux/sched.h). */
+const NS_FLAGS: Record<string, number> = { cgroup: 0x02000000, ipc: 0x08000000, net: 0x40000000, mnt: 0x00020000, pid: 0x20000000, user: 0x10000000, uts: 0x04000000 };
+
 /** The D-Bus value the unit-file lines of one property stand for. */
 export function readProperty(key: PropertyKey, values: string[]): unknown {
   const def = PROPERTIES[key];
@@ -124,6 +127,7 @@ export function readProperty(key: PropertyKey, values: string[]): unknown {
       if (key === "CPUQuotaPerSecUSec") return readPercent(one());
       if (key === "AmbientCapabilities") return one().split(/\s+/).reduce((m, n) => m | (1n << BigInt(CAPABILITIES[n]!)), 0n);
       if (key === "RestartUSec" || key === "TimeoutStopUSec") return readUsec(one());
+      if (key === "RestrictNamespaces") return one().split(/\s+/).reduce((m, n) => m | BigInt(NS_FLAGS[n] ?? NaN), 0n);
       return one() === "infinity" ? 0xffffffffffffffffn : BigInt(one());
     case "as":
       if (key === "Environment") return values.flatMap((v) => splitWords(unspecify(v)));
@@ -133,8 +137,14 @@ export function readProperty(key: PropertyKey, values: string[]): unknown {
     case "a(sasas)":
       return values.map(readExec);
     case "i":
-      // The one int property is KillSignal=, a signal name in files.
+      // KillSignal= is a signal name in files, SystemCallErrorNumber= an errno name.
+      if (key === "SystemCallErrorNumber") return { EPERM: 1, ENOSYS: 38 }[one()] ?? new Error(`unknown errno ${one()}`);
       return SIGNALS[one()] ?? new Error(`unknown signal ${one()}`);
+    case "(bas)": {
+      // SystemCallFilter=: `~` makes it a deny list.
+      const text = one();
+      return [!text.startsWith("~"), text.replace(/^~/, "").split(/\s+/).filter(Boolean)];
+    }
     case "(aiai)": {
       const words = one().split(/\s+/);
       return [words.filter((w) => /^\d+$/.test(w)).map(Number), words.filter((w) => !/^\d+$/.test(w)).map((w) => SIGNALS[w])];
