@@ -11,6 +11,10 @@
  * `mount-root` and `umount-root` mount and unmount an image member's root in unit
  * files (its ExecStartPre and last ExecStopPost; src/host/rootfs.ts).
  *
+ * `volumes-up VOLUME...` and `volumes-down VOLUME...` make a pod's volumes and
+ * remove its scratch and tmpfs ones in unit files (the sandbox's ExecStartPre
+ * and first ExecStopPost; src/host/volumes.ts).
+ *
  * `wait-exec [--children] PIDFILE` waits until the process in PIDFILE (a runc
  * container's first process) is no longer runc's own init but the program it
  * runs (catatonit), and with --children until that has started its child. `runc
@@ -43,6 +47,8 @@ import { readySandbox, waitForExec } from "../host/ready.ts";
 import type { Namespace } from "../podspec/types.ts";
 import { isMountPoint, mountRoot, unmountRoot } from "../host/rootfs.ts";
 import { resolveImages } from "../pods/images.ts";
+import { prepareVolumes, removeRunVolumes } from "../host/volumes.ts";
+import { parseVolumeArg } from "../plan/volumes.ts";
 
 const READY_OPTIONS = {
   "main-pid": { value: true },
@@ -168,6 +174,32 @@ function umountRootCmd(args: string[]): number {
   return 0;
 }
 
+/** The volumes of `volumes-up`/`volumes-down` (see plan/volumes.ts, volumeArg). */
+function volumeArgs(verb: string, args: string[]) {
+  const { positionals } = parseArgs(`internal ${verb}`, args, {});
+  return positionals.map((a, i) => {
+    const v = parseVolumeArg(a, `#${i + 1}`);
+    if (!v) throw new UsageError(`'${a}' is not a volume as 'podunit internal ${verb}' takes it: type=T[,size=N][,owner=U:G][,mode=OCTAL],path=PATH.`);
+    return { ...v, name: v.source.slice(v.source.lastIndexOf("/") + 1) };
+  });
+}
+
+/**
+ * The sandbox's ExecStartPre in unit files (after its prepare): checks host volumes,
+ * makes persistent and scratch directories, mounts tmpfs volumes. A failure fails the
+ * sandbox, so no member starts; what it made is undone (host/volumes.ts).
+ */
+function volumesUp(args: string[]): number {
+  prepareVolumes(volumeArgs("volumes-up", args));
+  return 0;
+}
+
+/** The sandbox's first ExecStopPost in unit files: unmounts tmpfs volumes, removes scratch ones. Persistent volumes are never given to it. */
+function volumesDown(args: string[]): number {
+  removeRunVolumes(volumeArgs("volumes-down", args));
+  return 0;
+}
+
 /** Where completion finds pods, members and images; anything it cannot read counts as none. */
 function completionSources(io: Io): CompletionSources {
   const none = async <T>(f: () => Promise<T[]> | T[]): Promise<T[]> => {
@@ -208,6 +240,7 @@ export function internalCommand(commands: () => Command[]): Command {
     "       podunit internal prepare --sandbox|--member NAME --digest D --backend B --run-dir DIR [--image-dir DIR --image REF=DIGEST...] SPEC\n" +
     "       podunit internal mount-root --image REF --digest DIGEST --lower DIR... [--upper DIR --work DIR] TARGET\n" +
     "       podunit internal umount-root TARGET\n" +
+    "       podunit internal volumes-up|volumes-down type=T[,size=N][,owner=U:G][,mode=OCTAL],path=PATH...\n" +
     "       podunit internal complete --cword N -- WORD...",
   hidden: true,
   options: {},
@@ -226,6 +259,8 @@ export function internalCommand(commands: () => Command[]): Command {
     if (sub === "complete") return completeLine(rest, io, commands());
     if (sub === "mount-root") return mountRootCmd(rest);
     if (sub === "umount-root") return umountRootCmd(rest);
+    if (sub === "volumes-up") return volumesUp(rest);
+    if (sub === "volumes-down") return volumesDown(rest);
     throw new UsageError(`Unknown subcommand 'internal ${sub ?? ""}'.`);
   },
   };

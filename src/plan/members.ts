@@ -10,6 +10,7 @@ import { configJson, DEFAULT_CAPABILITIES, memberConfig, type MemberProcess, typ
 import { imageMemberConfig } from "./image.ts";
 import { SIGNALS } from "../systemd/numbers.ts";
 import type { ContainerWait, ImageFacts, PlannedFile, PlannedImage } from "./types.ts";
+import { hostMountProps, ociVolumeMounts } from "./volumes.ts";
 
 /** `uid[:gid]` → numbers (gid defaults to uid); undefined for user names. */
 function numericUser(user: string): { uid: number; gid: number } | undefined {
@@ -100,6 +101,7 @@ export function hostMember(c: Ctx, m: MemberSpec, order: MemberOrderInfo): UnitP
   if (env.length) props.push(prop("Environment", env));
   if (m.workdir !== undefined) props.push(prop("WorkingDirectory", m.workdir));
   props.push(prop("NoNewPrivileges", m.noNewPrivileges !== false));
+  props.push(...hostMountProps(c.volumes, m.mounts));
   return props;
 }
 
@@ -195,6 +197,7 @@ function runcMember(c: Ctx, m: MemberSpec, order: MemberOrderInfo, out: RuncOut,
     init: ownPidNs ? paths.catatonit : undefined,
     namespaces,
     cgroupsPath: containerCgroup(c, unitCgroup(c.spec.name, unit), "ctr"),
+    ...(m.mounts ? { volumes: ociVolumeMounts(c.volumes, m.mounts) } : {}),
   });
   dirs.push(bundle);
   files.push({ path: `${bundle}/config.json`, mode: 0o600, content: configJson(config) });

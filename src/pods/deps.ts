@@ -3,10 +3,10 @@
  * the pod's run directory, and the journal. Real implementations live in
  * src/host/; unit tests of ordering and rollback pass fakes.
  */
-import type { Containers, Journal, MemberRoots, Readiness, RunFiles } from "../host/ports.ts";
+import type { Containers, Journal, MemberRoots, PodVolumes, Readiness, RunFiles } from "../host/ports.ts";
 import type { Systemd } from "../systemd/bus.ts";
 
-export type { Containers, Journal, MemberRoots, Readiness, RunFiles } from "../host/ports.ts";
+export type { Containers, Journal, MemberRoots, PodVolumes, Readiness, RunFiles, VolumesMade } from "../host/ports.ts";
 
 export interface ExecDeps {
   systemd: Systemd;
@@ -15,4 +15,5 @@ export interface ExecDeps {
   journal: Journal;
   containers: Containers;
   roots: MemberRoots;
+  volumes: PodVolumes;
 }

@@ -16,6 +16,7 @@ import { hostJournal } from "../host/journal.ts";
 import { lockPod } from "../host/lock.ts";
 import { hostReadiness } from "../host/ready.ts";
 import { hostRoots } from "../host/rootfs.ts";
+import { hostVolumes } from "../host/volumes.ts";
 
 export type Env = Record<string, string | undefined>;
 
@@ -41,7 +42,7 @@ export async function hostFacts(env: Env, sd: Systemd): Promise<HostFacts> {
 
 /** The executor's dependencies on this host. */
 export function execDeps(sd: Systemd, runc = findProgram("runc")): ExecDeps {
-  return { systemd: sd, readiness: hostReadiness, files: hostFiles, journal: hostJournal, containers: hostContainers(runc), roots: hostRoots };
+  return { systemd: sd, readiness: hostReadiness, files: hostFiles, journal: hostJournal, containers: hostContainers(runc), roots: hostRoots, volumes: hostVolumes };
 }
 
 /** Loads the spec named or pointed to by `ref`. */

@@ -43,6 +43,7 @@ export const MEMBER_KEYS = [
   "restart_sec",
   "stop_timeout",
   "after",
+  "mounts",
 ] as const;
 
 const MEMBER_HINTS: Record<string, string> = {
@@ -79,6 +80,9 @@ const MEMBER_ALIASES: Record<string, string> = {
   read_only: "readonly_rootfs",
   from: "image",
   allow_privilege_escalation: "no_new_privileges",
+  volumes: "mounts",
+  volume_mounts: "mounts",
+  binds: "mounts",
 };
 
 const RESTARTS: readonly RestartPolicy[] = ["no", "on-failure", "always"];

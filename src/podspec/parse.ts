@@ -39,6 +39,7 @@ export function parseSpec(text: string, file: string, opts: { defaultName?: stri
     limits: v.limits,
     ...(v.install !== undefined ? { install: v.install } : {}),
     members: v.members,
+    ...(v.volumes !== undefined ? { volumes: v.volumes } : {}),
   };
 }
 

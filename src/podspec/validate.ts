@@ -18,6 +18,7 @@ import {
 import { limitsOf, readLimits, readMembers } from "./member.ts";
 import type { Namespace, PodSpec, SandboxBackend } from "./types.ts";
 import { checkHostname, checkName, checkTargetName } from "./grammar.ts";
+import { readMounts, readVolumes } from "./volumes.ts";
 
 export const POD_KEYS = [
   "name",
@@ -32,6 +33,7 @@ export const POD_KEYS = [
   "tasks_max",
   "install",
   "containers",
+  "volumes",
 ] as const;
 
 export const INSTALL_KEYS = ["wanted_by"] as const;
@@ -93,6 +95,8 @@ export function validatePod(c: Checker, t: Table, podName: string | undefined, f
   const podShown = readLimits(c, t, []);
   const install = readInstall(c, get(t, "install"));
   const members = readMembers(c, get(t, "containers"), podShown);
+  const volumes = readVolumes(c, get(t, "volumes"));
+  readMounts(c, get(t, "containers"), members, volumes);
 
   const spec: Omit<PodSpec, "file"> = {
     name,
@@ -106,6 +110,7 @@ export function validatePod(c: Checker, t: Table, podName: string | undefined, f
   };
   if (sandbox !== undefined) spec.sandbox = sandbox;
   if (install !== undefined) spec.install = install;
+  if (volumes?.length) spec.volumes = volumes;
   return spec;
 }
 
