@@ -48,7 +48,7 @@ import type { Namespace } from "../podspec/types.ts";
 import { isMountPoint, mountRoot, unmountRoot } from "../host/rootfs.ts";
 import { resolveImages } from "../pods/images.ts";
 import { prepareVolumes, removeRunVolumes } from "../host/volumes.ts";
-import { parseVolumeArg } from "../plan/volumes.ts";
+import { parseVolumeArg, VOLUME_ROOT } from "../plan/volumes.ts";
 
 const READY_OPTIONS = {
   "main-pid": { value: true },
@@ -200,6 +200,12 @@ function volumesDown(args: string[]): number {
   return 0;
 }
 
+/** POD/NAME of the persistent volumes, from the directory names alone. */
+function listVolumeNames(): string[] {
+  const dirs = (p: string) => readdirSync(p, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+  return dirs(VOLUME_ROOT).flatMap((pod) => dirs(`${VOLUME_ROOT}/${pod}`).map((n) => `${pod}/${n}`));
+}
+
 /** Where completion finds pods, members and images; anything it cannot read counts as none. */
 function completionSources(io: Io): CompletionSources {
   const none = async <T>(f: () => Promise<T[]> | T[]): Promise<T[]> => {
@@ -217,6 +223,7 @@ function completionSources(io: Io): CompletionSources {
     },
     members: (pod, dir) => none(async () => (await podMembers(pod, dir, io.env, undefined)).members),
     images: () => none(() => openStore(imageDir(io)).list().flatMap((i) => i.names)),
+    volumes: () => none(() => listVolumeNames()),
   };
 }
 
@@ -240,7 +247,7 @@ export function internalCommand(commands: () => Command[]): Command {
     "       podunit internal prepare --sandbox|--member NAME --digest D --backend B --run-dir DIR [--image-dir DIR --image REF=DIGEST...] SPEC\n" +
     "       podunit internal mount-root --image REF --digest DIGEST --lower DIR... [--upper DIR --work DIR] TARGET\n" +
     "       podunit internal umount-root TARGET\n" +
-    "       podunit internal volumes-up|volumes-down type=T[,size=N][,owner=U:G][,mode=OCTAL],path=PATH...\n" +
+    "       podunit internal volumes-up|volumes-down VOLUME...\n" +
     "       podunit internal complete --cword N -- WORD...",
   hidden: true,
   options: {},

@@ -108,6 +108,34 @@ function readPercent(s: string): bigint {
   return permyriad * 100n;
 }
 
+/** Whitespace-separated words, each cut at ":" outside double quotes (quotes kept for splitWords). */
+function splitBindWords(s: string): string[][] {
+  const out: string[][] = [];
+  let parts: string[] = [];
+  let cur = "";
+  let quoted = false;
+  const endWord = () => {
+    if (cur !== "" || parts.length) out.push([...parts, cur]);
+    parts = [];
+    cur = "";
+  };
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    if (c === "\\") {
+      cur += c + (s[++i] ?? "");
+      continue;
+    }
+    if (c === '"') quoted = !quoted;
+    if (!quoted && (c === " " || c === "\t")) endWord();
+    else if (!quoted && c === ":") {
+      parts.push(cur);
+      cur = "";
+    } else cur += c;
+  }
+  endWord();
+  return out;
+}
+
 /** The D-Bus value the unit-file lines of one property stand for. */
 export function readProperty(key: PropertyKey, values: string[]): unknown {
   const def = PROPERTIES[key];
@@ -139,6 +167,12 @@ export function readProperty(key: PropertyKey, values: string[]): unknown {
       const words = one().split(/\s+/);
       return [words.filter((w) => /^\d+$/.test(w)).map(Number), words.filter((w) => !/^\d+$/.test(w)).map((w) => SIGNALS[w])];
     }
+    case "a(ssbt)":
+      // BindPaths=: words of SOURCE:DEST[:norbind], each part quoted on its own; ":" splits only outside quotes.
+      return values.flatMap((v) => splitBindWords(unspecify(v))).map((parts) => {
+        const [source, destination, option] = parts.map((x) => splitWords(x)[0] ?? "");
+        return [source, destination, false, option === "norbind" ? 0n : 16384n];
+      });
     default:
       throw new Error(`no reader for ${def.signature}`);
   }
