@@ -148,7 +148,7 @@ export interface VolumeOnDisk {
   uid: number;
   gid: number;
   mode: number;
-  /** Bytes in regular files below it (not following links, not crossing into mounts). */
+  /** Bytes in regular files below it (not following links, not descending into mounts). */
   bytes: number;
 }
 
@@ -157,8 +157,8 @@ function du(dir: string, dev: number): number {
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = `${dir}/${e.name}`;
     const st = lstatSync(p);
-    if (st.dev !== dev) continue;
-    if (st.isDirectory()) total += du(p, dev);
+    // Only directories tell a mount apart: on overlayfs a file's st_dev is its layer's.
+    if (st.isDirectory()) total += st.dev === dev ? du(p, dev) : 0;
     else if (st.isFile()) total += st.size;
   }
   return total;
