@@ -4,11 +4,13 @@
  * system, one under runc) share a scratch volume that is gone after stop; a tmpfs
  * refuses writes past its size (ENOSPC); `:ro` is read-only down to a mount below
  * the volume (EROFS) for both kinds of member; a missing host path refuses the
- * start before anything runs; `volume list/inspect/rm`; a unit-file pod makes and
- * removes its volumes itself.
+ * start before anything runs; `volume list/inspect/rm`; image members mount
+ * volumes as runc members do; a unit-file pod makes and removes its volumes itself.
  */
 import { beforeAll, describe, expect, test } from "bun:test";
+import { join } from "node:path";
 import { BUSYBOX_ROOTFS, labHelpers, leftovers, makeRootfs, useLab, writeSpec } from "./harness.ts";
+import { busyboxLayer, writeImage } from "./images-build.ts";
 
 const t = useLab("volumes");
 const { podunit, show } = labHelpers(t);
@@ -204,6 +206,39 @@ mounts = ["s:/s"]
     expect(await leftovers(t.lab, "volfail")).toEqual([]);
     expect(await volumeLeftovers("volfail")).toEqual([]);
     expect(await t.lab.sh(["cat", "/var/lib/podunit/volumes/volfail/data/file"])).toBe("old\n");
+  });
+});
+
+describe("image members", () => {
+  test("mount volumes through OCI bind mounts: shared scratch, persistent data, :ro down to a submount", async () => {
+    writeImage(join(t.lab.shareDir, "images", "bb"), "localhost/bb:1", [busyboxLayer()], { Cmd: ["sleep", "1000000"], Env: ["PATH=/bin"] });
+    await ok(podunit("image", "load", "/srv/lab/images/bb"));
+    writeSpec(t.lab, "volimg", `
+[volumes.data]
+
+[volumes.s]
+type = "scratch"
+
+[volumes.conf]
+type = "host"
+path = "/srv/conf"
+
+[containers.img]
+image = "localhost/bb:1"
+mounts = ["data:/data", "s:/s", "conf:/conf:ro"]
+
+[containers.host]
+command = ["/bin/busybox", "sleep", "1000000"]
+mounts = ["s:/srv/s"]
+`);
+    await ok(podunit("start", "volimg"));
+    await ok(inMember("volimg", "img", "echo img > /s/f && echo d > /data/d"));
+    expect(await ok(inMember("volimg", "host", "cat /srv/s/f"))).toBe("img\n");
+    for (const f of ["/conf/new", "/conf/sub/new"]) expect((await inMember("volimg", "img", `echo x > ${f}`)).stderr).toContain("Read-only file system");
+    await ok(podunit("stop", "volimg"));
+    expect(await leftovers(t.lab, "volimg")).toEqual([]);
+    expect(await volumeLeftovers("volimg")).toEqual([]);
+    expect(await t.lab.sh(["cat", "/var/lib/podunit/volumes/volimg/data/d"])).toBe("d\n");
   });
 });
 
