@@ -11,6 +11,10 @@
  * `mount-root` and `umount-root` mount and unmount an image member's root in unit
  * files (its ExecStartPre and last ExecStopPost; src/host/rootfs.ts).
  *
+ * `volumes-up VOLUME...` and `volumes-down VOLUME...` make a pod's volumes and
+ * remove its scratch and tmpfs ones in unit files (the sandbox's ExecStartPre
+ * and first ExecStopPost; src/host/volumes.ts).
+ *
  * `wait-exec [--children] PIDFILE` waits until the process in PIDFILE (a runc
  * container's first process) is no longer runc's own init but the program it
  * runs (catatonit), and with --children until that has started its child. `runc
@@ -48,6 +52,8 @@ import { resolveImages } from "../pods/images.ts";
 import { joinCgroupsOf } from "../host/cgroup.ts";
 import { execve } from "../host/libc.ts";
 import { HostError } from "../host/errno.ts";
+import { prepareVolumes, removeRunVolumes } from "../host/volumes.ts";
+import { parseVolumeArg, VOLUME_ROOT } from "../plan/volumes.ts";
 
 const READY_OPTIONS = {
   "main-pid": { value: true },
@@ -192,6 +198,38 @@ function umountRootCmd(args: string[]): number {
   return 0;
 }
 
+/** The volumes of `volumes-up`/`volumes-down` (see plan/volumes.ts, volumeArg). */
+function volumeArgs(verb: string, args: string[]) {
+  const { positionals } = parseArgs(`internal ${verb}`, args, {});
+  return positionals.map((a, i) => {
+    const v = parseVolumeArg(a, `#${i + 1}`);
+    if (!v) throw new UsageError(`'${a}' is not a volume as 'podunit internal ${verb}' takes it: type=T[,size=N][,owner=U:G][,mode=OCTAL],path=PATH.`);
+    return { ...v, name: v.source.slice(v.source.lastIndexOf("/") + 1) };
+  });
+}
+
+/**
+ * The sandbox's ExecStartPre in unit files (after its prepare): checks host volumes,
+ * makes persistent and scratch directories, mounts tmpfs volumes. A failure fails the
+ * sandbox, so no member starts; what it made is undone (host/volumes.ts).
+ */
+function volumesUp(args: string[]): number {
+  prepareVolumes(volumeArgs("volumes-up", args));
+  return 0;
+}
+
+/** The sandbox's first ExecStopPost in unit files: unmounts tmpfs volumes, removes scratch ones. Persistent volumes are never given to it. */
+function volumesDown(args: string[]): number {
+  removeRunVolumes(volumeArgs("volumes-down", args));
+  return 0;
+}
+
+/** POD/NAME of the persistent volumes, from the directory names alone. */
+function listVolumeNames(): string[] {
+  const dirs = (p: string) => readdirSync(p, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+  return dirs(VOLUME_ROOT).flatMap((pod) => dirs(`${VOLUME_ROOT}/${pod}`).map((n) => `${pod}/${n}`));
+}
+
 /** Where completion finds pods, members and images; anything it cannot read counts as none. */
 function completionSources(io: Io): CompletionSources {
   const none = async <T>(f: () => Promise<T[]> | T[]): Promise<T[]> => {
@@ -209,6 +247,7 @@ function completionSources(io: Io): CompletionSources {
     },
     members: (pod, dir) => none(async () => (await podMembers(pod, dir, io.env, undefined)).members),
     images: () => none(() => openStore(imageDir(io)).list().flatMap((i) => i.names)),
+    volumes: () => none(() => listVolumeNames()),
   };
 }
 
@@ -253,8 +292,8 @@ export function internalCommand(commands: () => Command[]): Command {
     "       podunit internal umount-root TARGET\n" +
     "       podunit internal network-up NETWORK.JSON\n" +
     "       podunit internal network-down --run-dir DIR POD\n" +
+    "       podunit internal volumes-up|volumes-down VOLUME...\n" +
     "       podunit internal complete --cword N -- WORD...\n" +
-
     "       podunit internal join-exec --cgroup-of PID -- PROGRAM [ARG...]",
   hidden: true,
   options: {},
@@ -278,6 +317,8 @@ export function internalCommand(commands: () => Command[]): Command {
     if (sub === "network-up") return networkUpCommand(rest, io);
     if (sub === "network-down") return networkDownCommand(rest, io);
     if (sub === "join-exec") return joinExec(rest, io);
+    if (sub === "volumes-up") return volumesUp(rest);
+    if (sub === "volumes-down") return volumesDown(rest);
     throw new UsageError(`Unknown subcommand 'internal ${sub ?? ""}'.`);
   },
   };

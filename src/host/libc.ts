@@ -62,6 +62,8 @@ const cstr = (s: string) => Buffer.from(s + "\0");
 const nonEmpty = (b: Uint8Array) => (b.length ? b : new Uint8Array(1));
 
 export const MS_RDONLY = 1;
+export const MS_NOSUID = 2;
+export const MS_NODEV = 4;
 export const MS_REMOUNT = 32;
 export const MS_BIND = 4096;
 

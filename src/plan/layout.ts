@@ -59,6 +59,11 @@ export class PodLayout {
     return `${this.dir}/layers/${member}`;
   }
 
+  /** Where a scratch or tmpfs volume lives while the pod runs. */
+  volume(name: string): string {
+    return `${this.dir}/volumes/${name}`;
+  }
+
   /** Which images the running pod uses, by member (read by `podunit image rm` and `prune`). */
   get imagesFile(): string {
     return `${this.dir}/images.json`;

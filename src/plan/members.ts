@@ -12,6 +12,7 @@ import { imageMemberConfig } from "./image.ts";
 import { SIGNALS } from "../systemd/numbers.ts";
 import { ociSeccomp, seccompProperties } from "./seccomp.ts";
 import type { ContainerWait, ImageFacts, PlannedFile, PlannedImage } from "./types.ts";
+import { hostMountProps, ociVolumeMounts } from "./volumes.ts";
 
 /** `uid[:gid]` → numbers (gid defaults to uid); undefined for user names. */
 function numericUser(user: string): { uid: number; gid: number } | undefined {
@@ -110,6 +111,7 @@ export function hostMember(c: Ctx, m: MemberSpec, order: MemberOrderInfo): UnitP
   if (m.workdir !== undefined) props.push(prop("WorkingDirectory", m.workdir));
   props.push(prop("NoNewPrivileges", m.noNewPrivileges !== false));
   if (m.seccomp !== "unconfined") props.push(...seccompProperties());
+  props.push(...hostMountProps(c.volumes, m.mounts));
   return props;
 }
 
@@ -207,6 +209,7 @@ function runcMember(c: Ctx, m: MemberSpec, order: MemberOrderInfo, out: RuncOut,
     namespaces,
     cgroupsPath: containerCgroup(c, unitCgroup(c.spec.name, unit), "ctr"),
     ...(m.seccomp !== "unconfined" ? { seccomp: ociSeccomp() } : {}),
+    ...(m.mounts ? { volumes: ociVolumeMounts(c.volumes, m.mounts) } : {}),
   });
   dirs.push(bundle);
   files.push({ path: `${bundle}/config.json`, mode: 0o600, content: configJson(config) });

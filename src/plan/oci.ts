@@ -124,6 +124,8 @@ export function memberConfig(o: MemberProcess & {
   capabilities: readonly string[];
   /** runc's `linux.seccomp` (src/plan/seccomp.ts); none when the member is unconfined. */
   seccomp?: object;
+  /** Pod volumes, after the standard mounts. */
+  volumes?: OciMount[];
 }): object {
   const env = new Map<string, string>([["PATH", SERVICE_PATH]]);
   for (const [k, v] of Object.entries(o.env)) env.set(k, v);
@@ -143,7 +145,7 @@ export function memberConfig(o: MemberProcess & {
       noNewPrivileges: o.noNewPrivileges,
     },
     root: { path: o.rootfs, readonly: o.readonly },
-    mounts: [...STANDARD_MOUNTS, ...(o.init !== undefined ? [initBind(o.init, MEMBER_INIT_PATH)] : [])],
+    mounts: [...STANDARD_MOUNTS, ...(o.init !== undefined ? [initBind(o.init, MEMBER_INIT_PATH)] : []), ...(o.volumes ?? [])],
     linux: linux(o.cgroupsPath, o.namespaces, o.seccomp),
   };
 }

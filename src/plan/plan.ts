@@ -12,6 +12,7 @@ import { hostMember, imageMember, type MemberOrderInfo, rootfsMember } from "./m
 import { orderMembers } from "./order.ts";
 import { nativeSandbox, runcSandbox, sandboxReady } from "./sandbox.ts";
 import { networkParts } from "./netplan.ts";
+import { planVolumes } from "./volumes.ts";
 import type { ContainerWait, HostFacts, ImageFacts, Pin, Plan, PlannedFile, PlannedImage, PlannedStep, PlannedUnit, Stage } from "./types.ts";
 
 /** Choices made for one run of a plan that are not in the spec (command-line options). */
@@ -58,6 +59,7 @@ export function plan(spec: PodSpec, host: HostFacts, opts: PlanOptions = {}): Pl
     pinned: pinnedNamespaces(spec),
     slice: podSliceName(spec.name),
     sandbox: sandboxUnitName(spec.name),
+    volumes: planVolumes(spec, layout),
   };
   const dirs: string[] = [layout.dir, ...(c.pinned.length ? [layout.nsDir] : [])];
   const files: PlannedFile[] = [];
@@ -129,7 +131,7 @@ export function plan(spec: PodSpec, host: HostFacts, opts: PlanOptions = {}): Pl
 
   const pins: Pin[] = c.pinned.map((ns) => ({ ns, path: layout.pin(ns) }));
   const ready = sandboxReady(c, pins);
-  const steps = startSteps(stages, ready !== undefined, containerWaits.length > 0, images.length > 0, network.planned !== undefined);
+  const steps = startSteps(stages, ready !== undefined, containerWaits.length > 0, images.length > 0, network.planned !== undefined, c.volumes.length > 0);
   return {
     pod: spec.name,
     file: spec.file,
@@ -148,6 +150,7 @@ export function plan(spec: PodSpec, host: HostFacts, opts: PlanOptions = {}): Pl
     containerWaits,
     ...(network.planned ? { network: network.planned } : {}),
     ...(images.length ? { images } : {}),
+    ...(c.volumes.length ? { volumes: c.volumes } : {}),
     steps,
     directories: dirs,
     files,
@@ -155,18 +158,19 @@ export function plan(spec: PodSpec, host: HostFacts, opts: PlanOptions = {}): Pl
 }
 
 /**
- * The steps of a start: run files, then the slice and the sandbox; a sandbox
- * that must be made ready is, before any member is asked for; a bridged pod's
- * network is set up once the sandbox holds the namespace; the image members'
- * roots; then every member in one burst, in stage order (their After=/Requires=
- * order the jobs, systemd runs them in parallel where that allows); the
- * containers' waits; the unit files.
+ * The steps of a start: run files, the volumes, then the slice and the sandbox;
+ * a sandbox that must be made ready is, before any member is asked for; a
+ * bridged pod's network is set up once the sandbox holds the namespace; the
+ * image members' roots; then every member in one burst, in stage order (their
+ * After=/Requires= order the jobs, systemd runs them in parallel where that
+ * allows); the containers' waits; the unit files.
  */
-function startSteps(stages: Stage[], ready: boolean, waits: boolean, roots: boolean, network: boolean): PlannedStep[] {
+function startSteps(stages: Stage[], ready: boolean, waits: boolean, roots: boolean, network: boolean, volumes: boolean): PlannedStep[] {
   const units = (kinds: Stage["kind"][]) => stages.filter((s) => kinds.includes(s.kind)).flatMap((s) => s.units);
   const pod = units(["slice", "sandbox"]);
   const members = units(["init", "members"]);
-  const steps: PlannedStep[] = [{ kind: "run-files" }];
+  // Volumes come before any unit: a missing host path refuses the start before anything runs.
+  const steps: PlannedStep[] = [{ kind: "run-files" }, ...(volumes ? [{ kind: "volumes" } as const] : [])];
   // Roots are mounted after the sandbox started (a runc sandbox's mount namespace then holds
   // no copy of them) and before any member: a member's bundle points at its root.
   const mountRoots: PlannedStep[] = roots ? [{ kind: "member-roots" }] : [];

@@ -8,6 +8,9 @@ import type { MemberKind, Namespace, SandboxBackend } from "../podspec/types.ts"
 import type { UnitProperty } from "../systemd/properties.ts";
 import type { NetworkConfig } from "../podspec/netconfig.ts";
 import type { PlannedNetwork } from "./network.ts";
+import type { PlannedVolume } from "./volumes.ts";
+
+export type { PlannedVolume } from "./volumes.ts";
 
 export type CgroupMode = "legacy" | "hybrid" | "unified";
 
@@ -193,6 +196,8 @@ export type PlannedStep =
   | { kind: "network-up" }
   /** Mount the image members' roots (Plan.images): an overlay of the layers each. Undo: unmount them and remove their writable layers. */
   | { kind: "member-roots" }
+  /** Make the pod's volumes (Plan.volumes): check host paths, make directories, mount tmpfs. Undo: unmount and remove what it made, never a persistent volume's data. */
+  | { kind: "volumes" }
   /** Wait until each container runs catatonit (Plan.containerWaits). Undo: nothing. */
   | { kind: "container-waits" }
   /** Replace the transient unit files of the services started (see src/pods/transient.ts). Undo: nothing. */
@@ -238,6 +243,8 @@ export interface Plan {
   network?: PlannedNetwork;
   /** Image members: their roots and resolved configuration; absent when the pod has none. */
   images?: PlannedImage[];
+  /** The pod's volumes; absent when the spec has none. */
+  volumes?: PlannedVolume[];
   /** How `podunit start` runs the plan, in order. */
   steps: PlannedStep[];
   /** Directories the executor creates (mode 0700) before writing files. */

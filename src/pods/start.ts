@@ -17,7 +17,7 @@ import { podUnitPatterns } from "../systemd/unitname.ts";
 import { isLive } from "../systemd/state.ts";
 import { runcPrefix } from "../plan/layout.ts";
 import { runFilesOf } from "../plan/unitfiles.ts";
-import type { ExecDeps } from "./deps.ts";
+import type { ExecDeps, VolumesMade } from "./deps.ts";
 import { mark } from "../trace.ts";
 import { cleanupPod, removeRunDir, stopPodUnits, stopUnits } from "./stop.ts";
 import { replaceTransientFiles } from "./transient.ts";
@@ -237,6 +237,23 @@ function toStep(s: PlannedStep, plan: Plan, deps: ExecDeps, sel: Selection, byNa
           }
           return problems;
         },
+      };
+    }
+    case "volumes": {
+      // A repair finds the volumes made with the sandbox; making them again keeps what is there.
+      const volumes = plan.volumes ?? [];
+      if (volumes.length === 0) return undefined;
+      let made: VolumesMade | undefined;
+      return {
+        name: `make the volumes ${volumes.map((v) => v.name).join(", ")}`,
+        run: async () => {
+          try {
+            made = deps.volumes.prepare(volumes);
+          } catch (err) {
+            throw new UnitFailure(plan.pod, err, false);
+          }
+        },
+        undo: async () => (made ? deps.volumes.release(made) : []),
       };
     }
     case "container-waits": {

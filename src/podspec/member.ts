@@ -46,6 +46,7 @@ export const MEMBER_KEYS = [
   "restart_sec",
   "stop_timeout",
   "after",
+  "mounts",
 ] as const;
 
 const MEMBER_HINTS: Record<string, string> = {
@@ -84,6 +85,9 @@ const MEMBER_ALIASES: Record<string, string> = {
   allow_privilege_escalation: "no_new_privileges",
   seccomp_profile: "seccomp",
   security_opt: "seccomp",
+  volumes: "mounts",
+  volume_mounts: "mounts",
+  binds: "mounts",
 };
 
 const RESTARTS: readonly RestartPolicy[] = ["no", "on-failure", "always"];

@@ -43,6 +43,7 @@ export function parseSpec(text: string, file: string, opts: { defaultName?: stri
     ...(v.network !== undefined ? { network: v.network } : {}),
     ...(v.ports !== undefined ? { ports: v.ports } : {}),
     ...(warnings.length ? { warnings } : {}),
+    ...(v.volumes !== undefined ? { volumes: v.volumes } : {}),
   };
 }
 

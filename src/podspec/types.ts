@@ -42,6 +42,8 @@ export interface PodSpec {
   ports?: PortMapping[];
   /** What the spec allows but deserves a second look (`podunit check` shows them); absent when there is none. */
   warnings?: SpecIssue[];
+  /** Pod volumes in file order; absent when the spec has none. */
+  volumes?: VolumeSpec[];
 }
 
 export interface Limits {
@@ -90,4 +92,33 @@ export interface MemberSpec {
   stopTimeout?: bigint;
   /** Names of members this one starts after. */
   after: string[];
+  /** The pod volumes this member sees, in the order written; absent when it has none. */
+  mounts?: MountSpec[];
+}
+
+/** What a pod volume is: a directory podunit keeps, one made and removed with the pod, memory, or a host path. */
+export type VolumeType = "persistent" | "scratch" | "tmpfs" | "host";
+
+/** A pod volume (`[volumes.NAME]`). */
+export interface VolumeSpec {
+  /** A DNS label, so it never leaves the pod's volume directory. */
+  name: string;
+  type: VolumeType;
+  /** tmpfs only: its size in bytes. */
+  size?: bigint;
+  /** host only: an absolute, tidy path. */
+  path?: string;
+  /** Owner of the volume's top directory (not host volumes). */
+  owner?: { uid: number; gid: number };
+  /** Permission bits of the volume's top directory (not host volumes). */
+  mode?: number;
+}
+
+/** One entry of a member's `mounts`: a pod volume and where the member sees it. */
+export interface MountSpec {
+  volume: string;
+  /** Absolute, tidy, not "/". */
+  path: string;
+  /** Read-only all the way down (submounts too). */
+  readonly: boolean;
 }

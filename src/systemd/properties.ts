@@ -26,6 +26,13 @@ export interface ExecCommand {
   flags: ExecFlag[];
 }
 
+/** One bind mount of BindPaths=/BindReadOnlyPaths=: a host path, where the unit sees it, and whether mounts below it come along. */
+export interface BindPath {
+  source: string;
+  destination: string;
+  recursive: boolean;
+}
+
 /** Exit statuses and signal names a service counts as success. */
 export interface ExitStatusSet {
   statuses: number[];
@@ -100,6 +107,10 @@ export interface PropertyValues {
   SyslogIdentifier: string;
   /** `FIELD=value` journal fields. */
   LogExtraFields: string[];
+  /** Bind mounts in the unit's own mount namespace (pod volumes of a member on the host's file system). */
+  BindPaths: BindPath[];
+  /** The same, read-only, mounts below each bind included. */
+  BindReadOnlyPaths: BindPath[];
 }
 
 export type PropertyKey = keyof PropertyValues;
@@ -240,6 +251,15 @@ const syscallFilter: Kind<SyscallFilter> = {
 const errno: Kind<number> = { signature: "i", encode: (v) => v, render: (v) => [ERRNOS[v] ?? String(v)] };
 /** Namespace flags; in files as the names of the namespaces allowed. */
 const namespaceSet: Kind<bigint> = { signature: "t", encode: (v) => v, render: (v) => [namespaceNames(v).join(" ") || "yes"] };
+/** MS_REC: a recursive bind (`rbind`, systemd's default in unit files). */
+const MS_REC = 16384n;
+/** Bind mounts: `SOURCE:DEST[:norbind]` words, each path quoted on its own (":" separates them, so paths hold none). */
+const bindPaths: Kind<BindPath[]> = {
+  signature: "a(ssbt)",
+  encode: (v) => v.map((b) => [b.source, b.destination, false, b.recursive ? MS_REC : 0n]),
+  render: (v) => (v.length ? [v.map((b) => `${quoteWord(b.source)}:${quoteWord(b.destination)}${b.recursive ? "" : ":norbind"}`).join(" ")] : []),
+  since: 233,
+};
 
 /** What an entry spells out only where it differs from the defaults. */
 interface Exceptions {
@@ -299,6 +319,8 @@ const ENTRIES: { [K in PropertyKey]: Entry<PropertyValues[K]> } = {
   StandardError: ["Service", choice],
   SyslogIdentifier: ["Service", text],
   LogExtraFields: ["Service", fields, { since: 236 }],
+  BindPaths: ["Service", bindPaths, { spec: "mounts" }],
+  BindReadOnlyPaths: ["Service", bindPaths, { spec: "mounts" }],
 };
 
 /** systemd 205 brought transient units: a property without a later version has always been there. */

@@ -129,6 +129,16 @@ const SIDE_BY_SIDE: { [K in PropertyKey]: { p: UnitProperty; dbus: unknown; line
     dbus: [Buffer.from("PODUNIT_POD=web"), Buffer.from("PODUNIT_MEMBER=db")],
     lines: ["LogExtraFields=PODUNIT_POD=web", "LogExtraFields=PODUNIT_MEMBER=db"],
   },
+  BindPaths: {
+    p: { key: "BindPaths", value: [{ source: "/var/lib/podunit/volumes/web/data", destination: "/srv/my data", recursive: true }, { source: "/a%b", destination: "/c", recursive: false }] },
+    dbus: [["/var/lib/podunit/volumes/web/data", "/srv/my data", false, 16384n], ["/a%b", "/c", false, 0n]],
+    lines: ['BindPaths=/var/lib/podunit/volumes/web/data:"/srv/my data" /a%%b:/c:norbind'],
+  },
+  BindReadOnlyPaths: {
+    p: { key: "BindReadOnlyPaths", value: [{ source: "/run/podunit/web/volumes/conf", destination: "/etc/app", recursive: true }] },
+    dbus: [["/run/podunit/web/volumes/conf", "/etc/app", false, 16384n]],
+    lines: ["BindReadOnlyPaths=/run/podunit/web/volumes/conf:/etc/app"],
+  },
 };
 
 describe("property table: D-Bus and unit file side by side", () => {

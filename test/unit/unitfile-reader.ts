@@ -110,6 +110,33 @@ function readPercent(s: string): bigint {
 
 /** CLONE_NEW* flags by the names RestrictNamespaces= takes (linux/sched.h). */
 const NS_FLAGS: Record<string, number> = { cgroup: 0x02000000, ipc: 0x08000000, net: 0x40000000, mnt: 0x00020000, pid: 0x20000000, user: 0x10000000, uts: 0x04000000 };
+/** Whitespace-separated words, each cut at ":" outside double quotes (quotes kept for splitWords). */
+function splitBindWords(s: string): string[][] {
+  const out: string[][] = [];
+  let parts: string[] = [];
+  let cur = "";
+  let quoted = false;
+  const endWord = () => {
+    if (cur !== "" || parts.length) out.push([...parts, cur]);
+    parts = [];
+    cur = "";
+  };
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    if (c === "\\") {
+      cur += c + (s[++i] ?? "");
+      continue;
+    }
+    if (c === '"') quoted = !quoted;
+    if (!quoted && (c === " " || c === "\t")) endWord();
+    else if (!quoted && c === ":") {
+      parts.push(cur);
+      cur = "";
+    } else cur += c;
+  }
+  endWord();
+  return out;
+}
 
 /** The D-Bus value the unit-file lines of one property stand for. */
 export function readProperty(key: PropertyKey, values: string[]): unknown {
@@ -149,6 +176,12 @@ export function readProperty(key: PropertyKey, values: string[]): unknown {
       const words = one().split(/\s+/);
       return [words.filter((w) => /^\d+$/.test(w)).map(Number), words.filter((w) => !/^\d+$/.test(w)).map((w) => SIGNALS[w])];
     }
+    case "a(ssbt)":
+      // BindPaths=: words of SOURCE:DEST[:norbind], each part quoted on its own; ":" splits only outside quotes.
+      return values.flatMap((v) => splitBindWords(unspecify(v))).map((parts) => {
+        const [source, destination, option] = parts.map((x) => splitWords(x)[0] ?? "");
+        return [source, destination, false, option === "norbind" ? 0n : 16384n];
+      });
     default:
       throw new Error(`no reader for ${def.signature}`);
   }
