@@ -19,6 +19,8 @@
  * no handler for), and the stop then waits for its whole timeout. Run as
  * ExecStartPost, it keeps the unit "starting" until a stop will work.
  *
+ * `health` runs a pod's health checks (src/cli/health.ts).
+ *
  * `complete --cword N -- WORD...` prints the completions of word N of a podunit
  * command line, one a line, for the shells' completion scripts (complete.ts). It
  * needs no root and no systemd (running pods are read from the run directory),
@@ -208,6 +210,7 @@ export function internalCommand(commands: () => Command[]): Command {
     "       podunit internal prepare --sandbox|--member NAME --digest D --backend B --run-dir DIR [--image-dir DIR --image REF=DIGEST...] SPEC\n" +
     "       podunit internal mount-root --image REF --digest DIGEST --lower DIR... [--upper DIR --work DIR] TARGET\n" +
     "       podunit internal umount-root TARGET\n" +
+    "       podunit internal health [--ready MEMBER --main-pid PID] CONFIG\n" +
     "       podunit internal complete --cword N -- WORD...",
   hidden: true,
   options: {},
@@ -226,6 +229,7 @@ export function internalCommand(commands: () => Command[]): Command {
     if (sub === "complete") return completeLine(rest, io, commands());
     if (sub === "mount-root") return mountRootCmd(rest);
     if (sub === "umount-root") return umountRootCmd(rest);
+    if (sub === "health") return (await import("./health.ts")).healthMain(rest, io.out, io.err);
     throw new UsageError(`Unknown subcommand 'internal ${sub ?? ""}'.`);
   },
   };

@@ -4,7 +4,7 @@
  * the warm-up move `podunit start` begins with. Everything else about cgroups
  * is systemd's; the plan's view of the host's cgroup mode is plan/hostfacts.ts.
  */
-import { readdirSync, readFileSync, rmdirSync, writeFile } from "node:fs";
+import { readdirSync, readFileSync, rmdirSync, writeFile, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { mountinfo, procCgroups } from "./proc.ts";
 
@@ -90,4 +90,15 @@ export function ownCgroupProcs(): string | undefined {
 export function warmCgroupAttach(): void {
   const procs = ownCgroupProcs();
   if (procs !== undefined) writeFile(procs, String(process.pid), () => {});
+}
+
+/** Moves process `pid` into `cgroup` in every hierarchy that has it (v1 hierarchies hold only the controllers the unit uses). */
+export function joinCgroup(cgroup: string, pid: number): void {
+  for (const mnt of cgroupMounts()) {
+    try {
+      writeFileSync(join(mnt, cgroup, "cgroup.procs"), String(pid));
+    } catch {
+      // Not in this hierarchy.
+    }
+  }
 }

@@ -6,6 +6,7 @@
  */
 import type { MemberKind, Namespace, SandboxBackend } from "../podspec/types.ts";
 import type { UnitProperty } from "../systemd/properties.ts";
+import type { PlannedHealth } from "./health.ts";
 
 export type CgroupMode = "legacy" | "hybrid" | "unified";
 
@@ -32,7 +33,7 @@ export interface HostFacts {
   runDir: string;
 }
 
-export type UnitRole = "slice" | "sandbox" | "member";
+export type UnitRole = "slice" | "sandbox" | "member" | "health";
 
 /**
  * What the pods layer found out about one image before planning (the store, the
@@ -108,7 +109,7 @@ export interface PlannedImage extends MemberRoot {
 /** One unit to start: its escaped name, type, cgroup and typed properties (in table order). */
 export interface PlannedUnit {
   name: string;
-  type: "slice" | "service";
+  type: "slice" | "service" | "timer";
   role: UnitRole;
   /** Member name, for member units. */
   member?: string;
@@ -189,6 +190,8 @@ export type PlannedStep =
   | { kind: "member-roots" }
   /** Wait until each container runs catatonit (Plan.containerWaits). Undo: nothing. */
   | { kind: "container-waits" }
+  /** Start the pod's health timer (Plan.health) with its check service. Undo: stop both. */
+  | { kind: "health-timer" }
   /** Replace the transient unit files of the services started (see src/pods/transient.ts). Undo: nothing. */
   | { kind: "unit-files" };
 
@@ -228,6 +231,8 @@ export interface Plan {
    * waits itself; unit files run \`podunit internal wait-exec\` as ExecStartPost).
    */
   containerWaits: ContainerWait[];
+  /** The pod's health timer, check service and checks; absent when no member has a check. */
+  health?: PlannedHealth;
   /** Image members: their roots and resolved configuration; absent when the pod has none. */
   images?: PlannedImage[];
   /** How `podunit start` runs the plan, in order. */

@@ -24,6 +24,7 @@ import { checkAfter, checkWithinPod, type MemberDraft } from "./relations.ts";
 import type { Limits, MemberKind, MemberSpec, RestartPolicy } from "./types.ts";
 import { checkAbsolutePath, checkName, isEnvName, parseImageUser, parseUser } from "./grammar.ts";
 import { ReferenceError, parseReference } from "./reference.ts";
+import { readHealth } from "./health.ts";
 
 export const MEMBER_KEYS = [
   "kind",
@@ -43,6 +44,7 @@ export const MEMBER_KEYS = [
   "restart_sec",
   "stop_timeout",
   "after",
+  "health",
 ] as const;
 
 const MEMBER_HINTS: Record<string, string> = {
@@ -185,6 +187,7 @@ function readMember(c: Checker, name: string, t: Table): MemberDraft {
 
   const after = readStringArray(c, get(t, "after"), p("after"), `["db"]`) ?? [];
   const shown = readLimits(c, t, ["containers", name]);
+  const health = readHealth(c, get(t, "health"), name, kind);
 
   const spec: MemberSpec = {
     name,
@@ -204,6 +207,7 @@ function readMember(c: Checker, name: string, t: Table): MemberDraft {
   if (args !== undefined) spec.args = args;
   if (restartSec !== undefined) spec.restartSec = restartSec;
   if (stopTimeout !== undefined) spec.stopTimeout = stopTimeout;
+  if (health !== undefined) spec.health = health;
   return { spec, shown, after };
 }
 

@@ -17,7 +17,8 @@ import { capabilityMask, knownSignal, signalNumber } from "./numbers.ts";
 export { CAPABILITIES, SIGNALS } from "./numbers.ts";
 
 /** Flags of an `a(sasas)` command, as systemd names them on D-Bus. */
-export type ExecFlag = "ignore-failure" | "no-env-expand";
+/** `privileged` (`+` in unit files): the command runs without the unit's User=, capability and sandbox settings. */
+export type ExecFlag = "ignore-failure" | "no-env-expand" | "privileged";
 
 /** One command of ExecStart= and friends: binary, full argv (argv[0] included), flags. */
 export interface ExecCommand {
@@ -35,6 +36,9 @@ export interface ExitStatusSet {
 export type ServiceType = "simple" | "exec" | "forking" | "oneshot" | "notify";
 export type KillMode = "control-group" | "mixed" | "process" | "none";
 export type CollectMode = "inactive" | "inactive-or-failed";
+/** syslog priorities by name, as systemd writes them. */
+export const LOG_LEVELS = ["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** The model value each property takes in a plan (table key = D-Bus property name). */
 export interface PropertyValues {
@@ -67,6 +71,8 @@ export interface PropertyValues {
   RestartUSec: bigint;
   /** Microseconds. */
   TimeoutStopUSec: bigint;
+  /** Microseconds: how long the whole start (ExecStartPre to ExecStartPost) may take. */
+  TimeoutStartUSec: bigint;
   SuccessExitStatus: ExitStatusSet;
   KillMode: KillMode;
   /** A signal name (`SIGQUIT`): what a stop sends first. */
@@ -86,6 +92,16 @@ export interface PropertyValues {
   SyslogIdentifier: string;
   /** `FIELD=value` journal fields. */
   LogExtraFields: string[];
+  /** The priority of the lines the unit's processes write (a syslog level name). */
+  SyslogLevel: LogLevel;
+  /** Lines above this priority are dropped, systemd's own about the unit ("Starting ...") too. */
+  LogLevelMax: LogLevel;
+  /** Timers: microseconds after the timer started that it first elapses. */
+  OnActiveSec: bigint;
+  /** Timers: microseconds after the unit it starts was last started that it elapses again. */
+  OnUnitActiveSec: bigint;
+  /** Timers: how late systemd may fire it, to wake up fewer times (microseconds). */
+  AccuracyUSec: bigint;
 }
 
 export type PropertyKey = keyof PropertyValues;
@@ -94,7 +110,7 @@ export type PropertyKey = keyof PropertyValues;
 export type UnitProperty = { [K in PropertyKey]: { key: K; value: PropertyValues[K] } }[PropertyKey];
 
 /** Where the unit-file key lives: [Unit], [Service], or the unit type's own section for resource control. */
-export type Section = "Unit" | "Service" | "Resource";
+export type Section = "Unit" | "Service" | "Resource" | "Timer";
 
 export interface PropertyDef<K extends PropertyKey> {
   /** D-Bus property name (also the table key). */
@@ -159,7 +175,8 @@ export function formatCpuQuota(usecPerSec: bigint): string {
 
 /** One Exec line: `-` (ignore failure) and `:` (no env expansion) prefixes, `@` when argv[0] differs. */
 export function renderExec(c: ExecCommand): string {
-  const prefix = (c.flags.includes("ignore-failure") ? "-" : "") + (c.flags.includes("no-env-expand") ? ":" : "");
+  const prefix =
+    (c.flags.includes("ignore-failure") ? "-" : "") + (c.flags.includes("no-env-expand") ? ":" : "") + (c.flags.includes("privileged") ? "+" : "");
   const [argv0, ...rest] = c.argv;
   const head = argv0 === c.path ? quoteExecPath(c.path) : `@${quoteExecPath(c.path)} ${quoteWord(argv0 ?? "")}`;
   return [prefix + head, ...rest.map(quoteWord)].join(" ");
@@ -213,6 +230,8 @@ const exitStatus: Kind<ExitStatusSet> = {
 };
 /** A signal by name; on D-Bus as its number. */
 const signal: Kind<string> = { signature: "i", encode: signalNumber, render: (v) => [knownSignal(v)] };
+/** A syslog level by name; on D-Bus as its number. */
+const logLevel: Kind<LogLevel> = { signature: "i", encode: (v) => LOG_LEVELS.indexOf(v), render: (v) => [v] };
 /** Capability names; on D-Bus as the kernel's bit mask. */
 const capabilities: Kind<string[]> = { signature: "t", encode: capabilityMask, render: (v) => (v.length ? [v.join(" ")] : []) };
 
@@ -255,6 +274,7 @@ const ENTRIES: { [K in PropertyKey]: Entry<PropertyValues[K]> } = {
   Restart: ["Service", choice, { spec: "restart" }],
   RestartUSec: ["Service", usec, { spec: "restart_sec" }],
   TimeoutStopUSec: ["Service", usec, { spec: "stop_timeout" }],
+  TimeoutStartUSec: ["Service", usec, { spec: "health.startup_timeout" }],
   SuccessExitStatus: ["Service", exitStatus],
   KillMode: ["Service", choice],
   KillSignal: ["Service", signal, { spec: "image" }],
@@ -270,6 +290,11 @@ const ENTRIES: { [K in PropertyKey]: Entry<PropertyValues[K]> } = {
   StandardError: ["Service", choice],
   SyslogIdentifier: ["Service", text],
   LogExtraFields: ["Service", fields, { since: 236 }],
+  SyslogLevel: ["Service", logLevel],
+  LogLevelMax: ["Service", logLevel, { since: 236 }],
+  OnActiveSec: ["Timer", usec, { spec: "health.interval" }],
+  OnUnitActiveSec: ["Timer", usec, { spec: "health.interval" }],
+  AccuracyUSec: ["Timer", usec, { spec: "health.interval" }],
 };
 
 /** systemd 205 brought transient units: a property without a later version has always been there. */
