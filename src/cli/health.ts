@@ -38,13 +38,13 @@ function alive(pid: number, unit: string): boolean {
 }
 
 /** Runs one check of `m` against its main process `pid`. */
-async function check(cfg: HealthConfig, m: MemberCheck, pid: number): Promise<CheckResult> {
+async function check(cfg: HealthConfig, m: MemberCheck, pid: number, timeoutMs = m.timeoutMs): Promise<CheckResult> {
   const c = m.check;
-  if (c.kind === "tcp") return probeTcp(c.host, c.port, m.timeoutMs);
-  if (c.kind === "http") return probeHttp(c.host, c.port, c.path, m.timeoutMs);
+  if (c.kind === "tcp") return probeTcp(c.host, c.port, timeoutMs);
+  if (c.kind === "http") return probeHttp(c.host, c.port, c.path, timeoutMs);
   if (m.runcId !== undefined) {
     if (cfg.paths.runc === undefined) return { ok: false, output: "runc is not installed" };
-    return probeExec([cfg.paths.runc, "exec", m.runcId, ...c.argv], undefined, m.timeoutMs);
+    return probeExec([cfg.paths.runc, "exec", m.runcId, ...c.argv], undefined, timeoutMs);
   }
   // A host member: the command enters its namespaces with its credentials and environment, in its cgroup.
   const { enterTarget, enterEnv, nsenterArgv } = await import("../host/enter.ts");
@@ -55,7 +55,7 @@ async function check(cfg: HealthConfig, m: MemberCheck, pid: number): Promise<Ch
     return { ok: false, output: `cannot enter the member's process ${pid}: ${(err as Error).message}` };
   }
   const argv = nsenterArgv(cfg.paths, target.pid, target.creds, { command: c.argv, tty: false, env: [] });
-  return probeExec(argv, enterEnv(target.env, []), m.timeoutMs, (child) => joinCgroup(m.cgroup, child));
+  return probeExec(argv, enterEnv(target.env, []), timeoutMs, (child) => joinCgroup(m.cgroup, child));
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -77,7 +77,8 @@ async function ready(cfg: HealthConfig, member: string, pid: number, out: Write,
   let tries = 0;
   for (;;) {
     const t0 = Date.now();
-    last = await check(cfg, m, pid);
+    // The last check ends by the deadline too.
+    last = await check(cfg, m, pid, Math.max(50, Math.min(m.timeoutMs, deadline - t0)));
     tries++;
     const now = Date.now();
     if (last.ok) {
@@ -86,9 +87,8 @@ async function ready(cfg: HealthConfig, member: string, pid: number, out: Write,
       return 0;
     }
     saveState(cfg, member, { status: "starting", pid, lastCheck: now, failures: 0, lastFailure: { at: now, output: last.output } });
-    const wait = Math.max(0, every - (now - t0));
-    if (now + wait >= deadline) break;
-    await sleep(wait);
+    if (now >= deadline) break;
+    await sleep(Math.min(Math.max(0, every - (now - t0)), deadline - now));
   }
   err(`Member '${member}' did not pass its health check within ${m.startupTimeoutMs / 1000}s (${tries} checks); the last said: ${last.output}\n`);
   return 1;

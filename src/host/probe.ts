@@ -4,7 +4,11 @@
  * network namespace it runs in (the check's unit puts it into the pod's), so an
  * image needs no curl. Each gives a result with a short text that says why.
  */
-import type { CheckResult } from "../status/health.ts";
+/** The result of one check: passed or not, and what it said (a command's output, an http status, an error). */
+export interface CheckResult {
+  ok: boolean;
+  output: string;
+}
 
 /** The most of a command's output a result keeps (its end). */
 const OUTPUT_MAX = 400;

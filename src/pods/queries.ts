@@ -9,9 +9,11 @@ import { plan } from "../plan/plan.ts";
 import { imageStoreDir, resolveImages } from "./images.ts";
 import { isPathRef, listSpecs, specDir } from "../podspec/load.ts";
 import type { PodSpec } from "../podspec/types.ts";
-import { pinProblems, podStatus, podSummaries, type PodState, type PodStatus } from "../status/status.ts";
+import { memberHealth, pinProblems, podStatus, podSummaries, type PodState, type PodStatus } from "../status/status.ts";
+import { readHealthState } from "../status/health.ts";
+import { PodLayout } from "../plan/layout.ts";
 import { pinLive } from "../host/ns.ts";
-import { type Env, hostFacts, loadPodSpec, withSystemd } from "./wiring.ts";
+import { type Env, hostFacts, loadPodSpec, runDir, withSystemd } from "./wiring.ts";
 
 /**
  * The status of the pod `ref` names. Its spec, when there is one, names members
@@ -28,6 +30,12 @@ export async function statusOf(ref: string, dir: string | undefined, env: Env): 
   }
   return withSystemd(env, async (sd) => {
     const st = await podStatus(sd, pod, spec?.members.map((m) => m.name) ?? []);
+    const layout = new PodLayout(runDir(env), pod);
+    for (const m of st.members) {
+      if (m.state === "not-loaded") continue;
+      const h = readHealthState(layout.healthState(m.name));
+      if (h) m.health = memberHealth(h);
+    }
     if (spec) {
       // The pins the spec's plan expects; a spec that no longer plans on this host has nothing to check.
       const p = await hostFacts(env, sd)

@@ -4,6 +4,9 @@
  * (`afterCheck`, pure), and reading it for `podunit status`.
  */
 import { readFileSync } from "node:fs";
+import type { CheckResult } from "../host/probe.ts";
+
+export type { CheckResult };
 
 export type HealthStatus = "starting" | "healthy" | "unhealthy";
 
@@ -29,11 +32,6 @@ export interface CheckOutcome {
   kill: boolean;
 }
 
-/** The result of one check: passed or not, and what it said (a command's output, an http status, an error). */
-export interface CheckResult {
-  ok: boolean;
-  output: string;
-}
 
 /** Applies one liveness check's result to a member's state. */
 export function afterCheck(prev: HealthState, r: CheckResult, now: number, cfg: { retries: number; startPeriodMs: number }, member: string): CheckOutcome {
