@@ -4,7 +4,7 @@
  * independent of the renderer: tests read rendered files back into D-Bus values
  * and compare them with what toDbus() sends for the same plan.
  */
-import { CAPABILITIES, PROPERTIES, type PropertyKey, SIGNALS } from "../../src/systemd/properties.ts";
+import { CAPABILITIES, PROPERTIES, type PropertyKey, SIGNALS, LOG_LEVELS } from "../../src/systemd/properties.ts";
 
 export type UnitFileEntries = Map<string, Array<[string, string]>>;
 
@@ -79,6 +79,7 @@ export function readExec(raw: string): [string, string[], string[]] {
   for (;;) {
     if (s[0] === "-") flags.push("ignore-failure");
     else if (s[0] === ":") flags.push("no-env-expand");
+    else if (s[0] === "+") flags.push("privileged");
     else if (s[0] === "@") at = true;
     else break;
     s = s.slice(1);
@@ -123,7 +124,7 @@ export function readProperty(key: PropertyKey, values: string[]): unknown {
     case "t":
       if (key === "CPUQuotaPerSecUSec") return readPercent(one());
       if (key === "AmbientCapabilities") return one().split(/\s+/).reduce((m, n) => m | (1n << BigInt(CAPABILITIES[n]!)), 0n);
-      if (key === "RestartUSec" || key === "TimeoutStopUSec") return readUsec(one());
+      if (["RestartUSec", "TimeoutStopUSec", "TimeoutStartUSec", "OnActiveSec", "OnUnitActiveSec", "AccuracyUSec"].includes(key)) return readUsec(one());
       return one() === "infinity" ? 0xffffffffffffffffn : BigInt(one());
     case "as":
       if (key === "Environment") return values.flatMap((v) => splitWords(unspecify(v)));
@@ -133,7 +134,8 @@ export function readProperty(key: PropertyKey, values: string[]): unknown {
     case "a(sasas)":
       return values.map(readExec);
     case "i":
-      // The one int property is KillSignal=, a signal name in files.
+      // Log levels by name; KillSignal=, a signal name in files.
+      if (key === "SyslogLevel" || key === "LogLevelMax") return LOG_LEVELS.indexOf(one() as never);
       return SIGNALS[one()] ?? new Error(`unknown signal ${one()}`);
     case "(aiai)": {
       const words = one().split(/\s+/);
