@@ -87,6 +87,7 @@ bench: build
 	$(BUN) run bench/generator.ts
 	$(BUN) run bench/pods.ts
 	$(BUN) run bench/image.ts
+	$(BUN) run bench/health.ts
 
 # The binary installs itself: everything it installs is built into it (docs/packaging.md).
 ROOT_OPT = $(if $(DESTDIR),--root $(DESTDIR))

@@ -23,6 +23,8 @@
  * no handler for), and the stop then waits for its whole timeout. Run as
  * ExecStartPost, it keeps the unit "starting" until a stop will work.
  *
+ * `health` runs a pod's health checks (src/cli/health.ts).
+ *
  * `complete --cword N -- WORD...` prints the completions of word N of a podunit
  * command line, one a line, for the shells' completion scripts (complete.ts). It
  * needs no root and no systemd (running pods are read from the run directory),
@@ -293,6 +295,7 @@ export function internalCommand(commands: () => Command[]): Command {
     "       podunit internal network-up NETWORK.JSON\n" +
     "       podunit internal network-down --run-dir DIR POD\n" +
     "       podunit internal volumes-up|volumes-down VOLUME...\n" +
+    "       podunit internal health [--ready MEMBER --main-pid PID] CONFIG\n" +
     "       podunit internal complete --cword N -- WORD...\n" +
     "       podunit internal join-exec --cgroup-of PID -- PROGRAM [ARG...]",
   hidden: true,
@@ -319,6 +322,7 @@ export function internalCommand(commands: () => Command[]): Command {
     if (sub === "join-exec") return joinExec(rest, io);
     if (sub === "volumes-up") return volumesUp(rest);
     if (sub === "volumes-down") return volumesDown(rest);
+    if (sub === "health") return (await import("./health.ts")).healthMain(rest, io.out, io.err);
     throw new UsageError(`Unknown subcommand 'internal ${sub ?? ""}'.`);
   },
   };

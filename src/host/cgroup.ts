@@ -123,3 +123,14 @@ export function joinCgroupsOf(pid: number): void {
     }
   }
 }
+
+/** Moves process `pid` into `cgroup` in every hierarchy that has it (v1 hierarchies hold only the controllers the unit uses). */
+export function joinCgroup(cgroup: string, pid: number): void {
+  for (const mnt of cgroupMounts()) {
+    try {
+      writeFileSync(join(mnt, cgroup, "cgroup.procs"), String(pid));
+    } catch {
+      // Not in this hierarchy.
+    }
+  }
+}

@@ -9,6 +9,7 @@ import { memberUnitName, podSliceCgroup, podSliceName, podTargetName, sandboxUni
 import { type Ctx, limitProps, NS_ORDER, prop } from "./builder.ts";
 import { PodLayout } from "./layout.ts";
 import { hostMember, imageMember, type MemberOrderInfo, rootfsMember } from "./members.ts";
+import { planHealth, readinessProps } from "./health.ts";
 import { orderMembers } from "./order.ts";
 import { nativeSandbox, runcSandbox, sandboxReady } from "./sandbox.ts";
 import { networkParts } from "./netplan.ts";
@@ -87,10 +88,11 @@ export function plan(spec: PodSpec, host: HostFacts, opts: PlanOptions = {}): Pl
         : m.rootfs !== undefined
           ? rootfsMember(c, m, info, out)
           : hostMember(c, m, info);
-    return unit(name, "service", "member", unitCgroup(spec.name, name), props, m);
+    return unit(name, "service", "member", unitCgroup(spec.name, name), [...props, ...readinessProps(c, m)], m);
   });
   network.files(files);
   if (images.length) files.push({ path: layout.imagesFile, mode: 0o644, content: imagesJson(images) });
+  const health = planHealth(c, members, files, dirs);
 
   const unitOf = (m: MemberSpec) => memberUnitName(spec.name, m.name);
   const stages: Stage[] = [
@@ -102,7 +104,7 @@ export function plan(spec: PodSpec, host: HostFacts, opts: PlanOptions = {}): Pl
 
   // The target is active exactly while the pod runs: it waits for every unit it wants
   // (After=) and goes down with the sandbox (BindsTo=).
-  const wanted = [sandbox.name, ...members.map((u) => u.name)];
+  const wanted = [sandbox.name, ...members.map((u) => u.name), ...(health ? [health.timer.name] : [])];
   const target = {
     name: podTargetName(spec.name),
     properties: sortProperties([
@@ -114,7 +116,7 @@ export function plan(spec: PodSpec, host: HostFacts, opts: PlanOptions = {}): Pl
     wantedBy: spec.install?.wantedBy ?? [],
   };
 
-  const all = [slice, sandbox, ...members, target];
+  const all = [slice, sandbox, ...members, target, ...(health ? [health.timer, health.service] : [])];
   let requiresSystemd = 0;
   let needs = "";
   for (const u of all) {
@@ -131,7 +133,7 @@ export function plan(spec: PodSpec, host: HostFacts, opts: PlanOptions = {}): Pl
 
   const pins: Pin[] = c.pinned.map((ns) => ({ ns, path: layout.pin(ns) }));
   const ready = sandboxReady(c, pins);
-  const steps = startSteps(stages, ready !== undefined, containerWaits.length > 0, images.length > 0, network.planned !== undefined, c.volumes.length > 0);
+  const steps = startSteps(stages, ready !== undefined, containerWaits.length > 0, images.length > 0, network.planned !== undefined, c.volumes.length > 0, health !== undefined);
   return {
     pod: spec.name,
     file: spec.file,
@@ -151,6 +153,7 @@ export function plan(spec: PodSpec, host: HostFacts, opts: PlanOptions = {}): Pl
     ...(network.planned ? { network: network.planned } : {}),
     ...(images.length ? { images } : {}),
     ...(c.volumes.length ? { volumes: c.volumes } : {}),
+    ...(health ? { health } : {}),
     steps,
     directories: dirs,
     files,
@@ -163,9 +166,9 @@ export function plan(spec: PodSpec, host: HostFacts, opts: PlanOptions = {}): Pl
  * bridged pod's network is set up once the sandbox holds the namespace; the
  * image members' roots; then every member in one burst, in stage order (their
  * After=/Requires= order the jobs, systemd runs them in parallel where that
- * allows); the containers' waits; the unit files.
+ * allows); the containers' waits; the health timer; the unit files.
  */
-function startSteps(stages: Stage[], ready: boolean, waits: boolean, roots: boolean, network: boolean, volumes: boolean): PlannedStep[] {
+function startSteps(stages: Stage[], ready: boolean, waits: boolean, roots: boolean, network: boolean, volumes: boolean, health: boolean): PlannedStep[] {
   const units = (kinds: Stage["kind"][]) => stages.filter((s) => kinds.includes(s.kind)).flatMap((s) => s.units);
   const pod = units(["slice", "sandbox"]);
   const members = units(["init", "members"]);
@@ -184,6 +187,8 @@ function startSteps(stages: Stage[], ready: boolean, waits: boolean, roots: bool
     steps.push(...mountRoots, { kind: "start-units", units: [...pod, ...members] });
   }
   if (waits) steps.push({ kind: "container-waits" });
+  // Armed after every member passed its first check (their start jobs waited for it).
+  if (health) steps.push({ kind: "health-timer" });
   steps.push({ kind: "unit-files" });
   return steps;
 }

@@ -11,6 +11,7 @@ import type { PlannedNetwork } from "./network.ts";
 import type { PlannedVolume } from "./volumes.ts";
 
 export type { PlannedVolume } from "./volumes.ts";
+import type { PlannedHealth } from "./health.ts";
 
 export type CgroupMode = "legacy" | "hybrid" | "unified";
 
@@ -39,7 +40,7 @@ export interface HostFacts {
   network?: () => NetworkConfig;
 }
 
-export type UnitRole = "slice" | "sandbox" | "member";
+export type UnitRole = "slice" | "sandbox" | "member" | "health";
 
 /**
  * What the pods layer found out about one image before planning (the store, the
@@ -115,7 +116,7 @@ export interface PlannedImage extends MemberRoot {
 /** One unit to start: its escaped name, type, cgroup and typed properties (in table order). */
 export interface PlannedUnit {
   name: string;
-  type: "slice" | "service";
+  type: "slice" | "service" | "timer";
   role: UnitRole;
   /** Member name, for member units. */
   member?: string;
@@ -200,6 +201,8 @@ export type PlannedStep =
   | { kind: "volumes" }
   /** Wait until each container runs catatonit (Plan.containerWaits). Undo: nothing. */
   | { kind: "container-waits" }
+  /** Start the pod's health timer (Plan.health) with its check service. Undo: stop both. */
+  | { kind: "health-timer" }
   /** Replace the transient unit files of the services started (see src/pods/transient.ts). Undo: nothing. */
   | { kind: "unit-files" };
 
@@ -241,6 +244,8 @@ export interface Plan {
   containerWaits: ContainerWait[];
   /** A bridged pod's network; undefined for the others. */
   network?: PlannedNetwork;
+  /** The pod's health timer, check service and checks; absent when no member has a check. */
+  health?: PlannedHealth;
   /** Image members: their roots and resolved configuration; absent when the pod has none. */
   images?: PlannedImage[];
   /** The pod's volumes; absent when the spec has none. */

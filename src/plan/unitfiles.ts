@@ -188,12 +188,16 @@ export function unitFilePlan(p: Plan, host: Pick<HostFacts, "runDir" | "paths">)
       const root = p.images?.find((i) => i.unit === m.name);
       const prepared = withRoot(hasFiles(m) ? withPrepare(m, prepare(m)) : m, root, host.paths.podunit);
       const wait = p.containerWaits.find((w) => w.unit === m.name);
-      return wait ? withProperty(prepared, prop("ExecStartPostEx", [exec(host.paths.podunit, waitExecArgv(wait))])) : prepared;
+      if (!wait) return prepared;
+      // The wait for catatonit comes before a readiness check.
+      const post = (prepared.properties.find((x) => x.key === "ExecStartPostEx")?.value as ExecCommand[] | undefined) ?? [];
+      return withProperty(prepared, prop("ExecStartPostEx", [exec(host.paths.podunit, waitExecArgv(wait)), ...post]));
     }),
   };
 }
 
 /** The plan's unit files in start order: slice, sandbox, members, then the pod's target. */
 export function render(p: Plan): UnitFile[] {
-  return renderUnitFiles(p.file, [p.slice, p.sandbox, ...p.members], p.target);
+  const health = p.health ? [p.health.timer, p.health.service] : [];
+  return renderUnitFiles(p.file, [p.slice, p.sandbox, ...p.members, ...health], p.target);
 }

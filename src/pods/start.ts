@@ -269,6 +269,24 @@ function toStep(s: PlannedStep, plan: Plan, deps: ExecDeps, sel: Selection, byNa
         },
       };
     }
+    case "health-timer": {
+      const h = plan.health;
+      // A repair leaves a running timer alone.
+      if (!h || sel.states.get(h.timer.name) === "active") return undefined;
+      return {
+        name: `start ${h.timer.name}`,
+        run: async () => {
+          try {
+            await deps.systemd.startTransientUnit(h.timer.name, toDbus(h.timer), "fail", [{ name: h.service.name, props: toDbus(h.service) }]);
+          } catch (err) {
+            throw new UnitFailure(h.timer.name, err);
+          }
+          const problems = replaceTransientFiles(plan, [h.service], deps);
+          if (problems.length) throw new UnitFailure(h.service.name, new Error(`could not replace its transient unit file: ${problems.join("; ")}`), false);
+        },
+        undo: () => stopUnits([h.timer.name, h.service.name], deps),
+      };
+    }
     case "unit-files": {
       const units = [...sel.units].map((n) => byName.get(n)!).filter((u) => u.type === "service");
       if (units.length === 0) return undefined;

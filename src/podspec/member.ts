@@ -25,6 +25,7 @@ import type { Limits, MemberKind, MemberSpec, RestartPolicy } from "./types.ts";
 import { checkAbsolutePath, checkName, isEnvName, parseImageUser, parseUser } from "./grammar.ts";
 import { ReferenceError, parseReference } from "./reference.ts";
 import { readCapabilities, readSeccomp } from "./hardening.ts";
+import { readHealth } from "./health.ts";
 
 export const MEMBER_KEYS = [
   "kind",
@@ -47,6 +48,7 @@ export const MEMBER_KEYS = [
   "stop_timeout",
   "after",
   "mounts",
+  "health",
 ] as const;
 
 const MEMBER_HINTS: Record<string, string> = {
@@ -196,6 +198,7 @@ function readMember(c: Checker, name: string, t: Table): MemberDraft {
 
   const after = readStringArray(c, get(t, "after"), p("after"), `["db"]`) ?? [];
   const shown = readLimits(c, t, ["containers", name]);
+  const health = readHealth(c, get(t, "health"), name, kind);
 
   const spec: MemberSpec = {
     name,
@@ -217,6 +220,7 @@ function readMember(c: Checker, name: string, t: Table): MemberDraft {
   if (args !== undefined) spec.args = args;
   if (restartSec !== undefined) spec.restartSec = restartSec;
   if (stopTimeout !== undefined) spec.stopTimeout = stopTimeout;
+  if (health !== undefined) spec.health = health;
   return { spec, shown, after };
 }
 

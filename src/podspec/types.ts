@@ -94,6 +94,8 @@ export interface MemberSpec {
   after: string[];
   /** The pod volumes this member sees, in the order written; absent when it has none. */
   mounts?: MountSpec[];
+  /** Its health check; undefined when it has none. */
+  health?: HealthSpec;
 }
 
 /** What a pod volume is: a directory podunit keeps, one made and removed with the pod, memory, or a host path. */
@@ -121,4 +123,23 @@ export interface MountSpec {
   path: string;
   /** Read-only all the way down (submounts too). */
   readonly: boolean;
+}
+
+/** What a health check does: run a command in the member, ask for an http URL, or connect to a TCP port. */
+export type HealthCheck =
+  | { kind: "exec"; argv: string[] }
+  | { kind: "http"; url: string; host: string; port: number; path: string }
+  | { kind: "tcp"; host: string; port: number };
+
+/** `[containers.NAME.health]`: one check, how often and how patiently; durations in microseconds. */
+export interface HealthSpec {
+  check: HealthCheck;
+  interval: bigint;
+  timeout: bigint;
+  /** Failed checks in a row that make the member unhealthy (and kill it). */
+  retries: number;
+  /** After the member became ready, failures within this time do not count. */
+  startPeriod: bigint;
+  /** How long the member may take to pass its first check. */
+  startupTimeout: bigint;
 }

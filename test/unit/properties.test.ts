@@ -78,6 +78,7 @@ const SIDE_BY_SIDE: { [K in PropertyKey]: { p: UnitProperty; dbus: unknown; line
   Restart: { p: { key: "Restart", value: "on-failure" }, dbus: "on-failure", lines: ["Restart=on-failure"] },
   RestartUSec: { p: { key: "RestartUSec", value: 500000n }, dbus: 500000n, lines: ["RestartSec=500ms"] },
   TimeoutStopUSec: { p: { key: "TimeoutStopUSec", value: 90000000n }, dbus: 90000000n, lines: ["TimeoutStopSec=1min 30s"] },
+  TimeoutStartUSec: { p: { key: "TimeoutStartUSec", value: 7000000n }, dbus: 7000000n, lines: ["TimeoutStartSec=7s"] },
   SuccessExitStatus: {
     p: { key: "SuccessExitStatus", value: { statuses: [143], signals: ["SIGTERM"] } },
     dbus: [[143], [15]],
@@ -139,6 +140,11 @@ const SIDE_BY_SIDE: { [K in PropertyKey]: { p: UnitProperty; dbus: unknown; line
     dbus: [["/run/podunit/web/volumes/conf", "/etc/app", false, 16384n]],
     lines: ["BindReadOnlyPaths=/run/podunit/web/volumes/conf:/etc/app"],
   },
+  SyslogLevel: { p: { key: "SyslogLevel", value: "notice" }, dbus: 5, lines: ["SyslogLevel=notice"] },
+  LogLevelMax: { p: { key: "LogLevelMax", value: "notice" }, dbus: 5, lines: ["LogLevelMax=notice"] },
+  OnActiveSec: { p: { key: "OnActiveSec", value: 2000000n }, dbus: 2000000n, lines: ["OnActiveSec=2s"] },
+  OnUnitActiveSec: { p: { key: "OnUnitActiveSec", value: 10000000n }, dbus: 10000000n, lines: ["OnUnitActiveSec=10s"] },
+  AccuracyUSec: { p: { key: "AccuracyUSec", value: 200000n }, dbus: 200000n, lines: ["AccuracySec=200ms"] },
 };
 
 describe("property table: D-Bus and unit file side by side", () => {

@@ -4,7 +4,7 @@
  * independent of the renderer: tests read rendered files back into D-Bus values
  * and compare them with what toDbus() sends for the same plan.
  */
-import { CAPABILITIES, PROPERTIES, type PropertyKey, SIGNALS } from "../../src/systemd/properties.ts";
+import { CAPABILITIES, PROPERTIES, type PropertyKey, SIGNALS, LOG_LEVELS } from "../../src/systemd/properties.ts";
 
 export type UnitFileEntries = Map<string, Array<[string, string]>>;
 
@@ -79,6 +79,7 @@ export function readExec(raw: string): [string, string[], string[]] {
   for (;;) {
     if (s[0] === "-") flags.push("ignore-failure");
     else if (s[0] === ":") flags.push("no-env-expand");
+    else if (s[0] === "+") flags.push("privileged");
     else if (s[0] === "@") at = true;
     else break;
     s = s.slice(1);
@@ -155,6 +156,7 @@ export function readProperty(key: PropertyKey, values: string[]): unknown {
       if (key === "AmbientCapabilities") return one().split(/\s+/).reduce((m, n) => m | (1n << BigInt(CAPABILITIES[n]!)), 0n);
       if (key === "RestartUSec" || key === "TimeoutStopUSec") return readUsec(one());
       if (key === "RestrictNamespaces") return one().split(/\s+/).reduce((m, n) => m | BigInt(NS_FLAGS[n] ?? NaN), 0n);
+      if (["RestartUSec", "TimeoutStopUSec", "TimeoutStartUSec", "OnActiveSec", "OnUnitActiveSec", "AccuracyUSec"].includes(key)) return readUsec(one());
       return one() === "infinity" ? 0xffffffffffffffffn : BigInt(one());
     case "as":
       if (key === "Environment") return values.flatMap((v) => splitWords(unspecify(v)));
@@ -166,6 +168,8 @@ export function readProperty(key: PropertyKey, values: string[]): unknown {
     case "i":
       // KillSignal= is a signal name in files, SystemCallErrorNumber= an errno name.
       if (key === "SystemCallErrorNumber") return { EPERM: 1, ENOSYS: 38 }[one()] ?? new Error(`unknown errno ${one()}`);
+      // Log levels by name; KillSignal=, a signal name in files.
+      if (key === "SyslogLevel" || key === "LogLevelMax") return LOG_LEVELS.indexOf(one() as never);
       return SIGNALS[one()] ?? new Error(`unknown signal ${one()}`);
     case "(bas)": {
       // SystemCallFilter=: `~` makes it a deny list.
