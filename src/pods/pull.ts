@@ -10,39 +10,15 @@
 import { NotFoundError, PodunitError } from "../errors.ts";
 import { DEFAULT_CONFIG_DIR, openStore, type ImageStore, type OnPullEvent } from "../image/index.ts";
 import type { RegistryClient } from "../image/registry/client.ts";
-import type { PodSpec, PullPolicy } from "../podspec/types.ts";
+import type { PodSpec } from "../podspec/types.ts";
+import { imagesToPull, specImageList } from "../plan/pulls.ts";
 import type { Env } from "./wiring.ts";
-import { imageStoreDir } from "./images.ts";
-
-/** One image of a spec: its reference as written, the members that run it and their strongest policy. */
-export interface SpecImage {
-  ref: string;
-  policy: PullPolicy;
-  members: string[];
-}
-
-const STRENGTH: Record<PullPolicy, number> = { never: 0, missing: 1, always: 2 };
-
-/** The images of `spec`, each once, in the order members name them. Pure. */
-export function specImageList(spec: PodSpec): SpecImage[] {
-  const out = new Map<string, SpecImage>();
-  for (const m of spec.members) {
-    if (m.image === undefined) continue;
-    const policy = m.pull ?? "missing";
-    const seen = out.get(m.image);
-    if (!seen) out.set(m.image, { ref: m.image, policy, members: [m.name] });
-    else {
-      seen.members.push(m.name);
-      if (STRENGTH[policy] > STRENGTH[seen.policy]) seen.policy = policy;
-    }
-  }
-  return [...out.values()];
-}
-
-/** The images a start must fetch: every `always` one, and each `missing` one the store lacks (`has`). Pure. */
-export function imagesToPull(spec: PodSpec, has: (ref: string) => boolean): SpecImage[] {
-  return specImageList(spec).filter((i) => i.policy === "always" || (i.policy === "missing" && !has(i.ref)));
-}
+import { imageStoreDir, resolveImages } from "./images.ts";
+import { hostFacts, loadPodSpec, withSystemd } from "./wiring.ts";
+import { installedUnits, installUnits, SYSTEM_UNIT_DIR } from "../boot/install.ts";
+import { podUnits } from "../boot/units.ts";
+import type { PullArgs } from "../plan/pulls.ts";
+import { podTargetName } from "../systemd/unitname.ts";
 
 /** podunit's configuration directory (registries.toml, certs.d, auth.json): PODUNIT_CONFIG_DIR or /etc/podunit. */
 export function configDirOf(env: Env): string {
@@ -95,4 +71,49 @@ export async function pullSpecImages(spec: PodSpec, env: Env, onEvent?: OnPullEv
     }
   }
   return pulled;
+}
+
+/**
+ * For the generator: the store a boot-time pod's images are to be pulled into, when
+ * some are not there and every one of those may be pulled (none is `pull = "never"`,
+ * which stays an error naming it); undefined when the pod can be planned as it is.
+ */
+export function awaitsImages(spec: PodSpec, env: Env): string | undefined {
+  if (!spec.members.some((m) => m.image !== undefined)) return undefined;
+  const dir = imageStoreDir(env);
+  const store = openStore(dir);
+  const absent = specImageList(spec).filter((i) => !storeHas(store, i.ref));
+  return absent.length > 0 && absent.every((i) => i.policy !== "never") ? dir : undefined;
+}
+
+export interface BootPullResult {
+  pulled: PulledImage[];
+  /** Whether an image now differs from the one the unit files name, so they were written again (or the generator asked to). */
+  rewritten: boolean;
+}
+
+/**
+ * `podunit internal pull`, a boot-time pod's pull unit: pulls what the spec's
+ * policies ask, then, when an image is not the one the unit files were written
+ * for (a new digest under an `always` tag, or units written without the images),
+ * writes the pod's units again (those `podunit enable` installed) and reloads
+ * systemd (its generator writes the others again). Start jobs already queued for
+ * the pod run with the new units.
+ */
+export async function bootPull(req: PullArgs, env: Env, onEvent?: OnPullEvent): Promise<BootPullResult> {
+  const spec = await loadPodSpec(req.specFile, undefined, env);
+  const pullEnv = { ...env, PODUNIT_IMAGE_DIR: req.store };
+  const pulled = await pullSpecImages(spec, pullEnv, onEvent);
+  const store = openStore(req.store);
+  const pinned = Object.keys(req.pins).length > 0;
+  const changed = !pinned || specImageList(spec).some((i) => !storeHas(store, i.ref) || store.resolve(i.ref).manifestDigest !== req.pins[i.ref]);
+  if (!changed) return { pulled, rewritten: false };
+  await withSystemd(env, async (sd) => {
+    if (installedUnits(SYSTEM_UNIT_DIR, spec.name).includes(podTargetName(spec.name))) {
+      const units = podUnits(spec, await hostFacts(env, sd), { backend: req.backend, images: resolveImages(spec, req.store) });
+      installUnits(SYSTEM_UNIT_DIR, units, { links: "absolute" });
+    }
+    await sd.reload();
+  });
+  return { pulled, rewritten: true };
 }

@@ -66,6 +66,7 @@ export interface PropertyValues {
   /** Microseconds. */
   RestartUSec: bigint;
   /** Microseconds. */
+  TimeoutStartUSec: bigint;
   TimeoutStopUSec: bigint;
   SuccessExitStatus: ExitStatusSet;
   KillMode: KillMode;
@@ -254,6 +255,7 @@ const ENTRIES: { [K in PropertyKey]: Entry<PropertyValues[K]> } = {
   ExecStopPostEx: ["Service", commands],
   Restart: ["Service", choice, { spec: "restart" }],
   RestartUSec: ["Service", usec, { spec: "restart_sec" }],
+  TimeoutStartUSec: ["Service", usec],
   TimeoutStopUSec: ["Service", usec, { spec: "stop_timeout" }],
   SuccessExitStatus: ["Service", exitStatus],
   KillMode: ["Service", choice],

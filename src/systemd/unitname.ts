@@ -67,7 +67,10 @@ export function podUnitPatterns(pod: string): string[] {
 export function memberOfUnit(pod: string, unit: string): string | null {
   const prefix = `${podUnitPrefix(pod)}-`;
   if (!unit.startsWith(prefix) || !unit.endsWith(".service")) return null;
-  return unescapeUnitName(unit.slice(prefix.length, -".service".length));
+  const escaped = unit.slice(prefix.length, -".service".length);
+  // Members' names have every '-' escaped: a raw one is a unit of the pod that is not a member (the pull unit).
+  if (escaped.includes("-")) return null;
+  return unescapeUnitName(escaped);
 }
 
 /** The pod a slice or service of podunit belongs to (null for any other unit). */
@@ -85,6 +88,15 @@ export function sandboxUnitName(pod: string): string {
 /** `podunit-<pod>-<member>.service`. */
 export function memberUnitName(pod: string, member: string): string {
   return `${podUnitPrefix(pod)}-${escapeUnitName(member)}.service`;
+}
+
+/**
+ * `podunit-<pod>-image-pull.service`: the oneshot that pulls a boot-time pod's images
+ * (see plan/pulls.ts). Its raw `-` keeps it apart from every member's unit (a
+ * member's `-` is escaped to `\x2d`).
+ */
+export function podPullUnitName(pod: string): string {
+  return `${podUnitPrefix(pod)}-image-pull.service`;
 }
 
 /** `podunit-<pod>.target`: wants every unit of the pod (unit files only). */

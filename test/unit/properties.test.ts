@@ -77,6 +77,7 @@ const SIDE_BY_SIDE: { [K in PropertyKey]: { p: UnitProperty; dbus: unknown; line
   },
   Restart: { p: { key: "Restart", value: "on-failure" }, dbus: "on-failure", lines: ["Restart=on-failure"] },
   RestartUSec: { p: { key: "RestartUSec", value: 500000n }, dbus: 500000n, lines: ["RestartSec=500ms"] },
+  TimeoutStartUSec: { p: { key: "TimeoutStartUSec", value: 1800000000n }, dbus: 1800000000n, lines: ["TimeoutStartSec=30min"] },
   TimeoutStopUSec: { p: { key: "TimeoutStopUSec", value: 90000000n }, dbus: 90000000n, lines: ["TimeoutStopSec=1min 30s"] },
   SuccessExitStatus: {
     p: { key: "SuccessExitStatus", value: { statuses: [143], signals: ["SIGTERM"] } },

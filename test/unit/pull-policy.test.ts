@@ -1,7 +1,7 @@
 /** Which images a start pulls, by the members' `pull` policies (pure), and what the spec reader makes of the key. */
 import { expect, test } from "bun:test";
 import { parseSpec } from "../../src/podspec/parse.ts";
-import { imagesToPull, specImageList } from "../../src/pods/pull.ts";
+import { imagesToPull, specImageList } from "../../src/plan/pulls.ts";
 
 const spec = parseSpec(
   `[containers.a]
