@@ -123,6 +123,18 @@ describe("pods from a registry", () => {
     expect(await leftovers(t.lab, "fresh")).toEqual([]);
   }, 120_000);
 
+  test(`a unit-file pod (enable --now) with pull = "always" pulls in its pull unit, after network-online.target, before its sandbox`, async () => {
+    writeSpec(t.lab, "bootpull", `[install]\n\n[containers.app]\nimage = "${REG}/team/app:1"\npull = "always"\n`);
+    await ok("enable", "bootpull", "--now");
+    const unit = "podunit-bootpull-image-pull.service";
+    expect((await t.lab.sh(["systemctl", "show", "--value", "-p", "After", unit])).split(/\s+/)).toContain("network-online.target");
+    expect((await t.lab.sh(["systemctl", "show", "--value", "-p", "Result", unit])).trim()).toBe("success");
+    expect(await journal(unit)).toContain(`Pulled ${REG}/team/app:1`);
+    expect((await t.lab.sh(["systemctl", "is-active", "podunit-bootpull-app.service"])).trim()).toBe("active");
+    await ok("disable", "bootpull", "--now");
+    expect(await leftovers(t.lab, "bootpull")).toEqual([]);
+  }, 120_000);
+
   test("a failed pull (a tag the registry does not have) refuses the start: nothing started, nothing left, the store unchanged", async () => {
     const before = await storeFiles();
     writeSpec(t.lab, "notag", `[containers.app]\nimage = "${REG}/team/app:nope"\n`);
