@@ -11,6 +11,7 @@
  * brought the image and systemd's reload has written the pod's units).
  */
 import type { PodSpec, PullPolicy, SandboxBackend } from "../podspec/types.ts";
+import { parseReference } from "../podspec/reference.ts";
 import { podPullUnitName, podSliceName, podTargetName } from "../systemd/unitname.ts";
 import { sortProperties } from "../systemd/properties.ts";
 import { exec, prop } from "./builder.ts";
@@ -42,11 +43,23 @@ export function specImageList(spec: PodSpec): SpecImage[] {
   return [...out.values()];
 }
 
-/** The images a start must fetch: every `always` one, and each `missing` one the store lacks (`has`). Pure. */
-export function imagesToPull(spec: PodSpec, has: (ref: string) => boolean): SpecImage[] {
-  return specImageList(spec).filter((i) => i.policy === "always" || (i.policy === "missing" && !has(i.ref)));
+/** Whether a reference names an image of a registry; `localhost/...` ones exist only in this host's store (`image load`). */
+export function fromRegistry(ref: string): boolean {
+  return parseReference(ref).domain !== "localhost";
 }
 
+/**
+ * The images a start must fetch: every `always` one, and each `missing` one the store
+ * lacks (`has`); never a `localhost/` image, which no registry has (a missing one is
+ * reported as missing, with how to load it). Pure.
+ */
+export function imagesToPull(spec: PodSpec, has: (ref: string) => boolean): SpecImage[] {
+  return specImageList(spec).filter((i) => fromRegistry(i.ref) && (i.policy === "always" || (i.policy === "missing" && !has(i.ref))));
+}
+
+
+/** Started by name: systemd finds it along its own search path. */
+const SYSTEMCTL = "systemctl";
 
 /** How long a boot waits for a pull before it gives up on the pod (a registry that does not answer). */
 export const PULL_TIMEOUT_USEC = 30n * 60n * 1_000_000n;
@@ -70,7 +83,7 @@ export function pullArgv(a: PullArgs): string[] {
 /** The pod's pull unit: a oneshot in the pod's slice, after (and wanting) network-online.target. */
 export function pullUnit(pod: string, podunit: string, a: PullArgs, then: "start-target" | "none" = "none"): UnitSpec {
   // Units written without the images: once they are pulled (and the reload has written the pod's units) the target is started again, without waiting for it.
-  const start = then === "start-target" ? [prop("ExecStartPostEx", [exec("systemctl", ["--no-block", "start", podTargetName(pod)])])] : [];
+  const start = then === "start-target" ? [prop("ExecStartPostEx", [exec(SYSTEMCTL, ["--no-block", "start", podTargetName(pod)])])] : [];
   return {
     name: podPullUnitName(pod),
     type: "service",
@@ -90,7 +103,7 @@ export function pullUnit(pod: string, podunit: string, a: PullArgs, then: "start
 
 /** Whether unit files written now need a pull unit: an image to fetch at every boot (`always`). */
 export function bootPullNeeded(spec: PodSpec): boolean {
-  return specImageList(spec).some((i) => i.policy === "always");
+  return specImageList(spec).some((i) => i.policy === "always" && fromRegistry(i.ref));
 }
 
 /** The sandbox of unit files with a pull unit: it starts only after the pull succeeded. */

@@ -11,7 +11,7 @@ import { NotFoundError, PodunitError } from "../errors.ts";
 import { DEFAULT_CONFIG_DIR, openStore, type ImageStore, type OnPullEvent } from "../image/index.ts";
 import type { RegistryClient } from "../image/registry/client.ts";
 import type { PodSpec } from "../podspec/types.ts";
-import { imagesToPull, specImageList } from "../plan/pulls.ts";
+import { fromRegistry, imagesToPull, specImageList } from "../plan/pulls.ts";
 import type { Env } from "./wiring.ts";
 import { imageStoreDir, resolveImages } from "./images.ts";
 import { hostFacts, loadPodSpec, withSystemd } from "./wiring.ts";
@@ -83,7 +83,7 @@ export function awaitsImages(spec: PodSpec, env: Env): string | undefined {
   const dir = imageStoreDir(env);
   const store = openStore(dir);
   const absent = specImageList(spec).filter((i) => !storeHas(store, i.ref));
-  return absent.length > 0 && absent.every((i) => i.policy !== "never") ? dir : undefined;
+  return absent.length > 0 && absent.every((i) => i.policy !== "never" && fromRegistry(i.ref)) ? dir : undefined;
 }
 
 export interface BootPullResult {

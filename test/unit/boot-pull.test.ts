@@ -8,12 +8,12 @@ import { convertSpecs } from "../../src/boot/generator.ts";
 import { podUnits } from "../../src/boot/units.ts";
 import { parseSpec } from "../../src/podspec/parse.ts";
 import { memberOfUnit, podOfUnit } from "../../src/systemd/unitname.ts";
-import { APP_DIGEST, HOST, TEST_IMAGES } from "./plan-helpers.ts";
+import { HOST, TEST_IMAGES, TOOL_DIGEST } from "./plan-helpers.ts";
 import { readUnitFile } from "./unitfile-reader.ts";
 
 const FILE = "/etc/podunit/pods/web.toml";
 const spec = (pull?: string) =>
-  parseSpec(`[install]\n\n[containers.app]\nimage = "localhost/app:1"\n${pull ? `pull = "${pull}"\n` : ""}\n[containers.db]\ncommand = ["/bin/sleep", "1d"]\n`, FILE);
+  parseSpec(`[install]\n\n[containers.app]\nimage = "busybox"\n${pull ? `pull = "${pull}"\n` : ""}\n[containers.db]\ncommand = ["/bin/sleep", "1d"]\n`, FILE);
 
 function files(pull?: string): Map<string, ReturnType<typeof readUnitFile>> {
   const u = podUnits(spec(pull), HOST, { images: TEST_IMAGES });
@@ -45,7 +45,7 @@ describe("unit files of a pod with images", () => {
     expect(values(pull, "Service", "Slice")).toEqual(["podunit-web.slice"]);
     expect(values(pull, "Service", "TimeoutStartSec")).toEqual(["30min"]);
     expect(values(pull, "Service", "ExecStart")).toEqual([
-      `:${HOST.paths.podunit} internal pull --image-dir /var/lib/podunit/images --backend runc --image localhost/app:1=${APP_DIGEST} ${FILE}`,
+      `:${HOST.paths.podunit} internal pull --image-dir /var/lib/podunit/images --backend runc --image busybox=${TOOL_DIGEST} ${FILE}`,
     ]);
     expect(values(pull, "Service", "ExecStartPost")).toEqual([]);
     expect(values(f.get(SANDBOX), "Unit", "Requires")).toContain(PULL);
@@ -55,7 +55,7 @@ describe("unit files of a pod with images", () => {
   });
 
   test("the generator gives a pod whose images are not in the store its pull unit and a target that wants it, which it starts again after the pull", () => {
-    const r = convertSpecs([{ file: FILE, bytes: new TextEncoder().encode(`[install]\n[containers.app]\nimage = "localhost/app:1"\n`) }], HOST, () => false, () => new Map(), () => "/var/lib/podunit/images");
+    const r = convertSpecs([{ file: FILE, bytes: new TextEncoder().encode(`[install]\n[containers.app]\nimage = "busybox"\n`) }], HOST, () => false, () => new Map(), () => "/var/lib/podunit/images");
     expect(r.failures).toEqual([]);
     const f = new Map(r.pods[0]!.files.map((x) => [x.name, readUnitFile(x.content)]));
     expect([...f.keys()]).toEqual([PULL, "podunit-web.target"]);
@@ -64,6 +64,11 @@ describe("unit files of a pod with images", () => {
     expect(values(f.get(PULL), "Service", "ExecStartPost")).toEqual([":systemctl --no-block start podunit-web.target"]);
     expect(values(f.get("podunit-web.target"), "Unit", "Wants")).toEqual([PULL]);
     expect(r.pods[0]!.wantedBy).toEqual(["multi-user.target"]);
+  });
+
+  test("a local image (localhost/...) is never pulled at boot, even with pull = \"always\"", () => {
+    const u = podUnits(parseSpec(`[install]\n[containers.app]\nimage = "localhost/app:1"\npull = "always"\n`, FILE), HOST, { images: TEST_IMAGES });
+    expect(u.files.map((f) => f.name)).not.toContain(PULL);
   });
 
   test("the pull unit belongs to the pod and is no member", () => {

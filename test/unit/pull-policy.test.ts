@@ -13,7 +13,7 @@ pull = "always"
 image = "busybox"
 pull = "never"
 [containers.d]
-image = "localhost/tool:2"
+image = "registry.example/tool:2"
 [containers.e]
 command = ["/bin/true"]
 `,
@@ -28,14 +28,17 @@ test("each image once, in file order, with the strongest policy of the members t
   expect(specImageList(spec)).toEqual([
     { ref: "127.0.0.1:5000/app:1", policy: "always", members: ["a", "b"] },
     { ref: "busybox", policy: "never", members: ["c"] },
-    { ref: "localhost/tool:2", policy: "missing", members: ["d"] },
+    { ref: "registry.example/tool:2", policy: "missing", members: ["d"] },
   ]);
 });
 
 test("a start pulls always-images and missing ones the store lacks, never a never-image", () => {
   expect(imagesToPull(spec, () => true).map((i) => i.ref)).toEqual(["127.0.0.1:5000/app:1"]);
-  expect(imagesToPull(spec, () => false).map((i) => i.ref)).toEqual(["127.0.0.1:5000/app:1", "localhost/tool:2"]);
+  expect(imagesToPull(spec, () => false).map((i) => i.ref)).toEqual(["127.0.0.1:5000/app:1", "registry.example/tool:2"]);
   const allMissing = parseSpec(`[containers.a]\nimage = "busybox"\n`, "/x/q.toml");
   expect(imagesToPull(allMissing, (r) => r !== "busybox").map((i) => i.policy)).toEqual(["missing"]);
   expect(imagesToPull(allMissing, () => true)).toEqual([]);
+  // A local image (podunit image load) is never asked of a registry.
+  const local = parseSpec(`[containers.a]\nimage = "localhost/app:1"\npull = "always"\n`, "/x/l.toml");
+  expect(imagesToPull(local, () => false)).toEqual([]);
 });
