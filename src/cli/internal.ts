@@ -56,6 +56,8 @@ import { execve } from "../host/libc.ts";
 import { HostError } from "../host/errno.ts";
 import { prepareVolumes, removeRunVolumes } from "../host/volumes.ts";
 import { parseVolumeArg, VOLUME_ROOT } from "../plan/volumes.ts";
+import { bootPull } from "../pods/pull.ts";
+import { startPullProgress } from "./common/progress.ts";
 
 const READY_OPTIONS = {
   "main-pid": { value: true },
@@ -111,6 +113,32 @@ async function waitExec(args: string[]): Promise<number> {
   return 0;
 }
 
+/** `--image REF=DIGEST` options → reference → digest. */
+function pinsOf(images: string[] | undefined): Record<string, string> {
+  return Object.fromEntries(
+    (images ?? []).map((p) => {
+      const eq = p.lastIndexOf("=");
+      if (eq <= 0) throw new UsageError(`'--image ${p}' is not REF=DIGEST.`);
+      return [p.slice(0, eq), p.slice(eq + 1)];
+    }),
+  );
+}
+
+const PULL_OPTIONS = { backend: PREPARE_OPTIONS.backend, "image-dir": PREPARE_OPTIONS["image-dir"], image: PREPARE_OPTIONS.image } as const;
+
+/** A boot-time pod's pull unit (see plan/pulls.ts): its lines go to the journal, one per event. */
+async function pullCmd(args: string[], io: Io): Promise<number> {
+  const { options, lists, positionals } = parseArgs("internal pull", args, PULL_OPTIONS);
+  const backend = backendOption(options.backend);
+  const store = options["image-dir"];
+  if (typeof store !== "string" || backend === undefined || positionals.length !== 1 || !positionals[0]!.startsWith("/")) {
+    throw new UsageError("'podunit internal pull' needs --image-dir, --backend and the absolute path of one spec file.");
+  }
+  const r = await bootPull({ store, backend, pins: pinsOf(lists.image), specFile: positionals[0]! }, io.env, startPullProgress(io, false));
+  if (r.rewritten) io.out("The pod's images are not the ones its unit files named: its units were written again and systemd reloaded.\n");
+  return 0;
+}
+
 async function prepare(args: string[]): Promise<number> {
   const { options, lists, positionals } = parseArgs("internal prepare", args, PREPARE_OPTIONS);
   const member = typeof options.member === "string" ? options.member : undefined;
@@ -125,13 +153,7 @@ async function prepare(args: string[]): Promise<number> {
   if (positionals.length !== 1 || !positionals[0]!.startsWith("/")) {
     throw new UsageError("'podunit internal prepare' takes the absolute path of one spec file.");
   }
-  const pins = Object.fromEntries(
-    (lists.image ?? []).map((p) => {
-      const eq = p.lastIndexOf("=");
-      if (eq <= 0) throw new UsageError(`'--image ${p}' is not REF=DIGEST.`);
-      return [p.slice(0, eq), p.slice(eq + 1)];
-    }),
-  );
+  const pins = pinsOf(lists.image);
   const store = options["image-dir"];
   const images = typeof store === "string" ? { store, pins } : undefined;
   await prepareUnit(
@@ -296,6 +318,7 @@ export function internalCommand(commands: () => Command[]): Command {
     "       podunit internal network-down --run-dir DIR POD\n" +
     "       podunit internal volumes-up|volumes-down VOLUME...\n" +
     "       podunit internal health [--ready MEMBER --main-pid PID] CONFIG\n" +
+    "       podunit internal pull --image-dir DIR --backend B [--image REF=DIGEST...] SPEC\n" +
     "       podunit internal complete --cword N -- WORD...\n" +
     "       podunit internal join-exec --cgroup-of PID -- PROGRAM [ARG...]",
   hidden: true,
@@ -307,6 +330,7 @@ export function internalCommand(commands: () => Command[]): Command {
     { name: "prepare", options: PREPARE_OPTIONS, args: ["file"] },
     { name: "network-up", options: {}, args: ["file"] },
     { name: "network-down", options: NETWORK_DOWN_OPTIONS, args: [] },
+    { name: "pull", options: PULL_OPTIONS, args: ["file"] },
     { name: "complete", options: COMPLETE_OPTIONS, args: [] },
   ],
   async run(args, io) {
@@ -314,6 +338,7 @@ export function internalCommand(commands: () => Command[]): Command {
     if (sub === "ready") return ready(rest);
     if (sub === "wait-exec") return waitExec(rest);
     if (sub === "prepare") return prepare(rest);
+    if (sub === "pull") return pullCmd(rest, io);
     if (sub === "complete") return completeLine(rest, io, commands());
     if (sub === "mount-root") return mountRootCmd(rest);
     if (sub === "umount-root") return umountRootCmd(rest);

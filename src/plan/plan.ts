@@ -25,7 +25,7 @@ export interface PlanOptions {
 }
 
 /** The sandbox backend: the command line's, else the spec's, else runc where it is installed. */
-function chooseBackend(spec: PodSpec, host: HostFacts, asked: SandboxBackend | undefined): SandboxBackend {
+export function chooseBackend(spec: PodSpec, host: HostFacts, asked: SandboxBackend | undefined): SandboxBackend {
   const backend = asked ?? spec.sandbox ?? (host.paths.runc !== undefined ? "runc" : "native");
   if (backend === "runc" && host.paths.runc === undefined) {
     throw new PodunitError(`Failed to plan pod '${spec.name}': the runc sandbox backend was asked for, but runc is not installed.`, {

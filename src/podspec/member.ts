@@ -21,7 +21,7 @@ import {
 } from "./fields.ts";
 import type { Seg } from "./locate.ts";
 import { checkAfter, checkWithinPod, type MemberDraft } from "./relations.ts";
-import type { Limits, MemberKind, MemberSpec, RestartPolicy } from "./types.ts";
+import type { Limits, MemberKind, MemberSpec, PullPolicy, RestartPolicy } from "./types.ts";
 import { checkAbsolutePath, checkName, isEnvName, parseImageUser, parseUser } from "./grammar.ts";
 import { ReferenceError, parseReference } from "./reference.ts";
 import { readCapabilities, readSeccomp } from "./hardening.ts";
@@ -30,6 +30,7 @@ import { readHealth } from "./health.ts";
 export const MEMBER_KEYS = [
   "kind",
   "image",
+  "pull",
   "command",
   "args",
   "env",
@@ -84,6 +85,8 @@ const MEMBER_ALIASES: Record<string, string> = {
   type: "kind",
   read_only: "readonly_rootfs",
   from: "image",
+  pull_policy: "pull",
+  image_pull_policy: "pull",
   allow_privilege_escalation: "no_new_privileges",
   seccomp_profile: "seccomp",
   security_opt: "seccomp",
@@ -94,6 +97,7 @@ const MEMBER_ALIASES: Record<string, string> = {
 
 const RESTARTS: readonly RestartPolicy[] = ["no", "on-failure", "always"];
 const KINDS: readonly MemberKind[] = ["service", "init"];
+const PULLS: readonly PullPolicy[] = ["missing", "always", "never"];
 export function readLimits(c: Checker, t: Table, path: Seg[]): MemberDraft["shown"] {
   const shown: MemberDraft["shown"] = {};
   const memoryMax = readSize(c, get(t, "memory_max"), [...path, "memory_max"]);
@@ -152,6 +156,8 @@ function readMember(c: Checker, name: string, t: Table): MemberDraft {
   const image = readImage(c, get(t, "image"), p("image"));
   const hasImage = get(t, "image") !== undefined;
   const hasRootfs = get(t, "rootfs") !== undefined;
+  const pull = readChoice(c, get(t, "pull"), p("pull"), PULLS);
+  if (pull !== undefined && !hasImage) c.add(p("pull"), "expected image to be set for pull (it says when the image is fetched from its registry), found no image");
   if (hasImage && hasRootfs) c.add(p("image"), "expected either image or rootfs, found both; an image member's root file system is made from its image");
   // An image member without a command runs the image's Entrypoint and Cmd.
   const command = hasImage && get(t, "command") === undefined ? [] : readCommand(c, get(t, "command"), p("command"));
@@ -216,7 +222,10 @@ function readMember(c: Checker, name: string, t: Table): MemberDraft {
   if (seccomp !== "default") spec.seccomp = seccomp;
   if (capabilities !== undefined) spec.capabilities = capabilities;
   if (rootfs !== undefined) spec.rootfs = rootfs;
-  if (image !== undefined) spec.image = image;
+  if (image !== undefined) {
+    spec.image = image;
+    spec.pull = pull ?? "missing";
+  }
   if (args !== undefined) spec.args = args;
   if (restartSec !== undefined) spec.restartSec = restartSec;
   if (stopTimeout !== undefined) spec.stopTimeout = stopTimeout;

@@ -15,6 +15,9 @@ export type MemberKind = "service" | "init";
 /** `default`: podunit's seccomp filter (src/plan/seccomp.ts); `unconfined`: none. */
 export type SeccompProfile = "default" | "unconfined";
 
+/** When `podunit start` (or a boot) fetches an image member's image: when the store lacks it, every time, or never. */
+export type PullPolicy = "missing" | "always" | "never";
+
 export interface PodSpec {
   /** Pod name: DNS-1123 label, default the spec file's stem. */
   name: string;
@@ -67,6 +70,8 @@ export interface MemberSpec {
   args?: string[];
   /** An image reference as written (`busybox`, `localhost/app:1`, `NAME@sha256:...`); the member runs in it under runc. */
   image?: string;
+  /** An image member's pull policy; undefined for members without an image ("missing" is the default). */
+  pull?: PullPolicy;
   env: Record<string, string>;
   /** Absolute working directory inside the member's file system. */
   workdir?: string;

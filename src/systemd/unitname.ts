@@ -100,6 +100,15 @@ export function healthCheckUnitNames(pod: string): { timer: string; service: str
   return { timer: `${base}.timer`, service: `${base}.service` };
 }
 
+/**
+ * `podunit-<pod>-image-pull.service`: the oneshot that pulls a boot-time pod's images
+ * (see plan/pulls.ts). Its raw `-` keeps it apart from every member's unit (a
+ * member's `-` is escaped to `\x2d`).
+ */
+export function podPullUnitName(pod: string): string {
+  return `${podUnitPrefix(pod)}-image-pull.service`;
+}
+
 /** `podunit-<pod>.target`: wants every unit of the pod (unit files only). */
 export function podTargetName(pod: string): string {
   return `${podUnitPrefix(pod)}.target`;
