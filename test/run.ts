@@ -70,13 +70,14 @@ interface VmReport {
   imageBuilt: boolean;
   imageSeconds: number;
   imageBytes: number;
-  bootSeconds: number[];
+  bootSeconds: (number | null)[];
   runSeconds: number;
 }
 
 function describeVm(r: VmReport): string {
   const image = `image ${r.imageBuilt ? "built" : "cached"} (${r.imageSeconds.toFixed(1)} s, ${Math.round(r.imageBytes / 2 ** 20)} MiB)`;
-  const boots = r.bootSeconds.map((s, i) => `boot ${i + 1} ${s.toFixed(1)} s`).join(", ");
+  // A boot that did not finish its scenario has no time.
+  const boots = r.bootSeconds.map((s, i) => `boot ${i + 1} ${s === null ? "unfinished" : `${s.toFixed(1)} s`}`).join(", ");
   return `in a QEMU VM (${r.accel}): ${r.systemd}, kernel ${r.kernel}, ${r.cgroupFs}; ${image}; ${boots} to the scenario; ${r.runSeconds.toFixed(0)} s in all`;
 }
 
