@@ -88,7 +88,8 @@ export function report(err: unknown, io: Io): number {
   return ExitCode.INTERNAL;
 }
 
-if (import.meta.main) {
+/** Runs the command line of this process and exits with its code (the binary's entry, src/podunit.ts, calls it). */
+export function runProcess(): void {
   const io: Io = {
     out: (t) => writeAll(1, t),
     err: (t) => writeAll(2, t),
@@ -99,7 +100,6 @@ if (import.meta.main) {
     },
   };
   // Started through the systemd generator link (argv[0] is its path; process.argv[0] of a compiled binary is "bun").
-  // No top-level await: the binary is built with --bytecode, which needs a CommonJS bundle.
   const run = isGeneratorInvocation(process.argv0) ? runGenerator(process.argv.slice(2), process.env) : main(process.argv.slice(2), io);
   void run.then((code) => {
     if (process.env.PODUNIT_TRACE) writeAll(2, formatMarks() + "\n");
@@ -108,3 +108,5 @@ if (import.meta.main) {
     process.exit(code);
   });
 }
+
+if (import.meta.main) runProcess();
