@@ -28,6 +28,7 @@ import { imageUsers } from "./pods/images.ts";
 import { login, logout } from "./cli/login.ts";
 import { isatty } from "./host/libc.ts";
 import { network } from "./cli/network.ts";
+import { kubeCommand } from "./cli/kube.ts";
 import { ExitCode, PodunitError, UsageError } from "./errors.ts";
 import { formatMarks, mark } from "./trace.ts";
 import { writeAll } from "./cli/common/output.ts";
@@ -35,7 +36,7 @@ import { writeAll } from "./cli/common/output.ts";
 const commands: Command[] = [];
 const table = () => commands;
 // Images used by a running pod or a spec in the spec directory are kept by 'image rm' and 'prune'.
-commands.push(start, stop, restart, status, list, logs, execCommand, imageCommand({ inUse: imageUsers }), volume, login, logout, network, check, planCmd, generate, enable, disable, debug,
+commands.push(start, stop, restart, status, list, logs, execCommand, imageCommand({ inUse: imageUsers }), volume, login, logout, network, kubeCommand, check, planCmd, generate, enable, disable, debug,
   systemCommand(table, VERSION), completion, internalCommand(table), version, helpCommand(table));
 
 /** The command table: what `help`, completion and the man pages describe. */
