@@ -52,7 +52,7 @@ setup:
 
 dist/podunit: $(SRC) node_modules/.package-lock.json
 	@mkdir -p dist
-	$(BUN) build $(BUILD_FLAGS) --outfile $@ src/main.ts
+	$(BUN) build $(BUILD_FLAGS) --outfile $@ src/podunit.ts
 
 build: dist/podunit
 

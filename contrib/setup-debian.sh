@@ -2,7 +2,7 @@
 # Installs what podunit's build, demo and tests need on Debian 12 (as root):
 # the Debian packages below (apt-get, only when one is missing) and the npm
 # packages from package-lock.json (bun among them) into node_modules.
-# With --bench, also what `make bench` compares podunit with (Podman).
+# With --bench, also the runtime `make bench` measures Podman with (crun).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,8 +21,9 @@ packages=(
   nftables iptables conntrack     # published ports' rules, the plugins' own rules, stale UDP conntrack entries
   systemd-container libnss-mymachines   # bridged pods registered with systemd-machined: machinectl lists them, the host resolves their names
   gcc libc6-dev                   # the hardening test builds a static probe that makes the refused system calls itself
+  podman                          # kube tests: a real consumer runs generated manifests with 'podman kube play'
 )
-[ "${1:-}" = --bench ] && packages+=(podman crun)   # the benchmark's other tool, with the runtime it is measured with
+[ "${1:-}" = --bench ] && packages+=(crun)   # the runtime the benchmark measures Podman with
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

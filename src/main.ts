@@ -28,6 +28,7 @@ import { imageUsers } from "./pods/images.ts";
 import { login, logout } from "./cli/login.ts";
 import { isatty } from "./host/libc.ts";
 import { network } from "./cli/network.ts";
+import { kubeCommand } from "./cli/kube.ts";
 import { ExitCode, PodunitError, UsageError } from "./errors.ts";
 import { formatMarks, mark } from "./trace.ts";
 import { writeAll } from "./cli/common/output.ts";
@@ -35,7 +36,7 @@ import { writeAll } from "./cli/common/output.ts";
 const commands: Command[] = [];
 const table = () => commands;
 // Images used by a running pod or a spec in the spec directory are kept by 'image rm' and 'prune'.
-commands.push(start, stop, restart, status, list, logs, execCommand, imageCommand({ inUse: imageUsers }), volume, login, logout, network, check, planCmd, generate, enable, disable, debug,
+commands.push(start, stop, restart, status, list, logs, execCommand, imageCommand({ inUse: imageUsers }), volume, login, logout, network, kubeCommand, check, planCmd, generate, enable, disable, debug,
   systemCommand(table, VERSION), completion, internalCommand(table), version, helpCommand(table));
 
 /** The command table: what `help`, completion and the man pages describe. */
@@ -88,7 +89,8 @@ export function report(err: unknown, io: Io): number {
   return ExitCode.INTERNAL;
 }
 
-if (import.meta.main) {
+/** Runs the command line of this process and exits with its code (the binary's entry, src/podunit.ts, calls it). */
+export function runProcess(): void {
   const io: Io = {
     out: (t) => writeAll(1, t),
     err: (t) => writeAll(2, t),
@@ -99,7 +101,6 @@ if (import.meta.main) {
     },
   };
   // Started through the systemd generator link (argv[0] is its path; process.argv[0] of a compiled binary is "bun").
-  // No top-level await: the binary is built with --bytecode, which needs a CommonJS bundle.
   const run = isGeneratorInvocation(process.argv0) ? runGenerator(process.argv.slice(2), process.env) : main(process.argv.slice(2), io);
   void run.then((code) => {
     if (process.env.PODUNIT_TRACE) writeAll(2, formatMarks() + "\n");
@@ -108,3 +109,5 @@ if (import.meta.main) {
     process.exit(code);
   });
 }
+
+if (import.meta.main) runProcess();

@@ -1,0 +1,109 @@
+/**
+ * `kube play`'s refusals: every unsupported or invalid field is named by its path
+ * and line, nothing is written; and what a hand-written manifest becomes. Pure.
+ */
+import { describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { ManifestError, playManifest } from "../../src/kube/index.ts";
+import { parseSpec } from "../../src/podspec/parse.ts";
+
+const POD = (containerExtra: string, podExtra = "") => `apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+spec:${podExtra}
+  containers:
+    - name: app
+      image: busybox
+      command: ["/bin/sh"]${containerExtra}
+`;
+
+/** [what, manifest, path, line]: each must be refused with exactly that path at that line. */
+const REFUSED: [string, string, string, number][] = [
+  ["a preStop hook", POD("\n      lifecycle:\n        preStop:\n          exec:\n            command: [x]"), "spec.containers[0].lifecycle", 10],
+  ["a liveness probe (no health checks yet)", POD("\n      livenessProbe:\n        httpGet: {path: /, port: 80}"), "spec.containers[0].livenessProbe", 10],
+  ["a readiness probe", POD("\n      readinessProbe:\n        tcpSocket: {port: 80}"), "spec.containers[0].readinessProbe", 10],
+  ["volume mounts (no volumes yet)", POD("\n      volumeMounts:\n        - {name: d, mountPath: /d}"), "spec.containers[0].volumeMounts", 10],
+  ["pod volumes", POD("", "\n  volumes:\n    - name: d\n      emptyDir: {}"), "spec.volumes", 6],
+  ["an unknown container field", POD("\n      imagePulPolicy: Always"), "spec.containers[0].imagePulPolicy", 10],
+  ["privileged", POD("\n      securityContext:\n        privileged: true"), "spec.containers[0].securityContext.privileged", 11],
+  ["capabilities", POD("\n      securityContext:\n        capabilities: {add: [NET_ADMIN]}"), "spec.containers[0].securityContext.capabilities", 11],
+  ["a node selector", POD("", "\n  nodeSelector: {disk: ssd}"), "spec.nodeSelector", 6],
+  ["tolerations", POD("", "\n  tolerations: []"), "spec.tolerations", 6],
+  ["a service account", POD("", "\n  serviceAccountName: builder"), "spec.serviceAccountName", 6],
+  ["image pull secrets", POD("", "\n  imagePullSecrets: [{name: reg}]"), "spec.imagePullSecrets", 6],
+  ["a tty", POD("\n      tty: true"), "spec.containers[0].tty", 10],
+  ["imagePullPolicy Always", POD("\n      imagePullPolicy: Always"), "spec.containers[0].imagePullPolicy", 10],
+  ["SCTP", POD("\n      ports:\n        - containerPort: 80\n          protocol: SCTP"), "spec.containers[0].ports[0].protocol", 12],
+  ["a memory limit that is not a quantity", POD("\n      resources:\n        limits:\n          memory: lots"), "spec.containers[0].resources.limits.memory", 12],
+  ["ephemeral storage", POD("\n      resources:\n        limits:\n          ephemeral-storage: 1Gi"), "spec.containers[0].resources.limits.ephemeral-storage", 12],
+  ["a string where a number goes", POD("\n      securityContext:\n        runAsUser: root"), "spec.containers[0].securityContext.runAsUser", 11],
+  ["the downward API", POD("\n      env:\n        - name: POD\n          valueFrom:\n            fieldRef: {fieldPath: metadata.name}"), "spec.containers[0].env[0].valueFrom.fieldRef", 13],
+  ["a ConfigMap that is not in the file", POD("\n      envFrom:\n        - configMapRef: {name: missing}"), "spec.containers[0].envFrom[0].configMapRef.name", 11],
+  ["$(VAR) expansion of a defined variable", POD("\n      args: [\"$(A)\"]\n      env: [{name: A, value: x}]"), "spec.containers[0].args[0]", 10],
+  ["a container name that is no member name", POD("").replace("name: app", "name: App_1"), "spec.containers[0].name", 7],
+  ["two replicas", "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 2\n  template:\n    spec:\n      containers: [{name: a, image: busybox}]\n", "spec.replicas", 6],
+  ["a Job with parallelism", "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: j\nspec:\n  parallelism: 3\n  template:\n    spec:\n      restartPolicy: Never\n      containers: [{name: a, image: busybox}]\n", "spec.parallelism", 6],
+  ["a Service", "apiVersion: v1\nkind: Service\nmetadata:\n  name: s\n", "kind", 2],
+  ["a wrong apiVersion", POD("").replace("apiVersion: v1", "apiVersion: v2"), "apiVersion", 1],
+  ["a sidecar init container", POD("", "\n  initContainers:\n    - name: side\n      image: busybox\n      restartPolicy: Always"), "spec.initContainers[0].restartPolicy", 9],
+  ["a hostPort on the host's network that differs", POD("\n      ports: [{containerPort: 80, hostPort: 8080}]", "\n  hostNetwork: true"), "spec.containers[0].ports[0].hostPort", 11],
+  ["two pods in one file", POD("") + "---\n" + POD("").replace("name: web", "name: two"), "kind", 12],
+  ["a Secret value that is not base64", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\ndata:\n  K: not*base64\n---\n" + POD("\n      envFrom: [{secretRef: {name: s}}]"), "data.K", 6],
+];
+
+describe("refused manifests name the path and the line", () => {
+  for (const [what, yaml, path, line] of REFUSED) {
+    test(what, () => {
+      let err: unknown;
+      try {
+        playManifest(yaml, "/tmp/m.yaml");
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(ManifestError);
+      const issues = (err as ManifestError).issues.map((i) => `${i.path}@${i.line}`);
+      expect(issues).toContain(`${path}@${line}`);
+      expect((err as ManifestError).message).toContain(`/tmp/m.yaml:${line}:`);
+    });
+  }
+  test("at least 20 cases", () => expect(REFUSED.length).toBeGreaterThanOrEqual(20));
+  test("a Secret's value is never in a message", () => {
+    const yaml = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  'BAD KEY': hunter2-secret\n---\n" + POD("\n      envFrom: [{secretRef: {name: s}}]");
+    expect(() => playManifest(yaml, "/tmp/m.yaml")).toThrow(ManifestError);
+    try {
+      playManifest(yaml, "/tmp/m.yaml");
+    } catch (e) {
+      expect((e as Error).message).not.toContain("hunter2");
+    }
+  });
+  test("YAML syntax errors have their line", () => {
+    expect(() => playManifest("kind: Pod\nspec: [\n", "/tmp/m.yaml")).toThrow(/\/tmp\/m\.yaml:3:\d+: YAML syntax/);
+  });
+});
+
+describe("a manifest in the style of the Kubernetes documentation", () => {
+  const file = join(import.meta.dir, "../fixtures/kube/manifests/docs-style.yaml");
+  const played = playManifest(readFileSync(file, "utf8"), file);
+  const spec = parseSpec(played.toml, "/etc/podunit/pods/shop.toml");
+  test("becomes the Deployment's pod: init member, server, sidecar, published port, limits", () => {
+    expect(played.name).toBe("shop");
+    expect(played.from).toBe("Deployment 'shop'");
+    expect(spec.members.map((m) => `${m.name}:${m.kind}:${m.restart}`)).toEqual(["prepare:init:on-failure", "web:service:always", "sidecar:service:always"]);
+    expect(spec.network).toBe("bridge");
+    expect(spec.ports).toEqual([{ hostPort: 18080, podPort: 8080, protocol: "tcp" }]);
+    const web = spec.members[1]!;
+    expect(web.limits).toEqual({ memoryMax: 64n << 20n, cpuQuota: 50 });
+    expect(web.env).toEqual({ GREETING: "hello from the pod", LOG_LEVEL: "info", API_TOKEN: "s3cr3t-token-42\n" });
+  });
+  test("holds a Secret's value, so it is written for root only", () => expect(played.secret).toBe(true));
+  test("notes what it does not keep, with the line", () => {
+    const notes = played.notes.map((n) => `${n.path}@${n.line}`);
+    expect(notes).toContain("metadata.labels@23");
+    expect(notes).toContain("spec.selector@27");
+    expect(notes).toContain("spec.template.spec.containers[0].resources.requests@56");
+    expect(notes).toContain("spec.template.spec.containers[1].ports[0].containerPort@65");
+    expect(played.notes.find((n) => n.path.endsWith("ports[0].containerPort"))!.message).toContain("not published");
+  });
+});
