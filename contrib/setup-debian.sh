@@ -21,7 +21,7 @@ packages=(
   nftables iptables conntrack     # published ports' rules, the plugins' own rules, stale UDP conntrack entries
   systemd-container libnss-mymachines   # bridged pods registered with systemd-machined: machinectl lists them, the host resolves their names
 )
-[ "${1:-}" = --bench ] && packages+=(podman crun)   # the benchmark's other tool, with the runtime it is measured with
+[ "${1:-}" = --bench ] && packages+=(podman crun netavark)   # the benchmark's other tool, with the runtime and the network stack (bridged pods) it is measured with
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
