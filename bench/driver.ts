@@ -8,6 +8,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { runPlugin } from "../src/host/cni.ts";
 import { mountRoot, unmountRoot } from "../src/host/rootfs.ts";
 import { busyboxLayer, writeImage } from "../test/system/images-build.ts";
 
@@ -21,6 +22,9 @@ const ROOTFS = "/var/lib/podunit/rootfs/busybox";
 const SPECS = "/srv/lab/pods";
 const ENV = { ...process.env, PODUNIT_SPEC_DIR: SPECS } as Record<string, string>;
 
+/** The host port the bridged pods publish (podunit's and Podman's, never at once). */
+const BRIDGED_PORT = 18080;
+
 const OUT = "/run/bench-out";
 const ERR = "/run/bench-err";
 
@@ -29,17 +33,30 @@ const ERR = "/run/bench-err";
  * through files, not pipes: Podman's conmon inherits the descriptors and outlives
  * `podman run -d`, so a pipe would not reach end-of-file until the container ends.
  */
-function sh(argv: string[]): string {
-  const r = Bun.spawnSync(argv, { env: ENV, stdout: Bun.file(OUT), stderr: Bun.file(ERR), stdin: "ignore" });
+function sh(argv: string[], trace = false): string {
+  // Fresh files: a shorter output would leave the end of the last one behind.
+  rmSync(OUT, { force: true });
+  rmSync(ERR, { force: true });
+  const r = Bun.spawnSync(argv, { env: trace ? { ...ENV, PODUNIT_TRACE: "1" } : ENV, stdout: Bun.file(OUT), stderr: Bun.file(ERR), stdin: "ignore" });
   const out = readFileSync(OUT, "utf8");
   if (r.exitCode !== 0) throw new Error(`'${argv.join(" ")}' exited ${r.exitCode}: ${readFileSync(ERR, "utf8")}${out}`);
   return out;
 }
 
+/** Phase times of `PODUNIT_TRACE=1` runs, by label (a plugin's own "(x ms)" cut off), for the bridged pod. */
+const traces: Record<"start" | "stop", Record<string, number[]>> = { start: {}, stop: {} };
+
+function recordTrace(kind: "start" | "stop", stderr: string): void {
+  for (const m of stderr.matchAll(/^podunit trace: +[\d.]+ ms +\+ *([\d.]+) +(.*)$/gm)) {
+    const label = m[2]!.replace(/ \([\d.]+ ms\)$/, "");
+    (traces[kind][label] ??= []).push(Number(m[1]));
+  }
+}
+
 /** Wall time of a sequence of commands, in ms. */
-function timed(cmds: string[][]): number {
+function timed(cmds: string[][], trace = false): number {
   const t0 = Bun.nanoseconds();
-  for (const c of cmds) sh(c);
+  for (const c of cmds) sh(c, trace);
   return (Bun.nanoseconds() - t0) / 1e6;
 }
 
@@ -70,11 +87,14 @@ function setup(): void {
   sh([PODUNIT, "image", "load", "/run/bench-image"]);
   writeFileSync(`${SPECS}/bimg.toml`, `[containers.a]\nimage = "localhost/busybox:bench"\n[containers.b]\nimage = "localhost/busybox:bench"\n`);
   for (let i = 1; i <= SCALE; i++) writeFileSync(`${SPECS}/s${i}.toml`, host);
+  // The same pod on the bridge with one published port (the lab's own network namespace: nothing reaches the machine's).
+  writeFileSync(`${SPECS}/bnet.toml`, `network = "bridge"\nports = ["${BRIDGED_PORT}:80"]\n${host}`);
   // Podman: storage on a tmpfs (its overlay driver cannot stack on the lab's overlay root),
   // no sysctls (the lab's /proc/sys is read-only), the systemd cgroup manager.
   mkdirSync("/var/lib/containers", { recursive: true });
   sh(["mount", "-t", "tmpfs", "-o", "size=4g", "containers", "/var/lib/containers"]);
-  writeFileSync("/etc/containers/containers.conf", '[containers]\ndefault_sysctls = []\n[engine]\ncgroup_manager = "systemd"\n');
+  // Bridged Podman pods go through netavark (Debian's package), Podman 4's own network stack.
+  writeFileSync("/etc/containers/containers.conf", '[containers]\ndefault_sysctls = []\n[engine]\ncgroup_manager = "systemd"\n[network]\nnetwork_backend = "netavark"\n');
   const tar = Bun.spawnSync(["tar", "-C", ROOTFS, "-c", "."], { stdout: "pipe" });
   const imp = Bun.spawnSync(["podman", "import", "-", "localhost/busybox:bench"], { stdin: tar.stdout, stdout: "pipe", stderr: "pipe" });
   if (imp.exitCode !== 0) throw new Error(`podman import failed: ${imp.stderr.toString()}`);
@@ -91,15 +111,17 @@ interface Tool {
   stop(i: number | string): number;
 }
 
-const podunit = (name: string, pod: string, backend: string): Tool => ({
+const podunit = (name: string, pod: string, backend: string, trace = false): Tool => ({
   name,
   start: () => {
-    const ms = timed([[PODUNIT, "start", pod, "--backend", backend]]);
+    const ms = timed([[PODUNIT, "start", pod, "--backend", backend]], trace);
+    if (trace) recordTrace("start", readFileSync(ERR, "utf8"));
     until(`${name} running`, () => isActive([`podunit-${pod}-a.service`, `podunit-${pod}-b.service`]));
     return ms;
   },
   stop: () => {
-    const ms = timed([[PODUNIT, "stop", pod]]);
+    const ms = timed([[PODUNIT, "stop", pod]], trace);
+    if (trace) recordTrace("stop", readFileSync(ERR, "utf8"));
     if (isActive([`podunit-${pod}.slice`])) throw new Error(`${name}: slice still active after stop`);
     return ms;
   },
@@ -118,6 +140,23 @@ const podman: Tool = {
     return ms;
   },
   stop: (i) => timed([["podman", "pod", "rm", "-f", "-t", "0", `bp${i}`]]),
+};
+
+/** Podman's bridged pod: `pod create --network bridge -p` (netavark), then the same two members. */
+const podmanBridged: Tool = {
+  name: "podman bridged, one port (netavark)",
+  start: (i) => {
+    const img = "localhost/busybox:bench";
+    const ms = timed([
+      ["podman", "pod", "create", "--network", "bridge", "-p", `${BRIDGED_PORT}:80`, "--name", `bn${i}`],
+      ["podman", "run", "-d", "--pod", `bn${i}`, img, "sleep", "600"],
+      ["podman", "run", "-d", "--pod", `bn${i}`, img, "sleep", "600"],
+    ]);
+    const running = sh(["podman", "ps", "-q", "--filter", `pod=bn${i}`, "--filter", "status=running"]).trim().split("\n").length;
+    if (running < 3) throw new Error(`podman pod bn${i}: ${running} containers running, expected 3`);
+    return ms;
+  },
+  stop: (i) => timed([["podman", "pod", "rm", "-f", "-t", "0", `bn${i}`]]),
 };
 
 /** The floor: the same units made with systemd-run (a sandbox scope holding the namespaces, two services joining them). */
@@ -193,6 +232,33 @@ function mountCost(n: number): { ffi: number[]; mountCommand: number[] } {
   return { ffi, mountCommand };
 }
 
+/**
+ * What the CNI plugins podunit no longer runs would cost here, same run: portmap
+ * (the published port, snat) and firewall (FORWARD accepts), ADD and DEL against
+ * a live bridged pod, with its bridge result, as podunit ran them before.
+ */
+async function replacedPlugins(n: number): Promise<Record<string, number[]>> {
+  sh([PODUNIT, "start", "bnet", "--backend", "native"]);
+  const state = JSON.parse(readFileSync("/run/podunit/_network/pods/bnet/state.json", "utf8"));
+  const call = { containerId: "podunit-bench-plugins", netns: state.netnsFile, cniPath: "/usr/lib/cni" };
+  const configs = [
+    { type: "portmap", snat: true, capabilities: { portMappings: true }, runtimeConfig: { portMappings: [{ hostPort: BRIDGED_PORT + 1, containerPort: 80, protocol: "tcp" }] } },
+    { type: "firewall", backend: "iptables" },
+  ];
+  const out: Record<string, number[]> = {};
+  for (let i = 0; i < n; i++) {
+    for (const command of ["ADD", "DEL"] as const) {
+      for (const c of command === "ADD" ? configs : [...configs].reverse()) {
+        const t0 = Bun.nanoseconds();
+        await runPlugin(command, c, call, state.result);
+        (out[`${c.type} ${command}`] ??= []).push((Bun.nanoseconds() - t0) / 1e6);
+      }
+    }
+  }
+  sh([PODUNIT, "stop", "bnet"]);
+  return out;
+}
+
 // ---- memory ---------------------------------------------------------------------------
 
 function labMemory(): number {
@@ -254,7 +320,9 @@ const tools: Tool[] = [
   podunit("podunit native, rootfs members", "broot", "native"),
   podunit("podunit runc, rootfs members", "broot", "runc"),
   podunit("podunit runc, image members", "bimg", "runc"),
+  podunit("podunit native, bridged, one port", "bnet", "native", true),
   podman,
+  podmanBridged,
   floor,
 ];
 const results: Record<string, { start: number[]; stop: number[] }> = {};
@@ -262,6 +330,7 @@ for (const t of tools) results[t.name] = { start: [], stop: [] };
 results["runc run -d alone"] = { start: [], stop: [] };
 
 for (let rep = -WARMUP; rep < REPS; rep++) {
+  if (rep === 0) Object.assign(traces, { start: {}, stop: {} });
   // Rotate the order every repetition so no tool always runs right after another.
   const order = tools.map((_, k) => tools[(k + rep + WARMUP) % tools.length]!);
   for (const t of order) {
@@ -280,6 +349,7 @@ for (let rep = -WARMUP; rep < REPS; rep++) {
 }
 
 const mounts = mountCost(REPS);
+const plugins = await replacedPlugins(REPS);
 /** A `/bin/true` start on this machine, for scale. */
 const trueMs = Array.from({ length: 21 }, () => timed([["/bin/true"]])).sort((a, b) => a - b)[10]!;
 
@@ -328,6 +398,8 @@ writeFileSync(
     latency: results,
     mounts,
     trueMs,
+    traces,
+    plugins,
     memory,
     scale: { pods: SCALE, starts: scaleStarts, stops: scaleStops, floorStarts, memoryGrowthBytes: m1 - m0, listMs, statusMs, residentPodunit },
   }),

@@ -74,6 +74,25 @@ console.log(`\nimage members: a two-member image pod starts in ${f1(med(imageRoo
 console.log(`  one member root (overlay) mounted and removed: mount(2) through bun:ffi ${f1(mnt.ffi.median)} ms, util-linux mount + umount ${f1(mnt.command.median)} ms (medians of ${data.mounts.ffi.length})`);
 console.log(`  a /bin/true start costs ${data.trueMs.toFixed(2)} ms here`);
 
+// ---- bridged pods ----------------------------------------------------------------------
+const bridged = "podunit native, bridged, one port";
+const podmanBridged = "podman bridged, one port (netavark)";
+const netExtra = med(bridged, "start") - med(hostNative, "start");
+console.log(`\nbridged pods (one published port, the same two members): podunit ${f1(med(bridged, "start"))} ms, the loopback-only pod ${f1(med(hostNative, "start"))} ms (network +${netExtra.toFixed(1)} ms), Podman ${f1(med(podmanBridged, "start"))} ms (${(med(podmanBridged, "start") / med(bridged, "start")).toFixed(1)}x podunit's)`);
+console.log(`  stop: podunit ${f1(med(bridged, "stop"))} ms (loopback-only ${f1(med(hostNative, "stop"))} ms), Podman ${f1(med(podmanBridged, "stop"))} ms`);
+for (const kind of ["start", "stop"] as const) {
+  console.log(`  podunit ${kind} of the bridged pod, phase by phase (PODUNIT_TRACE=1 marks; ms since the previous mark, min/median/max of ${data.reps}):`);
+  for (const [label, xs] of Object.entries(data.traces[kind] as Record<string, number[]>)) {
+    const st = stats(xs);
+    console.log(`    ${f1(st.min)} ${f1(st.median)} ${f1(st.max)}  ${label}`);
+  }
+}
+console.log(`  CNI plugins podunit no longer runs, run here the way it ran them (ms, min/median/max of ${data.reps}):`);
+for (const [what, xs] of Object.entries(data.plugins as Record<string, number[]>)) {
+  const st = stats(xs);
+  console.log(`    ${what.padEnd(14)} ${f1(st.min)} ${f1(st.median)} ${f1(st.max)}`);
+}
+
 // ---- memory ---------------------------------------------------------------------------
 console.log("\nmemory resident because of one running pod of two `sleep` members (median of 3 rounds by the lab's growth):");
 for (const m of data.memory as Array<{ tool: string; labGrowthBytes: number; labGrowthRounds: number[]; podCgroupBytes?: number; processes: Array<{ cmd: string; rssKb: number; pssKb: number }> }>) {
@@ -103,6 +122,8 @@ console.log(`  stopping them all: ${(sc.stops.reduce((a: number, b: number) => a
 const checks: Array<[string, boolean, string]> = [
   [`host pod, native: >= 6x faster than Podman`, med(podman, "start") / med(hostNative, "start") >= 6,
     `${(med(podman, "start") / med(hostNative, "start")).toFixed(1)}x`],
+  [`bridged pod with one port: >= 2x faster than Podman's (netavark)`, med(podmanBridged, "start") / med(bridged, "start") >= 2,
+    `${(med(podmanBridged, "start") / med(bridged, "start")).toFixed(1)}x`],
   [`host pod, native: no slower than the systemd-run floor`, med(hostNative, "start") <= med(floorName, "start"),
     `podunit/floor ${(med(hostNative, "start") / med(floorName, "start")).toFixed(2)}`],
   [`rootfs pod, runc: no slower than floor + runc's own start`, med(runcRoot, "start") <= med(floorName, "start") + runcAlone,

@@ -23,7 +23,7 @@ packages=(
   gcc libc6-dev                   # the hardening test builds a static probe that makes the refused system calls itself
   podman                          # kube tests: a real consumer runs generated manifests with 'podman kube play'
 )
-[ "${1:-}" = --bench ] && packages+=(crun)   # the runtime the benchmark measures Podman with
+[ "${1:-}" = --bench ] && packages+=(crun netavark)   # the runtime and the network stack (bridged pods) the benchmark measures Podman with
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -15,7 +15,7 @@ export const network: Command = {
     const [sub, ...rest] = args;
     if (sub !== "reconcile") throw new UsageError(`Unknown subcommand 'network ${sub ?? ""}'; the one there is: reconcile.`);
     parseArgs("network reconcile", rest, {});
-    const r = await reconcileNetworks(runDir(io.env), io.env);
+    const r = await reconcileNetworks(runDir(io.env));
     if (r.problems.length) throw new PodunitError(`Failed to put back every pod's rules: ${r.problems.join("; ")}`);
     io.out(r.pods.length ? `Rules put back for ${r.pods.map((p) => `'${p}'`).join(", ")}.\n` : "No bridged pod is running.\n");
     return 0;

@@ -1,14 +1,17 @@
 /**
- * The host side of a bridged pod beside the plugins: podunit's own nftables
- * table (masquerade for the pod subnet), conntrack entries of a pod's
+ * The host side of a bridged pod beside the bridge plugin: podunit's own
+ * nftables table (published ports, masquerade), the FORWARD accepts in
+ * iptables' filter table, route_localnet on the bridge, conntrack entries of a pod's
  * addresses and ports, the ports host processes listen on (/proc/net), and the
  * bind mount that keeps a pod's network namespace until its tear-down.
  */
 import { readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { PodunitError } from "../errors.ts";
 import { findProgram } from "../plan/hostfacts.ts";
+import { forwardMissing, forwardRestore, forwardRules } from "../plan/netrules.ts";
 import type { Protocol } from "../podspec/ports.ts";
-import { MNT_DETACH, umount2 } from "./libc.ts";
+import { HostError } from "./errno.ts";
+import { MNT_DETACH, MS_BIND, mount, umount2 } from "./libc.ts";
 
 async function run(argv: string[], stdin?: string): Promise<{ code: number; out: string; err: string }> {
   const proc = Bun.spawn(argv, { stdin: stdin !== undefined ? new TextEncoder().encode(stdin) : "ignore", stdout: "pipe", stderr: "pipe" });
@@ -29,17 +32,31 @@ export async function applyNft(script: string): Promise<void> {
 }
 
 /**
- * Accepts forwarded connections to published ports (DNAT-ed to the pod subnet)
- * in the firewall plugin's CNI-ADMIN chain: the plugin itself accepts only the
- * pods' own and related traffic, so a host whose FORWARD policy is DROP would
- * drop new connections from other machines. One rule for the subnet, added once.
+ * Makes iptables' FORWARD chain accept the pod subnets' traffic (podunit's
+ * PODUNIT-FORWARD chain and the jump to it): reads the filter table once and
+ * writes only what is missing, in one `iptables-restore --noflush`. Without
+ * iptables there is no such chain to drop the traffic, and nothing to do.
  */
-export async function acceptPublished(subnet: string): Promise<void> {
-  const iptables = program("iptables", "iptables");
-  const rule = ["CNI-ADMIN", "-d", subnet, "-m", "conntrack", "--ctstate", "DNAT", "-m", "comment", "--comment", "podunit published ports", "-j", "ACCEPT"];
-  if ((await run([iptables, "-w", "-C", ...rule])).code === 0) return;
-  const r = await run([iptables, "-w", "-A", ...rule]);
-  if (r.code !== 0) throw new PodunitError(`Failed to accept forwarded connections to published ports: ${r.err.trim()}`);
+export async function acceptForward(family: 4 | 6, subnets: readonly string[]): Promise<void> {
+  if (subnets.length === 0) return;
+  const tool = family === 4 ? "iptables" : "ip6tables";
+  const save = findProgram(`${tool}-save`);
+  const restore = findProgram(`${tool}-restore`);
+  if (!save || !restore) return;
+  const rules = forwardRules(subnets);
+  const dump = await run([save, "-t", "filter"]);
+  const missing = forwardMissing(dump.code === 0 ? dump.out : "", rules);
+  if (!missing.jump && !missing.chain) return;
+  const r = await run([restore, "-w", "--noflush"], forwardRestore(rules, missing.jump));
+  if (r.code !== 0) throw new PodunitError(`Failed to accept the pods' forwarded traffic in ${tool}'s FORWARD chain: ${r.err.trim() || `${tool}-restore exited ${r.code}`}`);
+}
+
+/**
+ * Lets packets from 127.0.0.1 be routed out of the bridge (to a published port
+ * reached at 127.0.0.1): the kernel drops them as martians otherwise.
+ */
+export function routeLocalnet(bridge: string): void {
+  writeFileSync(`/proc/sys/net/ipv4/conf/${bridge}/route_localnet`, "1");
 }
 
 /**
@@ -125,11 +142,11 @@ export function socketOwner(inode: number): string | undefined {
   return undefined;
 }
 
-/** Binds the network namespace `nsPath` (a pin) at `file`, so it outlives the sandbox until `releaseNetns`. */
-export async function holdNetns(nsPath: string, file: string): Promise<void> {
+/** Binds the network namespace `nsPath` (a pin) at `file`, so it outlives the sandbox until `releaseNetns`. mount(2), not a `mount` process. */
+export function holdNetns(nsPath: string, file: string): void {
   writeFileSync(file, "", { mode: 0o600 });
-  const r = await run([program("mount", "mount"), "--bind", nsPath, file]);
-  if (r.code !== 0) throw new PodunitError(`Failed to hold the pod's network namespace '${nsPath}' at '${file}': ${r.err.trim()}`);
+  const err = mount(nsPath, file, null, MS_BIND, null);
+  if (err !== 0) throw new HostError("hold the pod's network namespace at", "mount", err, { path: file });
 }
 
 /** Detaches and removes the namespace's bind mount (the removal also detaches copies in other mount namespaces). */

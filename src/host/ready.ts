@@ -32,6 +32,7 @@ export class SandboxNotReadyError extends PodunitError {}
  */
 async function holderOf(r: SandboxReady, mainPid: number, timeoutMs: number): Promise<number> {
   const end = Date.now() + timeoutMs;
+  let nap = 0.2;
   for (;;) {
     const pid = r.holder === "main" ? mainPid : firstChild(mainPid);
     const name = pid === undefined ? undefined : comm(pid);
@@ -44,8 +45,11 @@ async function holderOf(r: SandboxReady, mainPid: number, timeoutMs: number): Pr
       const what = r.holder === "main" ? `process ${mainPid}` : `the first child of process ${mainPid}`;
       throw new SandboxNotReadyError(`${what} was still '${r.launcher}' after ${timeoutMs} ms.`);
     }
-    // The holder is usually ready within a millisecond; a timer would wait a whole one or more.
-    Bun.sleepSync(0.2);
+    // The holder is usually ready within a millisecond, so the first naps are short; they
+    // grow to 10 ms, so a slow start (one CPU at boot, several pods at once) is not
+    // starved by this loop (seen in the VM: 'unshare' not yet exec'd after 5 s).
+    Bun.sleepSync(nap);
+    nap = Math.min(nap * 2, 10);
   }
 }
 

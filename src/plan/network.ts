@@ -1,7 +1,7 @@
 /**
  * A bridged pod's network, planned: the CNI configuration list podunit runs
- * (bridge with host-local addresses, portmap for published ports, firewall for
- * hosts whose FORWARD policy drops), where its state lives under the run
+ * (bridge with host-local addresses; published ports and FORWARD accepts are
+ * podunit's own rules, plan/netrules.ts), where its state lives under the run
  * directory, the names it is known by, and the Exec lines that set it up and
  * tear it down in unit files. Pure; src/host/cni.ts runs the plugins and
  * src/pods/network.ts the step. Why these plugins and not others:
@@ -33,7 +33,7 @@ export interface PlannedNetwork {
   subnet: string;
   subnet6?: string;
   ports: PortMapping[];
-  /** The plugins in ADD order (DEL runs them in reverse with the same configurations). */
+  /** The plugins in ADD order (DEL runs them in reverse with the same configurations; records of earlier versions may list portmap and firewall too). */
   plugins: PluginConfig[];
   /** The sandbox's pin of the pod's network namespace (a link made by the ready step). */
   netnsPin: string;
@@ -68,11 +68,16 @@ export class NetworkLayout {
   }
 }
 
-/** The CNI plugins for a pod: bridge (addresses), portmap (when it publishes ports), firewall. */
-export function cniPlugins(net: NetworkConfig, ipamDir: string, ports: readonly PortMapping[]): PluginConfig[] {
+/**
+ * The CNI plugins for a pod: bridge, with host-local addresses. Published ports
+ * and the FORWARD accepts are podunit's own rules (plan/netrules.ts), not the
+ * portmap and firewall plugins: those two cost a Go process each at every start
+ * and stop, several times podunit's one `nft -f` (docs/benchmarks.md).
+ */
+export function cniPlugins(net: NetworkConfig, ipamDir: string): PluginConfig[] {
   const ranges = [[{ subnet: net.subnet.cidr }], ...(net.subnet6 ? [[{ subnet: net.subnet6.cidr }]] : [])];
   const routes = [{ dst: "0.0.0.0/0" }, ...(net.subnet6 ? [{ dst: "::/0" }] : [])];
-  const plugins: PluginConfig[] = [
+  return [
     {
       type: "bridge",
       bridge: net.bridge,
@@ -85,20 +90,6 @@ export function cniPlugins(net: NetworkConfig, ipamDir: string, ports: readonly 
       ipam: { type: "host-local", ranges, routes, dataDir: ipamDir },
     },
   ];
-  if (ports.length) {
-    plugins.push({
-      type: "portmap",
-      // snat: connections from the host itself (127.0.0.1) and from other pods through the host's address work.
-      snat: true,
-      capabilities: { portMappings: true },
-      runtimeConfig: {
-        portMappings: ports.map((p) => ({ hostPort: p.hostPort, containerPort: p.podPort, protocol: p.protocol, ...(p.hostIp ? { hostIP: p.hostIp } : {}) })),
-      },
-    });
-  }
-  // Accepts the pod's traffic in FORWARD, so a host whose policy there is DROP (as Docker sets it) still forwards it.
-  plugins.push({ type: "firewall", backend: "iptables" });
-  return plugins;
 }
 
 /** The network of a bridged pod; undefined for the others. */
@@ -115,7 +106,7 @@ export function planNetwork(spec: PodSpec, net: NetworkConfig | undefined, runDi
     subnet: cfg.subnet.cidr,
     ...(cfg.subnet6 ? { subnet6: cfg.subnet6.cidr } : {}),
     ports,
-    plugins: cniPlugins(cfg, layout.ipamDir, ports),
+    plugins: cniPlugins(cfg, layout.ipamDir),
     netnsPin,
     stateDir: layout.dir,
   };
@@ -157,25 +148,4 @@ export function renderHosts(entries: readonly HostsEntry[]): string {
   const lines = ["# Written by podunit: bridged pods by name. Changes are overwritten.", "127.0.0.1\tlocalhost", "::1\tlocalhost ip6-localhost ip6-loopback"];
   for (const e of [...entries].sort((a, b) => a.names[0]!.localeCompare(b.names[0]!))) lines.push(`${e.address}\t${e.names.join(" ")}`);
   return lines.join("\n") + "\n";
-}
-
-/**
- * podunit's own nftables table: masquerade for traffic from the pod subnet(s)
- * to anywhere else. Written whole in one `nft -f` transaction (add, flush,
- * fill), so applying it again is harmless and a flush is repaired by applying it.
- */
-export function masqueradeRuleset(subnet: string, subnet6?: string): string {
-  const rules = [`\t\tip saddr ${subnet} ip daddr != ${subnet} masquerade`];
-  if (subnet6) rules.push(`\t\tip6 saddr ${subnet6} ip6 daddr != ${subnet6} masquerade`);
-  return [
-    "add table inet podunit",
-    "flush table inet podunit",
-    "table inet podunit {",
-    "\tchain postrouting {",
-    "\t\ttype nat hook postrouting priority srcnat; policy accept;",
-    ...rules,
-    "\t}",
-    "}",
-    "",
-  ].join("\n");
 }

@@ -8,11 +8,12 @@
  */
 import { mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { PodunitError } from "../errors.ts";
-import { cniAdd, cniDel, DEFAULT_CNI_PATH, runPlugin, type CniCall } from "../host/cni.ts";
+import { cniAdd, cniDel, DEFAULT_CNI_PATH, type CniCall } from "../host/cni.ts";
 import { lockPod } from "../host/lock.ts";
-import { acceptPublished, applyNft, forgetConntrack, holdNetns, hostListeners, releaseNetns, socketOwner } from "../host/netfilter.ts";
+import { acceptForward, applyNft, forgetConntrack, holdNetns, hostListeners, releaseNetns, routeLocalnet, socketOwner } from "../host/netfilter.ts";
 import { mountinfo } from "../host/proc.ts";
-import { masqueradeRuleset, NetworkLayout, renderHosts, type HostsEntry, type PlannedNetwork } from "../plan/network.ts";
+import { podunitRuleset, type PodSubnet } from "../plan/netrules.ts";
+import { NetworkLayout, renderHosts, type HostsEntry, type PlannedNetwork } from "../plan/network.ts";
 import { formatHostPort, samePort, type PortMapping } from "../podspec/ports.ts";
 import { mark } from "../trace.ts";
 import { registerMachine, type MachineResult } from "../systemd/machined.ts";
@@ -144,6 +145,30 @@ function hostIfindices(result: Record<string, unknown> | undefined, bridge: stri
   });
 }
 
+/** The pods whose network is live: a record with a result and the namespace still held (its bind mount is there). */
+function liveStates(runDir: string): NetworkState[] {
+  const mounts = new Set(mountinfo().map((m) => m.mountPoint));
+  return readStates(runDir).filter((s) => s.result && mounts.has(s.netnsFile));
+}
+
+/**
+ * Writes podunit's nftables table from the live pods (their ports and the
+ * subnets' masquerade), whole, in one transaction.
+ */
+async function applyRules(live: readonly NetworkState[]): Promise<void> {
+  const published = live.flatMap((s) => {
+    const v4 = s.addresses.find((a) => !a.includes(":"));
+    return v4 && s.ports.length ? [{ address: v4, ports: s.ports }] : [];
+  });
+  await applyNft(podunitRuleset(live, published));
+  mark("network: podunit's nftables table written (nft -f)");
+}
+
+/** The FORWARD accepts of the pods' subnets, IPv4 and IPv6 (only what is missing is written). */
+async function applyForward(subnets: readonly PodSubnet[]): Promise<void> {
+  await Promise.all([acceptForward(4, subnets.map((s) => s.subnet)), acceptForward(6, subnets.flatMap((s) => (s.subnet6 ? [s.subnet6] : [])))]);
+}
+
 async function attach(n: PlannedNetwork, env: Record<string, string | undefined>): Promise<NetworkState> {
   const runDir = runDirOf(n);
   const layout = new NetworkLayout(runDir);
@@ -153,18 +178,24 @@ async function attach(n: PlannedNetwork, env: Record<string, string | undefined>
     mkdirSync(layout.ipamDir, { recursive: true, mode: 0o700 });
     const state: NetworkState = { ...n, netnsFile: layout.netnsFile(n.pod), addresses: [] };
     writeState(state);
-    await holdNetns(n.netnsPin, state.netnsFile);
-    const call = cniCall(state, env);
-    // Applied first: the bridge plugin turns on forwarding, and forwarded packets must already be masqueraded.
-    const masq = applyNft(masqueradeRuleset(n.subnet, n.subnet6));
-    masq.catch(() => {});
-    state.result = await cniAdd(n.plugins, call);
+    holdNetns(n.netnsPin, state.netnsFile);
+    mark("network: namespace held");
+    // While the bridge plugin runs: iptables' FORWARD chain, read and (when something is missing) written.
+    const forward = applyForward([n]).then(() => mark("network: FORWARD accepts checked"));
+    forward.catch(() => {});
+    state.result = await cniAdd(n.plugins, cniCall(state, env));
     state.addresses = addressesOf(state.result);
     writeState(state);
-    await masq;
-    if (n.ports.length) await acceptPublished(n.subnet);
+    // 127.0.0.1 reaches published ports through the bridge.
+    if (n.ports.length) routeLocalnet(n.bridge);
+    await applyRules(liveStates(runDir));
+    await forward;
     // Entries of an earlier run of these UDP ports still point at the old address.
-    await forgetConntrack(undefined, n.ports.filter((p) => p.protocol === "udp").map((p) => p.hostPort));
+    const udp = n.ports.filter((p) => p.protocol === "udp").map((p) => p.hostPort);
+    if (udp.length) {
+      await forgetConntrack(undefined, udp);
+      mark("network: conntrack entries of the UDP ports deleted");
+    }
     writeHosts(runDir);
     mark("network up");
     return state;
@@ -172,17 +203,20 @@ async function attach(n: PlannedNetwork, env: Record<string, string | undefined>
 }
 
 /**
- * Tears the pod's network down: CNI DEL (also when the namespace is gone), the
- * namespace's bind mount, conntrack entries, the record, the hosts line.
- * Idempotent: a pod without a record has nothing to tear down. Returns what
- * could not be done.
+ * Tears the pod's network down: its ports out of podunit's table, CNI DEL (also
+ * when the namespace is gone), the namespace's bind mount, conntrack entries,
+ * the record, the hosts line. Idempotent: a pod without a record has nothing
+ * to tear down. Returns what could not be done.
  */
 export async function networkDown(runDir: string, pod: string, env: Record<string, string | undefined> = {}): Promise<string[]> {
   const layout = new NetworkLayout(runDir);
   return withNetworkLock(runDir, async () => {
     const s = readState(runDir, pod);
     if (!s) return [];
-    const problems = await cniDel(s.plugins, cniCall(s, env), s.result);
+    const problems: string[] = [];
+    // First, so no new connection is sent to the pod's address while it goes.
+    await applyRules(liveStates(runDir).filter((x) => x.pod !== pod)).catch((e: Error) => problems.push(e.message));
+    problems.push(...(await cniDel(s.plugins, cniCall(s, env), s.result)));
     try {
       releaseNetns(s.netnsFile);
     } catch (err) {
@@ -196,31 +230,18 @@ export async function networkDown(runDir: string, pod: string, env: Record<strin
   });
 }
 
-/** Whether the pod's namespace is still held (its bind mount is there): the pod's network is live. */
-function held(s: NetworkState, mounts: ReadonlySet<string>): boolean {
-  return mounts.has(s.netnsFile);
-}
-
 /**
  * Puts back the rules of every pod whose network is live, after a flush of the
- * firewall: podunit's masquerade table, then per pod DEL and ADD of the plugins
- * that only write rules (portmap, firewall), with the stored result, so rules
- * are neither missing nor doubled. Returns the pods repaired and the problems.
+ * firewall: podunit's table written whole from the records, and the FORWARD
+ * accepts. No plugin runs: the bridge plugin writes no rules. Returns the pods
+ * repaired and the problems.
  */
-export async function reconcileNetworks(runDir: string, env: Record<string, string | undefined> = {}): Promise<{ pods: string[]; problems: string[] }> {
+export async function reconcileNetworks(runDir: string): Promise<{ pods: string[]; problems: string[] }> {
   return withNetworkLock(runDir, async () => {
-    const mounts = new Set(mountinfo().map((m) => m.mountPoint));
-    const live = readStates(runDir).filter((s) => s.result && held(s, mounts));
+    const live = liveStates(runDir);
     const problems: string[] = [];
-    const subnets = new Map(live.map((s) => [`${s.subnet} ${s.subnet6 ?? ""}`, s]));
-    for (const s of subnets.values()) await applyNft(masqueradeRuleset(s.subnet, s.subnet6)).catch((e: Error) => problems.push(e.message));
-    for (const s of live) {
-      const rulesOnly = s.plugins.filter((p) => p.type !== "bridge");
-      const call = cniCall(s, env);
-      problems.push(...(await cniDel(rulesOnly, call, s.result)));
-      for (const p of rulesOnly) await runPlugin("ADD", p, call, s.result).catch((e: Error) => problems.push(e.message));
-      if (s.ports.length) await acceptPublished(s.subnet).catch((e: Error) => problems.push(e.message));
-    }
+    await applyRules(live).catch((e: Error) => problems.push(e.message));
+    await applyForward(live).catch((e: Error) => problems.push(e.message));
     return { pods: live.map((s) => s.pod), problems };
   });
 }

@@ -4,7 +4,8 @@ import { parsePort } from "../../src/podspec/ports.ts";
 import { parseNetworkConfig } from "../../src/podspec/netconfig.ts";
 import { parseSpec } from "../../src/podspec/parse.ts";
 import { plan } from "../../src/plan/plan.ts";
-import { masqueradeRuleset, renderHosts } from "../../src/plan/network.ts";
+import { renderHosts } from "../../src/plan/network.ts";
+import { forwardMissing, forwardRestore, forwardRules, podunitRuleset } from "../../src/plan/netrules.ts";
 import { render, unitFilePlan } from "../../src/plan/unitfiles.ts";
 import { parseProcNet } from "../../src/host/netfilter.ts";
 import { HOST } from "./plan-helpers.ts";
@@ -73,7 +74,7 @@ describe("the plan of a bridged pod", () => {
   test("network-up comes right after sandbox-ready, before the members", () => {
     expect(p.steps.map((s) => s.kind)).toEqual(["run-files", "start-units", "sandbox-ready", "network-up", "start-units", "unit-files"]);
   });
-  test("the CNI configurations: bridge with host-local under /run, portmap with the ports, firewall", () => {
+  test("the CNI configuration: bridge with host-local under /run, nothing else (ports are podunit's own rules)", () => {
     expect(p.network!.plugins).toEqual([
       {
         type: "bridge",
@@ -83,13 +84,6 @@ describe("the plan of a bridged pod", () => {
         hairpinMode: true,
         ipam: { type: "host-local", ranges: [[{ subnet: "10.123.0.0/16" }]], routes: [{ dst: "0.0.0.0/0" }], dataDir: "/run/podunit/_network/ipam" },
       },
-      {
-        type: "portmap",
-        snat: true,
-        capabilities: { portMappings: true },
-        runtimeConfig: { portMappings: [{ hostPort: 8080, containerPort: 80, protocol: "tcp" }, { hostPort: 5353, containerPort: 53, protocol: "udp" }] },
-      },
-      { type: "firewall", backend: "iptables" },
     ]);
     expect(p.network!.netnsPin).toBe("/run/podunit/web/ns/net");
     expect(p.files.map((f) => f.path)).toContain("/run/podunit/web/network.json");
@@ -110,9 +104,50 @@ describe("the plan of a bridged pod", () => {
     expect(sandbox).toMatch(/After=.*network-online\.target/);
     expect(sandbox).toMatch(/Wants=.*network-online\.target/);
   });
-  test("hosts file and masquerade table", () => {
+  test("hosts file", () => {
     expect(renderHosts([{ address: "10.123.0.3", names: ["web", "www"] }, { address: "10.123.0.2", names: ["db"] }])).toContain("10.123.0.2\tdb\n10.123.0.3\tweb www\n");
-    expect(masqueradeRuleset("10.123.0.0/16")).toContain("ip saddr 10.123.0.0/16 ip daddr != 10.123.0.0/16 masquerade");
+  });
+});
+
+describe("podunit's firewall rules, from the live pods' records", () => {
+  const subnet = { subnet: "10.123.0.0/16" };
+  const web = { address: "10.123.0.2", ports: [{ hostPort: 8080, podPort: 80, protocol: "tcp" as const }, { hostPort: 5353, podPort: 53, protocol: "udp" as const }] };
+  const local = { address: "10.123.0.3", ports: [{ hostIp: "127.0.0.1", hostPort: 8443, podPort: 443, protocol: "tcp" as const }] };
+  const text = podunitRuleset([subnet, subnet], [web, local]);
+
+  test("the table is replaced whole, so applying it twice or after a flush gives the same rules", () => {
+    expect(text.startsWith("add table inet podunit\ndelete table inet podunit\ntable inet podunit {\n")).toBe(true);
+  });
+  test("published ports: any host address in one map, a given one in another, DNAT from prerouting and output to local addresses", () => {
+    expect(text).toContain("elements = { tcp . 8080 : 10.123.0.2 . 80, udp . 5353 : 10.123.0.2 . 53 }");
+    expect(text).toContain("elements = { 127.0.0.1 . tcp . 8443 : 10.123.0.3 . 443 }");
+    expect(text.match(/fib daddr type local jump published/g)).toHaveLength(2);
+    expect(text).toContain("dnat ip to meta l4proto . th dport map @ports");
+    expect(text).toContain("dnat ip to ip daddr . meta l4proto . th dport map @addrports");
+  });
+  test("masquerade: the subnet to elsewhere once per subnet, and DNAT-ed connections from pods (hairpin) and from 127.0.0.1", () => {
+    expect(text.match(/ip saddr 10\.123\.0\.0\/16 ip daddr != 10\.123\.0\.0\/16 masquerade/g)).toHaveLength(1);
+    expect(text).toContain("ct status dnat ip daddr 10.123.0.0/16 ip saddr { 10.123.0.0/16, 127.0.0.0/8 } masquerade");
+    expect(podunitRuleset([{ subnet: "10.9.0.0/24", subnet6: "fd00:9::/64" }], [])).toContain("ip6 saddr fd00:9::/64 ip6 daddr != fd00:9::/64 masquerade");
+  });
+  test("a pod that stopped has no element left; no pods, no masquerade", () => {
+    expect(podunitRuleset([subnet], [local])).not.toContain("10.123.0.2");
+    const none = podunitRuleset([], []);
+    expect(none).not.toContain("elements");
+    expect(none).not.toContain("masquerade");
+  });
+  test("FORWARD accepts: in iptables' own form, written only when missing", () => {
+    const rules = forwardRules(["10.123.0.0/16"]);
+    expect(rules).toEqual([
+      "-A PODUNIT-FORWARD -s 10.123.0.0/16 -j ACCEPT",
+      "-A PODUNIT-FORWARD -d 10.123.0.0/16 -m conntrack --ctstate RELATED,ESTABLISHED,DNAT -j ACCEPT",
+    ]);
+    const saved = `*filter\n:FORWARD DROP [0:0]\n:PODUNIT-FORWARD - [0:0]\n-A FORWARD -j PODUNIT-FORWARD\n${rules.join("\n")}\nCOMMIT\n`;
+    expect(forwardMissing(saved, rules)).toEqual({ jump: false, chain: false });
+    expect(forwardMissing("*filter\n:FORWARD DROP [0:0]\nCOMMIT\n", rules)).toEqual({ jump: true, chain: true });
+    expect(forwardMissing(saved, forwardRules(["10.123.0.0/16", "10.9.0.0/24"]))).toEqual({ jump: false, chain: true });
+    expect(forwardRestore(rules, true)).toBe(`*filter\n:PODUNIT-FORWARD - [0:0]\n-F PODUNIT-FORWARD\n${rules.join("\n")}\n-I FORWARD -j PODUNIT-FORWARD\nCOMMIT\n`);
+    expect(forwardRestore(rules, false)).not.toContain("-I FORWARD");
   });
 });
 

@@ -11,6 +11,8 @@
 # member reads what it wrote, and 'vmgen', whose spec was only put in
 # /etc/podunit/pods, is up through the generator; both started during boot. The
 # generator's message about the broken spec 'vmbad' is in this boot's journal.
+# 'vmnet' (a bridged pod publishing 8080) is enabled in boot 1 and answers on
+# the port in boot 2.
 #
 # In /srv/vm/in: podunit.deb (make deb), busybox/ (a root file system),
 # pods/*.toml. Boot 1 installs the package with dpkg -i; boot 2 ends with
@@ -140,6 +142,7 @@ boot1() {
   try nsenter -t "$(prop podunit-vmboot-idle.service MainPID)" -m -- /bin/sh -c 'echo "written in boot 1" > /srv/data/f'
   fact volume_write_rc "$rc"
   podlog vmboot
+  vmnet_enable
   echo reboot >"$out/boot-$boot.next"
 }
 
@@ -171,6 +174,35 @@ volume_facts() {
   fact vmboot_volume_mem "$(findmnt -n -o FSTYPE /run/podunit/vmboot/volumes/mem 2>&1)"
 }
 
+# vmnet: a bridged pod publishing 8080 (busybox httpd on the pod's port 80),
+# enabled before the reboot; after it, the port answers at 127.0.0.1 and at the
+# bridge's address. The VM has no network device: the bridge is all there is.
+vmnet_enable() {
+  echo "== vmnet: a bridged boot-time pod with a published port"
+  mkdir -p /var/lib/podunit-test/www
+  echo hello-vmnet >/var/lib/podunit-test/www/index.html
+  try podunit enable --now vmnet
+  fact vmnet_enable_rc "$rc"
+  podlog vmnet
+}
+# http IP PORT: the body of GET / (bash's /dev/tcp: no client in the image to depend on).
+http() {
+  timeout 5 bash -c 'exec 3<>"/dev/tcp/$1/$2" && printf "GET / HTTP/1.0\r\n\r\n" >&3 && cat <&3' _ "$1" "$2" 2>/dev/null | tail -n1
+}
+answers() { [ -n "$(http "$1" "$2")" ]; }
+vmnet_booted() {
+  echo "== vmnet (bridged, enabled) after the reboot"
+  booted vmnet web
+  local bridge
+  bridge=$(ip -4 -o addr show dev podunit0 2>/dev/null | awk '{ sub(/\/.*/, "", $4); print $4 }')
+  fact vmnet_bridge_address "$bridge"
+  fact vmnet_address "$(podunit status vmnet --json 2>&1 | grep -o '"addresses":\["[^"]*' | cut -d'"' -f4)"
+  wait_until 60 answers 127.0.0.1 8080 # the server binds a moment after its unit is active
+  fact vmnet_http_loopback "$(http 127.0.0.1 8080)"
+  fact vmnet_http_bridge "$(http "${bridge:-0.0.0.0}" 8080)"
+  try nft list table inet podunit
+}
+
 boot2() {
   fact runner_started "$(prop podunit-vm-run.service InactiveExitTimestampMonotonic)"
   echo "== vmboot (enabled) after the reboot"
@@ -178,6 +210,7 @@ boot2() {
   volume_facts
   echo "== vmgen (only its spec, for the generator) after the reboot"
   booted vmgen idle
+  vmnet_booted
   echo "== the generator's messages at boot"
   journalctl -b --no-pager -o cat -t podunit-generator | tee "$out/generator.log"
   fact generator_messages "$(cat "$out/generator.log")"

@@ -84,6 +84,20 @@ command = ["/bin/sleep", "infinity"]
 memory_max = "40M"
 `;
 
+/** A bridged boot-time pod with a published port: busybox's httpd on the pod's port 80, published on 8080. */
+const VMNET = `
+sandbox = "native"
+network = "bridge"
+ports = ["8080:80"]
+
+[install]
+wanted_by = ["multi-user.target"]
+
+[containers.web]
+command = ["/bin/busybox", "httpd", "-f", "-p", "80", "-h", "/var/lib/podunit-test/www"]
+memory_max = "32M"
+`;
+
 /** A broken boot-time spec: the generator makes no units for it and says why in the journal. */
 const VMBAD = `
 memory_max = "plenty"
@@ -110,7 +124,7 @@ beforeAll(async () => {
       const rootfs = Bun.spawnSync(["bash", join(REPO, "test/lab/mkrootfs.sh"), join(vm.inDir, "busybox")], { stderr: "pipe" });
       if (rootfs.exitCode !== 0) throw new Error(`test/lab/mkrootfs.sh failed:\n${rootfs.stderr.toString()}`);
       mkdirSync(join(vm.inDir, "pods"));
-      for (const [pod, toml] of [["vmlimit", VMLIMIT], ["vmrootfs", VMROOTFS], ["vmrunc", VMRUNC], ["vmboot", VMBOOT], ["vmgen", VMGEN], ["vmbad", VMBAD]] as const) {
+      for (const [pod, toml] of [["vmlimit", VMLIMIT], ["vmrootfs", VMROOTFS], ["vmrunc", VMRUNC], ["vmboot", VMBOOT], ["vmgen", VMGEN], ["vmbad", VMBAD], ["vmnet", VMNET]] as const) {
         writeFileSync(join(vm.inDir, "pods", `${pod}.toml`), toml);
       }
       copyFileSync(join(import.meta.dir, "scenario.sh"), join(vm.inDir, "scenario"));
@@ -299,6 +313,23 @@ describe("boot 2, after systemctl reboot", () => {
     expect(fact(2, "vmboot_volume_mode")).toBe("700");
     expect(fact(2, "vmboot_volume_mem")).toBe("tmpfs");
     checked("the tmpfs volume is mounted again by the sandbox's ExecStartPre during boot");
+  });
+
+  test("the bridged pod enabled before the reboot answers on its published port after it", () => {
+    const why = `\n--- boot 1 ---\n${section(boot(1).log, "== vmnet", "== ")}\n--- boot 2 ---\n${section(boot(2).log, "== vmnet", "== ")}`;
+    expect(fact(1, "vmnet_enable_rc"), `'podunit enable --now vmnet' failed${why}`).toBe("0");
+    checked("'podunit enable --now vmnet' exited 0 before the reboot");
+    expect(fact(2, "vmnet_target_state"), `podunit-vmnet.target is not active after the reboot${why}`).toBe("active");
+    expect(Number(fact(2, "vmnet_target_active_since"))).toBeLessThan(Number(fact(2, "runner_started")));
+    checked("podunit-vmnet.target is active, started by the boot");
+    const address = fact(2, "vmnet_address");
+    expect(address, `no address in 'podunit status vmnet --json'${why}`).toMatch(/^10\.123\.\d+\.\d+$/);
+    checked(`the pod has ${address} on the bridge (${fact(2, "vmnet_bridge_address")})`);
+    expect(fact(2, "vmnet_http_loopback"), `no answer at 127.0.0.1:8080${why}`).toBe("hello-vmnet");
+    checked("127.0.0.1:8080 answers with the pod's page");
+    expect(fact(2, "vmnet_bridge_address")).toMatch(/^10\.123\.\d+\.\d+$/);
+    expect(fact(2, "vmnet_http_bridge"), `no answer at the bridge's address${why}`).toBe("hello-vmnet");
+    checked(`${fact(2, "vmnet_bridge_address")}:8080 (the VM's bridge address) answers too`);
   });
 
   test("apt-get remove podunit removes the package's files and leaves the specs", () => {
