@@ -110,12 +110,78 @@ describe("a manifest in the style of the Kubernetes documentation", () => {
     expect(web.env).toEqual({ GREETING: "hello from the pod", LOG_LEVEL: "info", API_TOKEN: "s3cr3t-token-42\n" });
   });
   test("holds a Secret's value, so it is written for root only", () => expect(played.secret).toBe(true));
+  test("the shared emptyDir is a scratch volume both members mount; the probes are one http check; the ConfigMap volume is a file", () => {
+    expect(spec.volumes).toEqual([{ name: "shared", type: "scratch" }, { name: "config", type: "host", path: "/etc/podunit/pods/shop.files/config" }]);
+    expect(spec.members.map((m) => m.mounts)).toEqual([[{ volume: "config", path: "/etc/web", readonly: true }], [{ volume: "shared", path: "/shared", readonly: false }], [{ volume: "shared", path: "/shared", readonly: true }]]);
+    expect(spec.members[1]!.health).toMatchObject({ check: { kind: "http", port: 8080, path: "/" }, interval: 2_000_000n, retries: 3 });
+    expect(played.files).toEqual([{ volume: "config", dir: "/etc/podunit/pods/shop.files/config", secret: false, files: [{ path: "GREETING", data: Buffer.from("hello from the pod"), mode: 0o644 }] }]);
+  });
+
   test("notes what it does not keep, with the line", () => {
     const notes = played.notes.map((n) => `${n.path}@${n.line}`);
     expect(notes).toContain("metadata.labels@23");
     expect(notes).toContain("spec.selector@27");
-    expect(notes).toContain("spec.template.spec.containers[0].resources.requests@56");
-    expect(notes).toContain("spec.template.spec.containers[1].ports[0].containerPort@65");
+    expect(notes).toContain("spec.template.spec.containers[0].resources.requests@74");
+    expect(notes).toContain("spec.template.spec.containers[1].ports[0].containerPort@83");
+    expect(notes).toContain("spec.template.spec.containers[1].volumeMounts[0].readOnly@87");
     expect(played.notes.find((n) => n.path.endsWith("ports[0].containerPort"))!.message).toContain("not published");
+  });
+});
+
+describe("what the new mappings become", () => {
+  const play = (yaml: string) => playManifest(yaml, "/tmp/m.yaml");
+  const member = (yaml: string) => parseSpec(play(yaml).toml, "/etc/podunit/pods/web.toml").members[0]!;
+  test("an untagged image is pulled always (a cluster's default), a tagged one when missing, unless the manifest says", () => {
+    expect(member(POD("")).pull).toBe("always");
+    expect(member(POD("").replace("image: busybox", "image: busybox:1.36")).pull).toBe("missing");
+    expect(member(POD("\n      imagePullPolicy: Never")).pull).toBe("never");
+  });
+  test("seccomp from the container or the pod; RuntimeDefault is podunit's default", () => {
+    expect(member(POD("", "\n  securityContext:\n    seccompProfile: {type: Unconfined}")).seccomp).toBe("unconfined");
+    expect(member(POD("\n      securityContext:\n        seccompProfile: {type: RuntimeDefault}", "\n  securityContext:\n    seccompProfile: {type: Unconfined}")).seccomp).toBeUndefined();
+  });
+  test("capabilities: drop ALL says the whole set; without it a note says runc's set is the base", () => {
+    expect(member(POD("\n      securityContext:\n        capabilities: {drop: [ALL], add: [CAP_NET_RAW, chown]}")).capabilities).toEqual(["CAP_CHOWN", "CAP_NET_RAW"]);
+    const p = play(POD("\n      securityContext:\n        capabilities: {add: [NET_ADMIN]}"));
+    expect(parseSpec(p.toml, "/etc/podunit/pods/web.toml").members[0]!.capabilities).toEqual(["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_ADMIN", "CAP_NET_BIND_SERVICE"]);
+    expect(p.notes.map((n) => n.path)).toContain("spec.containers[0].securityContext.capabilities");
+  });
+  test("a readiness probe alone is the check, and a note says it also restarts; a startup probe bounds the start", () => {
+    const p = play(POD("\n      readinessProbe:\n        tcpSocket: {port: 80}\n        periodSeconds: 4\n      startupProbe:\n        tcpSocket: {port: 80}\n        periodSeconds: 5\n        failureThreshold: 12"));
+    expect(parseSpec(p.toml, "/etc/podunit/pods/web.toml").members[0]!.health).toMatchObject({ check: { kind: "tcp", host: "127.0.0.1", port: 80 }, interval: 4_000_000n, startupTimeout: 60_000_000n });
+    expect(p.notes.find((n) => n.path === "spec.containers[0].readinessProbe")!.message).toContain("restart the member");
+  });
+  test("a StatefulSet's claim templates are persistent volumes; a Secret volume is files readable by root only, and no value is in the spec", () => {
+    const yaml = `apiVersion: v1
+kind: Secret
+metadata: {name: tls}
+stringData: {key.pem: hunter2-secret}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db}
+spec:
+  template:
+    spec:
+      containers:
+        - name: a
+          image: busybox:1
+          volumeMounts: [{name: data, mountPath: /data}, {name: tls, mountPath: /tls}]
+      volumes:
+        - name: tls
+          secret: {secretName: tls, defaultMode: 0444}
+  volumeClaimTemplates:
+    - metadata: {name: data}
+      spec:
+        accessModes: [ReadWriteOnce]
+        resources: {requests: {storage: 1Gi}}
+`;
+    const p = playManifest(yaml, "/tmp/m.yaml", { filesDir: (n) => `/srv/specs/${n}.files` });
+    const s = parseSpec(p.toml, "/etc/podunit/pods/db.toml");
+    expect(s.volumes).toEqual([{ name: "tls", type: "host", path: "/srv/specs/db.files/tls" }, { name: "data", type: "persistent" }]);
+    expect(s.members[0]!.mounts).toEqual([{ volume: "data", path: "/data", readonly: false }, { volume: "tls", path: "/tls", readonly: true }]);
+    expect(p.files).toEqual([{ volume: "tls", dir: "/srv/specs/db.files/tls", secret: true, files: [{ path: "key.pem", data: Buffer.from("hunter2-secret"), mode: 0o400 }] }]);
+    expect(p.toml).not.toContain("hunter2");
+    expect(p.secret).toBe(false);
   });
 });
