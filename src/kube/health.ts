@@ -20,11 +20,13 @@ export const PROBES = ["livenessProbe", "readinessProbe", "startupProbe"] as con
 type ProbeKey = (typeof PROBES)[number];
 
 /**
- * The three probes of a health check; `refuse(key, why)` for what a cluster
- * cannot say (durations that are not whole seconds, a check of an address other
- * than the pod's own).
+ * The three probes of a health check (none when `report(key, why)` was called
+ * for what a cluster cannot say: durations that are not whole seconds, a check
+ * of an address other than the pod's own).
  */
-export function probesOf(h: HealthSpec, refuse: (key: string, message: string) => void): Obj {
+export function probesOf(h: HealthSpec, report: (key: string, message: string) => void): Obj {
+  let refused = false;
+  const refuse = (key: string, message: string) => ((refused = true), report(key, message));
   const secs = (v: bigint, key: string): number => {
     if (v % SECOND !== 0n) refuse(`health.${key}`, "a probe's times are whole seconds: write it in seconds");
     return Number(v / SECOND);
@@ -43,6 +45,8 @@ export function probesOf(h: HealthSpec, refuse: (key: string, message: string) =
   const common = { ...handler, periodSeconds: period, timeoutSeconds: timeout };
   // The startup probe's period divides the startup timeout, so failureThreshold × periodSeconds is the timeout exactly.
   const startupPeriod = period > 0 && startup % period === 0 ? period : 1;
+  // With --lossy, a check a cluster cannot run as the spec says is left out whole.
+  if (refused) return {};
   return {
     startupProbe: { ...handler, periodSeconds: startupPeriod, timeoutSeconds: timeout, failureThreshold: Math.max(1, Math.floor(startup / startupPeriod)) },
     readinessProbe: { ...common, failureThreshold: h.retries },
