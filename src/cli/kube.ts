@@ -3,7 +3,7 @@
  * Pod manifest, and a manifest as a pod spec. The translation (src/kube/) is
  * loaded only here: its YAML library would cost every other command time.
  */
-import { closeSync, constants, fstatSync, linkSync, openSync, readSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, constants, existsSync, fstatSync, linkSync, mkdirSync, openSync, readSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { formatSpecIssue, NotFoundError, PodunitError, UsageError } from "../errors.ts";
 import { startPod } from "../pods/lifecycle.ts";
@@ -60,6 +60,35 @@ function writeNew(path: string, text: string, mode: number): void {
   }
 }
 
+/**
+ * Writes the files of ConfigMap and Secret volumes: one directory per volume
+ * below `root` (NAME.files next to the spec), a Secret's readable by root only.
+ * Nothing is replaced; returns what to remove if the spec cannot be written.
+ */
+function writeFiles(root: string, volumes: { volume: string; dir: string; secret: boolean; files: { path: string; data: Uint8Array; mode: number }[] }[]): string | undefined {
+  if (!volumes.length) return undefined;
+  if (existsSync(root)) throw new PodunitError(`Failed to write '${root}': it exists already.`, { hint: "Remove it first ('podunit stop' the pod if it runs), or pass --output." });
+  try {
+    mkdirSync(root, { mode: 0o755 });
+    chmodSync(root, 0o755);
+    for (const v of volumes) {
+      mkdirSync(v.dir, { mode: v.secret ? 0o700 : 0o755 });
+      chmodSync(v.dir, v.secret ? 0o700 : 0o755);
+      for (const f of v.files) {
+        const path = join(v.dir, f.path);
+        mkdirSync(dirname(path), { recursive: true, mode: v.secret ? 0o700 : 0o755 });
+        writeFileSync(path, f.data, { mode: f.mode, flag: "wx" });
+        chmodSync(path, f.mode);
+      }
+    }
+  } catch (e) {
+    rmSync(root, { recursive: true, force: true });
+    // The message names the path only: a Secret's value is never in it.
+    throw new PodunitError(`Failed to write the files of the pod's volumes below '${root}': ${(e as NodeJS.ErrnoException).code ?? "error"}.`);
+  }
+  return root;
+}
+
 async function runGenerate(args: string[], io: Io): Promise<number> {
   const { options, positionals } = parseArgs("kube generate", args, GENERATE_OPTIONS);
   if (positionals.length !== 1) throw new UsageError(`'podunit kube generate' takes one pod name or spec file, found ${positionals.length}.`);
@@ -82,13 +111,24 @@ async function runPlay(args: string[], io: Io): Promise<number> {
   const file = resolve(positionals[0]!);
   const text = readManifest(file);
   const k = await kube();
-  const played = k.playManifest(text, file, typeof options.name === "string" ? { name: options.name } : {});
-  for (const n of played.notes) io.err(`podunit: note: ${formatSpecIssue(n)}\n`);
   const dir = typeof options.dir === "string" ? options.dir : undefined;
-  const target = typeof options.output === "string" ? resolve(options.output) : join(specDir({ env: io.env, ...(dir !== undefined ? { dir } : {}) }), `${played.name}.toml`);
+  const specPath = (name: string) => (typeof options.output === "string" ? resolve(options.output) : join(specDir({ env: io.env, ...(dir !== undefined ? { dir } : {}) }), `${name}.toml`));
+  // File volumes go next to the spec: NAME.files/VOLUME/.
+  const filesRoot = (name: string) => join(dirname(specPath(name)), `${name}.files`);
+  const played = k.playManifest(text, file, { ...(typeof options.name === "string" ? { name: options.name } : {}), filesDir: filesRoot });
+  for (const n of played.notes) io.err(`podunit: note: ${formatSpecIssue(n)}\n`);
+  const target = specPath(played.name);
   // The spec must be one podunit accepts before it is written (a Secret's values are never in these messages: they were checked above).
   parseSpec(played.toml, target, { nameIsStem: typeof options.output !== "string" });
-  writeNew(target, played.toml, played.secret ? 0o600 : 0o644);
+  if (existsSync(target)) throw new PodunitError(`Failed to write '${target}': it exists already.`, { hint: "Remove it first ('podunit stop' the pod if it runs), or pass --output." });
+  const written = writeFiles(filesRoot(played.name), played.files);
+  try {
+    writeNew(target, played.toml, played.secret ? 0o600 : 0o644);
+  } catch (e) {
+    if (written) rmSync(written, { recursive: true, force: true });
+    throw e;
+  }
+  for (const v of played.files) io.out(`Wrote ${v.files.length} file${v.files.length === 1 ? "" : "s"} of volume '${v.volume}' to '${v.dir}'${v.secret ? ", readable by its owner only (a Secret's)" : ""}.\n`);
   io.out(`Wrote pod '${played.name}' (from ${played.from}) to '${target}'${played.secret ? ", readable by its owner only (it holds Secret values)" : ""}.\n`);
   if (!options.start) return 0;
   const r = await startPod({ ref: typeof options.output === "string" ? target : played.name, dir }, io.env);

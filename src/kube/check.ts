@@ -50,6 +50,9 @@ export function checkField(f: Findings, doc: YamlDoc, path: KPath, value: unknow
     case "quantity":
       if (typeof value !== "string" && typeof value !== "number") wrong(`a quantity such as "512Mi" or "500m"`);
       return;
+    case "port":
+      if (!(typeof value === "number" && Number.isInteger(value)) && typeof value !== "string") wrong("a port number or the name of a container port");
+      return;
     case "strmap":
       if (!isMapValue(value)) return wrong("a map of strings");
       for (const [k, v] of Object.entries(value)) if (typeof v !== "string") f.issue(doc, [...path, k], `expected a string, found ${kindOf(v)}; quote it`);

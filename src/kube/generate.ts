@@ -8,7 +8,10 @@ import type { KubeIssue } from "./errors.ts";
 import { ClusterRefusal } from "./errors.ts";
 import { memberKey, NETWORK, POD_TASKS_MAX, SANDBOX, WANTED_BY } from "./annotations.ts";
 import { cpuQuantity, memoryQuantity } from "./quantity.ts";
-import type { Limits, MemberSpec, PodSpec, RestartPolicy } from "../podspec/types.ts";
+import type { Limits, MemberSpec, PodSpec, PullPolicy, RestartPolicy } from "../podspec/types.ts";
+import { DEFAULT_CAPABILITIES } from "../podspec/capabilities.ts";
+import { probesOf } from "./health.ts";
+import { mountsOf, volumesOf } from "./volumes.ts";
 import { isIpv4 } from "../podspec/ports.ts";
 import { escapeForKube } from "./expand.ts";
 
@@ -16,6 +19,7 @@ import { escapeForKube } from "./expand.ts";
 export const TARGET = "1.34";
 
 export const RESTART_POLICY: Readonly<Record<RestartPolicy, string>> = { no: "Never", "on-failure": "OnFailure", always: "Always" };
+export const PULL_POLICY: Readonly<Record<PullPolicy, string>> = { missing: "IfNotPresent", always: "Always", never: "Never" };
 
 /** What a generated manifest left out (only with `lossy`): the spec's key and why. */
 export interface Generated {
@@ -84,7 +88,8 @@ export function generateManifest(spec: PodSpec, opts: { lossy?: boolean } = {}):
       else refuse(key("image"), "a member without an image runs on the host's file system, which a cluster does not have: set image");
       return [];
     }
-    const c: Obj = { name: m.name, image: m.image };
+    // Always written: a cluster's default for an untagged image is Always, podunit's is "missing".
+    const c: Obj = { name: m.name, image: m.image, imagePullPolicy: PULL_POLICY[m.pull ?? "missing"] };
     const names = new Set(Object.keys(m.env));
     if (m.command.length) c.command = m.command.map((w) => escapeForKube(w, names));
     if (m.args !== undefined) c.args = m.args.map((w) => escapeForKube(w, names));
@@ -103,7 +108,14 @@ export function generateManifest(spec: PodSpec, opts: { lossy?: boolean } = {}):
     }
     if (m.readonlyRootfs) sc.readOnlyRootFilesystem = true;
     sc.allowPrivilegeEscalation = m.noNewPrivileges === false;
+    // The whole set, always: a cluster runtime's default set is wider than runc's, which members start from here.
+    const caps = (m.capabilities ?? DEFAULT_CAPABILITIES).map((n) => n.slice("CAP_".length));
+    sc.capabilities = { drop: ["ALL"], ...(caps.length ? { add: caps } : {}) };
+    // Always written: without it a cluster runs a container unconfined.
+    sc.seccompProfile = { type: m.seccomp === "unconfined" ? "Unconfined" : "RuntimeDefault" };
     c.securityContext = sc;
+    if (m.mounts?.length) c.volumeMounts = mountsOf(m.mounts);
+    if (m.health) Object.assign(c, probesOf(m.health, (k, message) => refuse(key(k), message)));
     const res = resources(m.limits);
     if (res) c.resources = res;
     if (m.limits.tasksMax !== undefined) annotations[memberKey("tasks-max", m.name)] = String(m.limits.tasksMax);
@@ -129,6 +141,8 @@ export function generateManifest(spec: PodSpec, opts: { lossy?: boolean } = {}):
       }));
     }
   }
+
+  if (spec.volumes?.length) podSpec.volumes = volumesOf(spec, annotations);
 
   if (problems.length && !opts.lossy) throw new ClusterRefusal(problems);
   // Even --lossy needs something to run.

@@ -10,6 +10,7 @@ import { checkField, Findings } from "./check.ts";
 import { ManifestError, type KubeIssue } from "./errors.ts";
 import { KINDS } from "./fields.ts";
 import { podTables, type Sources } from "./pod.ts";
+import type { PlayedFiles } from "./volumes.ts";
 import { writeToml } from "./toml.ts";
 import { readYaml, type KPath, type YamlDoc } from "./yaml.ts";
 
@@ -27,20 +28,26 @@ export interface PlayResult {
   notes: KubeIssue[];
   /** The workload's kind and name, for messages (`Deployment 'web'`). */
   from: string;
+  /** ConfigMap and Secret volumes: files to write before the spec (a Secret's are never printed). */
+  files: PlayedFiles[];
 }
 
 type Obj = Record<string, unknown>;
 const obj = (v: unknown): Obj => (typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Obj) : {});
 
 /** Decodes base64 strictly (the alphabet, padding), or undefined. */
-function base64(s: string): string | undefined {
+function base64(s: string): Buffer | undefined {
   const t = s.replace(/\s+/g, "");
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(t) || t.length % 4 !== 0) return undefined;
-  return Buffer.from(t, "base64").toString("utf8");
+  return Buffer.from(t, "base64");
 }
 
-/** Reads the manifest and returns the spec; throws ManifestError with every problem found. */
-export function playManifest(text: string, file: string, opts: { name?: string } = {}): PlayResult {
+/**
+ * Reads the manifest and returns the spec; throws ManifestError with every
+ * problem found. ConfigMap and Secret volumes are files below `filesDir`
+ * (default: NAME.files next to the spec in /etc/podunit/pods).
+ */
+export function playManifest(text: string, file: string, opts: { name?: string; filesDir?: (name: string) => string } = {}): PlayResult {
   const read = readYaml(text, file);
   if (read.issues.length) throw new ManifestError(read.issues);
   const f = new Findings(file);
@@ -89,14 +96,15 @@ export function playManifest(text: string, file: string, opts: { name?: string }
     }
   }
   const annotations = obj(obj(w.metadata).annotations);
-  const tables = podTables(f, doc, podPath, kind, name ?? "pod", annotations, sources);
+  const filesDir = (opts.filesDir ?? ((n: string) => `/etc/podunit/pods/${n}.files`))(name ?? "pod");
+  const tables = podTables(f, doc, podPath, kind, name ?? "pod", annotations, sources, filesDir);
   for (const [cmName, src] of [...sources.configMaps, ...sources.secrets]) {
     if (!sources.used.has(src)) f.note(src.doc, ["metadata", "name"], `${src.kind} '${cmName}' is not used by the pod`);
   }
   if (f.issues.length) throw new ManifestError(f.issues);
   const from = `${kind} '${typeof metaName === "string" ? metaName : name}'`;
   const comment = [`Played by 'podunit kube play' from ${file.slice(file.lastIndexOf("/") + 1)} (${from}).`];
-  return { name: name!, toml: writeToml(comment, { name, ...tables.top }, tables.tables), secret: tables.secret, notes: f.notes, from };
+  return { name: name!, toml: writeToml(comment, { name, ...tables.top }, tables.tables), secret: tables.secret, notes: f.notes, from, files: tables.files };
 }
 
 function checkReplicas(f: Findings, doc: YamlDoc, kind: string, spec: Obj): void {
@@ -113,18 +121,20 @@ function readSource(f: Findings, doc: YamlDoc, kind: string, sources: Sources): 
   const name = obj(v.metadata).name;
   if (typeof name !== "string") return f.issue(doc, ["metadata", "name"], `expected a name for the ${kind}`);
   const values = new Map<string, string>();
+  const bytes = new Map<string, Uint8Array>();
+  const text = (k: string, d: string) => (values.set(k, d), bytes.set(k, Buffer.from(d, "utf8")));
   if (kind === "Secret") {
     for (const [k, d] of Object.entries(obj(v.data))) {
       if (typeof d !== "string") continue;
-      const text = base64(d);
-      if (text === undefined) f.issue(doc, ["data", k], "expected base64 (the value is not shown)");
-      else values.set(k, text);
+      const raw = base64(d);
+      if (raw === undefined) f.issue(doc, ["data", k], "expected base64 (the value is not shown)");
+      else values.set(k, raw.toString("utf8")), bytes.set(k, raw);
     }
-    for (const [k, d] of Object.entries(obj(v.stringData))) if (typeof d === "string") values.set(k, d);
-  } else for (const [k, d] of Object.entries(obj(v.data))) if (typeof d === "string") values.set(k, d);
+    for (const [k, d] of Object.entries(obj(v.stringData))) if (typeof d === "string") text(k, d);
+  } else for (const [k, d] of Object.entries(obj(v.data))) if (typeof d === "string") text(k, d);
   const into = kind === "Secret" ? sources.secrets : sources.configMaps;
   if (into.has(name)) return f.issue(doc, ["metadata", "name"], `expected each ${kind} once, found '${name}' again`);
-  into.set(name, { kind, doc, values });
+  into.set(name, { kind, doc, values, bytes });
 }
 
 export { ManifestError };

@@ -3,21 +3,25 @@
  * tables of a spec: pod keys, `[install]`, one `[containers.NAME]` per
  * container. Problems are recorded with their path and line. Pure.
  */
+import { CAPABILITY_NAMES, DEFAULT_CAPABILITIES, capabilityName, sortCapabilities } from "../podspec/capabilities.ts";
 import { checkAbsolutePath, checkHostname, checkName, isEnvName } from "../podspec/grammar.ts";
 import { isIpv4 } from "../podspec/ports.ts";
 import { parseReference } from "../podspec/reference.ts";
 import { isPodunitAnnotation, memberKey, NETWORK, POD_TASKS_MAX, SANDBOX, WANTED_BY } from "./annotations.ts";
 import type { Findings } from "./check.ts";
 import { unescapeFromKube } from "./expand.ts";
+import { playProbes } from "./health.ts";
 import { cpuPercent, memoryBytes, specSize } from "./quantity.ts";
 import type { TomlScalar, TomlTable } from "./toml.ts";
+import { playMounts, playVolumes, type PlayedFiles } from "./volumes.ts";
 import type { KPath, YamlDoc } from "./yaml.ts";
 
-/** A ConfigMap's or Secret's values, by name, and which of them the pod used. */
+/** A ConfigMap's or Secret's values, by name (as text for the environment, as bytes for files), and which of them the pod used. */
 export interface Source {
   kind: string;
   doc: YamlDoc;
   values: Map<string, string>;
+  bytes: Map<string, Uint8Array>;
 }
 export interface Sources {
   configMaps: Map<string, Source>;
@@ -37,10 +41,12 @@ export interface PodTables {
   top: TomlTable;
   tables: { name: string[]; table: TomlTable; always?: boolean }[];
   secret: boolean;
+  /** ConfigMap and Secret volumes: files for the command layer to write. */
+  files: PlayedFiles[];
 }
 
-/** Reads the template at `at` of `doc`; `annotations` are the workload's. */
-export function podTables(f: Findings, doc: YamlDoc, at: KPath, kind: string, name: string, annotations: Obj, sources: Sources): PodTables {
+/** Reads the template at `at` of `doc`; `annotations` are the workload's; file volumes go below `filesDir`. */
+export function podTables(f: Findings, doc: YamlDoc, at: KPath, kind: string, name: string, annotations: Obj, sources: Sources, filesDir: string): PodTables {
   const spec = obj(at.reduce<unknown>((v, k) => obj(v)[k as string], doc.value));
   const p = (...rest: (string | number)[]): KPath => [...at, ...rest];
   const annotationsAt: KPath = kind === "Pod" ? ["metadata", "annotations"] : ["metadata", "annotations"];
@@ -81,8 +87,11 @@ export function podTables(f: Findings, doc: YamlDoc, at: KPath, kind: string, na
   const grace = spec.terminationGracePeriodSeconds;
   if (grace === 0) f.issue(doc, p("terminationGracePeriodSeconds"), "expected more than 0: podunit always lets a member stop (SIGKILL follows after this long)");
   const podSc = obj(spec.securityContext);
+  const w = obj(doc.value);
+  const claims = kind === "StatefulSet" ? { at: ["spec", "volumeClaimTemplates"] as KPath, list: arr(obj(w.spec).volumeClaimTemplates) } : undefined;
+  const vols = playVolumes(f, doc, at, spec, claims, { pod: name, filesDir, sources, ann, annotationsAt });
 
-  const tables: PodTables["tables"] = [];
+  const tables: PodTables["tables"] = [...vols.tables];
   let secret = false;
   const seen = new Set<string>();
   const containers = [...arr(spec.initContainers).map((c, i) => ({ c: obj(c), path: p("initContainers", i), init: true })), ...arr(spec.containers).map((c, i) => ({ c: obj(c), path: p("containers", i), init: false }))];
@@ -106,9 +115,10 @@ export function podTables(f: Findings, doc: YamlDoc, at: KPath, kind: string, na
       }
     }
     m.image = image;
-    const pull = str(c.imagePullPolicy);
-    if (pull === "Always") f.issue(doc, at("imagePullPolicy"), "not supported: podunit starts pods from its image store and does not pull at start; use IfNotPresent after 'podunit image pull' or 'image load'");
-    else if (pull !== undefined && pull !== "IfNotPresent" && pull !== "Never") f.issue(doc, at("imagePullPolicy"), `expected IfNotPresent or Never, found ${JSON.stringify(pull)}`);
+    const pull = str(c.imagePullPolicy) ?? (image !== undefined && pullsLatest(image) ? "Always" : "IfNotPresent");
+    if (pull === "Always") m.pull = "always";
+    else if (pull === "Never") m.pull = "never";
+    else if (pull !== "IfNotPresent") f.issue(doc, at("imagePullPolicy"), `expected Always, IfNotPresent or Never, found ${JSON.stringify(pull)}`);
 
     // Environment first: command and args may name its variables.
     const env = new Map<string, string>();
@@ -181,6 +191,16 @@ export function podTables(f: Findings, doc: YamlDoc, at: KPath, kind: string, na
     if (typeof uid === "number") m.user = gid !== undefined ? `${uid}:${gid}` : String(uid);
     if (sc.readOnlyRootFilesystem === true) m.readonly_rootfs = true;
     if (sc.allowPrivilegeEscalation === true) m.no_new_privileges = false;
+    const seccompAt = sc.seccompProfile !== undefined && sc.seccompProfile !== null ? at("securityContext", "seccompProfile", "type") : [...p("securityContext", "seccompProfile", "type")];
+    const seccomp = str(obj(sc.seccompProfile ?? podSc.seccompProfile).type);
+    if (seccomp === "Unconfined") m.seccomp = "unconfined";
+    else if (seccomp === "Localhost") f.issue(doc, seccompAt, "not supported: a profile file of the node; podunit has its default filter (RuntimeDefault) or none (Unconfined)");
+    else if (seccomp !== undefined && seccomp !== "RuntimeDefault") f.issue(doc, seccompAt, `expected RuntimeDefault or Unconfined, found ${JSON.stringify(seccomp)}`);
+    const caps = capabilities(f, doc, at, obj(sc.capabilities), sc.capabilities !== undefined && sc.capabilities !== null);
+    const mounts = playMounts(f, doc, at, c, vols);
+    if (mounts.length) m.mounts = mounts;
+    const health = playProbes(f, doc, at, c);
+    if (health && init) f.issue(doc, at(), "expected no probes on an init container: it runs to completion, and the containers after it wait for it");
     Object.assign(m, limits(f, doc, at("resources", "limits"), obj(obj(c.resources).limits)));
     const mt = ann(memberKey("tasks-max", mname));
     if (mt !== undefined) m.tasks_max = tasksMax(f, doc, [...annotationsAt, memberKey("tasks-max", mname)], mt);
@@ -193,11 +213,52 @@ export function podTables(f: Findings, doc: YamlDoc, at: KPath, kind: string, na
     for (const [j, port] of arr(c.ports).entries()) ports.push(...publish(f, doc, at("ports", j), obj(port), hostNetwork));
     tables.push({ name: ["containers", mname], table: m, always: true });
     if (env.size) tables.push({ name: ["containers", mname, "env"], table: Object.fromEntries(env) });
+    if (health && !init) tables.push({ name: ["containers", mname, "health"], table: health });
+    if (caps) tables.push({ name: ["containers", mname, "capabilities"], table: caps });
   }
   if (ports.length) top.ports = ports;
   const wanted = ann(WANTED_BY);
   if (wanted !== undefined) tables.unshift({ name: ["install"], table: { wanted_by: wanted.split(",").filter(Boolean) }, always: true });
-  return { top, tables, secret };
+  return { top, tables, secret, files: vols.files };
+}
+
+/** Kubernetes' default pull policy: Always for an image tagged latest or not tagged (and not pinned), else IfNotPresent. */
+function pullsLatest(image: string): boolean {
+  try {
+    const r = parseReference(image);
+    return r.digest === undefined && (r.tag === undefined || r.tag === "latest");
+  } catch {
+    return false; // the image's own issue is recorded above
+  }
+}
+
+/**
+ * A container's capabilities as the member's `capabilities` table: the names
+ * without CAP_, as written; undefined when they leave runc's default set as it is.
+ */
+function capabilities(f: Findings, doc: YamlDoc, at: (...rest: (string | number)[]) => KPath, caps: Obj, given: boolean): TomlTable | undefined {
+  if (!given) return undefined;
+  const names = (key: "add" | "drop"): string[] =>
+    arr(caps[key]).flatMap((n, j) => {
+      const s = String(n);
+      if (s.toUpperCase() === "ALL") return ["ALL"];
+      const full = capabilityName(s);
+      if (CAPABILITY_NAMES.includes(full)) return [full.slice("CAP_".length)];
+      f.issue(doc, at("securityContext", "capabilities", key, j), `expected a capability name such as NET_ADMIN (capabilities(7)), found ${JSON.stringify(s)}`);
+      return [];
+    });
+  const add = names("add");
+  const drop = names("drop");
+  for (const [j, a] of add.entries()) if (drop.includes(a)) f.issue(doc, at("securityContext", "capabilities", "add", j), `expected a capability not also in drop, found ${a} in both`);
+  const full = (n: string) => `CAP_${n}`;
+  let set = drop.includes("ALL") ? [] : DEFAULT_CAPABILITIES.filter((n) => !drop.map(full).includes(n));
+  set = add.includes("ALL") ? [...CAPABILITY_NAMES] : [...set, ...add.map(full)];
+  if (sortCapabilities(set).join() === sortCapabilities(DEFAULT_CAPABILITIES).join()) return undefined;
+  if (!drop.includes("ALL")) f.note(doc, at("securityContext", "capabilities"), "capabilities are added to and dropped from runc's default set here (AUDIT_WRITE, KILL, NET_BIND_SERVICE), which is narrower than a cluster runtime's; write drop: [ALL] to say the whole set");
+  const table: TomlTable = {};
+  if (add.length) table.add = add;
+  if (drop.length) table.drop = drop;
+  return table;
 }
 
 /** A container's port: published when it has a hostPort, else a note that it is not. */

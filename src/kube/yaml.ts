@@ -28,10 +28,13 @@ export function formatKPath(path: KPath): string {
   return out;
 }
 
-/** Parses every document of `text`; YAML syntax errors become issues with their line. */
+/**
+ * Parses every document of `text` as YAML 1.1, as Kubernetes reads it (`0644` is
+ * an octal file mode, `yes` a boolean); syntax errors become issues with their line.
+ */
 export function readYaml(text: string, file: string): { docs: YamlDoc[]; issues: KubeIssue[] } {
   const lc = new LineCounter();
-  const parsed = parseAllDocuments(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: false });
+  const parsed = parseAllDocuments(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: false, version: "1.1" });
   const list = Array.isArray(parsed) ? parsed : [];
   const issues: KubeIssue[] = [];
   const pos = (offset: number) => {

@@ -5,7 +5,8 @@
  * archive as podunit's) and its containers run with the spec's commands,
  * environment and published port; and a manifest written by hand in the style
  * of the Kubernetes documentation (Deployment, ConfigMap, Secret, init container,
- * web server and sidecar) is played, started and answers.
+ * web server and sidecar sharing an emptyDir, http probes, a ConfigMap as a
+ * volume) is played, started and answers, and its member is healthy.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { copyFileSync, mkdirSync, statSync } from "node:fs";
@@ -93,7 +94,14 @@ describe("a manifest in the style of the Kubernetes documentation", () => {
     // The server has its environment from the ConfigMap and the Secret; the sidecar reaches it over the pod's loopback.
     const environ = await ok(sh(`tr '\\0' '\\n' < /proc/$(systemctl show -p MainPID --value podunit-shop-web.service)/environ | grep -E '^(GREETING|API_TOKEN)=' | sort`));
     expect(environ).toBe(`API_TOKEN=${SECRET}\nGREETING=hello from the pod\n`);
-    await eventually("the sidecar to see the server", async () => (await sh("journalctl -u podunit-shop-sidecar.service -o cat --no-pager")).stdout.includes("sidecar saw the server"), 30_000);
+    // The sidecar reads the file the server put into the shared emptyDir (a scratch volume).
+    await eventually("the sidecar to see the server and its file", async () => (await sh("journalctl -u podunit-shop-sidecar.service -o cat --no-pager")).stdout.includes("sidecar saw the server: hello from the documentation's pod"), 30_000);
+    // The init member read the ConfigMap's file through its volume.
+    expect((await sh("journalctl -u podunit-shop-prepare.service -o cat --no-pager")).stdout).toContain("prepared: hello from the pod");
+    // The probes are the server's health check: its first pass gated the start, and status shows it healthy.
+    const st = JSON.parse(await ok(podunit("status", "shop", "--json"))) as { members: { name: string; health?: { status: string } }[] };
+    expect(st.members.find((m) => m.name === "web")?.health?.status).toBe("healthy");
+    expect(st.members.find((m) => m.name === "sidecar")?.health).toBeUndefined();
     // Played again over an existing spec: refused, the spec unchanged.
     const again = await podunit("kube", "play", "/srv/lab/kube/docs-style.yaml");
     expect(again.status).not.toBe(0);

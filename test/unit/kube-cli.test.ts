@@ -25,6 +25,9 @@ describe("kube play", () => {
     expect(a.out() + a.err()).not.toContain(SECRET);
     expect(statSync(join(dir, "shop.toml")).mode & 0o777).toBe(0o600);
     expect(readFileSync(join(dir, "shop.toml"), "utf8")).toContain(`API_TOKEN = "${SECRET}\\n"`);
+    // The ConfigMap volume's file, next to the spec.
+    expect(readFileSync(join(dir, "shop.files/config/GREETING"), "utf8")).toBe("hello from the pod");
+    expect(a.out()).toContain(`Wrote 1 file of volume 'config' to '${dir}/shop.files/config'.`);
     const b = io({ PODUNIT_SPEC_DIR: dir });
     expect(await main(["kube", "play", DOCS], b.io)).toBe(1);
     expect(b.err()).toContain("exists already");
@@ -37,6 +40,22 @@ describe("kube play", () => {
     expect(await main(["kube", "play", file, "--output", join(dir, "x.toml")], a.io)).toBe(3);
     expect(a.err()).toContain(`${file}:9:7: spec.containers[0].lifecycle: not supported`);
     expect(() => statSync(join(dir, "x.toml"))).toThrow();
+  });
+  test("a Secret volume's files are written in a directory only its owner reads, never printed; a refused spec leaves no files", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "kube-play-"));
+    const file = join(dir, "m.yaml");
+    writeFileSync(file, `apiVersion: v1\nkind: Secret\nmetadata: {name: tls}\nstringData: {key.pem: ${SECRET}}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: tlsweb}\nspec:\n  containers:\n    - name: a\n      image: busybox:1\n      volumeMounts: [{name: tls, mountPath: /tls}]\n  volumes: [{name: tls, secret: {secretName: tls}}]\n`);
+    const a = io({ PODUNIT_SPEC_DIR: dir });
+    expect(await main(["kube", "play", file], a.io)).toBe(0);
+    expect(a.out() + a.err()).not.toContain(SECRET);
+    expect(statSync(join(dir, "tlsweb.files/tls")).mode & 0o777).toBe(0o700);
+    expect(statSync(join(dir, "tlsweb.files/tls/key.pem")).mode & 0o777).toBe(0o600);
+    expect(readFileSync(join(dir, "tlsweb.files/tls/key.pem"), "utf8")).toBe(SECRET);
+    expect(readFileSync(join(dir, "tlsweb.toml"), "utf8")).not.toContain(SECRET);
+    // Played again: the spec exists, nothing is written or removed.
+    const b = io({ PODUNIT_SPEC_DIR: dir });
+    expect(await main(["kube", "play", file], b.io)).toBe(1);
+    expect(readFileSync(join(dir, "tlsweb.files/tls/key.pem"), "utf8")).toBe(SECRET);
   });
   test("--name renames the pod; a manifest without a pod is refused", async () => {
     const dir = mkdtempSync(join(tmpdir(), "kube-play-"));

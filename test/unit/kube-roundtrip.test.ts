@@ -90,3 +90,21 @@ describe("generate(play(manifest)) gives back the manifest's supported fields", 
     });
   }
 });
+
+describe("generate refuses a check a cluster cannot run as the spec says", () => {
+  const spec = (health: string) => parseSpec(`[containers.app]\nimage = "busybox"\n\n[containers.app.health]\n${health}\n`, "/etc/podunit/pods/hc.toml");
+  test("times that are not whole seconds, an address other than the pod's own; --lossy leaves the check out", () => {
+    let err: unknown;
+    try {
+      generateManifest(spec(`http = "http://10.0.0.5:80/"\ninterval = "500ms"\ntimeout = "250ms"`));
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ClusterRefusal);
+    expect((err as ClusterRefusal).issues.map((i) => i.path).sort()).toEqual(["containers.app.health.http", "containers.app.health.interval", "containers.app.health.timeout"]);
+    const lossy = generateManifest(spec(`tcp = "127.0.0.1:80"\ninterval = "1500ms"`), { lossy: true });
+    const c = (lossy.manifest.spec as { containers: Record<string, unknown>[] }).containers[0]!;
+    expect(c.livenessProbe).toBeUndefined();
+    validatePod(lossy.manifest);
+  });
+});
