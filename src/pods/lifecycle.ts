@@ -22,7 +22,7 @@ import type { ImageFacts } from "../plan/types.ts";
 import { runStart, StartError, type StartResult } from "./start.ts";
 import { runStop, type StopResult } from "./stop.ts";
 import { startTarget } from "./target.ts";
-import { type Env, execDeps, hostFacts, loadPodSpec, podName, runDir, withPodLock, withSystemd } from "./wiring.ts";
+import { type Env, execDeps, hostFacts, loadPodSpec, podName, runDir, specRef, withPodLock, withSystemd } from "./wiring.ts";
 import { PodLayout } from "../plan/layout.ts";
 
 export interface StartRequest {
@@ -57,7 +57,8 @@ async function start(req: StartRequest, env: Env, restart: boolean): Promise<Sta
   let spec: PodSpec;
   let images: Map<string, ImageFacts>;
   try {
-    spec = await loadPodSpec(req.ref, req.dir, env);
+    // A restart by name uses the spec the pod was started from, wherever that was.
+    spec = await loadPodSpec(restart ? specRef(req.ref, env) : req.ref, req.dir, env);
     preflight(spec, hostLookup);
     images = resolveImages(spec, imageStoreDir(env));
   } catch (err) {
@@ -98,7 +99,7 @@ export async function stopPod(ref: string, dir: string | undefined, env: Env): P
 }
 
 /** Stops a pod whose lock the caller holds; throws when cleanup left something behind. */
-async function stopLocked(pod: string, sd: Systemd, env: Env): Promise<StopResult> {
+export async function stopLocked(pod: string, sd: Systemd, env: Env): Promise<StopResult> {
   const r = await runStop(pod, new PodLayout(runDir(env), pod).dir, execDeps(sd, undefined, env));
   if (r.problems.length) {
     throw new PodunitError(`Failed to stop pod '${pod}' cleanly: ${r.problems.join("; ")}`, {

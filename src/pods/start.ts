@@ -15,7 +15,8 @@ import { toDbus } from "../systemd/properties.ts";
 import { isDbusError, isJobResult, type UnitListEntry } from "../systemd/bus.ts";
 import { podUnitPatterns } from "../systemd/unitname.ts";
 import { isLive } from "../systemd/state.ts";
-import { runcPrefix } from "../plan/layout.ts";
+import { PodLayout, runcPrefix } from "../plan/layout.ts";
+import { planRecordText } from "../plan/record.ts";
 import { runFilesOf } from "../plan/unitfiles.ts";
 import type { ExecDeps } from "./deps.ts";
 import { mark } from "../trace.ts";
@@ -66,7 +67,7 @@ export class StartInterruptedError extends PodunitError {
 }
 
 /** A step's failure blamed on one unit (or, for run files, the run directory). */
-class UnitFailure extends Error {
+export class UnitFailure extends Error {
   constructor(
     readonly unit: string,
     readonly cause: unknown,
@@ -141,10 +142,15 @@ async function repair(plan: Plan, deps: ExecDeps, states: Map<string, string>): 
 }
 
 /** Which part of the plan a start does: the units to start, their states now, the run files to write. */
-interface Selection {
+export interface Selection {
   units: Set<string>;
   states: Map<string, string>;
   wanted: (path: string) => boolean;
+  /**
+   * Part of a running pod (apply): undoing the run files removes only what this
+   * selection wrote, not the pod's run directory.
+   */
+  partial?: boolean;
 }
 
 /** The plan's steps as runnable steps, narrowed to `sel`; steps with nothing to do are left out. */
@@ -160,12 +166,35 @@ export function planSteps(plan: Plan, deps: ExecDeps, sel: Selection): Step[] {
 
 function toStep(s: PlannedStep, plan: Plan, deps: ExecDeps, sel: Selection, byName: Map<string, PlannedUnit>): Step | undefined {
   switch (s.kind) {
-    case "run-files":
+    case "run-files": {
+      if (!sel.partial) {
+        return {
+          name: "write run files",
+          run: async () => writeRunFiles(plan, deps, sel.wanted),
+          undo: async () => removeRunDir(plan.runDir, deps),
+        };
+      }
+      // Files, and directories that were not there before: what the undo removes.
+      const made: string[] = [];
+      const wanted = (path: string) => {
+        if (!sel.wanted(path)) return false;
+        if (!deps.files.exists(path) || plan.files.some((f) => f.path === path)) made.push(path);
+        return true;
+      };
+      if (![...plan.directories, ...plan.files.map((f) => f.path)].some(sel.wanted)) return undefined;
       return {
         name: "write run files",
-        run: async () => writeRunFiles(plan, deps, sel.wanted),
-        undo: async () => removeRunDir(plan.runDir, deps),
+        run: async () => writeRunFiles(plan, deps, wanted),
+        undo: async () => {
+          try {
+            for (const path of made.reverse()) deps.files.removeTree(path);
+            return [];
+          } catch (err) {
+            return [(err as Error).message];
+          }
+        },
       };
+    }
     case "start-units": {
       const units = s.units.filter((n) => sel.units.has(n)).map((n) => byName.get(n)!);
       if (units.length === 0) return undefined;
@@ -266,11 +295,13 @@ function toStep(s: PlannedStep, plan: Plan, deps: ExecDeps, sel: Selection, byNa
   }
 }
 
-/** Writes the plan's directories and files that `wanted` selects. */
+/** Writes the plan's directories and files that `wanted` selects, and the record of the plan (the spec it came from, for restart and apply). */
 function writeRunFiles(plan: Plan, deps: ExecDeps, wanted: (path: string) => boolean): void {
   try {
     for (const d of plan.directories) if (wanted(d)) deps.files.mkdir(d, 0o700);
     for (const f of plan.files) if (wanted(f.path)) deps.files.writeFile(f.path, f.content, f.mode);
+    const record = PodLayout.of(plan).planFile;
+    if (wanted(record)) deps.files.writeFile(record, planRecordText(plan), 0o600);
   } catch (err) {
     throw new UnitFailure(plan.runDir, new Error(`could not write its run files: ${(err as Error).message}`), false);
   }
@@ -304,8 +335,11 @@ async function startUnits(units: PlannedUnit[], states: Map<string, string>, dep
   throw new UnitFailure(root.unit.name, root.reason);
 }
 
-/** Runs the steps; turns a failure into the error a person reads. */
-async function run(plan: Plan, deps: ExecDeps, steps: Step[]): Promise<void> {
+/** What a run of steps that failed reports: the unit blamed, why, its last journal lines, what could not be undone. */
+export type StepsFailed = (unit: string, reason: string, journal: string[], problems: string[]) => Error;
+
+/** Runs the steps; turns a failure into the error a person reads (a StartError unless `failed` makes another). */
+export async function run(plan: Plan, deps: ExecDeps, steps: Step[], failed?: StepsFailed): Promise<void> {
   let journal: string[] = [];
   const causeOf = (e: unknown) => (e instanceof UnitFailure ? e.cause : e);
   try {
@@ -320,6 +354,7 @@ async function run(plan: Plan, deps: ExecDeps, steps: Step[]): Promise<void> {
     const cause = causeOf(err.error);
     if (!err.undone) throw new StartInterruptedError(plan.pod, (cause as Error).message.replace(/^Failed to reach systemd over D-Bus at /, ""));
     const unit = err.error instanceof UnitFailure ? err.error.unit : plan.pod;
+    if (failed) throw failed(unit, reasonOf(cause), journal, err.problems);
     throw new StartError(plan.pod, unit, reasonOf(cause), journal, err.problems);
   }
 }
