@@ -87,6 +87,9 @@ bench: build
 	$(BUN) run bench/generator.ts
 	$(BUN) run bench/pods.ts
 	$(BUN) run bench/image.ts
+	$(BUN) run bench/health.ts
+	# The registry listens on 127.0.0.1 of a network namespace of its own.
+	unshare --net sh -c 'ip link set lo up && exec $(BUN) run bench/pull.ts'
 
 # The binary installs itself: everything it installs is built into it (docs/packaging.md).
 ROOT_OPT = $(if $(DESTDIR),--root $(DESTDIR))

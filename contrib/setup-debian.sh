@@ -20,6 +20,7 @@ packages=(
   containernetworking-plugins     # bridged pods: the CNI bridge, host-local, portmap, firewall, tuning plugins
   nftables iptables conntrack     # published ports' rules, the plugins' own rules, stale UDP conntrack entries
   systemd-container libnss-mymachines   # bridged pods registered with systemd-machined: machinectl lists them, the host resolves their names
+  gcc libc6-dev                   # the hardening test builds a static probe that makes the refused system calls itself
 )
 [ "${1:-}" = --bench ] && packages+=(podman crun)   # the benchmark's other tool, with the runtime it is measured with
 missing=()

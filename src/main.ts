@@ -24,6 +24,7 @@ import { runGenerator } from "./cli/generator-run.ts";
 import { logs } from "./cli/logs.ts";
 import { execCommand } from "./cli/exec.ts";
 import { imageCommand } from "./cli/image.ts";
+import { volume } from "./cli/volume.ts";
 import { imageUsers } from "./pods/images.ts";
 import { login, logout } from "./cli/login.ts";
 import { isatty } from "./host/libc.ts";
@@ -35,7 +36,7 @@ import { writeAll } from "./cli/common/output.ts";
 const commands: Command[] = [];
 const table = () => commands;
 // Images used by a running pod or a spec in the spec directory are kept by 'image rm' and 'prune'.
-commands.push(start, stop, restart, apply, status, list, logs, execCommand, imageCommand({ inUse: imageUsers }), login, logout, network, check, planCmd, generate, enable, disable, debug,
+commands.push(start, stop, restart, apply, status, list, logs, execCommand, imageCommand({ inUse: imageUsers }), volume, login, logout, network, check, planCmd, generate, enable, disable, debug,
   systemCommand(table, VERSION), completion, internalCommand(table), version, helpCommand(table));
 
 /** The command table: what `help`, completion and the man pages describe. */

@@ -11,7 +11,7 @@ import type { PodSpec } from "../podspec/types.ts";
 import { decodeSpec } from "../podspec/load.ts";
 import { parseSpec, stemOf } from "../podspec/parse.ts";
 import type { PodUnits } from "./install.ts";
-import { podUnits } from "./units.ts";
+import { podUnits, pullOnlyUnits } from "./units.ts";
 
 /** The name systemd runs the generator by: a link to the podunit binary in a system-generators directory. */
 export const GENERATOR_NAME = "podunit-generator";
@@ -62,13 +62,17 @@ export function failureText(e: PodunitError): string {
 /**
  * Converts every spec; `installed(pod)` says whether `podunit enable` has put the pod's
  * units in /etc/systemd/system; `images(spec)` finds the images a spec names (a spec
- * whose image is not in the store gets no units, and a failure that names it).
+ * whose image is not in the store gets no units, and a failure that names it);
+ * `awaitsImages(spec)` says, for a spec whose images the store lacks and may pull
+ * (no `pull = "never"`), which store to pull them into: such a pod gets its pull unit
+ * and target only, until the pull has brought them (see boot/units.ts).
  */
 export function convertSpecs(
   sources: SpecSource[],
   host: HostFacts,
   installed: (pod: string) => boolean,
   images: (spec: PodSpec) => ReadonlyMap<string, ImageFacts> = () => new Map(),
+  awaitsImages: (spec: PodSpec) => string | undefined = () => undefined,
 ): GeneratorReport {
   const report: GeneratorReport = { pods: [], skipped: [], failures: [] };
   for (const s of sources) {
@@ -83,7 +87,8 @@ export function convertSpecs(
         report.skipped.push({ file: s.file, reason: "installed by 'podunit enable'" });
         continue;
       }
-      const { pod, files, wantedBy } = podUnits(spec, host, { images: images(spec) });
+      const store = awaitsImages(spec);
+      const { pod, files, wantedBy } = store !== undefined ? pullOnlyUnits(spec, host, store) : podUnits(spec, host, { images: images(spec) });
       report.pods.push({ file: s.file, pod, files, wantedBy });
     } catch (err) {
       // Whatever went wrong with this spec, the others are still converted.

@@ -1,5 +1,5 @@
 /** `podunit check`: validates pod specs without touching systemd. */
-import { PodunitError, SpecError, UsageError } from "../errors.ts";
+import { formatSpecIssue, PodunitError, SpecError, UsageError } from "../errors.ts";
 import { loadSpec, type ReadFile } from "../podspec/load.ts";
 import type { PodSpec } from "../podspec/types.ts";
 import { DIR_OPTION, JSON_OPTION, parseArgs } from "./common/args.ts";
@@ -41,6 +41,7 @@ export function checkCommand(deps: { readFile?: ReadFile; cwd?: string } = {}): 
           if ("spec" in r) {
             const n = r.spec.members.length;
             io.out(`ok ${r.spec.name}: ${n} member${n === 1 ? "" : "s"} (${r.spec.file})\n`);
+            for (const w of r.spec.warnings ?? []) io.err(`podunit: warning: ${formatSpecIssue(w)}\n`);
           }
         }
       }
@@ -59,7 +60,7 @@ export function checkCommand(deps: { readFile?: ReadFile; cwd?: string } = {}): 
 
 function toJson(r: Result): unknown {
   if ("spec" in r) {
-    return { ref: r.ref, ok: true, name: r.spec.name, file: r.spec.file, members: r.spec.members.map((m) => m.name) };
+    return { ref: r.ref, ok: true, name: r.spec.name, file: r.spec.file, members: r.spec.members.map((m) => m.name), warnings: r.spec.warnings ?? [] };
   }
   const e = r.error;
   return {

@@ -11,6 +11,7 @@ import { BACKEND_OPTION, DIR_OPTION, JSON_OPTION, parseArgs } from "./common/arg
 import type { Command } from "./common/command.ts";
 import { jsonDocument } from "./common/format.ts";
 import { backendOption, onePod, requireRoot } from "./common/verbs.ts";
+import { startPullProgress } from "./common/progress.ts";
 
 const OPTIONS = { ...DIR_OPTION, ...BACKEND_OPTION, now: { value: false }, ...JSON_OPTION };
 
@@ -25,7 +26,7 @@ export const enable: Command = {
     const ref = onePod("enable", positionals);
     const backend = backendOption(options.backend);
     requireRoot("enable");
-    const result = await enablePod({ ref, dir: options.dir as string | undefined, backend, now: options.now === true }, io.env);
+    const result = await enablePod({ ref, dir: options.dir as string | undefined, backend, now: options.now === true, onPull: startPullProgress(io, options.json === true) }, io.env);
     const { pod, target } = result;
     const changed = result.written.length + result.removed.length > 0;
     if (options.json) {

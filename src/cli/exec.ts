@@ -62,8 +62,10 @@ async function launchFor(a: ExecArgs, req: EnterRequest, io: Io, sd: Systemd): P
     return { argv: runcExecArgv(paths.runc!, id, req) };
   }
   const target = enterTarget(mainPid);
+  // nsenter starts from inside the member's cgroups (podunit joins them, then becomes nsenter),
+  // so the command is under the member's limits from its first instruction and stops with it.
   return {
-    argv: nsenterArgv(paths, target.pid, target.creds, req),
+    argv: [paths.podunit, "internal", "join-exec", `--cgroup-of=${mainPid}`, "--", ...nsenterArgv(paths, target.pid, target.creds, req)],
     env: enterEnv(target.env, req.env),
     // nsenter forks into the PID namespace and passes no signals on: its child gets them.
     forwardTo: (pid) => firstChild(pid) ?? pid,
@@ -87,7 +89,8 @@ export const execCommand: Command = {
 
 Members with a rootfs are entered with 'runc exec' (a terminal of their own with -t),
 the others with nsenter into their main process (they use podunit's terminal as it
-is). The exit status is the command's (128 + N for signal N). A command that takes
+is); either way the command runs in the member's cgroup, under its limits, and
+stops with it. The exit status is the command's (128 + N for signal N). A command that takes
 '--help' needs '--' before it: podunit exec web app -- grep --help`,
   async run(args, io) {
     const a = parseExecArgs(args);

@@ -19,6 +19,7 @@ import { listSpecs, MAX_SPEC_BYTES, readFileFromDisk, specDir } from "../podspec
 import { podTargetName } from "../systemd/unitname.ts";
 import { logMessage, Priority } from "../host/syslog.ts";
 import { specImages } from "../pods/images.ts";
+import { awaitsImages } from "../pods/pull.ts";
 
 /** A generator that has not finished by then is stopped (systemd would wait far longer). */
 const DEADLINE_MS = 20_000;
@@ -63,6 +64,7 @@ export async function runGenerator(args: string[], env: Record<string, string | 
       detectHostFacts(env),
       (pod) => installedUnits(SYSTEM_UNIT_DIR, pod).includes(podTargetName(pod)),
       (spec) => specImages(spec, env),
+      (spec) => awaitsImages(spec, env),
     );
     let failed = report.failures.length;
     for (const f of report.failures) log(f.file, f.message);

@@ -2,7 +2,7 @@ import type { Command, Io } from "./common/command.ts";
 import { JSON_OPTION, parseArgs } from "./common/args.ts";
 import { UsageError } from "../errors.ts";
 import { formatBytes, JSON_SCHEMA_VERSION, jsonDocument, table } from "./common/format.ts";
-import { openStore, pull, shortId, type ImageStore, type InUse } from "../image/index.ts";
+import { openStore, shortId, type ImageStore, type InUse } from "../image/index.ts";
 import { imageStoreDir } from "../pods/images.ts";
 import { configDir } from "./common/config.ts";
 import { PullProgress } from "./common/progress.ts";
@@ -64,6 +64,7 @@ export function imageCommand(deps: { inUse?: (env: Io["env"]) => InUse } = {}): 
           const { options, positionals } = parseArgs(verb, rest, { platform: { value: true }, quiet: { value: false, short: "q" } });
           const ref = one("pull", positionals, "REF");
           const progress = options.quiet ? undefined : new PullProgress((t) => io.out(t), io.terminal === true);
+          const { pull } = await import("../image/fetch.ts");
           const r = await pull(store(io), ref, { configDir: configDir(io), platform: options.platform as string | undefined, onEvent: progress && ((e) => progress.on(e)) });
           if (options.quiet) io.out(`${shortId(r.manifestDigest)}\n`);
           else io.out(`Pulled ${r.name ?? r.ref} (${shortId(r.manifestDigest)}): ${r.newLayers} of ${r.layers} layer${r.layers === 1 ? "" : "s"} new.\n`);

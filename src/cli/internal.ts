@@ -11,6 +11,10 @@
  * `mount-root` and `umount-root` mount and unmount an image member's root in unit
  * files (its ExecStartPre and last ExecStopPost; src/host/rootfs.ts).
  *
+ * `volumes-up VOLUME...` and `volumes-down VOLUME...` make a pod's volumes and
+ * remove its scratch and tmpfs ones in unit files (the sandbox's ExecStartPre
+ * and first ExecStopPost; src/host/volumes.ts).
+ *
  * `wait-exec [--children] PIDFILE` waits until the process in PIDFILE (a runc
  * container's first process) is no longer runc's own init but the program it
  * runs (catatonit), and with --children until that has started its child. `runc
@@ -18,6 +22,8 @@
  * between is lost (the first process of a PID namespace ignores signals it has
  * no handler for), and the stop then waits for its whole timeout. Run as
  * ExecStartPost, it keeps the unit "starting" until a stop will work.
+ *
+ * `health` runs a pod's health checks (src/cli/health.ts).
  *
  * `complete --cword N -- WORD...` prints the completions of word N of a podunit
  * command line, one a line, for the shells' completion scripts (complete.ts). It
@@ -45,6 +51,13 @@ import { networkDown, networkUp } from "../pods/network.ts";
 import type { PlannedNetwork } from "../plan/network.ts";
 import { isMountPoint, mountRoot, unmountRoot } from "../host/rootfs.ts";
 import { resolveImages } from "../pods/images.ts";
+import { joinCgroupsOf } from "../host/cgroup.ts";
+import { execve } from "../host/libc.ts";
+import { HostError } from "../host/errno.ts";
+import { prepareVolumes, removeRunVolumes } from "../host/volumes.ts";
+import { parseVolumeArg, VOLUME_ROOT } from "../plan/volumes.ts";
+import { bootPull } from "../pods/pull.ts";
+import { startPullProgress } from "./common/progress.ts";
 
 const READY_OPTIONS = {
   "main-pid": { value: true },
@@ -100,6 +113,32 @@ async function waitExec(args: string[]): Promise<number> {
   return 0;
 }
 
+/** `--image REF=DIGEST` options → reference → digest. */
+function pinsOf(images: string[] | undefined): Record<string, string> {
+  return Object.fromEntries(
+    (images ?? []).map((p) => {
+      const eq = p.lastIndexOf("=");
+      if (eq <= 0) throw new UsageError(`'--image ${p}' is not REF=DIGEST.`);
+      return [p.slice(0, eq), p.slice(eq + 1)];
+    }),
+  );
+}
+
+const PULL_OPTIONS = { backend: PREPARE_OPTIONS.backend, "image-dir": PREPARE_OPTIONS["image-dir"], image: PREPARE_OPTIONS.image } as const;
+
+/** A boot-time pod's pull unit (see plan/pulls.ts): its lines go to the journal, one per event. */
+async function pullCmd(args: string[], io: Io): Promise<number> {
+  const { options, lists, positionals } = parseArgs("internal pull", args, PULL_OPTIONS);
+  const backend = backendOption(options.backend);
+  const store = options["image-dir"];
+  if (typeof store !== "string" || backend === undefined || positionals.length !== 1 || !positionals[0]!.startsWith("/")) {
+    throw new UsageError("'podunit internal pull' needs --image-dir, --backend and the absolute path of one spec file.");
+  }
+  const r = await bootPull({ store, backend, pins: pinsOf(lists.image), specFile: positionals[0]! }, io.env, startPullProgress(io, false));
+  if (r.rewritten) io.out("The pod's images are not the ones its unit files named: its units were written again and systemd reloaded.\n");
+  return 0;
+}
+
 async function prepare(args: string[]): Promise<number> {
   const { options, lists, positionals } = parseArgs("internal prepare", args, PREPARE_OPTIONS);
   const member = typeof options.member === "string" ? options.member : undefined;
@@ -114,13 +153,7 @@ async function prepare(args: string[]): Promise<number> {
   if (positionals.length !== 1 || !positionals[0]!.startsWith("/")) {
     throw new UsageError("'podunit internal prepare' takes the absolute path of one spec file.");
   }
-  const pins = Object.fromEntries(
-    (lists.image ?? []).map((p) => {
-      const eq = p.lastIndexOf("=");
-      if (eq <= 0) throw new UsageError(`'--image ${p}' is not REF=DIGEST.`);
-      return [p.slice(0, eq), p.slice(eq + 1)];
-    }),
-  );
+  const pins = pinsOf(lists.image);
   const store = options["image-dir"];
   const images = typeof store === "string" ? { store, pins } : undefined;
   await prepareUnit(
@@ -189,6 +222,38 @@ function umountRootCmd(args: string[]): number {
   return 0;
 }
 
+/** The volumes of `volumes-up`/`volumes-down` (see plan/volumes.ts, volumeArg). */
+function volumeArgs(verb: string, args: string[]) {
+  const { positionals } = parseArgs(`internal ${verb}`, args, {});
+  return positionals.map((a, i) => {
+    const v = parseVolumeArg(a, `#${i + 1}`);
+    if (!v) throw new UsageError(`'${a}' is not a volume as 'podunit internal ${verb}' takes it: type=T[,size=N][,owner=U:G][,mode=OCTAL],path=PATH.`);
+    return { ...v, name: v.source.slice(v.source.lastIndexOf("/") + 1) };
+  });
+}
+
+/**
+ * The sandbox's ExecStartPre in unit files (after its prepare): checks host volumes,
+ * makes persistent and scratch directories, mounts tmpfs volumes. A failure fails the
+ * sandbox, so no member starts; what it made is undone (host/volumes.ts).
+ */
+function volumesUp(args: string[]): number {
+  prepareVolumes(volumeArgs("volumes-up", args));
+  return 0;
+}
+
+/** The sandbox's first ExecStopPost in unit files: unmounts tmpfs volumes, removes scratch ones. Persistent volumes are never given to it. */
+function volumesDown(args: string[]): number {
+  removeRunVolumes(volumeArgs("volumes-down", args));
+  return 0;
+}
+
+/** POD/NAME of the persistent volumes, from the directory names alone. */
+function listVolumeNames(): string[] {
+  const dirs = (p: string) => readdirSync(p, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+  return dirs(VOLUME_ROOT).flatMap((pod) => dirs(`${VOLUME_ROOT}/${pod}`).map((n) => `${pod}/${n}`));
+}
+
 /** Where completion finds pods, members and images; anything it cannot read counts as none. */
 function completionSources(io: Io): CompletionSources {
   const none = async <T>(f: () => Promise<T[]> | T[]): Promise<T[]> => {
@@ -206,6 +271,7 @@ function completionSources(io: Io): CompletionSources {
     },
     members: (pod, dir) => none(async () => (await podMembers(pod, dir, io.env, undefined)).members),
     images: () => none(() => openStore(imageDir(io)).list().flatMap((i) => i.names)),
+    volumes: () => none(() => listVolumeNames()),
   };
 }
 
@@ -216,6 +282,25 @@ async function completeLine(args: string[], io: Io, commands: Command[]): Promis
   const words = await complete(commands, positionals, cword, completionSources(io)).catch(() => []);
   io.out(words.map((w) => `${w}\n`).join(""));
   return 0;
+}
+
+/**
+ * `join-exec --cgroup-of PID -- PROGRAM ARG...`: moves itself into the cgroups
+ * of process PID (a member's main process), then becomes PROGRAM (execve), so
+ * PROGRAM and everything it starts are born in the member's cgroup, under its
+ * limits, and stop with it. `podunit exec` runs nsenter through it.
+ */
+function joinExec(args: string[], io: Io): number {
+  const dash = args.indexOf("--");
+  const { options } = parseArgs("internal join-exec", dash < 0 ? args : args.slice(0, dash), { "cgroup-of": { value: true } });
+  const argv = dash < 0 ? [] : args.slice(dash + 1);
+  const pid = Number(options["cgroup-of"]);
+  if (!Number.isInteger(pid) || pid <= 0 || argv.length === 0 || !argv[0]!.startsWith("/")) {
+    throw new UsageError("'podunit internal join-exec' needs --cgroup-of PID and an absolute PROGRAM after '--'.");
+  }
+  joinCgroupsOf(pid);
+  const errno = execve(argv, io.env);
+  throw new HostError(`run '${argv[0]}'`, "execve", errno);
 }
 
 /** The `internal` verb; `commands` is the command table, which completion reads. */
@@ -231,7 +316,11 @@ export function internalCommand(commands: () => Command[]): Command {
     "       podunit internal umount-root TARGET\n" +
     "       podunit internal network-up NETWORK.JSON\n" +
     "       podunit internal network-down --run-dir DIR POD\n" +
-    "       podunit internal complete --cword N -- WORD...",
+    "       podunit internal volumes-up|volumes-down VOLUME...\n" +
+    "       podunit internal health [--ready MEMBER --main-pid PID] CONFIG\n" +
+    "       podunit internal pull --image-dir DIR --backend B [--image REF=DIGEST...] SPEC\n" +
+    "       podunit internal complete --cword N -- WORD...\n" +
+    "       podunit internal join-exec --cgroup-of PID -- PROGRAM [ARG...]",
   hidden: true,
   options: {},
   args: [],
@@ -241,6 +330,7 @@ export function internalCommand(commands: () => Command[]): Command {
     { name: "prepare", options: PREPARE_OPTIONS, args: ["file"] },
     { name: "network-up", options: {}, args: ["file"] },
     { name: "network-down", options: NETWORK_DOWN_OPTIONS, args: [] },
+    { name: "pull", options: PULL_OPTIONS, args: ["file"] },
     { name: "complete", options: COMPLETE_OPTIONS, args: [] },
   ],
   async run(args, io) {
@@ -248,11 +338,16 @@ export function internalCommand(commands: () => Command[]): Command {
     if (sub === "ready") return ready(rest);
     if (sub === "wait-exec") return waitExec(rest);
     if (sub === "prepare") return prepare(rest);
+    if (sub === "pull") return pullCmd(rest, io);
     if (sub === "complete") return completeLine(rest, io, commands());
     if (sub === "mount-root") return mountRootCmd(rest);
     if (sub === "umount-root") return umountRootCmd(rest);
     if (sub === "network-up") return networkUpCommand(rest, io);
     if (sub === "network-down") return networkDownCommand(rest, io);
+    if (sub === "join-exec") return joinExec(rest, io);
+    if (sub === "volumes-up") return volumesUp(rest);
+    if (sub === "volumes-down") return volumesDown(rest);
+    if (sub === "health") return (await import("./health.ts")).healthMain(rest, io.out, io.err);
     throw new UsageError(`Unknown subcommand 'internal ${sub ?? ""}'.`);
   },
   };

@@ -4,7 +4,6 @@ import { parseArgs } from "./common/args.ts";
 import { configDir } from "./common/config.ts";
 import { hasTerminal, openTerminal, passwordFromStdin } from "./common/secret.ts";
 import { UsageError } from "../errors.ts";
-import { login as loginUseCase, logout as logoutUseCase } from "../image/index.ts";
 
 const LOGIN_OPTIONS = { username: { value: true, short: "u" }, "password-stdin": { value: false } } as const;
 
@@ -39,6 +38,7 @@ export const login: Command = {
         tty.close();
       }
     }
+    const { login: loginUseCase } = await import("../image/fetch.ts");
     const name = await loginUseCase(registry, { username: username!, password }, { configDir: configDir(io) });
     io.out(`Logged in to ${name} as ${username}.\n`);
     return 0;
@@ -54,6 +54,7 @@ export const logout: Command = {
   async run(args, io) {
     const { positionals } = parseArgs("logout", args, {});
     const registry = oneRegistry("logout", positionals);
+    const { logout: logoutUseCase } = await import("../image/fetch.ts");
     io.out(logoutUseCase(registry, { configDir: configDir(io) }) ? `Logged out of ${registry}.\n` : `Not logged in to ${registry}.\n`);
     return 0;
   },

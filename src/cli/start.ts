@@ -4,6 +4,7 @@ import { parseArgs } from "./common/args.ts";
 import { backendOption, describeStart, onePod, requireRoot, START_OPTIONS } from "./common/verbs.ts";
 import { restartPod, startPod } from "../pods/lifecycle.ts";
 import { jsonDocument } from "./common/format.ts";
+import { startPullProgress } from "./common/progress.ts";
 
 function startVerb(name: "start" | "restart", summary: string): Command {
   return {
@@ -16,7 +17,7 @@ function startVerb(name: "start" | "restart", summary: string): Command {
       const { options, positionals } = parseArgs(name, args, START_OPTIONS);
       const ref = onePod(name, positionals);
       requireRoot(name);
-      const req = { ref, dir: options.dir as string | undefined, backend: backendOption(options.backend) };
+      const req = { ref, dir: options.dir as string | undefined, backend: backendOption(options.backend), onPull: startPullProgress(io, options.json === true) };
       const r = await (name === "start" ? startPod : restartPod)(req, io.env);
       io.out(options.json ? jsonDocument(r) + "\n" : describeStart(r, `${name}ed`));
       return 0;

@@ -12,18 +12,28 @@ function stateText(u: UnitStatus): string {
   return u.state === "failed" && u.result ? `${base}: ${u.result}${u.lastExit ? `, ${u.lastExit}` : ""}${limit}` : base;
 }
 
+function healthText(u: UnitStatus): string {
+  const h = u.health;
+  if (!h) return "-";
+  return h.failures > 0 && h.status !== "unhealthy" ? `${h.status} (${h.failures} failed)` : h.status;
+}
+
 /** The human form of a pod's status. */
 export function formatStatus(s: PodStatus, now: Date): string {
   const head = `Pod '${s.pod}': ${s.state}${s.memoryBytes !== undefined ? `, memory ${formatBytes(s.memoryBytes)}` : ""} (${s.slice})\n`;
   if (s.state === "stopped" && s.members.every((m) => m.state === "not-loaded")) return head;
-  const rows = [["MEMBER", "UNIT", "STATE", "PID", "MEMORY", "RESTARTS", "SINCE"]];
+  const checked = s.members.some((m) => m.health);
+  const rows = [["MEMBER", "UNIT", "STATE", "PID", "MEMORY", "RESTARTS", "SINCE", ...(checked ? ["HEALTH"] : [])]];
   for (const u of [s.sandbox, ...s.members]) {
     rows.push([u.name, u.unit, stateText(u), u.mainPid ? String(u.mainPid) : "-", formatBytes(u.memoryBytes),
-      u.restarts === undefined ? "-" : String(u.restarts), formatSince(u.since, now)]);
+      u.restarts === undefined ? "-" : String(u.restarts), formatSince(u.since, now), ...(checked ? [healthText(u)] : [])]);
   }
   const net = s.network ? `Address: ${s.network.addresses.join(", ") || "-"}${s.network.ports.length ? `; ports: ${s.network.ports.join(", ")}` : ""}\n` +
       (s.network.machine && s.network.machine !== "registered" ? `Not registered with systemd-machined: ${s.network.machine}\n` : "") : "";
-  return head + net + table(rows) + s.problems.map((p) => `problem: ${p}\n`).join("");
+  const failures = s.members.flatMap((u) =>
+    u.health?.lastFailure ? [`last failed check of ${u.name}: ${formatSince(u.health.lastFailure.at, now)}: ${u.health.lastFailure.output}\n`] : [],
+  );
+  return head + net + table(rows) + failures.join("") + s.problems.map((p) => `problem: ${p}\n`).join("");
 }
 
 const OPTIONS = { ...DIR_OPTION, ...JSON_OPTION };

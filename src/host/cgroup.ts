@@ -4,9 +4,10 @@
  * the warm-up move `podunit start` begins with. Everything else about cgroups
  * is systemd's; the plan's view of the host's cgroup mode is plan/hostfacts.ts.
  */
-import { readdirSync, readFileSync, rmdirSync, writeFile } from "node:fs";
+import { readdirSync, readFileSync, rmdirSync, writeFile, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { mountinfo, procCgroups } from "./proc.ts";
+import { mountinfo, procCgroups, type CgroupLine, type Mount } from "./proc.ts";
+import { HostError } from "./errno.ts";
 
 /** Mount points of every cgroup hierarchy (v1 and v2) this process sees. */
 export function cgroupMounts(): string[] {
@@ -90,4 +91,46 @@ export function ownCgroupProcs(): string | undefined {
 export function warmCgroupAttach(): void {
   const procs = ownCgroupProcs();
   if (procs !== undefined) writeFile(procs, String(process.pid), () => {});
+}
+
+/** Where the hierarchy of one /proc/PID/cgroup line is mounted, and the mount's own root in it; undefined when it is not mounted. */
+function hierarchyMount(line: CgroupLine, mounts: readonly Mount[]): Mount | undefined {
+  if (line.hierarchy === 0) return mounts.find((m) => m.fsType === "cgroup2");
+  const want = line.controllers.split(",");
+  return mounts.find((m) => m.fsType === "cgroup" && want.every((c) => m.superOptions.split(",").includes(c)));
+}
+
+/**
+ * Moves this process into the cgroups process `pid` is in, in every mounted
+ * hierarchy (v1 and v2), by writing "0" (the writer itself) into each
+ * cgroup.procs; what it starts afterwards is born there. Throws a HostError
+ * naming the file when a move fails, or when `pid` is gone.
+ */
+export function joinCgroupsOf(pid: number): void {
+  const lines = procCgroups(pid);
+  if (lines === undefined) throw new HostError("read the cgroups of process", "open", 3 /* ESRCH */, { path: `/proc/${pid}/cgroup` });
+  const mounts = mountinfo();
+  for (const line of lines) {
+    const m = hierarchyMount(line, mounts);
+    if (m === undefined) continue;
+    const rel = m.root !== "/" && line.path.startsWith(m.root) ? line.path.slice(m.root.length) : line.path;
+    const procs = join(m.mountPoint, rel, "cgroup.procs");
+    try {
+      writeFileSync(procs, "0");
+    } catch (err) {
+      const e = err as { errno?: number };
+      throw new HostError("join the member's cgroup", "write", Math.abs(e.errno ?? 5), { path: procs, cause: err });
+    }
+  }
+}
+
+/** Moves process `pid` into `cgroup` in every hierarchy that has it (v1 hierarchies hold only the controllers the unit uses). */
+export function joinCgroup(cgroup: string, pid: number): void {
+  for (const mnt of cgroupMounts()) {
+    try {
+      writeFileSync(join(mnt, cgroup, "cgroup.procs"), String(pid));
+    } catch {
+      // Not in this hierarchy.
+    }
+  }
 }

@@ -30,6 +30,7 @@ function load() {
     isatty: { args: [FFIType.i32], returns: FFIType.i32 },
     sethostname: { args: [FFIType.ptr, FFIType.u64], returns: FFIType.i32 },
     ioctl: { args: [FFIType.i32, FFIType.u64, FFIType.ptr], returns: FFIType.i32 },
+    execve: { args: [FFIType.ptr, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
   }).symbols;
 }
 
@@ -61,6 +62,8 @@ const cstr = (s: string) => Buffer.from(s + "\0");
 const nonEmpty = (b: Uint8Array) => (b.length ? b : new Uint8Array(1));
 
 export const MS_RDONLY = 1;
+export const MS_NOSUID = 2;
+export const MS_NODEV = 4;
 export const MS_REMOUNT = 32;
 export const MS_BIND = 4096;
 
@@ -178,4 +181,22 @@ export function interfaceUp(name: string): number {
 /** isatty(3) (node:tty would cost every podunit command about 3 ms to load). */
 export function isatty(fd: number): boolean {
   return libc().isatty(fd) === 1;
+}
+
+/** A NULL-terminated array of C strings; the buffers are returned too, so they live as long as the array is used. */
+function cstrArray(items: readonly string[]): { array: BigUint64Array; keep: Buffer[] } {
+  const keep = items.map(cstr);
+  const array = new BigUint64Array(items.length + 1);
+  keep.forEach((b, i) => (array[i] = BigInt(ptr(b))));
+  return { array, keep };
+}
+
+/** execve(2): replaces this process with `argv` (argv[0] an absolute path); returns only on failure, with the errno. */
+export function execve(argv: readonly string[], env: Record<string, string | undefined>): number {
+  const a = cstrArray(argv);
+  const e = cstrArray(Object.entries(env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`])));
+  libc().execve(ptr(a.keep[0]!), ptr(a.array), ptr(e.array));
+  const n = errno();
+  void [a.keep, e.keep];
+  return n;
 }

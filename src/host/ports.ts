@@ -3,7 +3,7 @@
  * The real adapters live beside this file (files.ts, journal.ts, runc.ts,
  * ready.ts, lookup.ts); unit tests of ordering and rollback pass fakes.
  */
-import type { MemberRoot, SandboxReady } from "../plan/types.ts";
+import type { MemberRoot, PlannedVolume, SandboxReady } from "../plan/types.ts";
 
 /** A pod's run directory and the mounts and cgroups it leaves. */
 export interface RunFiles {
@@ -71,4 +71,20 @@ export interface MemberRoots {
   /** Unmounts the root and removes its writable layer and mount point; nothing there is fine. */
   unmount(r: MemberRoot): void;
   isMounted(path: string): boolean;
+}
+
+/** What making a pod's volumes made, so a failed start removes exactly that (src/host/volumes.ts). */
+export interface VolumesMade {
+  /** tmpfs mounts made. */
+  mounts: string[];
+  /** Directories made, parents first; `recursive` for scratch and tmpfs ones (their content goes too). */
+  dirs: { path: string; recursive: boolean }[];
+}
+
+/** Pod volumes on the host (src/host/volumes.ts). */
+export interface PodVolumes {
+  /** Checks host volumes exist, then makes directories and mounts tmpfs; what is there already is kept. */
+  prepare(volumes: readonly PlannedVolume[]): VolumesMade;
+  /** Undoes `made`: unmounts its tmpfs, removes its scratch directories, and its persistent ones only while empty. Returns what could not be undone. */
+  release(made: VolumesMade): string[];
 }

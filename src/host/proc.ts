@@ -76,6 +76,10 @@ export function procCgroups(pid: number | "self"): CgroupLine[] | undefined {
 export interface Mount {
   mountPoint: string;
   fsType: string;
+  /** The directory of the file system that is mounted there (`/` for a whole one). */
+  root: string;
+  /** The file system's own options (a v1 cgroup's controllers: `rw,memory`). */
+  superOptions: string;
 }
 
 /** Undoes the octal escapes the mount table uses for space, tab, newline and backslash. */
@@ -94,7 +98,12 @@ export function parseMountinfo(text: string): Mount[] {
     const fields = line.split(" ");
     const dash = fields.indexOf("-", 6);
     if (fields.length < 5 || dash < 0) continue;
-    out.push({ mountPoint: unescapeMountField(fields[4]!), fsType: unescapeMountField(fields[dash + 1] ?? "") });
+    out.push({
+      mountPoint: unescapeMountField(fields[4]!),
+      fsType: unescapeMountField(fields[dash + 1] ?? ""),
+      root: unescapeMountField(fields[3]!),
+      superOptions: fields[dash + 3] ?? "",
+    });
   }
   return out;
 }

@@ -4,6 +4,7 @@ import type { ExecCommand, ExecFlag, PropertyKey, PropertyValues, UnitProperty }
 import type { PodLayout } from "./layout.ts";
 import type { OciNamespaceType } from "./oci.ts";
 import type { HostFacts } from "./types.ts";
+import type { PlannedVolume } from "./volumes.ts";
 
 /** Namespaces in the order flags and pins are written. */
 export const NS_ORDER: readonly Namespace[] = ["net", "ipc", "uts", "pid"];
@@ -42,6 +43,8 @@ export interface Ctx {
   pinned: Namespace[];
   slice: string;
   sandbox: string;
+  /** The pod's volumes with their host paths (members' mounts refer to them by name). */
+  volumes: PlannedVolume[];
 }
 
 /** `--net=PIN --ipc=PIN ...` for nsenter or unshare. */

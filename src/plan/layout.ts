@@ -59,6 +59,11 @@ export class PodLayout {
     return `${this.dir}/layers/${member}`;
   }
 
+  /** Where a scratch or tmpfs volume lives while the pod runs. */
+  volume(name: string): string {
+    return `${this.dir}/volumes/${name}`;
+  }
+
   /** Which images the running pod uses, by member (read by `podunit image rm` and `prune`). */
   get imagesFile(): string {
     return `${this.dir}/images.json`;
@@ -71,6 +76,21 @@ export class PodLayout {
 
   memberPidFile(member: string): string {
     return `${this.dir}/${member}.pid`;
+  }
+
+  /** The health checks' directory: their configuration and each member's last results. */
+  get healthDir(): string {
+    return `${this.dir}/health`;
+  }
+
+  /** What the pod's health checks do (written with the run files, read by `podunit internal health`). */
+  get healthConfig(): string {
+    return `${this.dir}/health.json`;
+  }
+
+  /** One member's health: state, failures in a row, the last failure (written by the checks, read by `status`). */
+  healthState(member: string): string {
+    return `${this.dir}/health/${member}.json`;
   }
 }
 

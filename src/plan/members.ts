@@ -6,10 +6,13 @@ import type { UnitProperty } from "../systemd/properties.ts";
 import { memberUnitName, unitCgroup } from "../systemd/unitname.ts";
 import { type Ctx, exec, limitProps, NS_ORDER, nsFlags, OCI_TYPE, prop } from "./builder.ts";
 import { runcId } from "./layout.ts";
-import { configJson, DEFAULT_CAPABILITIES, memberConfig, type MemberProcess, type OciNamespace } from "./oci.ts";
+import { configJson, memberConfig, type MemberProcess, type OciNamespace } from "./oci.ts";
+import { DEFAULT_CAPABILITIES } from "../podspec/capabilities.ts";
 import { imageMemberConfig } from "./image.ts";
 import { SIGNALS } from "../systemd/numbers.ts";
+import { ociSeccomp, seccompProperties } from "./seccomp.ts";
 import type { ContainerWait, ImageFacts, PlannedFile, PlannedImage } from "./types.ts";
+import { hostMountProps, ociVolumeMounts } from "./volumes.ts";
 
 /** `uid[:gid]` → numbers (gid defaults to uid); undefined for user names. */
 function numericUser(user: string): { uid: number; gid: number } | undefined {
@@ -53,13 +56,20 @@ export interface MemberOrderInfo {
   initsBefore: string[];
 }
 
+/** A member's capabilities: its spec's `capabilities`, or runc's default set. */
+function capabilitiesOf(m: MemberSpec): readonly string[] {
+  return m.capabilities ?? DEFAULT_CAPABILITIES;
+}
+
 /**
- * The capability bounding set every host member's command gets, in setpriv's
- * form: runc's default set (CAP_AUDIT_WRITE, CAP_KILL, CAP_NET_BIND_SERVICE),
- * the same as a rootfs member's. Without CAP_SYS_ADMIN a member cannot rename
- * the pod (sethostname), mount, or enter other namespaces.
+ * A host member's capability bounding set in setpriv's form (`-all,+kill,...`):
+ * the same set a rootfs member gets from runc, by default runc's own
+ * (CAP_AUDIT_WRITE, CAP_KILL, CAP_NET_BIND_SERVICE). Without CAP_SYS_ADMIN a
+ * member cannot rename the pod (sethostname), mount, or enter other namespaces.
  */
-export const MEMBER_BOUNDING_SET = `-all,${DEFAULT_CAPABILITIES.map((c) => `+${c.slice("CAP_".length).toLowerCase()}`).join(",")}`;
+export function boundingSet(caps: readonly string[]): string {
+  return ["-all", ...caps.map((c) => `+${c.slice("CAP_".length).toLowerCase()}`)].join(",");
+}
 
 /**
  * A member on the host's file system: systemd runs the command, through nsenter
@@ -78,7 +88,7 @@ export function hostMember(c: Ctx, m: MemberSpec, order: MemberOrderInfo): UnitP
   const props = memberCommon(c, m, order);
   if (m.kind !== "init") props.push(prop("Type", "exec"));
   const wrap = c.pinned.length ? [paths.nsenter, ...nsFlags(c, c.pinned), "--"] : [];
-  const drop = [`--bounding-set=${MEMBER_BOUNDING_SET}`, "--inh-caps=-all"];
+  const drop = [`--bounding-set=${boundingSet(capabilitiesOf(m))}`, "--inh-caps=-all"];
   const numeric = m.user === undefined ? undefined : numericUser(m.user);
   let setpriv: string[];
   if (numeric) {
@@ -100,6 +110,8 @@ export function hostMember(c: Ctx, m: MemberSpec, order: MemberOrderInfo): UnitP
   if (env.length) props.push(prop("Environment", env));
   if (m.workdir !== undefined) props.push(prop("WorkingDirectory", m.workdir));
   props.push(prop("NoNewPrivileges", m.noNewPrivileges !== false));
+  if (m.seccomp !== "unconfined") props.push(...seccompProperties());
+  props.push(...hostMountProps(c.volumes, m.mounts));
   return props;
 }
 
@@ -192,9 +204,12 @@ function runcMember(c: Ctx, m: MemberSpec, order: MemberOrderInfo, out: RuncOut,
   const config = memberConfig({
     ...process,
     noNewPrivileges: m.noNewPrivileges !== false,
+    capabilities: capabilitiesOf(m),
     init: ownPidNs ? paths.catatonit : undefined,
     namespaces,
     cgroupsPath: containerCgroup(c, unitCgroup(c.spec.name, unit), "ctr"),
+    ...(m.seccomp !== "unconfined" ? { seccomp: ociSeccomp() } : {}),
+    ...(m.mounts ? { volumes: ociVolumeMounts(c.volumes, m.mounts) } : {}),
   });
   dirs.push(bundle);
   files.push({ path: `${bundle}/config.json`, mode: 0o600, content: configJson(config) });

@@ -12,8 +12,6 @@ export const MEMBER_INIT_PATH = "/dev/.podunit-init";
 /** Where catatonit is bind-mounted in the sandbox's rootfs. */
 export const SANDBOX_INIT_PATH = "/catatonit";
 
-/** runc's default capability set (`runc spec`). */
-export const DEFAULT_CAPABILITIES = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"];
 
 
 export type OciNamespaceType = "pid" | "network" | "ipc" | "uts" | "mount";
@@ -65,13 +63,14 @@ function initBind(source: string, destination: string): OciMount {
   return { destination, type: "bind", source, options: ["bind", "ro", "nosuid", "nodev"] };
 }
 
-function linux(cgroupsPath: string, namespaces: OciNamespace[]) {
+function linux(cgroupsPath: string, namespaces: OciNamespace[], seccomp?: object) {
   return {
     cgroupsPath,
     namespaces,
     resources: { devices: [{ allow: false, access: "rwm" }] },
     maskedPaths: MASKED_PATHS,
     readonlyPaths: READONLY_PATHS,
+    ...(seccomp !== undefined ? { seccomp } : {}),
   };
 }
 
@@ -121,6 +120,12 @@ export function memberConfig(o: MemberProcess & {
   init?: string;
   namespaces: OciNamespace[];
   cgroupsPath: string;
+  /** The member's capabilities (bounding, effective and permitted). */
+  capabilities: readonly string[];
+  /** runc's `linux.seccomp` (src/plan/seccomp.ts); none when the member is unconfined. */
+  seccomp?: object;
+  /** Pod volumes, after the standard mounts. */
+  volumes?: OciMount[];
 }): object {
   const env = new Map<string, string>([["PATH", SERVICE_PATH]]);
   for (const [k, v] of Object.entries(o.env)) env.set(k, v);
@@ -133,15 +138,15 @@ export function memberConfig(o: MemberProcess & {
       env: [...env].map(([k, v]) => `${k}=${v}`),
       cwd: o.cwd ?? "/",
       capabilities: {
-        bounding: DEFAULT_CAPABILITIES,
-        effective: DEFAULT_CAPABILITIES,
-        permitted: DEFAULT_CAPABILITIES,
+        bounding: o.capabilities,
+        effective: o.capabilities,
+        permitted: o.capabilities,
       },
       noNewPrivileges: o.noNewPrivileges,
     },
     root: { path: o.rootfs, readonly: o.readonly },
-    mounts: [...STANDARD_MOUNTS, ...(o.init !== undefined ? [initBind(o.init, MEMBER_INIT_PATH)] : [])],
-    linux: linux(o.cgroupsPath, o.namespaces),
+    mounts: [...STANDARD_MOUNTS, ...(o.init !== undefined ? [initBind(o.init, MEMBER_INIT_PATH)] : []), ...(o.volumes ?? [])],
+    linux: linux(o.cgroupsPath, o.namespaces, o.seccomp),
   };
 }
 

@@ -9,9 +9,11 @@ import { memberUnitName, podSliceCgroup, podSliceName, podTargetName, sandboxUni
 import { type Ctx, limitProps, NS_ORDER, prop } from "./builder.ts";
 import { PodLayout } from "./layout.ts";
 import { hostMember, imageMember, type MemberOrderInfo, rootfsMember } from "./members.ts";
+import { planHealth, readinessProps } from "./health.ts";
 import { orderMembers } from "./order.ts";
 import { nativeSandbox, runcSandbox, sandboxReady } from "./sandbox.ts";
 import { networkParts } from "./netplan.ts";
+import { planVolumes } from "./volumes.ts";
 import type { ContainerWait, HostFacts, ImageFacts, Pin, Plan, PlannedFile, PlannedImage, PlannedStep, PlannedUnit, Stage } from "./types.ts";
 
 /** Choices made for one run of a plan that are not in the spec (command-line options). */
@@ -23,7 +25,7 @@ export interface PlanOptions {
 }
 
 /** The sandbox backend: the command line's, else the spec's, else runc where it is installed. */
-function chooseBackend(spec: PodSpec, host: HostFacts, asked: SandboxBackend | undefined): SandboxBackend {
+export function chooseBackend(spec: PodSpec, host: HostFacts, asked: SandboxBackend | undefined): SandboxBackend {
   const backend = asked ?? spec.sandbox ?? (host.paths.runc !== undefined ? "runc" : "native");
   if (backend === "runc" && host.paths.runc === undefined) {
     throw new PodunitError(`Failed to plan pod '${spec.name}': the runc sandbox backend was asked for, but runc is not installed.`, {
@@ -58,6 +60,7 @@ export function plan(spec: PodSpec, host: HostFacts, opts: PlanOptions = {}): Pl
     pinned: pinnedNamespaces(spec),
     slice: podSliceName(spec.name),
     sandbox: sandboxUnitName(spec.name),
+    volumes: planVolumes(spec, layout),
   };
   const dirs: string[] = [layout.dir, ...(c.pinned.length ? [layout.nsDir] : [])];
   const files: PlannedFile[] = [];
@@ -85,10 +88,11 @@ export function plan(spec: PodSpec, host: HostFacts, opts: PlanOptions = {}): Pl
         : m.rootfs !== undefined
           ? rootfsMember(c, m, info, out)
           : hostMember(c, m, info);
-    return unit(name, "service", "member", unitCgroup(spec.name, name), props, m);
+    return unit(name, "service", "member", unitCgroup(spec.name, name), [...props, ...readinessProps(c, m)], m);
   });
   network.files(files);
   if (images.length) files.push({ path: layout.imagesFile, mode: 0o644, content: imagesJson(images) });
+  const health = planHealth(c, members, files, dirs);
 
   const unitOf = (m: MemberSpec) => memberUnitName(spec.name, m.name);
   const stages: Stage[] = [
@@ -100,7 +104,7 @@ export function plan(spec: PodSpec, host: HostFacts, opts: PlanOptions = {}): Pl
 
   // The target is active exactly while the pod runs: it waits for every unit it wants
   // (After=) and goes down with the sandbox (BindsTo=).
-  const wanted = [sandbox.name, ...members.map((u) => u.name)];
+  const wanted = [sandbox.name, ...members.map((u) => u.name), ...(health ? [health.timer.name] : [])];
   const target = {
     name: podTargetName(spec.name),
     properties: sortProperties([
@@ -112,7 +116,7 @@ export function plan(spec: PodSpec, host: HostFacts, opts: PlanOptions = {}): Pl
     wantedBy: spec.install?.wantedBy ?? [],
   };
 
-  const all = [slice, sandbox, ...members, target];
+  const all = [slice, sandbox, ...members, target, ...(health ? [health.timer, health.service] : [])];
   let requiresSystemd = 0;
   let needs = "";
   for (const u of all) {
@@ -129,7 +133,7 @@ export function plan(spec: PodSpec, host: HostFacts, opts: PlanOptions = {}): Pl
 
   const pins: Pin[] = c.pinned.map((ns) => ({ ns, path: layout.pin(ns) }));
   const ready = sandboxReady(c, pins);
-  const steps = startSteps(stages, ready !== undefined, containerWaits.length > 0, images.length > 0, network.planned !== undefined);
+  const steps = startSteps(stages, ready !== undefined, containerWaits.length > 0, images.length > 0, network.planned !== undefined, c.volumes.length > 0, health !== undefined);
   return {
     pod: spec.name,
     file: spec.file,
@@ -148,6 +152,8 @@ export function plan(spec: PodSpec, host: HostFacts, opts: PlanOptions = {}): Pl
     containerWaits,
     ...(network.planned ? { network: network.planned } : {}),
     ...(images.length ? { images } : {}),
+    ...(c.volumes.length ? { volumes: c.volumes } : {}),
+    ...(health ? { health } : {}),
     steps,
     directories: dirs,
     files,
@@ -155,18 +161,19 @@ export function plan(spec: PodSpec, host: HostFacts, opts: PlanOptions = {}): Pl
 }
 
 /**
- * The steps of a start: run files, then the slice and the sandbox; a sandbox
- * that must be made ready is, before any member is asked for; a bridged pod's
- * network is set up once the sandbox holds the namespace; the image members'
- * roots; then every member in one burst, in stage order (their After=/Requires=
- * order the jobs, systemd runs them in parallel where that allows); the
- * containers' waits; the unit files.
+ * The steps of a start: run files, the volumes, then the slice and the sandbox;
+ * a sandbox that must be made ready is, before any member is asked for; a
+ * bridged pod's network is set up once the sandbox holds the namespace; the
+ * image members' roots; then every member in one burst, in stage order (their
+ * After=/Requires= order the jobs, systemd runs them in parallel where that
+ * allows); the containers' waits; the health timer; the unit files.
  */
-function startSteps(stages: Stage[], ready: boolean, waits: boolean, roots: boolean, network: boolean): PlannedStep[] {
+function startSteps(stages: Stage[], ready: boolean, waits: boolean, roots: boolean, network: boolean, volumes: boolean, health: boolean): PlannedStep[] {
   const units = (kinds: Stage["kind"][]) => stages.filter((s) => kinds.includes(s.kind)).flatMap((s) => s.units);
   const pod = units(["slice", "sandbox"]);
   const members = units(["init", "members"]);
-  const steps: PlannedStep[] = [{ kind: "run-files" }];
+  // Volumes come before any unit: a missing host path refuses the start before anything runs.
+  const steps: PlannedStep[] = [{ kind: "run-files" }, ...(volumes ? [{ kind: "volumes" } as const] : [])];
   // Roots are mounted after the sandbox started (a runc sandbox's mount namespace then holds
   // no copy of them) and before any member: a member's bundle points at its root.
   const mountRoots: PlannedStep[] = roots ? [{ kind: "member-roots" }] : [];
@@ -180,6 +187,8 @@ function startSteps(stages: Stage[], ready: boolean, waits: boolean, roots: bool
     steps.push(...mountRoots, { kind: "start-units", units: [...pod, ...members] });
   }
   if (waits) steps.push({ kind: "container-waits" });
+  // Armed after every member passed its first check (their start jobs waited for it).
+  if (health) steps.push({ kind: "health-timer" });
   steps.push({ kind: "unit-files" });
   return steps;
 }

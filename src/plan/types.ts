@@ -8,6 +8,10 @@ import type { MemberKind, Namespace, SandboxBackend } from "../podspec/types.ts"
 import type { UnitProperty } from "../systemd/properties.ts";
 import type { NetworkConfig } from "../podspec/netconfig.ts";
 import type { PlannedNetwork } from "./network.ts";
+import type { PlannedVolume } from "./volumes.ts";
+
+export type { PlannedVolume } from "./volumes.ts";
+import type { PlannedHealth } from "./health.ts";
 
 export type CgroupMode = "legacy" | "hybrid" | "unified";
 
@@ -36,7 +40,7 @@ export interface HostFacts {
   network?: () => NetworkConfig;
 }
 
-export type UnitRole = "slice" | "sandbox" | "member";
+export type UnitRole = "slice" | "sandbox" | "member" | "health";
 
 /**
  * What the pods layer found out about one image before planning (the store, the
@@ -112,7 +116,7 @@ export interface PlannedImage extends MemberRoot {
 /** One unit to start: its escaped name, type, cgroup and typed properties (in table order). */
 export interface PlannedUnit {
   name: string;
-  type: "slice" | "service";
+  type: "slice" | "service" | "timer";
   role: UnitRole;
   /** Member name, for member units. */
   member?: string;
@@ -193,8 +197,12 @@ export type PlannedStep =
   | { kind: "network-up" }
   /** Mount the image members' roots (Plan.images): an overlay of the layers each. Undo: unmount them and remove their writable layers. */
   | { kind: "member-roots" }
+  /** Make the pod's volumes (Plan.volumes): check host paths, make directories, mount tmpfs. Undo: unmount and remove what it made, never a persistent volume's data. */
+  | { kind: "volumes" }
   /** Wait until each container runs catatonit (Plan.containerWaits). Undo: nothing. */
   | { kind: "container-waits" }
+  /** Start the pod's health timer (Plan.health) with its check service. Undo: stop both. */
+  | { kind: "health-timer" }
   /** Replace the transient unit files of the services started (see src/pods/transient.ts). Undo: nothing. */
   | { kind: "unit-files" };
 
@@ -236,8 +244,12 @@ export interface Plan {
   containerWaits: ContainerWait[];
   /** A bridged pod's network; undefined for the others. */
   network?: PlannedNetwork;
+  /** The pod's health timer, check service and checks; absent when no member has a check. */
+  health?: PlannedHealth;
   /** Image members: their roots and resolved configuration; absent when the pod has none. */
   images?: PlannedImage[];
+  /** The pod's volumes; absent when the spec has none. */
+  volumes?: PlannedVolume[];
   /** How `podunit start` runs the plan, in order. */
   steps: PlannedStep[];
   /** Directories the executor creates (mode 0700) before writing files. */

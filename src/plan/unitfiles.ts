@@ -18,6 +18,7 @@ import { exec, prop } from "./builder.ts";
 import { PodLayout } from "./layout.ts";
 import type { ContainerWait, HostFacts, MemberRoot, Plan, PlannedFile, PlannedUnit, SandboxReady } from "./types.ts";
 import { networkUnitFile } from "./netplan.ts";
+import { volumesDownArgv, volumesUpArgv } from "./volumes.ts";
 
 /** Length of the digest written into unit files (hex digits of SHA-256). */
 export const DIGEST_LENGTH = 16;
@@ -147,6 +148,20 @@ function withRoot(u: PlannedUnit, root: MemberRoot | undefined, podunit: string)
 }
 
 /**
+ * The sandbox makes the pod's volumes before it starts (after its prepare, which
+ * clears the run directory) and unmounts and removes the scratch and tmpfs ones
+ * after it stopped, which is after every member stopped (members are After= it).
+ */
+function withVolumes(u: PlannedUnit, p: Plan, podunit: string): PlannedUnit {
+  if (!p.volumes?.length) return u;
+  const pre = (u.properties.find((x) => x.key === "ExecStartPreEx")?.value as ExecCommand[] | undefined) ?? [];
+  const post = (u.properties.find((x) => x.key === "ExecStopPostEx")?.value as ExecCommand[] | undefined) ?? [];
+  const up = withProperty(u, prop("ExecStartPreEx", [...pre, exec(podunit, volumesUpArgv(p.volumes))]));
+  const down = volumesDownArgv(p.volumes);
+  return down.length > 2 ? withProperty(up, prop("ExecStopPostEx", [exec(podunit, down), ...post])) : up;
+}
+
+/**
  * The plan as unit files carry it: prepare steps on the sandbox and on members with
  * files, the sandbox's ready step and the containers' waits as ExecStartPost
  * (podunit start does those itself), the slice part of the target.
@@ -157,13 +172,14 @@ export function unitFilePlan(p: Plan, host: Pick<HostFacts, "runDir" | "paths">)
   const prepare = (u: PlannedUnit): ExecCommand =>
     exec(host.paths.podunit, prepareArgv({ member: u.member, digest, backend: p.backend, runDir: host.runDir, specFile: p.file, ...(images ? { images } : {}) }));
   const hasFiles = (u: PlannedUnit) => runFilesOf(p, u).files.length > 0;
+  const sandbox = withVolumes(p.sandbox, p, host.paths.podunit);
   return {
     ...p,
     slice: withProperty(p.slice, prop("PartOf", [p.target.name])),
     sandbox: networkUnitFile(
       p.ready
-        ? withProperty(withPrepare(p.sandbox, prepare(p.sandbox)), prop("ExecStartPostEx", [exec(host.paths.podunit, readyArgv(p.ready), [])]))
-        : withPrepare(p.sandbox, prepare(p.sandbox)),
+        ? withProperty(withPrepare(sandbox, prepare(p.sandbox)), prop("ExecStartPostEx", [exec(host.paths.podunit, readyArgv(p.ready), [])]))
+        : withPrepare(sandbox, prepare(p.sandbox)),
       p.network,
       p.runDir,
       host.paths,
@@ -172,12 +188,16 @@ export function unitFilePlan(p: Plan, host: Pick<HostFacts, "runDir" | "paths">)
       const root = p.images?.find((i) => i.unit === m.name);
       const prepared = withRoot(hasFiles(m) ? withPrepare(m, prepare(m)) : m, root, host.paths.podunit);
       const wait = p.containerWaits.find((w) => w.unit === m.name);
-      return wait ? withProperty(prepared, prop("ExecStartPostEx", [exec(host.paths.podunit, waitExecArgv(wait))])) : prepared;
+      if (!wait) return prepared;
+      // The wait for catatonit comes before a readiness check.
+      const post = (prepared.properties.find((x) => x.key === "ExecStartPostEx")?.value as ExecCommand[] | undefined) ?? [];
+      return withProperty(prepared, prop("ExecStartPostEx", [exec(host.paths.podunit, waitExecArgv(wait)), ...post]));
     }),
   };
 }
 
 /** The plan's unit files in start order: slice, sandbox, members, then the pod's target. */
 export function render(p: Plan): UnitFile[] {
-  return renderUnitFiles(p.file, [p.slice, p.sandbox, ...p.members], p.target);
+  const health = p.health ? [p.health.timer, p.health.service] : [];
+  return renderUnitFiles(p.file, [p.slice, p.sandbox, ...p.members, ...health], p.target);
 }

@@ -3,7 +3,7 @@
  * the pod's run directory, and the journal. Real implementations live in
  * src/host/; unit tests of ordering and rollback pass fakes.
  */
-import type { Containers, Journal, MemberRoots, Readiness, RunFiles } from "../host/ports.ts";
+import type { Containers, Journal, MemberRoots, PodVolumes, Readiness, RunFiles } from "../host/ports.ts";
 import type { Systemd } from "../systemd/bus.ts";
 import type { PlannedNetwork } from "../plan/network.ts";
 
@@ -14,7 +14,7 @@ export interface NetworkOps {
   down(pod: string): Promise<string[]>;
 }
 
-export type { Containers, Journal, MemberRoots, Readiness, RunFiles } from "../host/ports.ts";
+export type { Containers, Journal, MemberRoots, PodVolumes, Readiness, RunFiles, VolumesMade } from "../host/ports.ts";
 
 export interface ExecDeps {
   systemd: Systemd;
@@ -24,4 +24,5 @@ export interface ExecDeps {
   containers: Containers;
   network?: NetworkOps;
   roots: MemberRoots;
+  volumes: PodVolumes;
 }

@@ -86,7 +86,8 @@ export function resolveImages(spec: PodSpec, store: string, pins: Record<string,
       img = s.resolve(pin ?? ref);
     } catch (err) {
       if (!(err instanceof NotFoundError)) throw err;
-      missing.push(`'${ref}'${pin ? ` (${pin})` : ""} for member ${users(ref)}`);
+      const never = spec.members.some((m) => m.image === ref && m.pull === "never") ? ` (pull = "never": podunit does not fetch it)` : "";
+      missing.push(`'${ref}'${pin ? ` (${pin})` : ""} for member ${users(ref)}${never}`);
       continue;
     }
     const { architecture, os } = img.config;

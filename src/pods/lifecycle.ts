@@ -21,6 +21,8 @@ import { checkImagePrograms, imageStoreDir, resolveImages } from "./images.ts";
 import type { ImageFacts } from "../plan/types.ts";
 import { runStart, StartError, type StartResult } from "./start.ts";
 import { runStop, type StopResult } from "./stop.ts";
+import { pullSpecImages } from "./pull.ts";
+import type { OnPullEvent } from "../image/index.ts";
 import { startTarget } from "./target.ts";
 import { type Env, execDeps, hostFacts, loadPodSpec, podName, runDir, specRef, withPodLock, withSystemd } from "./wiring.ts";
 import { PodLayout } from "../plan/layout.ts";
@@ -32,6 +34,8 @@ export interface StartRequest {
   dir?: string;
   /** The sandbox backend asked for on the command line. */
   backend?: SandboxBackend;
+  /** Progress of the images pulled before the pod starts (members' `pull` policy), for the command layer to show. */
+  onPull?: OnPullEvent;
 }
 
 /**
@@ -60,6 +64,8 @@ async function start(req: StartRequest, env: Env, restart: boolean): Promise<Sta
     // A restart by name uses the spec the pod was started from, wherever that was.
     spec = await loadPodSpec(restart ? specRef(req.ref, env) : req.ref, req.dir, env);
     preflight(spec, hostLookup);
+    // Before the lock and before anything starts: a pull that fails leaves nothing to undo.
+    await pullSpecImages(spec, env, req.onPull);
     images = resolveImages(spec, imageStoreDir(env));
   } catch (err) {
     connecting.then((sd) => sd.close(), () => {});
@@ -138,7 +144,8 @@ export async function enablePod(req: EnableRequest, env: Env): Promise<EnableRes
     });
   }
   preflight(spec, hostLookup);
-  // Unit files name each image by the digest it has now (see plan/unitfiles.ts).
+  // Unit files name each image by the digest it has now (see plan/unitfiles.ts): what is missing is pulled first.
+  await pullSpecImages(spec, env, req.onPull);
   const images = resolveImages(spec, imageStoreDir(env));
   return withSystemd(env, async (sd) => {
     const units = podUnits(spec, await hostFacts(env, sd), { ...(req.backend ? { backend: req.backend } : {}), images });

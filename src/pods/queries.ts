@@ -10,7 +10,9 @@ import { imageStoreDir, resolveImages } from "./images.ts";
 import { isPathRef, listSpecs, specDir } from "../podspec/load.ts";
 import type { PodSpec } from "../podspec/types.ts";
 import { networkInfo } from "./network.ts";
-import { pinProblems, podStatus, podSummaries, type PodState, type PodStatus } from "../status/status.ts";
+import { memberHealth, pinProblems, podStatus, podSummaries, type PodState, type PodStatus } from "../status/status.ts";
+import { readHealthState } from "../status/health.ts";
+import { PodLayout } from "../plan/layout.ts";
 import { pinLive } from "../host/ns.ts";
 import { type Env, hostFacts, loadPodSpec, withSystemd, runDir, specRef } from "./wiring.ts";
 
@@ -36,6 +38,12 @@ export async function statusOf(ref: string, dir: string | undefined, env: Env): 
     const st = await podStatus(sd, pod, spec?.members.map((m) => m.name) ?? []);
     const net = networkInfo(runDir(env), pod);
     if (net) st.network = net;
+    const layout = new PodLayout(runDir(env), pod);
+    for (const m of st.members) {
+      if (m.state === "not-loaded") continue;
+      const h = readHealthState(layout.healthState(m.name));
+      if (h) m.health = memberHealth(h);
+    }
     if (spec) {
       // The pins the spec's plan expects; a spec that no longer plans on this host has nothing to check.
       const p = await hostFacts(env, sd)

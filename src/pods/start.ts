@@ -15,14 +15,14 @@ import { toDbus } from "../systemd/properties.ts";
 import { isDbusError, isJobResult, type UnitListEntry } from "../systemd/bus.ts";
 import { podUnitPatterns } from "../systemd/unitname.ts";
 import { isLive } from "../systemd/state.ts";
-import { PodLayout, runcPrefix } from "../plan/layout.ts";
-import { planRecordText } from "../plan/record.ts";
+import { runcPrefix } from "../plan/layout.ts";
 import { runFilesOf } from "../plan/unitfiles.ts";
-import type { ExecDeps } from "./deps.ts";
+import type { ExecDeps, VolumesMade } from "./deps.ts";
 import { mark } from "../trace.ts";
-import { cleanupPod, removeRunDir, stopPodUnits, stopUnits } from "./stop.ts";
+import { cleanupPod, stopPodUnits, stopUnits } from "./stop.ts";
 import { replaceTransientFiles } from "./transient.ts";
 import { runSteps, StepFailure, type Step } from "./steps.ts";
+import { runFilesStep } from "./runfiles.ts";
 
 export interface StartResult {
   pod: string;
@@ -166,35 +166,8 @@ export function planSteps(plan: Plan, deps: ExecDeps, sel: Selection): Step[] {
 
 function toStep(s: PlannedStep, plan: Plan, deps: ExecDeps, sel: Selection, byName: Map<string, PlannedUnit>): Step | undefined {
   switch (s.kind) {
-    case "run-files": {
-      if (!sel.partial) {
-        return {
-          name: "write run files",
-          run: async () => writeRunFiles(plan, deps, sel.wanted),
-          undo: async () => removeRunDir(plan.runDir, deps),
-        };
-      }
-      // Files, and directories that were not there before: what the undo removes.
-      const made: string[] = [];
-      const wanted = (path: string) => {
-        if (!sel.wanted(path)) return false;
-        if (!deps.files.exists(path) || plan.files.some((f) => f.path === path)) made.push(path);
-        return true;
-      };
-      if (![...plan.directories, ...plan.files.map((f) => f.path)].some(sel.wanted)) return undefined;
-      return {
-        name: "write run files",
-        run: async () => writeRunFiles(plan, deps, wanted),
-        undo: async () => {
-          try {
-            for (const path of made.reverse()) deps.files.removeTree(path);
-            return [];
-          } catch (err) {
-            return [(err as Error).message];
-          }
-        },
-      };
-    }
+    case "run-files":
+      return runFilesStep(plan, deps, sel);
     case "start-units": {
       const units = s.units.filter((n) => sel.units.has(n)).map((n) => byName.get(n)!);
       if (units.length === 0) return undefined;
@@ -268,6 +241,24 @@ function toStep(s: PlannedStep, plan: Plan, deps: ExecDeps, sel: Selection, byNa
         },
       };
     }
+    case "volumes": {
+      // A repair finds the volumes made with the sandbox; making them again keeps what is there.
+      const volumes = plan.volumes ?? [];
+      // Part of a running pod (apply): its volumes are there already (a change of them is one of the whole pod).
+      if (volumes.length === 0 || sel.partial) return undefined;
+      let made: VolumesMade | undefined;
+      return {
+        name: `make the volumes ${volumes.map((v) => v.name).join(", ")}`,
+        run: async () => {
+          try {
+            made = deps.volumes.prepare(volumes);
+          } catch (err) {
+            throw new UnitFailure(plan.pod, err, false);
+          }
+        },
+        undo: async () => (made ? deps.volumes.release(made) : []),
+      };
+    }
     case "container-waits": {
       // Containers that must run catatonit before a stop can work.
       const waits = plan.containerWaits.filter((w) => sel.units.has(w.unit));
@@ -281,6 +272,25 @@ function toStep(s: PlannedStep, plan: Plan, deps: ExecDeps, sel: Selection, byNa
         },
       };
     }
+    case "health-timer": {
+      const h = plan.health;
+      // A repair leaves a running timer alone.
+      // Part of a running pod (apply): the pod's timer runs already (a change of the checks is one of the whole pod).
+      if (!h || sel.partial || sel.states.get(h.timer.name) === "active") return undefined;
+      return {
+        name: `start ${h.timer.name}`,
+        run: async () => {
+          try {
+            await deps.systemd.startTransientUnit(h.timer.name, toDbus(h.timer), "fail", [{ name: h.service.name, props: toDbus(h.service) }]);
+          } catch (err) {
+            throw new UnitFailure(h.timer.name, err);
+          }
+          const problems = replaceTransientFiles(plan, [h.service], deps);
+          if (problems.length) throw new UnitFailure(h.service.name, new Error(`could not replace its transient unit file: ${problems.join("; ")}`), false);
+        },
+        undo: () => stopUnits([h.timer.name, h.service.name], deps),
+      };
+    }
     case "unit-files": {
       const units = [...sel.units].map((n) => byName.get(n)!).filter((u) => u.type === "service");
       if (units.length === 0) return undefined;
@@ -292,18 +302,6 @@ function toStep(s: PlannedStep, plan: Plan, deps: ExecDeps, sel: Selection, byNa
         },
       };
     }
-  }
-}
-
-/** Writes the plan's directories and files that `wanted` selects, and the record of the plan (the spec it came from, for restart and apply). */
-function writeRunFiles(plan: Plan, deps: ExecDeps, wanted: (path: string) => boolean): void {
-  try {
-    for (const d of plan.directories) if (wanted(d)) deps.files.mkdir(d, 0o700);
-    for (const f of plan.files) if (wanted(f.path)) deps.files.writeFile(f.path, f.content, f.mode);
-    const record = PodLayout.of(plan).planFile;
-    if (wanted(record)) deps.files.writeFile(record, planRecordText(plan), 0o600);
-  } catch (err) {
-    throw new UnitFailure(plan.runDir, new Error(`could not write its run files: ${(err as Error).message}`), false);
   }
 }
 

@@ -21,6 +21,7 @@ import { lockPod } from "../host/lock.ts";
 import { hostReadiness } from "../host/ready.ts";
 import { networkDown, networkUp } from "./network.ts";
 import { hostRoots } from "../host/rootfs.ts";
+import { hostVolumes } from "../host/volumes.ts";
 
 export type Env = Record<string, string | undefined>;
 
@@ -50,7 +51,7 @@ export function execDeps(sd: Systemd, runc = findProgram("runc"), env: Env = pro
     up: async (n: Parameters<typeof networkUp>[0]) => void (await networkUp(n, env)),
     down: (pod: string) => networkDown(runDir(env), pod, env),
   };
-  return { systemd: sd, readiness: hostReadiness, files: hostFiles, journal: hostJournal, containers: hostContainers(runc), roots: hostRoots, network };
+  return { systemd: sd, readiness: hostReadiness, files: hostFiles, journal: hostJournal, containers: hostContainers(runc), roots: hostRoots, volumes: hostVolumes, network };
 }
 
 /** Loads the spec named or pointed to by `ref`. */

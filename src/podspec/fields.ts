@@ -41,6 +41,8 @@ export const TASKS_MAX_LIMIT = 4194304;
 /** Collects issues; knows the source so it can tell `1.0` from `1` and show big integers. */
 export class Checker {
   readonly issues: PathIssue[] = [];
+  /** What is allowed but worth a second look (`podunit check` shows them). */
+  readonly warnings: PathIssue[] = [];
   private idx?: SourceIndex;
   constructor(private readonly makeIndex: () => SourceIndex) {}
 
@@ -51,6 +53,10 @@ export class Checker {
 
   add(path: readonly Seg[], message: string): void {
     this.issues.push({ path: [...path], message });
+  }
+
+  warn(path: readonly Seg[], message: string): void {
+    this.warnings.push({ path: [...path], message });
   }
 
   /** Source text of a scalar, for numbers only (strings are shown from their value). */

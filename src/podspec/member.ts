@@ -21,13 +21,16 @@ import {
 } from "./fields.ts";
 import type { Seg } from "./locate.ts";
 import { checkAfter, checkWithinPod, type MemberDraft } from "./relations.ts";
-import type { Limits, MemberKind, MemberSpec, RestartPolicy } from "./types.ts";
+import type { Limits, MemberKind, MemberSpec, PullPolicy, RestartPolicy } from "./types.ts";
 import { checkAbsolutePath, checkName, isEnvName, parseImageUser, parseUser } from "./grammar.ts";
 import { ReferenceError, parseReference } from "./reference.ts";
+import { readCapabilities, readSeccomp } from "./hardening.ts";
+import { readHealth } from "./health.ts";
 
 export const MEMBER_KEYS = [
   "kind",
   "image",
+  "pull",
   "command",
   "args",
   "env",
@@ -36,6 +39,8 @@ export const MEMBER_KEYS = [
   "rootfs",
   "readonly_rootfs",
   "no_new_privileges",
+  "seccomp",
+  "capabilities",
   "memory_max",
   "cpu_quota",
   "tasks_max",
@@ -43,6 +48,8 @@ export const MEMBER_KEYS = [
   "restart_sec",
   "stop_timeout",
   "after",
+  "mounts",
+  "health",
 ] as const;
 
 const MEMBER_HINTS: Record<string, string> = {
@@ -51,9 +58,9 @@ const MEMBER_HINTS: Record<string, string> = {
   group: `give the group together with the user, as user = "1000:1000"`,
   share: "namespaces are shared pod-wide; set share at the top of the file",
   host_network: "host_network is pod-wide; set it at the top of the file",
-  privileged: "there are no privileged members: every member keeps at most runc's default capabilities (see docs/security.md)",
-  capabilities: "members keep runc's default capabilities (CAP_AUDIT_WRITE, CAP_KILL, CAP_NET_BIND_SERVICE); there is no key to add more",
-  cap_add: "members keep runc's default capabilities (CAP_AUDIT_WRITE, CAP_KILL, CAP_NET_BIND_SERVICE); there is no key to add more",
+  privileged: `there are no privileged members; give a member the capabilities it needs with capabilities = { add = ["NET_ADMIN"] } (see docs/security.md)`,
+  cap_add: `write capabilities = { add = ["NET_ADMIN"] }`,
+  cap_drop: `write capabilities = { drop = ["ALL"] }`,
 };
 const MEMBER_ALIASES: Record<string, string> = {
   environment: "env",
@@ -78,11 +85,19 @@ const MEMBER_ALIASES: Record<string, string> = {
   type: "kind",
   read_only: "readonly_rootfs",
   from: "image",
+  pull_policy: "pull",
+  image_pull_policy: "pull",
   allow_privilege_escalation: "no_new_privileges",
+  seccomp_profile: "seccomp",
+  security_opt: "seccomp",
+  volumes: "mounts",
+  volume_mounts: "mounts",
+  binds: "mounts",
 };
 
 const RESTARTS: readonly RestartPolicy[] = ["no", "on-failure", "always"];
 const KINDS: readonly MemberKind[] = ["service", "init"];
+const PULLS: readonly PullPolicy[] = ["missing", "always", "never"];
 export function readLimits(c: Checker, t: Table, path: Seg[]): MemberDraft["shown"] {
   const shown: MemberDraft["shown"] = {};
   const memoryMax = readSize(c, get(t, "memory_max"), [...path, "memory_max"]);
@@ -141,6 +156,8 @@ function readMember(c: Checker, name: string, t: Table): MemberDraft {
   const image = readImage(c, get(t, "image"), p("image"));
   const hasImage = get(t, "image") !== undefined;
   const hasRootfs = get(t, "rootfs") !== undefined;
+  const pull = readChoice(c, get(t, "pull"), p("pull"), PULLS);
+  if (pull !== undefined && !hasImage) c.add(p("pull"), "expected image to be set for pull (it says when the image is fetched from its registry), found no image");
   if (hasImage && hasRootfs) c.add(p("image"), "expected either image or rootfs, found both; an image member's root file system is made from its image");
   // An image member without a command runs the image's Entrypoint and Cmd.
   const command = hasImage && get(t, "command") === undefined ? [] : readCommand(c, get(t, "command"), p("command"));
@@ -155,6 +172,8 @@ function readMember(c: Checker, name: string, t: Table): MemberDraft {
   }
 
   const noNewPrivileges = readBool(c, get(t, "no_new_privileges"), p("no_new_privileges"));
+  const seccomp = readSeccomp(c, t, ["containers", name]);
+  const capabilities = readCapabilities(c, t, ["containers", name]);
 
   let user: string | undefined;
   const rawUser = get(t, "user");
@@ -185,6 +204,7 @@ function readMember(c: Checker, name: string, t: Table): MemberDraft {
 
   const after = readStringArray(c, get(t, "after"), p("after"), `["db"]`) ?? [];
   const shown = readLimits(c, t, ["containers", name]);
+  const health = readHealth(c, get(t, "health"), name, kind);
 
   const spec: MemberSpec = {
     name,
@@ -199,11 +219,17 @@ function readMember(c: Checker, name: string, t: Table): MemberDraft {
   if (workdir !== undefined) spec.workdir = workdir;
   if (user !== undefined) spec.user = user;
   if (noNewPrivileges !== undefined) spec.noNewPrivileges = noNewPrivileges;
+  if (seccomp !== "default") spec.seccomp = seccomp;
+  if (capabilities !== undefined) spec.capabilities = capabilities;
   if (rootfs !== undefined) spec.rootfs = rootfs;
-  if (image !== undefined) spec.image = image;
+  if (image !== undefined) {
+    spec.image = image;
+    spec.pull = pull ?? "missing";
+  }
   if (args !== undefined) spec.args = args;
   if (restartSec !== undefined) spec.restartSec = restartSec;
   if (stopTimeout !== undefined) spec.stopTimeout = stopTimeout;
+  if (health !== undefined) spec.health = health;
   return { spec, shown, after };
 }
 

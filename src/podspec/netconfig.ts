@@ -95,7 +95,7 @@ export function parseNetworkConfig(text: string, file: string): NetworkConfig {
   if (bridgeProblem) c.add(["bridge"], bridgeProblem);
   const subnet = readSubnet(c, t, "subnet", parseSubnet4) ?? DEFAULT_NETWORK.subnet;
   const subnet6 = readSubnet(c, t, "subnet6", parseSubnet6);
-  if (c.issues.length) throw new NetworkConfigError(resolveIssues(c, file));
+  if (c.issues.length) throw new NetworkConfigError(resolveIssues(c, c.issues, file));
   return { bridge, subnet, ...(subnet6 ? { subnet6 } : {}) };
 }
 

@@ -4,7 +4,7 @@
  */
 import { SpecError, type SpecIssue } from "../errors.ts";
 import { describeChar, quote } from "./describe.ts";
-import { Checker, type Table } from "./fields.ts";
+import { Checker, type PathIssue, type Table } from "./fields.ts";
 import { indexSource, positionOf, type Seg } from "./locate.ts";
 import { INHERITED_NAMES, readToml } from "./toml.ts";
 import type { PodSpec } from "./types.ts";
@@ -26,7 +26,8 @@ export function parseSpec(text: string, file: string, opts: { defaultName?: stri
   const raw: Table = read.value;
   const c = new Checker(() => indexSource(src));
   const v = validatePod(c, raw, opts.defaultName ?? stemOf(file), file, opts.nameIsStem);
-  if (c.issues.length > 0) throw new SpecError(resolveIssues(c, file));
+  if (c.issues.length > 0) throw new SpecError(resolveIssues(c, c.issues, file));
+  const warnings = c.warnings.length ? resolveIssues(c, c.warnings, file) : [];
   return {
     name: v.name,
     file,
@@ -41,6 +42,8 @@ export function parseSpec(text: string, file: string, opts: { defaultName?: stri
     members: v.members,
     ...(v.network !== undefined ? { network: v.network } : {}),
     ...(v.ports !== undefined ? { ports: v.ports } : {}),
+    ...(warnings.length ? { warnings } : {}),
+    ...(v.volumes !== undefined ? { volumes: v.volumes } : {}),
   };
 }
 
@@ -110,10 +113,10 @@ function lowerFirst(s: string): string {
 }
 
 /** Positions, paths and order for the checker's issues (whole-file issues first, then by position). */
-export function resolveIssues(c: Checker, file: string): SpecIssue[] {
+export function resolveIssues(c: Checker, found: readonly PathIssue[], file: string): SpecIssue[] {
   const index = c.index();
   // Sort by offset (whole-file issues first), then turn only the issues shown into lines and columns.
-  const placed = c.issues.map((issue, order) => ({ issue, order, at: issue.path.length > 0 ? index.locate(issue.path) : undefined }));
+  const placed = found.map((issue, order) => ({ issue, order, at: issue.path.length > 0 ? index.locate(issue.path) : undefined }));
   placed.sort((a, b) => (a.at ?? -1) - (b.at ?? -1) || a.order - b.order);
   const issues = placed.slice(0, MAX_ISSUES).map(({ issue, at }) => {
     const out: SpecIssue = { file, path: formatPath(issue.path), message: issue.message };

@@ -6,11 +6,17 @@
 
 import type { NetworkMode } from "./network.ts";
 import type { PortMapping } from "./ports.ts";
+import type { SpecIssue } from "../errors.ts";
 
 export type Namespace = "net" | "ipc" | "uts" | "pid";
 export type RestartPolicy = "no" | "on-failure" | "always";
 export type SandboxBackend = "runc" | "native";
 export type MemberKind = "service" | "init";
+/** `default`: podunit's seccomp filter (src/plan/seccomp.ts); `unconfined`: none. */
+export type SeccompProfile = "default" | "unconfined";
+
+/** When `podunit start` (or a boot) fetches an image member's image: when the store lacks it, every time, or never. */
+export type PullPolicy = "missing" | "always" | "never";
 
 export interface PodSpec {
   /** Pod name: DNS-1123 label, default the spec file's stem. */
@@ -37,6 +43,10 @@ export interface PodSpec {
   network?: NetworkMode;
   /** Host ports published to the pod (bridged pods only); undefined when none. */
   ports?: PortMapping[];
+  /** What the spec allows but deserves a second look (`podunit check` shows them); absent when there is none. */
+  warnings?: SpecIssue[];
+  /** Pod volumes in file order; absent when the spec has none. */
+  volumes?: VolumeSpec[];
 }
 
 export interface Limits {
@@ -60,6 +70,8 @@ export interface MemberSpec {
   args?: string[];
   /** An image reference as written (`busybox`, `localhost/app:1`, `NAME@sha256:...`); the member runs in it under runc. */
   image?: string;
+  /** An image member's pull policy; undefined for members without an image ("missing" is the default). */
+  pull?: PullPolicy;
   env: Record<string, string>;
   /** Absolute working directory inside the member's file system. */
   workdir?: string;
@@ -73,6 +85,10 @@ export interface MemberSpec {
    * file-capability programs (NoNewPrivileges=no); undefined = true, the default.
    */
   noNewPrivileges?: boolean;
+  /** Capability names (`CAP_NET_ADMIN`), sorted: runc's default set with the spec's drop and add applied; undefined = the default set. */
+  capabilities?: string[];
+  /** The seccomp filter; undefined = "default". */
+  seccomp?: SeccompProfile;
   limits: Limits;
   restart: RestartPolicy;
   /** Microseconds (RestartSec=). */
@@ -81,4 +97,54 @@ export interface MemberSpec {
   stopTimeout?: bigint;
   /** Names of members this one starts after. */
   after: string[];
+  /** The pod volumes this member sees, in the order written; absent when it has none. */
+  mounts?: MountSpec[];
+  /** Its health check; undefined when it has none. */
+  health?: HealthSpec;
+}
+
+/** What a pod volume is: a directory podunit keeps, one made and removed with the pod, memory, or a host path. */
+export type VolumeType = "persistent" | "scratch" | "tmpfs" | "host";
+
+/** A pod volume (`[volumes.NAME]`). */
+export interface VolumeSpec {
+  /** A DNS label, so it never leaves the pod's volume directory. */
+  name: string;
+  type: VolumeType;
+  /** tmpfs only: its size in bytes. */
+  size?: bigint;
+  /** host only: an absolute, tidy path. */
+  path?: string;
+  /** Owner of the volume's top directory (not host volumes). */
+  owner?: { uid: number; gid: number };
+  /** Permission bits of the volume's top directory (not host volumes). */
+  mode?: number;
+}
+
+/** One entry of a member's `mounts`: a pod volume and where the member sees it. */
+export interface MountSpec {
+  volume: string;
+  /** Absolute, tidy, not "/". */
+  path: string;
+  /** Read-only all the way down (submounts too). */
+  readonly: boolean;
+}
+
+/** What a health check does: run a command in the member, ask for an http URL, or connect to a TCP port. */
+export type HealthCheck =
+  | { kind: "exec"; argv: string[] }
+  | { kind: "http"; url: string; host: string; port: number; path: string }
+  | { kind: "tcp"; host: string; port: number };
+
+/** `[containers.NAME.health]`: one check, how often and how patiently; durations in microseconds. */
+export interface HealthSpec {
+  check: HealthCheck;
+  interval: bigint;
+  timeout: bigint;
+  /** Failed checks in a row that make the member unhealthy (and kill it). */
+  retries: number;
+  /** After the member became ready, failures within this time do not count. */
+  startPeriod: bigint;
+  /** How long the member may take to pass its first check. */
+  startupTimeout: bigint;
 }

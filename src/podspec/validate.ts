@@ -19,6 +19,7 @@ import { limitsOf, readLimits, readMembers } from "./member.ts";
 import type { Namespace, PodSpec, SandboxBackend } from "./types.ts";
 import { checkHostname, checkName, checkTargetName } from "./grammar.ts";
 import { readNetwork } from "./network.ts";
+import { readMounts, readVolumes } from "./volumes.ts";
 
 export const POD_KEYS = [
   "name",
@@ -35,6 +36,7 @@ export const POD_KEYS = [
   "containers",
   "network",
   "ports",
+  "volumes",
 ] as const;
 
 export const INSTALL_KEYS = ["wanted_by"] as const;
@@ -97,6 +99,8 @@ export function validatePod(c: Checker, t: Table, podName: string | undefined, f
   const podShown = readLimits(c, t, []);
   const install = readInstall(c, get(t, "install"));
   const members = readMembers(c, get(t, "containers"), podShown);
+  const volumes = readVolumes(c, get(t, "volumes"));
+  readMounts(c, get(t, "containers"), members, volumes);
 
   const spec: Omit<PodSpec, "file"> = {
     name,
@@ -113,6 +117,7 @@ export function validatePod(c: Checker, t: Table, podName: string | undefined, f
   if (net.ports.length) spec.ports = net.ports;
   if (sandbox !== undefined) spec.sandbox = sandbox;
   if (install !== undefined) spec.install = install;
+  if (volumes?.length) spec.volumes = volumes;
   return spec;
 }
 

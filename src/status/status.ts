@@ -5,6 +5,7 @@
 import type { Systemd, UnitListEntry } from "../systemd/bus.ts";
 import { memberOfUnit, memberUnitName, podOfUnit, podSliceName, podUnitPatterns, sandboxUnitName } from "../systemd/unitname.ts";
 import { formatUsec } from "../systemd/properties.ts";
+import type { HealthState, HealthStatus } from "./health.ts";
 
 const NO_VALUE = 0xffffffffffffffffn;
 
@@ -30,6 +31,27 @@ export interface UnitStatus {
   startLimitHit?: boolean;
   /** The start limit, as "5 starts within 10s", when it was hit. */
   startLimit?: string;
+  /** What the member's health checks found; absent for a member without a check or a pod not running. */
+  health?: MemberHealth;
+}
+
+/** A member's health as `status` shows it (from its checks' state file, src/status/health.ts). */
+export interface MemberHealth {
+  status: HealthStatus;
+  /** Failed checks in a row. */
+  failures: number;
+  lastCheck?: Date;
+  lastFailure?: { at: Date; output: string };
+}
+
+/** The health part of a member's status, from its state file. */
+export function memberHealth(s: HealthState): MemberHealth {
+  return {
+    status: s.status,
+    failures: s.failures,
+    ...(s.lastCheck !== undefined ? { lastCheck: new Date(s.lastCheck) } : {}),
+    ...(s.lastFailure ? { lastFailure: { at: new Date(s.lastFailure.at), output: s.lastFailure.output } } : {}),
+  };
 }
 
 export interface PodStatus {

@@ -63,7 +63,8 @@ export interface Systemd {
   /** Where the connection goes (a D-Bus address). */
   readonly address: string;
   /** Creates and starts a transient unit; resolves when its start job is `done`. */
-  startTransientUnit(name: string, props: DbusProperty[], mode?: JobMode): Promise<void>;
+  /** `aux`: units created with it and not started (a timer's service). */
+  startTransientUnit(name: string, props: DbusProperty[], mode?: JobMode, aux?: Array<{ name: string; props: DbusProperty[] }>): Promise<void>;
   /** Starts a unit (from a unit file) and waits for its job. */
   startUnit(name: string, mode?: JobMode): Promise<void>;
   /** Stops a unit and waits for its job; stopping a unit that is not loaded succeeds. */
@@ -257,9 +258,9 @@ class DbusSystemd implements Systemd {
     }
   }
 
-  async startTransientUnit(name: string, props: DbusProperty[], mode: JobMode = "fail"): Promise<void> {
-    const encoded = props.map((p) => [p.name, new Variant(p.signature, p.value)]);
-    const send = () => this.call(MANAGER, "StartTransientUnit", "ssa(sv)a(sa(sv))", [name, mode, encoded, []]);
+  async startTransientUnit(name: string, props: DbusProperty[], mode: JobMode = "fail", aux: Array<{ name: string; props: DbusProperty[] }> = []): Promise<void> {
+    const enc = (ps: DbusProperty[]) => ps.map((p) => [p.name, new Variant(p.signature, p.value)]);
+    const send = () => this.call(MANAGER, "StartTransientUnit", "ssa(sv)a(sa(sv))", [name, mode, enc(props), aux.map((a) => [a.name, enc(a.props)])]);
     try {
       await this.job("start", name, send);
     } catch (err) {

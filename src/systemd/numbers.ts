@@ -72,3 +72,22 @@ export function capabilityMask(names: string[]): bigint {
   }
   return mask;
 }
+
+/** The CLONE_NEW* flag of each namespace name RestrictNamespaces= takes, in systemd's order. */
+export const NAMESPACE_FLAGS: Readonly<Record<string, number>> = {
+  cgroup: 0x02000000,
+  ipc: 0x08000000,
+  net: 0x40000000,
+  mnt: 0x00020000,
+  pid: 0x20000000,
+  user: 0x10000000,
+  uts: 0x04000000,
+};
+
+/** The namespace names whose flags are set in `flags`, in systemd's order. */
+export function namespaceNames(flags: bigint): string[] {
+  return Object.entries(NAMESPACE_FLAGS).filter(([, f]) => (flags & BigInt(f)) !== 0n).map(([n]) => n);
+}
+
+/** errno names SystemCallErrorNumber= may carry (Linux numbering). */
+export const ERRNOS: Readonly<Record<number, string>> = { 1: "EPERM", 13: "EACCES", 38: "ENOSYS" };

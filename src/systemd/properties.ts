@@ -12,89 +12,17 @@
  */
 import type { DbusProperty } from "./types.ts";
 import { plainValue, quoteExecPath, quoteWord } from "./quote.ts";
-import { capabilityMask, knownSignal, signalNumber } from "./numbers.ts";
+import { capabilityMask, ERRNOS, knownSignal, namespaceNames, signalNumber } from "./numbers.ts";
 
 export { CAPABILITIES, SIGNALS } from "./numbers.ts";
+import { LOG_LEVELS, type BindPath, type ExecCommand, type ExitStatusSet, type LogLevel, type PropertyKey, type PropertyValues, type SyscallFilter, type UnitProperty } from "./propvalues.ts";
 
-/** Flags of an `a(sasas)` command, as systemd names them on D-Bus. */
-export type ExecFlag = "ignore-failure" | "no-env-expand";
+export { LOG_LEVELS } from "./propvalues.ts";
+export type { ExecFlag, ExecCommand, BindPath, ExitStatusSet, SyscallFilter, ServiceType, KillMode, CollectMode, LogLevel, PropertyValues, PropertyKey, UnitProperty } from "./propvalues.ts";
 
-/** One command of ExecStart= and friends: binary, full argv (argv[0] included), flags. */
-export interface ExecCommand {
-  path: string;
-  argv: string[];
-  flags: ExecFlag[];
-}
-
-/** Exit statuses and signal names a service counts as success. */
-export interface ExitStatusSet {
-  statuses: number[];
-  signals: string[];
-}
-
-export type ServiceType = "simple" | "exec" | "forking" | "oneshot" | "notify";
-export type KillMode = "control-group" | "mixed" | "process" | "none";
-export type CollectMode = "inactive" | "inactive-or-failed";
-
-/** The model value each property takes in a plan (table key = D-Bus property name). */
-export interface PropertyValues {
-  Description: string;
-  After: string[];
-  Requires: string[];
-  BindsTo: string[];
-  Wants: string[];
-  /** Stop and restart of the listed units reach this one too (unit files only: the pod's slice is part of its target). */
-  PartOf: string[];
-  CollectMode: CollectMode;
-  Slice: string;
-  /** Bytes. */
-  MemoryMax: bigint;
-  /** Microseconds of CPU time per second of wall time (150% = 1500000). */
-  CPUQuotaPerSecUSec: bigint;
-  TasksMax: bigint;
-  Delegate: boolean;
-  Type: ServiceType;
-  RemainAfterExit: boolean;
-  PIDFile: string;
-  /** Directories below /run that systemd creates before the unit starts and removes after it stops. */
-  RuntimeDirectory: string[];
-  ExecStartPreEx: ExecCommand[];
-  ExecStartEx: ExecCommand[];
-  ExecStartPostEx: ExecCommand[];
-  ExecStopPostEx: ExecCommand[];
-  Restart: "no" | "on-success" | "on-failure" | "on-abnormal" | "on-watchdog" | "on-abort" | "always";
-  /** Microseconds. */
-  RestartUSec: bigint;
-  /** Microseconds. */
-  TimeoutStopUSec: bigint;
-  SuccessExitStatus: ExitStatusSet;
-  KillMode: KillMode;
-  /** A signal name (`SIGQUIT`): what a stop sends first. */
-  KillSignal: string;
-  /** `NAME=value` assignments. */
-  Environment: string[];
-  WorkingDirectory: string;
-  User: string;
-  Group: string;
-  /** Capability names (`CAP_SYS_ADMIN`) kept across the switch to User=. */
-  AmbientCapabilities: string[];
-  NoNewPrivileges: boolean;
-  NetworkNamespacePath: string;
-  IPCNamespacePath: string;
-  StandardOutput: string;
-  StandardError: string;
-  SyslogIdentifier: string;
-  /** `FIELD=value` journal fields. */
-  LogExtraFields: string[];
-}
-
-export type PropertyKey = keyof PropertyValues;
-
-/** A property in a plan: a table key and its model value. */
-export type UnitProperty = { [K in PropertyKey]: { key: K; value: PropertyValues[K] } }[PropertyKey];
 
 /** Where the unit-file key lives: [Unit], [Service], or the unit type's own section for resource control. */
-export type Section = "Unit" | "Service" | "Resource";
+export type Section = "Unit" | "Service" | "Resource" | "Timer";
 
 export interface PropertyDef<K extends PropertyKey> {
   /** D-Bus property name (also the table key). */
@@ -164,7 +92,8 @@ export function formatCpuQuota(usecPerSec: bigint): string {
 
 /** One Exec line: `-` (ignore failure) and `:` (no env expansion) prefixes, `@` when argv[0] differs. */
 export function renderExec(c: ExecCommand): string {
-  const prefix = (c.flags.includes("ignore-failure") ? "-" : "") + (c.flags.includes("no-env-expand") ? ":" : "");
+  const prefix =
+    (c.flags.includes("ignore-failure") ? "-" : "") + (c.flags.includes("no-env-expand") ? ":" : "") + (c.flags.includes("privileged") ? "+" : "");
   const [argv0, ...rest] = c.argv;
   const head = argv0 === c.path ? quoteExecPath(c.path) : `@${quoteExecPath(c.path)} ${quoteWord(argv0 ?? "")}`;
   return [prefix + head, ...rest.map(quoteWord)].join(" ");
@@ -220,8 +149,30 @@ const exitStatus: Kind<ExitStatusSet> = {
 };
 /** A signal by name; on D-Bus as its number. */
 const signal: Kind<string> = { signature: "i", encode: signalNumber, render: (v) => [knownSignal(v)] };
+/** A syslog level by name; on D-Bus as its number. */
+const logLevel: Kind<LogLevel> = { signature: "i", encode: (v) => LOG_LEVELS.indexOf(v), render: (v) => [v] };
 /** Capability names; on D-Bus as the kernel's bit mask. */
 const capabilities: Kind<string[]> = { signature: "t", encode: capabilityMask, render: (v) => (v.length ? [v.join(" ")] : []) };
+
+/** A system call filter: `~` before the names of a deny list. */
+const syscallFilter: Kind<SyscallFilter> = {
+  signature: "(bas)",
+  encode: (v) => [v.allow, v.syscalls],
+  render: (v) => [`${v.allow ? "" : "~"}${v.syscalls.join(" ")}`],
+};
+/** An errno; on D-Bus as its number, in files by name. */
+const errno: Kind<number> = { signature: "i", encode: (v) => v, render: (v) => [ERRNOS[v] ?? String(v)] };
+/** Namespace flags; in files as the names of the namespaces allowed. */
+const namespaceSet: Kind<bigint> = { signature: "t", encode: (v) => v, render: (v) => [namespaceNames(v).join(" ") || "yes"] };
+/** MS_REC: a recursive bind (`rbind`, systemd's default in unit files). */
+const MS_REC = 16384n;
+/** Bind mounts: `SOURCE:DEST[:norbind]` words, each path quoted on its own (":" separates them, so paths hold none). */
+const bindPaths: Kind<BindPath[]> = {
+  signature: "a(ssbt)",
+  encode: (v) => v.map((b) => [b.source, b.destination, false, b.recursive ? MS_REC : 0n]),
+  render: (v) => (v.length ? [v.map((b) => `${quoteWord(b.source)}:${quoteWord(b.destination)}${b.recursive ? "" : ":norbind"}`).join(" ")] : []),
+  since: 233,
+};
 
 /** What an entry spells out only where it differs from the defaults. */
 interface Exceptions {
@@ -264,6 +215,7 @@ const ENTRIES: { [K in PropertyKey]: Entry<PropertyValues[K]> } = {
   Restart: ["Service", choice, { spec: "restart" }],
   RestartUSec: ["Service", usec, { spec: "restart_sec" }],
   TimeoutStopUSec: ["Service", usec, { spec: "stop_timeout" }],
+  TimeoutStartUSec: ["Service", usec, { spec: "health.startup_timeout" }],
   SuccessExitStatus: ["Service", exitStatus],
   KillMode: ["Service", choice],
   KillSignal: ["Service", signal, { spec: "image" }],
@@ -273,12 +225,23 @@ const ENTRIES: { [K in PropertyKey]: Entry<PropertyValues[K]> } = {
   Group: ["Service", text, { spec: "user" }],
   AmbientCapabilities: ["Service", capabilities, { spec: "user", since: 229 }],
   NoNewPrivileges: ["Service", bool, { spec: "no_new_privileges" }],
+  SystemCallFilter: ["Service", syscallFilter, { spec: "seccomp", since: 235 }],
+  SystemCallArchitectures: ["Service", names, { spec: "seccomp", since: 235 }],
+  SystemCallErrorNumber: ["Service", errno, { spec: "seccomp", since: 235 }],
+  RestrictNamespaces: ["Service", namespaceSet, { spec: "seccomp", since: 235 }],
   NetworkNamespacePath: ["Service", text, { since: 242 }],
   IPCNamespacePath: ["Service", text, { since: 248 }],
   StandardOutput: ["Service", choice],
   StandardError: ["Service", choice],
   SyslogIdentifier: ["Service", text],
   LogExtraFields: ["Service", fields, { since: 236 }],
+  BindPaths: ["Service", bindPaths, { spec: "mounts" }],
+  BindReadOnlyPaths: ["Service", bindPaths, { spec: "mounts" }],
+  SyslogLevel: ["Service", logLevel],
+  LogLevelMax: ["Service", logLevel, { since: 236 }],
+  OnActiveSec: ["Timer", usec, { spec: "health.interval" }],
+  OnUnitActiveSec: ["Timer", usec, { spec: "health.interval" }],
+  AccuracyUSec: ["Timer", usec, { spec: "health.interval" }],
 };
 
 /** systemd 205 brought transient units: a property without a later version has always been there. */

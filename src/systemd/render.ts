@@ -9,7 +9,7 @@ import { plainValue } from "./quote.ts";
 /** What a unit file is written from: a slice or a service and its typed properties (a plan's units are such). */
 export interface UnitSpec {
   name: string;
-  type: "slice" | "service";
+  type: "slice" | "service" | "timer";
   properties: readonly UnitProperty[];
 }
 
@@ -42,16 +42,18 @@ function section(title: string, props: readonly UnitProperty[], extra: string[] 
   return lines.length ? ["", `[${title}]`, ...lines] : [];
 }
 
-/** One unit file: [Unit], then [Slice] or [Service] (resource settings go to the unit type's own section). */
+const TYPE_SECTIONS = { slice: "Slice", service: "Service", timer: "Timer" } as const;
+
+/** One unit file: [Unit], then [Slice], [Service] or [Timer] (resource settings go to the unit type's own section). */
 export function renderUnit(u: UnitSpec, specFile: string): UnitFile {
-  const typeSection = u.type === "slice" ? "Slice" : "Service";
+  const typeSection = TYPE_SECTIONS[u.type];
   const unitProps: UnitProperty[] = [];
   const typeProps: UnitProperty[] = [];
   for (const p of u.properties) {
     const s = PROPERTIES[p.key].section;
     if (s === "Unit") unitProps.push(p);
-    else if (s === "Resource" || u.type === "service") typeProps.push(p);
-    else throw new Error(`Property '${p.key}' cannot be written into the slice '${u.name}'`);
+    else if ((s === "Resource" && u.type !== "timer") || s === typeSection) typeProps.push(p);
+    else throw new Error(`Property '${p.key}' cannot be written into the ${u.type} '${u.name}'`);
   }
   const lines = [...header(specFile), ...section("Unit", unitProps), ...section(typeSection, typeProps)];
   return { name: u.name, content: `${lines.join("\n")}\n` };

@@ -67,7 +67,10 @@ export function podUnitPatterns(pod: string): string[] {
 export function memberOfUnit(pod: string, unit: string): string | null {
   const prefix = `${podUnitPrefix(pod)}-`;
   if (!unit.startsWith(prefix) || !unit.endsWith(".service")) return null;
-  return unescapeUnitName(unit.slice(prefix.length, -".service".length));
+  const rest = unit.slice(prefix.length, -".service".length);
+  // A member's escaped name holds no raw '-' (member names hold no '/'): such units are the pod's own (the health check).
+  if (rest.includes("-")) return null;
+  return unescapeUnitName(rest);
 }
 
 /** The pod a slice or service of podunit belongs to (null for any other unit). */
@@ -85,6 +88,25 @@ export function sandboxUnitName(pod: string): string {
 /** `podunit-<pod>-<member>.service`. */
 export function memberUnitName(pod: string, member: string): string {
   return `${podUnitPrefix(pod)}-${escapeUnitName(member)}.service`;
+}
+
+/**
+ * `podunit-<pod>-health-check.timer` and `.service`: the pod's one timer for its
+ * members' health checks and the short-lived check it starts. The raw '-' keeps
+ * them apart from every member's unit (a member's '-' is escaped).
+ */
+export function healthCheckUnitNames(pod: string): { timer: string; service: string } {
+  const base = `${podUnitPrefix(pod)}-health-check`;
+  return { timer: `${base}.timer`, service: `${base}.service` };
+}
+
+/**
+ * `podunit-<pod>-image-pull.service`: the oneshot that pulls a boot-time pod's images
+ * (see plan/pulls.ts). Its raw `-` keeps it apart from every member's unit (a
+ * member's `-` is escaped to `\x2d`).
+ */
+export function podPullUnitName(pod: string): string {
+  return `${podUnitPrefix(pod)}-image-pull.service`;
 }
 
 /** `podunit-<pod>.target`: wants every unit of the pod (unit files only). */

@@ -7,19 +7,20 @@ import { readProperty, readUnitFile } from "./unitfile-reader.ts";
 
 const BY_DBUS = new Map(Object.values(PROPERTIES).map((d) => [d.dbus as string, d]));
 
-function sectionOf(key: PropertyKey, type: "slice" | "service" | "target"): string {
+function sectionOf(key: PropertyKey, type: "slice" | "service" | "target" | "timer"): string {
   const s = PROPERTIES[key].section;
   if (s === "Unit") return "Unit";
-  return type === "slice" ? "Slice" : "Service";
+  return type === "slice" ? "Slice" : type === "timer" ? "Timer" : "Service";
 }
 
 export function expectUnitFilesAgreeWithDbus(plan: Plan): void {
   const files = new Map(render(plan).map((f) => [f.name, f.content]));
-  const units: Array<[Pick<PlannedUnit, "name" | "properties">, "slice" | "service" | "target"]> = [
+  const units: Array<[Pick<PlannedUnit, "name" | "properties">, "slice" | "service" | "target" | "timer"]> = [
     [plan.slice, "slice"],
     [plan.sandbox, "service"],
     ...plan.members.map((m): [PlannedUnit, "service"] => [m, "service"]),
     [plan.target, "target"],
+    ...(plan.health ? [[plan.health.timer, "timer"] as [PlannedUnit, "timer"], [plan.health.service, "service"] as [PlannedUnit, "service"]] : []),
   ];
   expect([...files.keys()].sort()).toEqual(units.map(([u]) => u.name).sort());
   for (const [u, type] of units) {

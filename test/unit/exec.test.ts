@@ -96,7 +96,7 @@ function fakeFiles(): RunFiles & { written: string[]; removed: string[]; replace
  */
 function deps(
   sd: FakeSystemd,
-  opts: { pins?: boolean; notReady?: string; stuck?: string; mountFails?: string; mounted?: string[] } = {},
+  opts: { pins?: boolean; notReady?: string; stuck?: string; mountFails?: string; mounted?: string[]; volumesFail?: string } = {},
 ): ExecDeps & { files: ReturnType<typeof fakeFiles> } {
   return {
     systemd: sd,
@@ -121,6 +121,17 @@ function deps(
       },
       unmount: (r) => void sd.calls.push(`unmount ${r.target}`),
       isMounted: (p) => (opts.mounted ?? []).includes(p),
+    },
+    volumes: {
+      prepare: (vs) => {
+        if (opts.volumesFail) throw new Error(opts.volumesFail);
+        sd.calls.push(`volumes ${vs.map((v) => v.name).join(" ")}`);
+        return { mounts: vs.filter((v) => v.type === "tmpfs").map((v) => v.source), dirs: vs.map((v) => ({ path: v.source, recursive: v.type !== "persistent" })) };
+      },
+      release: (made) => {
+        sd.calls.push(`release ${made.mounts.join(" ")} | ${made.dirs.map((d) => d.path).join(" ")}`);
+        return [];
+      },
     },
   };
 }
@@ -351,5 +362,46 @@ describe("image members' roots", () => {
     sd.calls = [];
     await startPod(ip, deps(sd, { pins: true, mounted: [root("tool")] }));
     expect(sd.calls.filter((c) => /^(start|mount)/.test(c))).toEqual([`mount ${root("app")}`, "start podunit-web-app.service", "start podunit-web-tool.service"]);
+  });
+});
+
+describe("volumes", () => {
+  const vp = plan(
+    pod({
+      volumes: [
+        { name: "data", type: "persistent" },
+        { name: "cache", type: "tmpfs", size: 1048576n },
+      ],
+      members: [member("db", { mounts: [{ volume: "data", path: "/data", readonly: false }] }), member("app", { after: ["db"], rootfs: "/srv/rootfs", mounts: [{ volume: "cache", path: "/cache", readonly: true }] })],
+    }),
+    HOST,
+  );
+
+  test("are made after the run files and before any unit", async () => {
+    const sd = new FakeSystemd();
+    const d = deps(sd);
+    await startPod(vp, d);
+    expect(sd.calls[0]).toBe("volumes data cache");
+    expect(sd.calls[1]).toBe("start podunit-web.slice");
+    expect(d.files.written.length).toBeGreaterThan(0);
+  });
+
+  test("a volume that cannot be made (a host path missing) refuses the start before anything runs", async () => {
+    const sd = new FakeSystemd();
+    const d = deps(sd, { volumesFail: "Host volume 'src' ('/srv/src') does not exist." });
+    const err = await startPod(vp, d).catch((e) => e);
+    expect(err).toBeInstanceOf(StartError);
+    expect(err.message).toContain("Host volume 'src' ('/srv/src') does not exist.");
+    expect(sd.calls.filter((c) => c.startsWith("start"))).toEqual([]);
+    expect(d.files.removed).toContain("/run/podunit/web");
+  });
+
+  test("a member that fails releases what the volumes step made, after its units are stopped", async () => {
+    const sd = new FakeSystemd({ "podunit-web-app.service": "failed" });
+    const err = await startPod(vp, deps(sd)).catch((e) => e);
+    expect(err.unit).toBe("podunit-web-app.service");
+    const release = sd.calls.findIndex((c) => c.startsWith("release"));
+    expect(release).toBeGreaterThan(sd.calls.indexOf("stop podunit-web.slice"));
+    expect(sd.calls[release]).toBe("release /run/podunit/web/volumes/cache | /var/lib/podunit/volumes/web/data /run/podunit/web/volumes/cache");
   });
 });

@@ -3,6 +3,7 @@
  * warning, and name every verb of the command table and every key of the spec's
  * key tables.
  */
+import { VOLUME_KEYS } from "../../src/podspec/volumes.ts";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -12,6 +13,7 @@ import { markdownToRoff } from "../../src/cli/common/roff.ts";
 import { VERSION } from "../../src/cli/version.ts";
 import { commandTable } from "../../src/main.ts";
 import { MEMBER_KEYS } from "../../src/podspec/member.ts";
+import { HEALTH_KEYS } from "../../src/podspec/health.ts";
 import { INSTALL_KEYS, POD_KEYS } from "../../src/podspec/validate.ts";
 
 let dir: string;
@@ -54,12 +56,13 @@ describe("podunit(1)", () => {
 describe("podunit-spec(5)", () => {
   test("every key of the spec's key tables is in it", () => {
     const text = rendered["podunit-spec.5"]!;
-    for (const k of [...POD_KEYS.filter((k) => k !== "install" && k !== "containers"), ...INSTALL_KEYS, ...MEMBER_KEYS]) {
+    for (const k of [...POD_KEYS.filter((k) => k !== "install" && k !== "containers" && k !== "volumes"), ...INSTALL_KEYS, ...MEMBER_KEYS, ...VOLUME_KEYS, ...HEALTH_KEYS]) {
       // A tagged paragraph: the key at the left, on its own line or before its text.
       expect(text, `key ${k}`).toMatch(new RegExp(`^ {7}${k}( |$)`, "m"));
     }
     expect(text).toMatch(/^ {7}\[install\]$/m);
     expect(text).toMatch(/^ {7}\[containers\.NAME\]$/m);
+    expect(text).toMatch(/^ {7}\[volumes\.NAME\]$/m);
   });
 });
 

@@ -14,13 +14,13 @@ const MOUNTINFO = [
 ].join("\n");
 
 describe("parseMountinfo", () => {
-  test("mount points and types, in the table's order", () => {
+  test("mount points, types, roots and the file system's own options, in the table's order", () => {
     expect(parseMountinfo(MOUNTINFO)).toEqual([
-      { mountPoint: "/", fsType: "ext4" },
-      { mountPoint: "/sys/fs/cgroup", fsType: "cgroup2" },
-      { mountPoint: "/run/podunit/web/ns/net", fsType: "nsfs" },
-      { mountPoint: "/mnt/my disk\tx\ny\\z", fsType: "tmpfs" },
-      { mountPoint: "/sys/fs/cgroup/systemd", fsType: "cgroup" },
+      { mountPoint: "/", fsType: "ext4", root: "/", superOptions: "rw" },
+      { mountPoint: "/sys/fs/cgroup", fsType: "cgroup2", root: "/", superOptions: "rw,nsdelegate" },
+      { mountPoint: "/run/podunit/web/ns/net", fsType: "nsfs", root: "/", superOptions: "rw" },
+      { mountPoint: "/mnt/my disk\tx\ny\\z", fsType: "tmpfs", root: "/", superOptions: "rw" },
+      { mountPoint: "/sys/fs/cgroup/systemd", fsType: "cgroup", root: "/", superOptions: "rw,name=systemd" },
     ]);
   });
 

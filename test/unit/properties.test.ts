@@ -78,6 +78,7 @@ const SIDE_BY_SIDE: { [K in PropertyKey]: { p: UnitProperty; dbus: unknown; line
   Restart: { p: { key: "Restart", value: "on-failure" }, dbus: "on-failure", lines: ["Restart=on-failure"] },
   RestartUSec: { p: { key: "RestartUSec", value: 500000n }, dbus: 500000n, lines: ["RestartSec=500ms"] },
   TimeoutStopUSec: { p: { key: "TimeoutStopUSec", value: 90000000n }, dbus: 90000000n, lines: ["TimeoutStopSec=1min 30s"] },
+  TimeoutStartUSec: { p: { key: "TimeoutStartUSec", value: 7000000n }, dbus: 7000000n, lines: ["TimeoutStartSec=7s"] },
   SuccessExitStatus: {
     p: { key: "SuccessExitStatus", value: { statuses: [143], signals: ["SIGTERM"] } },
     dbus: [[143], [15]],
@@ -99,6 +100,18 @@ const SIDE_BY_SIDE: { [K in PropertyKey]: { p: UnitProperty; dbus: unknown; line
     lines: ["AmbientCapabilities=CAP_SYS_ADMIN CAP_NET_BIND_SERVICE"],
   },
   NoNewPrivileges: { p: { key: "NoNewPrivileges", value: true }, dbus: true, lines: ["NoNewPrivileges=yes"] },
+  SystemCallFilter: {
+    p: { key: "SystemCallFilter", value: { allow: false, syscalls: ["mount", "keyctl"] } },
+    dbus: [false, ["mount", "keyctl"]],
+    lines: ["SystemCallFilter=~mount keyctl"],
+  },
+  SystemCallArchitectures: { p: { key: "SystemCallArchitectures", value: ["native"] }, dbus: ["native"], lines: ["SystemCallArchitectures=native"] },
+  SystemCallErrorNumber: { p: { key: "SystemCallErrorNumber", value: 1 }, dbus: 1, lines: ["SystemCallErrorNumber=EPERM"] },
+  RestrictNamespaces: {
+    p: { key: "RestrictNamespaces", value: 0x6e020000n },
+    dbus: 0x6e020000n,
+    lines: ["RestrictNamespaces=cgroup ipc net mnt pid uts"],
+  },
   NetworkNamespacePath: {
     p: { key: "NetworkNamespacePath", value: "/run/podunit/web/ns/net" },
     dbus: "/run/podunit/web/ns/net",
@@ -117,6 +130,21 @@ const SIDE_BY_SIDE: { [K in PropertyKey]: { p: UnitProperty; dbus: unknown; line
     dbus: [Buffer.from("PODUNIT_POD=web"), Buffer.from("PODUNIT_MEMBER=db")],
     lines: ["LogExtraFields=PODUNIT_POD=web", "LogExtraFields=PODUNIT_MEMBER=db"],
   },
+  BindPaths: {
+    p: { key: "BindPaths", value: [{ source: "/var/lib/podunit/volumes/web/data", destination: "/srv/my data", recursive: true }, { source: "/a%b", destination: "/c", recursive: false }] },
+    dbus: [["/var/lib/podunit/volumes/web/data", "/srv/my data", false, 16384n], ["/a%b", "/c", false, 0n]],
+    lines: ['BindPaths=/var/lib/podunit/volumes/web/data:"/srv/my data" /a%%b:/c:norbind'],
+  },
+  BindReadOnlyPaths: {
+    p: { key: "BindReadOnlyPaths", value: [{ source: "/run/podunit/web/volumes/conf", destination: "/etc/app", recursive: true }] },
+    dbus: [["/run/podunit/web/volumes/conf", "/etc/app", false, 16384n]],
+    lines: ["BindReadOnlyPaths=/run/podunit/web/volumes/conf:/etc/app"],
+  },
+  SyslogLevel: { p: { key: "SyslogLevel", value: "notice" }, dbus: 5, lines: ["SyslogLevel=notice"] },
+  LogLevelMax: { p: { key: "LogLevelMax", value: "notice" }, dbus: 5, lines: ["LogLevelMax=notice"] },
+  OnActiveSec: { p: { key: "OnActiveSec", value: 2000000n }, dbus: 2000000n, lines: ["OnActiveSec=2s"] },
+  OnUnitActiveSec: { p: { key: "OnUnitActiveSec", value: 10000000n }, dbus: 10000000n, lines: ["OnUnitActiveSec=10s"] },
+  AccuracyUSec: { p: { key: "AccuracyUSec", value: 200000n }, dbus: 200000n, lines: ["AccuracySec=200ms"] },
 };
 
 describe("property table: D-Bus and unit file side by side", () => {

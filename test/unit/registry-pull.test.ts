@@ -7,7 +7,8 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { ensureImages, openStore, pull, RegistryError, type PullEvent } from "../../src/image/index.ts";
+import { openStore, type PullEvent } from "../../src/image/index.ts";
+import { ensureImages, pull, RegistryError } from "../../src/image/fetch.ts";
 import { buildImage, isRoot, makeTar, ociLayoutFiles, snapshotStore, writeDir } from "./image-helpers.ts";
 import { baseTar, upperTar } from "./image-fixtures.ts";
 import { push, registryBin, skopeoBin, startRegistry, type Registry } from "./registry-helpers.ts";

@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { REFUSED_SYSCALLS } from "../../src/plan/seccomp.ts";
 import { plan } from "../../src/plan/plan.ts";
 import { render } from "../../src/plan/unitfiles.ts";
 import { renderUnitFiles } from "../../src/systemd/render.ts";
@@ -53,6 +54,10 @@ describe("render", () => {
         "KillMode=control-group",
         'Environment="A=b c"',
         "NoNewPrivileges=yes",
+        `SystemCallFilter=~${REFUSED_SYSCALLS.join(" ")}`,
+        "SystemCallArchitectures=native",
+        "SystemCallErrorNumber=EPERM",
+        "RestrictNamespaces=cgroup ipc net mnt pid uts",
         "StandardOutput=journal",
         "StandardError=journal",
         "SyslogIdentifier=web/db",

@@ -10,6 +10,7 @@ const files: Record<string, string> = {
   "/pods/one.toml": MEMBER,
   "/pods/bad.toml": 'memory_max = "1Q"\n' + MEMBER,
   "/pods/worse.toml": "cpu_quota = 1\ntasks_max = 0\n" + MEMBER,
+  "/pods/admin.toml": MEMBER + '[containers.tool]\ncommand = ["/bin/true"]\ncapabilities = { add = ["NET_ADMIN", "SYS_ADMIN"] }\n',
 };
 const readFile: ReadFile = async (path) => (files[path] === undefined ? undefined : new TextEncoder().encode(files[path]));
 const check = checkCommand({ readFile, cwd: "/pods" });
@@ -34,6 +35,22 @@ describe("podunit check", () => {
     expect(await check.run(["web", "one.toml", "--dir", "/pods"], b)).toBe(0);
     expect(b.stdout).toBe("ok web: 2 members (/pods/web.toml)\nok one: 1 member (/pods/one.toml)\n");
     expect(b.stderr).toBe("");
+  });
+
+  test("add of SYS_ADMIN: allowed (exit 0) with a warning at its place, in text and JSON", async () => {
+    const b = io();
+    expect(await check.run(["admin"], b)).toBe(0);
+    expect(b.stdout).toBe("ok admin: 2 members (/pods/admin.toml)\n");
+    expect(b.stderr).toMatch(/^podunit: warning: \/pods\/admin\.toml:5:38: containers\.tool\.capabilities\.add\[1\]: adds CAP_SYS_ADMIN: CAP_SYS_ADMIN lets the member mount, enter other namespaces .*\.\n$/);
+    const j = io();
+    expect(await check.run(["admin", "--json"], j)).toBe(0);
+    const spec = JSON.parse(j.stdout).specs[0];
+    expect(spec.warnings).toHaveLength(1);
+    expect(spec.warnings[0]).toMatchObject({ file: "/pods/admin.toml", line: 5, column: 38, path: "containers.tool.capabilities.add[1]" });
+    expect(j.stderr).toBe("");
+    const plain = io();
+    expect(await check.run(["one", "--json"], plain)).toBe(0);
+    expect(JSON.parse(plain.stdout).specs[0].warnings).toEqual([]);
   });
 
   test("one bad spec: its SpecError is thrown as it is", async () => {
@@ -74,7 +91,7 @@ describe("podunit check", () => {
     expect(err).toBe("");
     const doc = JSON.parse(out);
     expect(doc.ok).toBe(false);
-    expect(doc.specs[0]).toEqual({ ref: "web", ok: true, name: "web", file: "/pods/web.toml", members: ["app", "db"] });
+    expect(doc.specs[0]).toEqual({ ref: "web", ok: true, name: "web", file: "/pods/web.toml", members: ["app", "db"], warnings: [] });
     expect(doc.specs[1].ok).toBe(false);
     expect(doc.specs[1].error.exitCode).toBe(3);
     expect(doc.specs[1].error.issues).toEqual([

@@ -4,7 +4,7 @@
  * independent of the renderer: tests read rendered files back into D-Bus values
  * and compare them with what toDbus() sends for the same plan.
  */
-import { CAPABILITIES, PROPERTIES, type PropertyKey, SIGNALS } from "../../src/systemd/properties.ts";
+import { CAPABILITIES, PROPERTIES, type PropertyKey, SIGNALS, LOG_LEVELS } from "../../src/systemd/properties.ts";
 
 export type UnitFileEntries = Map<string, Array<[string, string]>>;
 
@@ -79,6 +79,7 @@ export function readExec(raw: string): [string, string[], string[]] {
   for (;;) {
     if (s[0] === "-") flags.push("ignore-failure");
     else if (s[0] === ":") flags.push("no-env-expand");
+    else if (s[0] === "+") flags.push("privileged");
     else if (s[0] === "@") at = true;
     else break;
     s = s.slice(1);
@@ -108,6 +109,36 @@ function readPercent(s: string): bigint {
   return permyriad * 100n;
 }
 
+/** CLONE_NEW* flags by the names RestrictNamespaces= takes (linux/sched.h). */
+const NS_FLAGS: Record<string, number> = { cgroup: 0x02000000, ipc: 0x08000000, net: 0x40000000, mnt: 0x00020000, pid: 0x20000000, user: 0x10000000, uts: 0x04000000 };
+/** Whitespace-separated words, each cut at ":" outside double quotes (quotes kept for splitWords). */
+function splitBindWords(s: string): string[][] {
+  const out: string[][] = [];
+  let parts: string[] = [];
+  let cur = "";
+  let quoted = false;
+  const endWord = () => {
+    if (cur !== "" || parts.length) out.push([...parts, cur]);
+    parts = [];
+    cur = "";
+  };
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    if (c === "\\") {
+      cur += c + (s[++i] ?? "");
+      continue;
+    }
+    if (c === '"') quoted = !quoted;
+    if (!quoted && (c === " " || c === "\t")) endWord();
+    else if (!quoted && c === ":") {
+      parts.push(cur);
+      cur = "";
+    } else cur += c;
+  }
+  endWord();
+  return out;
+}
+
 /** The D-Bus value the unit-file lines of one property stand for. */
 export function readProperty(key: PropertyKey, values: string[]): unknown {
   const def = PROPERTIES[key];
@@ -124,6 +155,8 @@ export function readProperty(key: PropertyKey, values: string[]): unknown {
       if (key === "CPUQuotaPerSecUSec") return readPercent(one());
       if (key === "AmbientCapabilities") return one().split(/\s+/).reduce((m, n) => m | (1n << BigInt(CAPABILITIES[n]!)), 0n);
       if (key === "RestartUSec" || key === "TimeoutStopUSec") return readUsec(one());
+      if (key === "RestrictNamespaces") return one().split(/\s+/).reduce((m, n) => m | BigInt(NS_FLAGS[n] ?? NaN), 0n);
+      if (["RestartUSec", "TimeoutStopUSec", "TimeoutStartUSec", "OnActiveSec", "OnUnitActiveSec", "AccuracyUSec"].includes(key)) return readUsec(one());
       return one() === "infinity" ? 0xffffffffffffffffn : BigInt(one());
     case "as":
       if (key === "Environment") return values.flatMap((v) => splitWords(unspecify(v)));
@@ -133,12 +166,26 @@ export function readProperty(key: PropertyKey, values: string[]): unknown {
     case "a(sasas)":
       return values.map(readExec);
     case "i":
-      // The one int property is KillSignal=, a signal name in files.
+      // KillSignal= is a signal name in files, SystemCallErrorNumber= an errno name.
+      if (key === "SystemCallErrorNumber") return { EPERM: 1, ENOSYS: 38 }[one()] ?? new Error(`unknown errno ${one()}`);
+      // Log levels by name; KillSignal=, a signal name in files.
+      if (key === "SyslogLevel" || key === "LogLevelMax") return LOG_LEVELS.indexOf(one() as never);
       return SIGNALS[one()] ?? new Error(`unknown signal ${one()}`);
+    case "(bas)": {
+      // SystemCallFilter=: `~` makes it a deny list.
+      const text = one();
+      return [!text.startsWith("~"), text.replace(/^~/, "").split(/\s+/).filter(Boolean)];
+    }
     case "(aiai)": {
       const words = one().split(/\s+/);
       return [words.filter((w) => /^\d+$/.test(w)).map(Number), words.filter((w) => !/^\d+$/.test(w)).map((w) => SIGNALS[w])];
     }
+    case "a(ssbt)":
+      // BindPaths=: words of SOURCE:DEST[:norbind], each part quoted on its own; ":" splits only outside quotes.
+      return values.flatMap((v) => splitBindWords(unspecify(v))).map((parts) => {
+        const [source, destination, option] = parts.map((x) => splitWords(x)[0] ?? "");
+        return [source, destination, false, option === "norbind" ? 0n : 16384n];
+      });
     default:
       throw new Error(`no reader for ${def.signature}`);
   }

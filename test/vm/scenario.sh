@@ -6,8 +6,9 @@
 #
 # Boot 1: cgroup v2; pod 'vmlimit' (podunit start; a member with a memory limit
 # is OOM-killed past it; stop); pods 'vmrootfs' (a busybox rootfs member) and
-# 'vmrunc' (the runc sandbox): start, stop; pod 'vmboot' (podunit enable --now); then asks for a
-# reboot. Boot 2: 'vmboot' is up again, and 'vmgen', whose spec was only put in
+# 'vmrunc' (the runc sandbox): start, stop; pod 'vmboot' (podunit enable --now), whose member
+# writes into its persistent volume; then asks for a reboot. Boot 2: 'vmboot' is up again, its
+# member reads what it wrote, and 'vmgen', whose spec was only put in
 # /etc/podunit/pods, is up through the generator; both started during boot. The
 # generator's message about the broken spec 'vmbad' is in this boot's journal.
 #
@@ -135,6 +136,9 @@ boot1() {
   fact enable_error "$(head -c 500 "$out/enable.err")"
   fact boot1_target_state "$(systemctl is-active podunit-vmboot.target)"
   fact boot1_idle_state "$(prop podunit-vmboot-idle.service ActiveState)"
+  # Written through the member's own mount namespace into its persistent volume; read again after the reboot.
+  try nsenter -t "$(prop podunit-vmboot-idle.service MainPID)" -m -- /bin/sh -c 'echo "written in boot 1" > /srv/data/f'
+  fact volume_write_rc "$rc"
   podlog vmboot
   echo reboot >"$out/boot-$boot.next"
 }
@@ -158,10 +162,20 @@ booted() {
   podlog "$pod"
 }
 
+# volume_facts: the persistent and tmpfs volumes of 'vmboot' after the reboot, seen by its member.
+volume_facts() {
+  local pid
+  pid=$(prop podunit-vmboot-idle.service MainPID)
+  fact vmboot_volume_data "$(nsenter -t "$pid" -m -- cat /srv/data/f 2>&1)"
+  fact vmboot_volume_mode "$(stat -c %a /var/lib/podunit/volumes/vmboot/data 2>&1)"
+  fact vmboot_volume_mem "$(findmnt -n -o FSTYPE /run/podunit/vmboot/volumes/mem 2>&1)"
+}
+
 boot2() {
   fact runner_started "$(prop podunit-vm-run.service InactiveExitTimestampMonotonic)"
   echo "== vmboot (enabled) after the reboot"
   booted vmboot idle
+  volume_facts
   echo "== vmgen (only its spec, for the generator) after the reboot"
   booted vmgen idle
   echo "== the generator's messages at boot"

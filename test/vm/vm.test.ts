@@ -60,9 +60,17 @@ sandbox = "native"
 [install]
 wanted_by = ["multi-user.target"]
 
+[volumes.data]
+mode = "0700"
+
+[volumes.mem]
+type = "tmpfs"
+size = "4M"
+
 [containers.idle]
 command = ["/bin/sleep", "infinity"]
 memory_max = "48M"
+mounts = ["data:/srv/data", "mem:/srv/mem"]
 `;
 
 /** A boot-time pod that is only a spec in /etc/podunit/pods: the generator makes its units at boot. */
@@ -283,6 +291,15 @@ describe("boot 2, after systemctl reboot", () => {
       checked(`'podunit status ${pod}' exited 0`);
     });
   }
+
+  test("a persistent volume's data written before the reboot is there after it; its tmpfs volume is mounted again", () => {
+    expect(fact(1, "volume_write_rc")).toBe("0");
+    expect(fact(2, "vmboot_volume_data")).toBe("written in boot 1");
+    checked("the member of 'vmboot' reads after the reboot what it wrote into its persistent volume before it");
+    expect(fact(2, "vmboot_volume_mode")).toBe("700");
+    expect(fact(2, "vmboot_volume_mem")).toBe("tmpfs");
+    checked("the tmpfs volume is mounted again by the sandbox's ExecStartPre during boot");
+  });
 
   test("apt-get remove podunit removes the package's files and leaves the specs", () => {
     expect(fact(2, "remove_rc"), `apt-get remove failed:\n${section(boot(2).log, "== apt-get remove", "== end")}`).toBe("0");

@@ -17,7 +17,7 @@ export interface Io {
  * command of the user's, a verb of podunit's, a shell's name. A trailing
  * "..." means it repeats.
  */
-export type ArgKind = "pod" | "member" | "image" | "file" | "command" | "verb" | "shell" | "registry";
+export type ArgKind = "pod" | "member" | "image" | "file" | "command" | "verb" | "shell" | "registry" | "volume";
 export type ArgSpec = ArgKind | `${ArgKind}...`;
 
 /** A subcommand (`image load`, `system install`): its own options and arguments. */

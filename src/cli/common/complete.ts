@@ -17,6 +17,8 @@ export interface CompletionSources {
   members(pod: string, dir: string | undefined): Promise<string[]>;
   /** Image names in the store. */
   images(): Promise<string[]>;
+  /** Persistent volumes as POD/NAME. */
+  volumes?(): Promise<string[]>;
 }
 
 export const SHELLS = ["bash", "zsh", "fish"] as const;
@@ -109,6 +111,8 @@ async function completeArgs(scope: Scope, words: string[], cword: number, src: C
       return byPrefix(await src.members(positionals[0]!, dir), cur);
     case "image":
       return byPrefix(await src.images(), cur);
+    case "volume":
+      return byPrefix((await src.volumes?.()) ?? [], cur);
     case "file":
       return ["@file"];
     case "command":

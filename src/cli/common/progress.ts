@@ -3,7 +3,8 @@
  * rate), rewritten in place at most every 100 ms. Otherwise: one plain line per
  * thing that happened, so logs and pipes get no control characters.
  */
-import type { PullEvent } from "../../image/index.ts";
+import type { OnPullEvent, PullEvent } from "../../image/index.ts";
+import type { Io } from "./command.ts";
 import { shortId } from "../../image/index.ts";
 
 const REDRAW_MS = 100;
@@ -66,6 +67,9 @@ export class PullProgress {
   on(e: PullEvent): void {
     switch (e.type) {
       case "resolved":
+        // A new image (a start may pull several): its rows are drawn below the earlier ones.
+        this.rows.clear();
+        this.drawn = 0;
         this.write(`Pulling ${e.ref} from ${e.registry} (${shortId(e.digest)}), ${e.layers.length} layer${e.layers.length === 1 ? "" : "s"}\n`);
         for (const l of e.layers) this.rows.set(l.digest, { digest: l.digest, total: l.size, done: 0, state: "waiting" });
         if (this.terminal) this.redraw(true);
@@ -95,4 +99,18 @@ export class PullProgress {
         return;
     }
   }
+}
+
+/**
+ * The progress of the pulls a pod's start (or enable) makes: as `image pull` draws
+ * it on a terminal, plain lines otherwise; with --json on standard error, as plain lines,
+ * so standard output stays one JSON document.
+ */
+export function startPullProgress(io: Io, json: boolean): OnPullEvent {
+  const write = json ? (t: string) => io.err(t) : (t: string) => io.out(t);
+  const p = new PullProgress(write, !json && io.terminal === true);
+  return (e) => {
+    p.on(e);
+    if (e.type === "done") write(`Pulled ${e.ref} (${shortId(e.digest)}): ${e.newLayers} new layer${e.newLayers === 1 ? "" : "s"}.\n`);
+  };
 }

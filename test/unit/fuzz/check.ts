@@ -83,11 +83,12 @@ export function checkPlan(p: Plan, spec: PodSpec): string[] {
   const runDir = `${HOST.runDir}/${pod}`;
   if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(pod) || pod.length > 63) out.push(`pod name '${pod}' is not a DNS label`);
   if (p.runDir !== runDir) out.push(`run directory '${p.runDir}'`);
-  const units = [p.slice, p.sandbox, ...p.members];
-  const names = [...units.map((u) => u.name), p.target.name];
+  const units = [p.slice, p.sandbox, ...p.members, ...(p.health ? [p.health.service] : [])];
+  const names = [...units.map((u) => u.name), p.target.name, ...(p.health ? [p.health.timer.name] : [])];
   if (new Set(names).size !== names.length) out.push(`unit names repeat: ${names.join(" ")}`);
   for (const n of names) {
-    const own = n === `podunit-${esc}.slice` || n === `podunit-${esc}.target` || (n.startsWith(prefix) && n.endsWith(".service"));
+    const own =
+      n === `podunit-${esc}.slice` || n === `podunit-${esc}.target` || n === `podunit-${esc}-health-check.timer` || (n.startsWith(prefix) && n.endsWith(".service"));
     if (!own) out.push(`unit '${n}' outside podunit-${esc}-*`);
     if (!UNIT_NAME.test(n) || n.length > 255) out.push(`unit '${n}' is not a valid unit name`);
   }
@@ -121,7 +122,7 @@ export function checkPlan(p: Plan, spec: PodSpec): string[] {
   }
   // Any mention of the run directory anywhere in the plan (argv, PIDFile, OCI configs) is the pod's own,
   // except in what the spec itself passes through (argv, env, workdir, rootfs).
-  const own = new Set(spec.members.flatMap((m) => [...m.command, ...Object.entries(m.env).map(([k, v]) => `${k}=${v}`), m.workdir ?? "", m.rootfs ?? ""]));
+  const own = new Set(spec.members.flatMap((m) => [...m.command, ...(m.health?.check.kind === "exec" ? m.health.check.argv : []), ...Object.entries(m.env).map(([k, v]) => `${k}=${v}`), m.workdir ?? "", m.rootfs ?? ""]));
   const walk = (v: unknown): void => {
     if (typeof v === "string") {
       if (own.has(v)) return;
@@ -143,6 +144,13 @@ export function checkPlan(p: Plan, spec: PodSpec): string[] {
     }
     // The record of the images a running pod uses, not an OCI config.
     if (f.path === `${runDir}/images.json`) continue;
+    // The health checks' configuration: the cgroups it moves exec checks into are the pod's.
+    if (f.path === `${runDir}/health.json`) {
+      for (const m of (JSON.parse(f.content) as { members: Array<{ cgroup: string }> }).members) {
+        if (!m.cgroup.startsWith(`/podunit.slice/podunit-${esc}.slice/`)) out.push(`${f.path}: cgroup '${m.cgroup}'`);
+      }
+      continue;
+    }
     let cfg: { linux?: { cgroupsPath?: string; namespaces?: Array<{ path?: string }> } };
     try {
       cfg = JSON.parse(f.content);
