@@ -8,6 +8,7 @@ import { version, VERSION } from "./cli/version.ts";
 import { debug } from "./cli/debug.ts";
 import { restart, start } from "./cli/start.ts";
 import { stop } from "./cli/stop.ts";
+import { apply } from "./cli/apply.ts";
 import { status } from "./cli/status.ts";
 import { list } from "./cli/list.ts";
 import { internalCommand } from "./cli/internal.ts";
@@ -36,7 +37,7 @@ import { writeAll } from "./cli/common/output.ts";
 const commands: Command[] = [];
 const table = () => commands;
 // Images used by a running pod or a spec in the spec directory are kept by 'image rm' and 'prune'.
-commands.push(start, stop, restart, status, list, logs, execCommand, imageCommand({ inUse: imageUsers }), volume, login, logout, network, kubeCommand, check, planCmd, generate, enable, disable, debug,
+commands.push(start, stop, restart, apply, status, list, logs, execCommand, imageCommand({ inUse: imageUsers }), volume, login, logout, network, kubeCommand, check, planCmd, generate, enable, disable, debug,
   systemCommand(table, VERSION), completion, internalCommand(table), version, helpCommand(table));
 
 /** The command table: what `help`, completion and the man pages describe. */

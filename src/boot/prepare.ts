@@ -15,6 +15,8 @@ import type { HostFacts, ImageFacts } from "../plan/types.ts";
 import type { PodSpec } from "../podspec/types.ts";
 import { planDigest, runFilesOf, type PrepareArgs } from "../plan/unitfiles.ts";
 import { loadSpec, type ReadFile } from "../podspec/load.ts";
+import { PodLayout } from "../plan/layout.ts";
+import { planRecordText } from "../plan/record.ts";
 
 export interface PrepareDeps {
   files: RunFiles;
@@ -54,5 +56,9 @@ export async function prepareUnit(req: PrepareArgs, deps: PrepareDeps): Promise<
   }
   for (const d of directories) deps.files.mkdir(d, 0o700);
   for (const f of files) deps.files.writeFile(f.path, f.content, f.mode);
-  return [...directories, ...files.map((f) => f.path)];
+  if (unit.role !== "sandbox") return [...directories, ...files.map((f) => f.path)];
+  // The plan the pod runs from, as `podunit start` records it (for apply and restart).
+  const record = PodLayout.of(p).planFile;
+  deps.files.writeFile(record, planRecordText(p), 0o600);
+  return [...directories, ...files.map((f) => f.path), record];
 }

@@ -69,6 +69,11 @@ export class PodLayout {
     return `${this.dir}/images.json`;
   }
 
+  /** The plan the pod was started from, with the path of its spec (src/plan/record.ts). */
+  get planFile(): string {
+    return `${this.dir}/plan.json`;
+  }
+
   memberPidFile(member: string): string {
     return `${this.dir}/${member}.pid`;
   }

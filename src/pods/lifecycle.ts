@@ -24,7 +24,7 @@ import { runStop, type StopResult } from "./stop.ts";
 import { pullSpecImages } from "./pull.ts";
 import type { OnPullEvent } from "../image/index.ts";
 import { startTarget } from "./target.ts";
-import { type Env, execDeps, hostFacts, loadPodSpec, podName, runDir, withPodLock, withSystemd } from "./wiring.ts";
+import { type Env, execDeps, hostFacts, loadPodSpec, podName, runDir, specRef, withPodLock, withSystemd } from "./wiring.ts";
 import { PodLayout } from "../plan/layout.ts";
 
 export interface StartRequest {
@@ -61,7 +61,8 @@ async function start(req: StartRequest, env: Env, restart: boolean): Promise<Sta
   let spec: PodSpec;
   let images: Map<string, ImageFacts>;
   try {
-    spec = await loadPodSpec(req.ref, req.dir, env);
+    // A restart by name uses the spec the pod was started from, wherever that was.
+    spec = await loadPodSpec(restart ? specRef(req.ref, env) : req.ref, req.dir, env);
     preflight(spec, hostLookup);
     // Before the lock and before anything starts: a pull that fails leaves nothing to undo.
     await pullSpecImages(spec, env, req.onPull);
@@ -104,7 +105,7 @@ export async function stopPod(ref: string, dir: string | undefined, env: Env): P
 }
 
 /** Stops a pod whose lock the caller holds; throws when cleanup left something behind. */
-async function stopLocked(pod: string, sd: Systemd, env: Env): Promise<StopResult> {
+export async function stopLocked(pod: string, sd: Systemd, env: Env): Promise<StopResult> {
   const r = await runStop(pod, new PodLayout(runDir(env), pod).dir, execDeps(sd, undefined, env));
   if (r.problems.length) {
     throw new PodunitError(`Failed to stop pod '${pod}' cleanly: ${r.problems.join("; ")}`, {

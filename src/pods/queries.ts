@@ -14,7 +14,7 @@ import { memberHealth, pinProblems, podStatus, podSummaries, type PodState, type
 import { readHealthState } from "../status/health.ts";
 import { PodLayout } from "../plan/layout.ts";
 import { pinLive } from "../host/ns.ts";
-import { type Env, hostFacts, loadPodSpec, withSystemd, runDir } from "./wiring.ts";
+import { type Env, hostFacts, loadPodSpec, withSystemd, runDir, specRef } from "./wiring.ts";
 
 /**
  * The status of the pod `ref` names. Its spec, when there is one, names members
@@ -23,13 +23,18 @@ import { type Env, hostFacts, loadPodSpec, withSystemd, runDir } from "./wiring.
 export async function statusOf(ref: string, dir: string | undefined, env: Env): Promise<PodStatus> {
   let pod = ref;
   let spec: PodSpec | undefined;
+  let noSpec: NotFoundError | undefined;
   try {
-    spec = await loadPodSpec(ref, dir, env);
+    spec = await loadPodSpec(specRef(ref, env), dir, env);
     pod = spec.name;
   } catch (err) {
     if (isPathRef(ref) || !(err instanceof NotFoundError)) throw err;
+    noSpec = err;
   }
   return withSystemd(env, async (sd) => {
+    if (noSpec && (await sd.listUnits(podUnitPatterns(pod))).length === 0) {
+      throw new NotFoundError(`Pod '${pod}' does not exist: it has no spec and systemd has no units of it.`, noSpec.hint);
+    }
     const st = await podStatus(sd, pod, spec?.members.map((m) => m.name) ?? []);
     const net = networkInfo(runDir(env), pod);
     if (net) st.network = net;

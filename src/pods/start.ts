@@ -19,9 +19,10 @@ import { runcPrefix } from "../plan/layout.ts";
 import { runFilesOf } from "../plan/unitfiles.ts";
 import type { ExecDeps, VolumesMade } from "./deps.ts";
 import { mark } from "../trace.ts";
-import { cleanupPod, removeRunDir, stopPodUnits, stopUnits } from "./stop.ts";
+import { cleanupPod, stopPodUnits, stopUnits } from "./stop.ts";
 import { replaceTransientFiles } from "./transient.ts";
 import { runSteps, StepFailure, type Step } from "./steps.ts";
+import { runFilesStep } from "./runfiles.ts";
 
 export interface StartResult {
   pod: string;
@@ -66,7 +67,7 @@ export class StartInterruptedError extends PodunitError {
 }
 
 /** A step's failure blamed on one unit (or, for run files, the run directory). */
-class UnitFailure extends Error {
+export class UnitFailure extends Error {
   constructor(
     readonly unit: string,
     readonly cause: unknown,
@@ -141,10 +142,15 @@ async function repair(plan: Plan, deps: ExecDeps, states: Map<string, string>): 
 }
 
 /** Which part of the plan a start does: the units to start, their states now, the run files to write. */
-interface Selection {
+export interface Selection {
   units: Set<string>;
   states: Map<string, string>;
   wanted: (path: string) => boolean;
+  /**
+   * Part of a running pod (apply): undoing the run files removes only what this
+   * selection wrote, not the pod's run directory.
+   */
+  partial?: boolean;
 }
 
 /** The plan's steps as runnable steps, narrowed to `sel`; steps with nothing to do are left out. */
@@ -161,11 +167,7 @@ export function planSteps(plan: Plan, deps: ExecDeps, sel: Selection): Step[] {
 function toStep(s: PlannedStep, plan: Plan, deps: ExecDeps, sel: Selection, byName: Map<string, PlannedUnit>): Step | undefined {
   switch (s.kind) {
     case "run-files":
-      return {
-        name: "write run files",
-        run: async () => writeRunFiles(plan, deps, sel.wanted),
-        undo: async () => removeRunDir(plan.runDir, deps),
-      };
+      return runFilesStep(plan, deps, sel);
     case "start-units": {
       const units = s.units.filter((n) => sel.units.has(n)).map((n) => byName.get(n)!);
       if (units.length === 0) return undefined;
@@ -242,7 +244,8 @@ function toStep(s: PlannedStep, plan: Plan, deps: ExecDeps, sel: Selection, byNa
     case "volumes": {
       // A repair finds the volumes made with the sandbox; making them again keeps what is there.
       const volumes = plan.volumes ?? [];
-      if (volumes.length === 0) return undefined;
+      // Part of a running pod (apply): its volumes are there already (a change of them is one of the whole pod).
+      if (volumes.length === 0 || sel.partial) return undefined;
       let made: VolumesMade | undefined;
       return {
         name: `make the volumes ${volumes.map((v) => v.name).join(", ")}`,
@@ -272,7 +275,8 @@ function toStep(s: PlannedStep, plan: Plan, deps: ExecDeps, sel: Selection, byNa
     case "health-timer": {
       const h = plan.health;
       // A repair leaves a running timer alone.
-      if (!h || sel.states.get(h.timer.name) === "active") return undefined;
+      // Part of a running pod (apply): the pod's timer runs already (a change of the checks is one of the whole pod).
+      if (!h || sel.partial || sel.states.get(h.timer.name) === "active") return undefined;
       return {
         name: `start ${h.timer.name}`,
         run: async () => {
@@ -298,16 +302,6 @@ function toStep(s: PlannedStep, plan: Plan, deps: ExecDeps, sel: Selection, byNa
         },
       };
     }
-  }
-}
-
-/** Writes the plan's directories and files that `wanted` selects. */
-function writeRunFiles(plan: Plan, deps: ExecDeps, wanted: (path: string) => boolean): void {
-  try {
-    for (const d of plan.directories) if (wanted(d)) deps.files.mkdir(d, 0o700);
-    for (const f of plan.files) if (wanted(f.path)) deps.files.writeFile(f.path, f.content, f.mode);
-  } catch (err) {
-    throw new UnitFailure(plan.runDir, new Error(`could not write its run files: ${(err as Error).message}`), false);
   }
 }
 
@@ -339,8 +333,11 @@ async function startUnits(units: PlannedUnit[], states: Map<string, string>, dep
   throw new UnitFailure(root.unit.name, root.reason);
 }
 
-/** Runs the steps; turns a failure into the error a person reads. */
-async function run(plan: Plan, deps: ExecDeps, steps: Step[]): Promise<void> {
+/** What a run of steps that failed reports: the unit blamed, why, its last journal lines, what could not be undone. */
+export type StepsFailed = (unit: string, reason: string, journal: string[], problems: string[]) => Error;
+
+/** Runs the steps; turns a failure into the error a person reads (a StartError unless `failed` makes another). */
+export async function run(plan: Plan, deps: ExecDeps, steps: Step[], failed?: StepsFailed): Promise<void> {
   let journal: string[] = [];
   const causeOf = (e: unknown) => (e instanceof UnitFailure ? e.cause : e);
   try {
@@ -355,6 +352,7 @@ async function run(plan: Plan, deps: ExecDeps, steps: Step[]): Promise<void> {
     const cause = causeOf(err.error);
     if (!err.undone) throw new StartInterruptedError(plan.pod, (cause as Error).message.replace(/^Failed to reach systemd over D-Bus at /, ""));
     const unit = err.error instanceof UnitFailure ? err.error.unit : plan.pod;
+    if (failed) throw failed(unit, reasonOf(cause), journal, err.problems);
     throw new StartError(plan.pod, unit, reasonOf(cause), journal, err.problems);
   }
 }

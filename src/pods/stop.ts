@@ -101,7 +101,7 @@ export function removeRunDir(runDir: string, deps: ExecDeps): string[] {
   }
 }
 
-async function attempt(fn: () => Promise<unknown>): Promise<string[]> {
+export async function attempt(fn: () => Promise<unknown>): Promise<string[]> {
   try {
     await fn();
     return [];

@@ -6,7 +6,11 @@
  */
 import { connectSystemd, type Systemd } from "../systemd/bus.ts";
 import { detectHostFacts, findProgram } from "../plan/hostfacts.ts";
-import type { HostFacts } from "../plan/types.ts";
+import type { HostFacts, Plan } from "../plan/types.ts";
+import { readFileSync } from "node:fs";
+import { PodLayout } from "../plan/layout.ts";
+import { parsePlanRecord } from "../plan/record.ts";
+import { isValidName } from "../podspec/grammar.ts";
 import { isPathRef, loadSpec } from "../podspec/load.ts";
 import type { PodSpec } from "../podspec/types.ts";
 import type { ExecDeps } from "./deps.ts";
@@ -53,6 +57,24 @@ export function execDeps(sd: Systemd, runc = findProgram("runc"), env: Env = pro
 /** Loads the spec named or pointed to by `ref`. */
 export function loadPodSpec(ref: string, dir: string | undefined, env: Env): Promise<PodSpec> {
   return loadSpec(ref, { dir, env });
+}
+
+/** The plan the pod was started from (its record in the run directory), or undefined. */
+export function recordedPlan(env: Env, pod: string): Plan | undefined {
+  if (!isValidName(pod)) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(new PodLayout(runDir(env), pod).planFile, "utf8");
+  } catch {
+    return undefined;
+  }
+  return parsePlanRecord(text);
+}
+
+/** What to load for `ref`: a path as it is; a pod name that runs from a recorded spec, that spec's path; else the name. */
+export function specRef(ref: string, env: Env): string {
+  if (isPathRef(ref)) return ref;
+  return recordedPlan(env, ref)?.file ?? ref;
 }
 
 /** The pod name `ref` stands for: a pod name as is, or the name inside the spec file it points to. */

@@ -87,6 +87,8 @@ export interface Systemd {
   version(): Promise<number>;
   /** Asks systemd to reload unit files (daemon-reload); resolves when done. */
   reload(): Promise<void>;
+  /** Changes properties of a loaded unit while it runs (SetUnitProperties); `runtime`: until reboot only. */
+  setUnitProperties(name: string, props: DbusProperty[], runtime: boolean): Promise<void>;
   close(): void;
 }
 
@@ -366,6 +368,15 @@ class DbusSystemd implements Systemd {
       await this.call(MANAGER, "Reload");
     } catch (err) {
       throw systemdError("Failed to reload systemd", undefined, err);
+    }
+  }
+
+  async setUnitProperties(name: string, props: DbusProperty[], runtime: boolean): Promise<void> {
+    const encoded = props.map((p) => [p.name, new Variant(p.signature, p.value)]);
+    try {
+      await this.call(MANAGER, "SetUnitProperties", "sba(sv)", [name, runtime, encoded]);
+    } catch (err) {
+      throw systemdError(`Failed to change ${props.map((p) => p.name).join(", ")} of '${name}'`, name, err);
     }
   }
 

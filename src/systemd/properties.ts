@@ -37,6 +37,11 @@ export interface PropertyDef<K extends PropertyKey> {
   since: number;
   /** Later minimums for single values (`Type=exec` came with 240). */
   sinceFor?: Readonly<Record<string, number>>;
+  /**
+   * Set on a running unit without a restart (SetUnitProperties); `unset` is the value
+   * that removes it. Undefined: a change needs the unit started again.
+   */
+  live?: { unset: PropertyValues[K] };
   /** The JavaScript value src/systemd/dbus/marshal.ts writes for `signature`. */
   encode(v: PropertyValues[K]): unknown;
   /** Unit-file values, one per line (an empty list writes nothing). */
@@ -106,6 +111,8 @@ interface Kind<V> {
   unitKey?(dbus: string): string;
   /** First systemd version for every property of the kind, when the value form itself came after 205. */
   since?: number;
+  /** The value that means "not set" (a limit removed), for kinds that have one (a V; typed loosely so choices stay assignable). */
+  unset?: unknown;
 }
 
 /** A string written as it is (the value comes from a fixed set of words). */
@@ -120,10 +127,10 @@ const assignments: Kind<string[]> = { signature: "as", encode: (v) => v, render:
 const fields: Kind<string[]> = { signature: "aay", encode: (v) => v.map((s) => Buffer.from(s, "utf8")), render: (v) => v.map(quoteWord) };
 const bool: Kind<boolean> = { signature: "b", encode: (v) => v, render: (v) => [v ? "yes" : "no"] };
 /** A count or size where 2^64-1 means no limit. */
-const limit: Kind<bigint> = { signature: "t", encode: (v) => v, render: (v) => [formatLimit(v)] };
+const limit: Kind<bigint> = { signature: "t", encode: (v) => v, render: (v) => [formatLimit(v)], unset: UINT64_MAX };
 /** Microseconds; systemd names the D-Bus form `...USec` and the unit-file key `...Sec`. */
 const usec: Kind<bigint> = { signature: "t", encode: (v) => v, render: (v) => [formatUsec(v)], unitKey: (d) => d.replace(/USec$/, "Sec") };
-const cpuQuota: Kind<bigint> = { signature: "t", encode: (v) => v, render: (v) => [formatCpuQuota(v)] };
+const cpuQuota: Kind<bigint> = { signature: "t", encode: (v) => v, render: (v) => [formatCpuQuota(v)], unset: UINT64_MAX };
 /**
  * Commands with flags: the `Ex` D-Bus form (243) is the one that carries
  * `no-env-expand`; the unit-file key is the name without `Ex`.
@@ -177,6 +184,8 @@ interface Exceptions {
   sinceFor?: Readonly<Record<string, number>>;
   /** Unit-file key, when neither the D-Bus name nor the kind's rule gives it. */
   unitKey?: string;
+  /** systemd changes it on a running unit (SetUnitProperties) without restarting anything. */
+  live?: boolean;
 }
 
 type Entry<V> = readonly [Section, Kind<V>, Exceptions?];
@@ -191,9 +200,9 @@ const ENTRIES: { [K in PropertyKey]: Entry<PropertyValues[K]> } = {
   PartOf: ["Unit", names],
   CollectMode: ["Unit", choice, { since: 236 }],
   Slice: ["Resource", text],
-  MemoryMax: ["Resource", limit, { spec: "memory_max", since: 231 }],
-  CPUQuotaPerSecUSec: ["Resource", cpuQuota, { spec: "cpu_quota", since: 213, unitKey: "CPUQuota" }],
-  TasksMax: ["Resource", limit, { spec: "tasks_max", since: 227 }],
+  MemoryMax: ["Resource", limit, { spec: "memory_max", since: 231, live: true }],
+  CPUQuotaPerSecUSec: ["Resource", cpuQuota, { spec: "cpu_quota", since: 213, unitKey: "CPUQuota", live: true }],
+  TasksMax: ["Resource", limit, { spec: "tasks_max", since: 227, live: true }],
   Delegate: ["Resource", bool, { spec: "rootfs", since: 218 }],
   Type: ["Service", choice, { sinceFor: { exec: 240 } }],
   RemainAfterExit: ["Service", bool],
@@ -247,9 +256,15 @@ function define<K extends PropertyKey>(dbus: K, [section, kind, x = {}]: Entry<P
     spec: x.spec ?? "",
     since: x.since ?? kind.since ?? FIRST_VERSION,
     sinceFor: x.sinceFor,
+    ...(x.live ? { live: { unset: liveUnset(dbus, kind) } } : {}),
     encode: kind.encode,
     render: kind.render,
   };
+}
+
+function liveUnset<V>(dbus: string, kind: Kind<V>): V {
+  if (kind.unset === undefined) throw new Error(`Property '${dbus}' is marked live, but its kind has no value that unsets it`);
+  return kind.unset as V;
 }
 
 type Table = { [K in PropertyKey]: PropertyDef<K> };
@@ -284,6 +299,18 @@ export function propertySince(p: UnitProperty): number {
   const def = propertyDef(p.key) as PropertyDef<PropertyKey>;
   const forValue = typeof p.value === "string" ? def.sinceFor?.[p.value] : undefined;
   return Math.max(def.since, forValue ?? 0);
+}
+
+/** Whether systemd changes the property on a running unit without restarting it. */
+export function isLiveProperty(key: PropertyKey): boolean {
+  return propertyDef(key).live !== undefined;
+}
+
+/** The property that removes a live property from a running unit (a limit back to none). */
+export function unsetProperty(key: PropertyKey): UnitProperty {
+  const live = (propertyDef(key) as PropertyDef<PropertyKey>).live;
+  if (!live) throw new Error(`Property '${key}' cannot be changed on a running unit`);
+  return { key, value: live.unset } as UnitProperty;
 }
 
 /** The properties of a unit as StartTransientUnit takes them. */

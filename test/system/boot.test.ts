@@ -245,6 +245,35 @@ describe("enable and disable", () => {
     expect(await prop(t.lab, unitOf(pod, "a"), "MainPID")).not.toBe(before);
   });
 
+  test("apply rewrites its unit files and reloads, with the same classes: limits live, one member restarted, one added, then removed", async () => {
+    const show = async (u: string) => `${await prop(t.lab, u, "ActiveState")} ${await prop(t.lab, u, "MainPID")} ${await prop(t.lab, u, "InvocationID")}`;
+    const [sandbox, a, b] = await Promise.all([show(unitOf(pod, "sandbox")), show(unitOf(pod, "a")), show(unitOf(pod, "b"))]);
+    writeSpec(t.lab, pod, `memory_max = "64M"\n${spec.replace('command = ["/bin/sleep", "600"]\n', 'command = ["/bin/sleep", "600"]\nenv = { X = "1" }\n')}[containers.c]\ncommand = ["/bin/sleep", "600"]\n`);
+    const out = await ok(podunit("apply", pod));
+    expect(out).toContain("(its unit files written again, systemd reloaded)");
+    expect(out).toContain("member 'a' restarts: Environment changed");
+    expect(out).toContain("member 'c' is added and started");
+    expect(await show(unitOf(pod, "sandbox"))).toBe(sandbox);
+    expect(await show(unitOf(pod, "b"))).toBe(b);
+    expect(await show(unitOf(pod, "a"))).not.toBe(a);
+    expect(await prop(t.lab, unitOf(pod, "a"), "Environment")).toBe("X=1");
+    expect(await prop(t.lab, unitOf(pod, "c"), "ActiveState")).toBe("active");
+    expect(await prop(t.lab, unitOf(pod, "c"), "FragmentPath")).toBe(`/etc/systemd/system/${unitOf(pod, "c")}`);
+    expect(await sh("grep", "-h", "MemoryMax", `/etc/systemd/system/podunit-${esc(pod)}.slice`)).toBe("MemoryMax=67108864\n");
+    expect((await cgroupLimits(t.lab, `/podunit.slice/podunit-${esc(pod)}.slice`)).memory).toBe(String(64 << 20));
+    for (const u of [target, unitOf(pod, "a"), unitOf(pod, "b"), unitOf(pod, "c")]) expect(await prop(t.lab, u, "NeedDaemonReload")).toBe("no");
+
+    // Back to the first spec: c stopped and its file gone, the limit removed live, a restarted once more.
+    writeSpec(t.lab, pod, spec);
+    const back = await ok(podunit("apply", pod));
+    expect(back).toContain("member 'c' is stopped and removed");
+    expect(back).toContain("limits changed live on the pod: MemoryMax 67108864 -> (none)");
+    expect(await prop(t.lab, unitOf(pod, "c"), "LoadState")).toBe("not-found");
+    expect(await show(unitOf(pod, "b"))).toBe(b);
+    expect(await prop(t.lab, `podunit-${esc(pod)}.slice`, "MemoryMax")).toBe("infinity");
+    expect(await ok(podunit("apply", pod))).toContain("nothing to do");
+  });
+
   test("disable --now stops it and removes its files and link; disable again says there is nothing", async () => {
     const out = await ok(podunit("disable", pod, "--now"));
     expect(out).toContain(`Pod '${pod}' disabled: removed 6 unit files and links from /etc/systemd/system.`);

@@ -66,6 +66,7 @@ class FakeSystemd implements Systemd {
     return 252;
   }
   async reload(): Promise<void> {}
+  async setUnitProperties(): Promise<void> {}
   close(): void {}
 }
 

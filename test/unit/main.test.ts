@@ -17,7 +17,7 @@ describe("the command layer", () => {
   test("help for every verb, and --help after a verb", async () => {
     const h = await run(["help"]);
     expect(h.code).toBe(0);
-    for (const verb of ["start", "stop", "restart", "status", "list", "logs", "exec", "check", "plan", "generate", "enable", "disable"]) {
+    for (const verb of ["start", "stop", "restart", "apply", "status", "list", "logs", "exec", "check", "plan", "generate", "enable", "disable"]) {
       expect(h.out).toContain(`  ${verb} `);
     }
     expect(h.out).not.toMatch(/^  internal /m);

@@ -53,6 +53,7 @@ describe("prepareUnit", () => {
       "mkdir /run/podunit/web/sandbox 700",
       "mkdir /run/podunit/web/sandbox/rootfs 700",
       "write /run/podunit/web/sandbox/config.json 600",
+      "write /run/podunit/web/plan.json 600",
     ]);
   });
 
