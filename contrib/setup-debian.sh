@@ -17,13 +17,13 @@ packages=(
   skopeo                          # image tests: a real tool that writes OCI and docker archives, reads the image store and pushes to test registries
   docker-registry openssl apache2-utils   # pull tests: a real registry on 127.0.0.1, its test CA, htpasswd for Basic auth
   lintian man-db groff-base       # make deb's check; the man page tests render with man
-  containernetworking-plugins     # bridged pods: the CNI bridge, host-local, portmap, firewall, tuning plugins
-  nftables iptables conntrack     # published ports' rules, the plugins' own rules, stale UDP conntrack entries
+  containernetworking-plugins     # bridged pods: the CNI bridge and host-local plugins
+  nftables iptables conntrack     # published ports' rules (nft), the FORWARD accepts (iptables' own chain), stale UDP conntrack entries
   systemd-container libnss-mymachines   # bridged pods registered with systemd-machined: machinectl lists them, the host resolves their names
   gcc libc6-dev                   # the hardening test builds a static probe that makes the refused system calls itself
-  podman                          # kube tests: a real consumer runs generated manifests with 'podman kube play'
+  podman netavark                 # kube tests: a real consumer runs generated manifests with 'podman kube play' (netavark: the network stack it is tested with)
 )
-[ "${1:-}" = --bench ] && packages+=(crun netavark)   # the runtime and the network stack (bridged pods) the benchmark measures Podman with
+[ "${1:-}" = --bench ] && packages+=(crun)   # the runtime the benchmark measures Podman with (netavark, its network stack, is in the list above)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
