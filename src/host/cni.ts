@@ -19,9 +19,6 @@ export interface CniCall {
   cniPath: string;
 }
 
-/** What a plugin's run cost, for the benchmark and PODUNIT_TRACE. */
-export const pluginTimes: Array<{ plugin: string; command: string; ms: number }> = [];
-
 function pluginPath(type: string, cniPath: string): string {
   for (const dir of cniPath.split(":")) {
     const p = `${dir}/${type}`;
@@ -52,7 +49,6 @@ export async function runPlugin(command: "ADD" | "DEL" | "CHECK", config: Plugin
   });
   const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   const ms = performance.now() - t0;
-  pluginTimes.push({ plugin: config.type, command, ms });
   mark(`cni ${config.type} ${command} (${ms.toFixed(1)} ms)`);
   let parsed: Record<string, unknown> = {};
   try {
