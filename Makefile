@@ -19,7 +19,7 @@ DEB := dist/podunit_$(VERSION)_amd64.deb
 # Who answers for the package; set it for a release (lintian refuses an address on localhost).
 DEB_MAINTAINER ?= podunit maintainers <maintainers@podunit.example.org>
 
-.PHONY: setup all build test test-unit test-system test-vm soak lint demo bench clean install uninstall deb lintian help deps
+.PHONY: setup all build test test-unit test-system test-vm soak lint demo bench bench-quick clean install uninstall deb lintian help deps
 
 all: build
 
@@ -34,7 +34,8 @@ help:
 	@echo "make soak         the long run: COUNT start/stop cycles (default 500; make test runs 20)"
 	@echo "make lint         type-check, and check that every import follows the layers (docs/architecture.md)"
 	@echo "make demo         start a demo in a lab and show it"
-	@echo "make bench        benchmarks: podunit against Podman and the systemd-run floor (installs Podman)"
+	@echo "make bench        benchmarks: podunit against Podman and the systemd-run floor (installs crun); SCALE=1000 for the scale run"
+	@echo "make bench-quick  the pod benchmark with few repetitions and 10 pods, for development (installs nothing)"
 	@echo "make install      podunit system install: binary, units, generator link, completions, man pages under PREFIX ($(PREFIX)); DESTDIR for staging"
 	@echo "make uninstall    remove what make install put in place (pod specs, images and volumes stay)"
 	@echo "make deb          build $(DEB) with dpkg-deb"
@@ -90,6 +91,10 @@ bench: build
 	$(BUN) run bench/health.ts
 	# The registry listens on 127.0.0.1 of a network namespace of its own.
 	unshare --net sh -c 'ip link set lo up && exec $(BUN) run bench/pull.ts'
+
+# The pod benchmark alone, few repetitions: its table and claims, for development.
+bench-quick: build
+	REPS=$${REPS:-3} SCALE=$${SCALE:-10} $(BUN) run bench/pods.ts
 
 # The binary installs itself: everything it installs is built into it (docs/packaging.md).
 ROOT_OPT = $(if $(DESTDIR),--root $(DESTDIR))

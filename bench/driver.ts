@@ -43,13 +43,22 @@ function sh(argv: string[], trace = false): string {
   return out;
 }
 
-/** Phase times of `PODUNIT_TRACE=1` runs, by label (a plugin's own "(x ms)" cut off), for the bridged pod. */
-const traces: Record<"start" | "stop", Record<string, number[]>> = { start: {}, stop: {} };
+/** A phase of a `PODUNIT_TRACE=1` run: ms since the previous mark, and since the process began. */
+interface Phase {
+  delta: number[];
+  at: number[];
+}
 
-function recordTrace(kind: "start" | "stop", stderr: string): void {
-  for (const m of stderr.matchAll(/^podunit trace: +[\d.]+ ms +\+ *([\d.]+) +(.*)$/gm)) {
-    const label = m[2]!.replace(/ \([\d.]+ ms\)$/, "");
-    (traces[kind][label] ??= []).push(Number(m[1]));
+/** Phase times of traced runs, by tool, then by label (a plugin's own "(x ms)" cut off). */
+const traces: Record<string, Record<"start" | "stop", Record<string, Phase>>> = {};
+
+function recordTrace(tool: string, kind: "start" | "stop", stderr: string): void {
+  const byLabel = ((traces[tool] ??= { start: {}, stop: {} })[kind]);
+  for (const m of stderr.matchAll(/^podunit trace: +([\d.]+) ms +\+ *([\d.]+) +(.*)$/gm)) {
+    const label = m[3]!.replace(/ \([\d.]+ ms\)$/, "");
+    const phase = (byLabel[label] ??= { delta: [], at: [] });
+    phase.delta.push(Number(m[2]));
+    phase.at.push(Number(m[1]));
   }
 }
 
@@ -115,13 +124,13 @@ const podunit = (name: string, pod: string, backend: string, trace = false): Too
   name,
   start: () => {
     const ms = timed([[PODUNIT, "start", pod, "--backend", backend]], trace);
-    if (trace) recordTrace("start", readFileSync(ERR, "utf8"));
+    if (trace) recordTrace(name, "start", readFileSync(ERR, "utf8"));
     until(`${name} running`, () => isActive([`podunit-${pod}-a.service`, `podunit-${pod}-b.service`]));
     return ms;
   },
   stop: () => {
     const ms = timed([[PODUNIT, "stop", pod]], trace);
-    if (trace) recordTrace("stop", readFileSync(ERR, "utf8"));
+    if (trace) recordTrace(name, "stop", readFileSync(ERR, "utf8"));
     if (isActive([`podunit-${pod}.slice`])) throw new Error(`${name}: slice still active after stop`);
     return ms;
   },
@@ -311,11 +320,59 @@ function memoryOf(tool: Tool, cgroupOf: (i: number) => string) {
   return { ...rounds[1]!, labGrowthRounds: rounds.map((r) => r.labGrowthBytes) };
 }
 
+// ---- one start, for bench/execs.ts to count what it executes ---------------------------
+
+/** The cgroup (unified hierarchy) of a unit below a slice path such as `podunit.slice/podunit-p.slice`. */
+function unifiedCgroup(path: string): string {
+  return existsSync("/sys/fs/cgroup/unified") ? `/sys/fs/cgroup/unified/${path}` : `/sys/fs/cgroup/${path}`;
+}
+
+/** Whether a cgroup directory or one below it (a container's) holds a process named `comm`. */
+function runs(dir: string, comm: string): boolean {
+  try {
+    if (readFileSync(`${dir}/cgroup.procs`, "utf8").split("\n").filter(Boolean).some((pid) => readFileSync(`/proc/${pid}/comm`, "utf8").trim() === comm)) return true;
+    return readdirSync(dir, { withFileTypes: true }).some((e) => e.isDirectory() && runs(`${dir}/${e.name}`, comm));
+  } catch {
+    return false;
+  }
+}
+
+/** Waits (with file reads only: nothing executed) until each cgroup runs a process named `comm`. */
+function untilRunning(cgroups: string[], comm: string): void {
+  until(`${comm} in ${cgroups.join(", ")}`, () => cgroups.every((cg) => runs(unifiedCgroup(cg), comm)));
+}
+
+/** `--once MODE`: one start and nothing else, until every member runs its own program. */
+function once(mode: string): void {
+  const members = (slice: string, prefix: string) => ["a", "b"].map((m) => `${slice}/${prefix}-${m}.service`);
+  switch (mode) {
+    case "nothing":
+      return;
+    case "setup":
+      return setup();
+    case "podunit-host":
+    case "podunit-rootfs": {
+      const pod = mode === "podunit-host" ? "bhost" : "broot";
+      sh([PODUNIT, "start", pod, "--backend", "native"]);
+      return untilRunning(members(`podunit.slice/podunit-${pod}.slice`, `podunit-${pod}`), "sleep");
+    }
+    case "floor":
+      floor.start("x");
+      return untilRunning(members("flx.slice", "flx"), "sleep");
+    default:
+      throw new Error(`unknown --once mode '${mode}'`);
+  }
+}
+
 // ---- run ------------------------------------------------------------------------------
 
+if (out === "--once") {
+  once(repsArg!);
+  process.exit(0);
+}
 setup();
 const tools: Tool[] = [
-  podunit("podunit native, host members", "bhost", "native"),
+  podunit("podunit native, host members", "bhost", "native", true),
   podunit("podunit runc, host members", "bhost", "runc"),
   podunit("podunit native, rootfs members", "broot", "native"),
   podunit("podunit runc, rootfs members", "broot", "runc"),
@@ -330,7 +387,7 @@ for (const t of tools) results[t.name] = { start: [], stop: [] };
 results["runc run -d alone"] = { start: [], stop: [] };
 
 for (let rep = -WARMUP; rep < REPS; rep++) {
-  if (rep === 0) Object.assign(traces, { start: {}, stop: {} });
+  if (rep === 0) for (const k of Object.keys(traces)) delete traces[k];
   // Rotate the order every repetition so no tool always runs right after another.
   const order = tools.map((_, k) => tools[(k + rep + WARMUP) % tools.length]!);
   for (const t of order) {
