@@ -40,7 +40,7 @@ export function checkCommand(deps: { readFile?: ReadFile; cwd?: string } = {}): 
         for (const r of results) {
           if ("spec" in r) {
             const n = r.spec.members.length;
-            io.out(`ok ${r.spec.name}: ${n} member${n === 1 ? "" : "s"} (${r.spec.file})\n`);
+            io.out(`ok ${r.spec.name}: ${n} member${n === 1 ? "" : "s"}${r.spec.userns ? `, userns = "${r.spec.userns}"` : ""} (${r.spec.file})\n`);
             for (const w of r.spec.warnings ?? []) io.err(`podunit: warning: ${formatSpecIssue(w)}\n`);
           }
         }
@@ -60,7 +60,7 @@ export function checkCommand(deps: { readFile?: ReadFile; cwd?: string } = {}): 
 
 function toJson(r: Result): unknown {
   if ("spec" in r) {
-    return { ref: r.ref, ok: true, name: r.spec.name, file: r.spec.file, members: r.spec.members.map((m) => m.name), warnings: r.spec.warnings ?? [] };
+    return { ref: r.ref, ok: true, name: r.spec.name, file: r.spec.file, members: r.spec.members.map((m) => m.name), ...(r.spec.userns ? { userns: r.spec.userns } : {}), warnings: r.spec.warnings ?? [] };
   }
   const e = r.error;
   return {

@@ -1,4 +1,7 @@
 /** `podunit plan`: shows what starting a pod would do, without root and without touching systemd. */
+import { previewRange } from "../host/userns.ts";
+import { readUsernsConfig } from "../plan/hostfacts.ts";
+import { runDir as runDirOf } from "../pods/wiring.ts";
 import { UsageError } from "../errors.ts";
 import { planToJson, formatPlan } from "../plan/format.ts";
 import { detectHostFacts } from "../plan/hostfacts.ts";
@@ -35,7 +38,9 @@ export function planCommand(
         ...(deps.cwd !== undefined ? { cwd: deps.cwd } : {}),
       });
       const images = (deps.images ?? specImages)(spec, io.env);
-      const p = plan(backend ? { ...spec, sandbox: backend } : spec, (deps.hostFacts ?? detectHostFacts)(io.env), { images });
+      // userns = "auto": the range the pod holds, or the one it would get now.
+      const userns = spec.userns ? previewRange(runDirOf(io.env), spec.name, readUsernsConfig(io.env)) : undefined;
+      const p = plan(backend ? { ...spec, sandbox: backend } : spec, (deps.hostFacts ?? detectHostFacts)(io.env), { images, ...(userns ? { userns } : {}) });
       // The plan's own JSON, with the schema version in front.
       io.out(options.json ? `${JSON.stringify({ version: JSON_SCHEMA_VERSION, ...JSON.parse(planToJson(p)) }, null, 2)}\n` : formatPlan(p));
       return 0;

@@ -30,10 +30,11 @@ export function formatStatus(s: PodStatus, now: Date): string {
   }
   const net = s.network ? `Address: ${s.network.addresses.join(", ") || "-"}${s.network.ports.length ? `; ports: ${s.network.ports.join(", ")}` : ""}\n` +
       (s.network.machine && s.network.machine !== "registered" ? `Not registered with systemd-machined: ${s.network.machine}\n` : "") : "";
+  const ids = s.userns ? `User namespace: ids 0-${s.userns.size - 1} are host ids ${s.userns.start}-${s.userns.start + s.userns.size - 1}\n` : "";
   const failures = s.members.flatMap((u) =>
     u.health?.lastFailure ? [`last failed check of ${u.name}: ${formatSince(u.health.lastFailure.at, now)}: ${u.health.lastFailure.output}\n`] : [],
   );
-  return head + net + table(rows) + failures.join("") + s.problems.map((p) => `problem: ${p}\n`).join("");
+  return head + net + ids + table(rows) + failures.join("") + s.problems.map((p) => `problem: ${p}\n`).join("");
 }
 
 const OPTIONS = { ...DIR_OPTION, ...JSON_OPTION };

@@ -1,5 +1,5 @@
 /** The real RunFiles: a pod's run directory on the local file system, its leftover mounts and cgroups. */
-import { chmodSync, existsSync, mkdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { removeCgroupTree } from "./cgroup.ts";
 import { EINVAL, ENOENT, HostError } from "./errno.ts";
 import { MNT_DETACH, umount2 } from "./libc.ts";
@@ -14,6 +14,9 @@ export const hostFiles: RunFiles = {
   writeFile(path, content, mode) {
     writeFileSync(path, content, { mode });
     chmodSync(path, mode);
+  },
+  chown(path, uid, gid) {
+    chownSync(path, uid, gid);
   },
   replaceFile(path, content, mode) {
     const tmp = `${path}.podunit-${process.pid}`;

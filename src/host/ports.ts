@@ -10,6 +10,8 @@ export interface RunFiles {
   /** Creates a directory (and its parents) with the given mode. */
   mkdir(path: string, mode: number): void;
   writeFile(path: string, content: string, mode: number): void;
+  /** Gives a file or directory to a user and group (by number). */
+  chown(path: string, uid: number, gid: number): void;
   /**
    * Replaces a file at once (a new file renamed over the old one), so no reader sees half
    * of it, and keeps it from looking newer than the old one (see transient.ts).

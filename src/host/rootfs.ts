@@ -5,10 +5,10 @@
  * an overlay of the lowers alone; overlayfs refuses that with a single lower
  * directory, so a one-layer read-only root is a read-only bind mount instead.
  */
-import { chmodSync, chownSync, existsSync, mkdirSync, rmdirSync, rmSync, statSync } from "node:fs";
+import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, rmdirSync, rmSync, statSync } from "node:fs";
 import { NotFoundError, PodunitError } from "../errors.ts";
 import { EINVAL, ENOENT, HostError } from "./errno.ts";
-import { mount, MNT_DETACH, MS_BIND, MS_RDONLY, MS_REMOUNT, umount2 } from "./libc.ts";
+import { idmappedBind, mount, MNT_DETACH, MS_BIND, MS_RDONLY, MS_REMOUNT, umount2 } from "./libc.ts";
 import type { MemberRoots } from "./ports.ts";
 import { mountinfo } from "./proc.ts";
 import type { MemberRoot } from "../plan/types.ts";
@@ -43,9 +43,69 @@ export function checkLayers(r: Pick<MemberRoot, "image" | "manifestDigest" | "lo
   }
 }
 
-/** Makes the directories and mounts the root at `r.target`. */
+/**
+ * userns = "auto": mounts every layer below `r.idmap.dir` with the ID map of the pod's
+ * user namespace; returns their paths, lowest-numbered first as in `r.lowerdirs`.
+ */
+function idmapLayers(r: MemberRoot & { idmap: NonNullable<MemberRoot["idmap"]> }): string[] {
+  const fd = openSync(r.idmap.userns, "r");
+  const made: string[] = [];
+  try {
+    mkdirSync(r.idmap.dir, { recursive: true, mode: 0o700 });
+    r.lowerdirs.forEach((layer, i) => {
+      const at = `${r.idmap.dir}/${i}`;
+      mkdirSync(at, { mode: 0o700 });
+      const err = idmappedBind(layer, at, fd);
+      if (err !== 0) {
+        throw new HostError(`mount the layer '${layer}' of member '${r.member}' with the pod's ID map at`, err[0], err[1], {
+          path: at,
+          hint:
+            err[1] === EINVAL
+              ? "The image store's file system cannot be mounted with an ID map (ext4, xfs and btrfs can; overlayfs cannot, tmpfs only from Linux 6.3). Keep /var/lib/podunit/images on such a file system, or drop userns from the spec."
+              : undefined,
+        });
+      }
+      made.push(at);
+    });
+    return made;
+  } catch (e) {
+    releaseIdmaps(r.idmap.dir);
+    throw e;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Detaches the ID-mapped layers below `dir` (the overlay keeps its own references) and removes their mount points. */
+function releaseIdmaps(dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    const at = `${dir}/${n}`;
+    for (let i = 0; i < 8 && isMountPoint(at); i++) umount2(at, MNT_DETACH);
+    // Never recursive: through a mount left there, that would delete the image's files.
+    rmdirSync(at);
+  }
+  rmdirSync(dir);
+}
+
+/** Makes the directories and mounts the root at `r.target`; with `r.idmap`, of the layers mounted with the pod's ID map. */
 export function mountRoot(r: MemberRoot): void {
   checkLayers(r);
+  if (r.idmap === undefined) return mountLayers(r);
+  const lowerdirs = idmapLayers({ ...r, idmap: r.idmap });
+  try {
+    mountLayers({ ...r, lowerdirs });
+  } finally {
+    releaseIdmaps(r.idmap.dir);
+  }
+}
+
+function mountLayers(r: MemberRoot): void {
   for (const d of [r.target, r.upper, r.work]) if (d !== undefined) mkdirSync(d, { recursive: true, mode: 0o700 });
   if (r.upper !== undefined) {
     // The overlay's `/` is the upper directory itself: it takes the owner and mode of the image's top `/`.
@@ -95,6 +155,9 @@ export function unmountRoot(target: string, layers?: string): void {
 /** The real MemberRoots port. */
 export const hostRoots: MemberRoots = {
   mount: mountRoot,
-  unmount: (r) => unmountRoot(r.target, r.upper !== undefined ? r.upper.slice(0, r.upper.lastIndexOf("/")) : undefined),
+  unmount: (r) => {
+    if (r.idmap) releaseIdmaps(r.idmap.dir);
+    unmountRoot(r.target, r.upper !== undefined ? r.upper.slice(0, r.upper.lastIndexOf("/")) : undefined);
+  },
   isMounted: isMountPoint,
 };

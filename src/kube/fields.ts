@@ -196,7 +196,7 @@ const POD_SPEC: Field = map({
   activeDeadlineSeconds: refused("a deadline for the whole pod is not supported"),
   ephemeralContainers: refused("ephemeral containers are not supported; use 'podunit exec'"),
   os: refused("the pod runs on this machine's operating system"),
-  hostUsers: refused("user namespaces are not supported yet"),
+  hostUsers: BOOL,
   readinessGates: refused("readiness gates are not supported"),
   overhead: refused("pod overhead is not supported"),
 });

@@ -56,6 +56,7 @@ export function generateManifest(spec: PodSpec, opts: { lossy?: boolean } = {}):
   if (spec.hostIpc) podSpec.hostIPC = true;
   if (spec.hostPid) podSpec.hostPID = true;
   if (spec.share.includes("pid")) podSpec.shareProcessNamespace = true;
+  if (spec.userns === "auto") podSpec.hostUsers = false;
   if (spec.network !== "bridge" && !spec.hostNetwork) annotations[NETWORK] = "private";
   if (spec.sandbox) annotations[SANDBOX] = spec.sandbox;
   if (spec.install) annotations[WANTED_BY] = spec.install.wantedBy.join(",");

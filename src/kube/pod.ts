@@ -67,6 +67,8 @@ export function podTables(f: Findings, doc: YamlDoc, at: KPath, kind: string, na
   if (hostNetwork) top.host_network = true;
   if (spec.hostIPC === true) top.host_ipc = true;
   if (spec.hostPID === true) top.host_pid = true;
+  // hostUsers: false is a user namespace of the pod's own, as userns = "auto" makes it.
+  if (spec.hostUsers === false) top.userns = "auto";
   const network = ann(NETWORK);
   if (network !== undefined && network !== "private") f.issue(doc, [...annotationsAt, NETWORK], `expected "private", found ${JSON.stringify(network)}`);
   if (network === undefined && !hostNetwork) top.network = "bridge";

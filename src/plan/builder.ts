@@ -5,6 +5,7 @@ import type { PodLayout } from "./layout.ts";
 import type { OciNamespaceType } from "./oci.ts";
 import type { HostFacts } from "./types.ts";
 import type { PlannedVolume } from "./volumes.ts";
+import type { IdRange } from "./userns.ts";
 
 /** Namespaces in the order flags and pins are written. */
 export const NS_ORDER: readonly Namespace[] = ["net", "ipc", "uts", "pid"];
@@ -45,6 +46,8 @@ export interface Ctx {
   sandbox: string;
   /** The pod's volumes with their host paths (members' mounts refer to them by name). */
   volumes: PlannedVolume[];
+  /** The pod's host ids (userns = "auto"); undefined: the host's. */
+  userns?: IdRange;
 }
 
 /** `--net=PIN --ipc=PIN ...` for nsenter or unshare. */

@@ -49,6 +49,7 @@ export function formatPlan(plan: Plan): string {
   lines.push("", "Namespace pins:");
   if (plan.pins.length) lines.push(...plan.pins.map((p) => `  ${p.ns.padEnd(4)} ${p.path}`));
   else lines.push("  (none: every namespace is the host's or the member's own)");
+  if (plan.userns) lines.push("", `User namespace: ids 0-${plan.userns.size - 1} are host ids ${plan.userns.start}-${plan.userns.start + plan.userns.size - 1}`);
   if (plan.images?.length) lines.push("", "Image members:", ...plan.images.flatMap(imageBlock));
   lines.push("", "Files written before start:");
   if (plan.files.length) {

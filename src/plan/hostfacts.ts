@@ -4,6 +4,7 @@
  */
 import { existsSync, readdirSync, readFileSync, statfsSync } from "node:fs";
 import { DEFAULT_NETWORK, NETWORK_FILE, type NetworkConfig, parseNetworkConfig } from "../podspec/netconfig.ts";
+import { DEFAULT_USERNS, parseUsernsConfig, type UsernsConfig, USERNS_FILE } from "../podspec/usernsconfig.ts";
 import { basename } from "node:path";
 import type { CgroupMode, HostFacts, HostPaths } from "./types.ts";
 
@@ -114,4 +115,17 @@ export function networkConfigReader(env: Record<string, string | undefined>): ()
     }
     return (cached = parseNetworkConfig(text, file));
   };
+}
+
+/** Reads `<configDir>/userns.toml`: podunit's block of host ids for userns pods; a missing file gives the defaults, a bad one throws. */
+export function readUsernsConfig(env: Record<string, string | undefined>): UsernsConfig {
+  const file = `${configDir(env)}/${USERNS_FILE}`;
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+    return DEFAULT_USERNS;
+  }
+  return parseUsernsConfig(text, file);
 }

@@ -25,8 +25,8 @@ export class PodLayout {
     return `${this.dir}/ns`;
   }
 
-  /** The pin of one namespace: `<dir>/ns/{net,ipc,uts,pid}`. */
-  pin(ns: Namespace): string {
+  /** The pin of one namespace: `<dir>/ns/{net,ipc,uts,pid,user}`. */
+  pin(ns: Namespace | "user"): string {
     return `${this.nsDir}/${ns}`;
   }
 
@@ -51,7 +51,17 @@ export class PodLayout {
 
   /** Where an image member's root file system is mounted. */
   memberRoot(member: string): string {
-    return `${this.dir}/rootfs/${member}`;
+    return `${this.rootsDir}/${member}`;
+  }
+
+  /** Where an image member's layers are mounted with the pod's ID map while its overlay is made (userns = "auto"). */
+  memberIdmap(member: string): string {
+    return `${this.memberLayers(member)}/idmap`;
+  }
+
+  /** The directory of the image members' roots. */
+  get rootsDir(): string {
+    return `${this.dir}/rootfs`;
   }
 
   /** An image member's writable layer: `upper` and `work` directories of its overlay. */

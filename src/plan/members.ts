@@ -164,6 +164,7 @@ export function imageMember(c: Ctx, m: MemberSpec, order: MemberOrderInfo, out: 
     lowerdirs: [...facts.layers].reverse(),
     ...(m.readonlyRootfs ? {} : { upper: `${layers}/upper`, work: `${layers}/work` }),
     target,
+    ...(c.userns ? { idmap: { userns: c.layout.pin("user"), dir: c.layout.memberIdmap(m.name) } } : {}),
     store: facts.store,
     config,
   });
@@ -199,6 +200,7 @@ function runcMember(c: Ctx, m: MemberSpec, order: MemberOrderInfo, out: RuncOut,
     namespaces.push(c.pinned.includes(ns) ? { type: OCI_TYPE[ns], path: c.layout.pin(ns) } : { type: OCI_TYPE[ns] });
   }
   namespaces.push({ type: "mount" });
+  if (c.userns) namespaces.unshift({ type: "user", path: c.layout.pin("user") });
   const ownPidNs = !c.spec.hostPid && !c.pinned.includes("pid");
   const { stopSignal: _signal, ...process } = run;
   const config = memberConfig({
@@ -210,6 +212,7 @@ function runcMember(c: Ctx, m: MemberSpec, order: MemberOrderInfo, out: RuncOut,
     cgroupsPath: containerCgroup(c, unitCgroup(c.spec.name, unit), "ctr"),
     ...(m.seccomp !== "unconfined" ? { seccomp: ociSeccomp() } : {}),
     ...(m.mounts ? { volumes: ociVolumeMounts(c.volumes, m.mounts) } : {}),
+    ...(c.userns ? { userns: c.userns } : {}),
   });
   dirs.push(bundle);
   files.push({ path: `${bundle}/config.json`, mode: 0o600, content: configJson(config) });

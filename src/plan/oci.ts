@@ -3,6 +3,7 @@
  * sandbox and for members with their own root file system.
  */
 import { SERVICE_PATH } from "./hostfacts.ts";
+import { type IdRange, ociMappings } from "./userns.ts";
 
 export const OCI_VERSION = "1.0.2";
 
@@ -14,7 +15,7 @@ export const SANDBOX_INIT_PATH = "/catatonit";
 
 
 
-export type OciNamespaceType = "pid" | "network" | "ipc" | "uts" | "mount";
+export type OciNamespaceType = "pid" | "network" | "ipc" | "uts" | "mount" | "user";
 
 export interface OciNamespace {
   type: OciNamespaceType;
@@ -63,10 +64,16 @@ function initBind(source: string, destination: string): OciMount {
   return { destination, type: "bind", source, options: ["bind", "ro", "nosuid", "nodev"] };
 }
 
-function linux(cgroupsPath: string, namespaces: OciNamespace[], seccomp?: object) {
+/**
+ * `linux`: with a range, the container is in a user namespace (made by the
+ * sandbox, joined by path by members) whose ID maps the config names in both
+ * cases: runc 1.1 wants them also for a namespace it joins.
+ */
+function linux(cgroupsPath: string, namespaces: OciNamespace[], seccomp?: object, userns?: IdRange) {
   return {
     cgroupsPath,
     namespaces,
+    ...(userns ? { uidMappings: ociMappings(userns), gidMappings: ociMappings(userns) } : {}),
     resources: { devices: [{ allow: false, access: "rwm" }] },
     maskedPaths: MASKED_PATHS,
     readonlyPaths: READONLY_PATHS,
@@ -82,6 +89,7 @@ export function sandboxConfig(o: {
   hostname?: string;
   namespaces: OciNamespace[];
   cgroupsPath: string;
+  userns?: IdRange;
 }): object {
   return {
     ociVersion: OCI_VERSION,
@@ -97,7 +105,7 @@ export function sandboxConfig(o: {
     root: { path: o.rootfs, readonly: true },
     ...(o.hostname !== undefined ? { hostname: o.hostname } : {}),
     mounts: [STANDARD_MOUNTS[0]!, STANDARD_MOUNTS[1]!, initBind(o.catatonit, SANDBOX_INIT_PATH)],
-    linux: linux(o.cgroupsPath, o.namespaces),
+    linux: linux(o.cgroupsPath, o.namespaces, undefined, o.userns),
   };
 }
 
@@ -126,6 +134,8 @@ export function memberConfig(o: MemberProcess & {
   seccomp?: object;
   /** Pod volumes, after the standard mounts. */
   volumes?: OciMount[];
+  /** The pod's host ids (userns = "auto"). */
+  userns?: IdRange;
 }): object {
   const env = new Map<string, string>([["PATH", SERVICE_PATH]]);
   for (const [k, v] of Object.entries(o.env)) env.set(k, v);
@@ -146,7 +156,7 @@ export function memberConfig(o: MemberProcess & {
     },
     root: { path: o.rootfs, readonly: o.readonly },
     mounts: [...STANDARD_MOUNTS, ...(o.init !== undefined ? [initBind(o.init, MEMBER_INIT_PATH)] : []), ...(o.volumes ?? [])],
-    linux: linux(o.cgroupsPath, o.namespaces, o.seccomp),
+    linux: linux(o.cgroupsPath, o.namespaces, o.seccomp, o.userns),
   };
 }
 

@@ -13,8 +13,9 @@ import { planHealth, readinessProps } from "./health.ts";
 import { orderMembers } from "./order.ts";
 import { nativeSandbox, runcSandbox, sandboxReady } from "./sandbox.ts";
 import { networkParts } from "./netplan.ts";
-import { planVolumes } from "./volumes.ts";
-import type { ContainerWait, HostFacts, ImageFacts, Pin, Plan, PlannedFile, PlannedImage, PlannedStep, PlannedUnit, Stage } from "./types.ts";
+import { mapVolumeOwners, planVolumes } from "./volumes.ts";
+import type { IdRange } from "./userns.ts";
+import type { ContainerWait, HostFacts, ImageFacts, Pin, Plan, PlannedFile, PlannedImage, PlannedStep, PlannedUnit, PlannedUserns, Stage } from "./types.ts";
 
 /** Choices made for one run of a plan that are not in the spec (command-line options). */
 export interface PlanOptions {
@@ -22,10 +23,17 @@ export interface PlanOptions {
   backend?: SandboxBackend;
   /** What the pods layer found out about each image the spec names, by the reference as written. */
   images?: ReadonlyMap<string, ImageFacts>;
+  /** The range of host ids the pods layer holds for a pod with userns = "auto" (src/host/userns.ts). */
+  userns?: IdRange;
 }
 
 /** The sandbox backend: the command line's, else the spec's, else runc where it is installed. */
 export function chooseBackend(spec: PodSpec, host: HostFacts, asked: SandboxBackend | undefined): SandboxBackend {
+  if (spec.userns === "auto" && (asked === "native" || host.paths.runc === undefined)) {
+    throw new PodunitError(`Failed to plan pod '${spec.name}': userns = "auto" needs the runc sandbox backend, which makes the pod's user namespace and writes its ID maps${asked === "native" ? ", and the native one was asked for" : ", and runc is not installed"}.`, {
+      hint: asked === "native" ? "Leave out --backend native for this pod." : "Install runc (Debian: apt-get install runc), or drop userns from the spec.",
+    });
+  }
   const backend = asked ?? spec.sandbox ?? (host.paths.runc !== undefined ? "runc" : "native");
   if (backend === "runc" && host.paths.runc === undefined) {
     throw new PodunitError(`Failed to plan pod '${spec.name}': the runc sandbox backend was asked for, but runc is not installed.`, {
@@ -52,6 +60,8 @@ function unit(name: string, type: PlannedUnit["type"], role: PlannedUnit["role"]
 /** Turns a validated pod spec into a plan for this host. */
 export function plan(spec: PodSpec, host: HostFacts, opts: PlanOptions = {}): Plan {
   const layout = new PodLayout(host.runDir, spec.name);
+  const userns = spec.userns === "auto" ? usernsOf(spec, opts.userns) : undefined;
+  const volumes = planVolumes(spec, layout);
   const c: Ctx = {
     spec,
     host,
@@ -60,7 +70,8 @@ export function plan(spec: PodSpec, host: HostFacts, opts: PlanOptions = {}): Pl
     pinned: pinnedNamespaces(spec),
     slice: podSliceName(spec.name),
     sandbox: sandboxUnitName(spec.name),
-    volumes: planVolumes(spec, layout),
+    volumes: userns ? mapVolumeOwners(volumes, userns) : volumes,
+    ...(userns ? { userns } : {}),
   };
   const dirs: string[] = [layout.dir, ...(c.pinned.length ? [layout.nsDir] : [])];
   const files: PlannedFile[] = [];
@@ -131,9 +142,9 @@ export function plan(spec: PodSpec, host: HostFacts, opts: PlanOptions = {}): Pl
     );
   }
 
-  const pins: Pin[] = c.pinned.map((ns) => ({ ns, path: layout.pin(ns) }));
+  const pins: Pin[] = [...(userns ? ["user" as const] : []), ...c.pinned].map((ns) => ({ ns, path: layout.pin(ns) }));
   const ready = sandboxReady(c, pins);
-  const steps = startSteps(stages, ready !== undefined, containerWaits.length > 0, images.length > 0, network.planned !== undefined, c.volumes.length > 0, health !== undefined);
+  const steps = startSteps(stages, userns !== undefined, ready !== undefined, containerWaits.length > 0, images.length > 0, network.planned !== undefined, c.volumes.length > 0, health !== undefined);
   return {
     pod: spec.name,
     file: spec.file,
@@ -153,6 +164,7 @@ export function plan(spec: PodSpec, host: HostFacts, opts: PlanOptions = {}): Pl
     ...(network.planned ? { network: network.planned } : {}),
     ...(images.length ? { images } : {}),
     ...(c.volumes.length ? { volumes: c.volumes } : {}),
+    ...(userns ? { userns: plannedUserns(userns, host, layout, images.length > 0) } : {}),
     ...(health ? { health } : {}),
     steps,
     directories: dirs,
@@ -168,12 +180,13 @@ export function plan(spec: PodSpec, host: HostFacts, opts: PlanOptions = {}): Pl
  * After=/Requires= order the jobs, systemd runs them in parallel where that
  * allows); the containers' waits; the health timer; the unit files.
  */
-function startSteps(stages: Stage[], ready: boolean, waits: boolean, roots: boolean, network: boolean, volumes: boolean, health: boolean): PlannedStep[] {
+function startSteps(stages: Stage[], userns: boolean, ready: boolean, waits: boolean, roots: boolean, network: boolean, volumes: boolean, health: boolean): PlannedStep[] {
   const units = (kinds: Stage["kind"][]) => stages.filter((s) => kinds.includes(s.kind)).flatMap((s) => s.units);
   const pod = units(["slice", "sandbox"]);
   const members = units(["init", "members"]);
   // Volumes come before any unit: a missing host path refuses the start before anything runs.
-  const steps: PlannedStep[] = [{ kind: "run-files" }, ...(volumes ? [{ kind: "volumes" } as const] : [])];
+  // The range was recorded before planning (the configs name it); the first step holds it, its undo frees it.
+  const steps: PlannedStep[] = [...(userns ? [{ kind: "userns" } as const] : []), { kind: "run-files" }, ...(volumes ? [{ kind: "volumes" } as const] : [])];
   // Roots are mounted after the sandbox started (a runc sandbox's mount namespace then holds
   // no copy of them) and before any member: a member's bundle points at its root.
   const mountRoots: PlannedStep[] = roots ? [{ kind: "member-roots" }] : [];
@@ -191,6 +204,25 @@ function startSteps(stages: Stage[], ready: boolean, waits: boolean, roots: bool
   if (health) steps.push({ kind: "health-timer" });
   steps.push({ kind: "unit-files" });
   return steps;
+}
+
+function usernsOf(spec: PodSpec, range: IdRange | undefined): IdRange {
+  if (range === undefined) {
+    throw new PodunitError(`Failed to plan pod '${spec.name}': it has userns = "auto", and no range of host ids was held for it before planning.`, {
+      hint: "This is a bug in podunit: the range should have been taken (src/host/userns.ts) before planning.",
+    });
+  }
+  return range;
+}
+
+/** The range and the directories the pod's root must pass or own (see PlannedUserns). */
+function plannedUserns(range: IdRange, host: HostFacts, layout: PodLayout, roots: boolean): PlannedUserns {
+  const runDir = host.runDir.replace(/\/+$/, "");
+  return {
+    ...range,
+    traverse: [runDir, layout.dir, layout.sandboxBundle, ...(roots ? [layout.rootsDir] : [])],
+    own: [`${layout.sandboxBundle}/rootfs`],
+  };
 }
 
 /** The run file that records which images a running pod uses (`podunit image rm` and `prune` read it). */

@@ -86,7 +86,9 @@ export function runcSandbox(c: Ctx, files: PlannedFile[], dirs: string[]): UnitP
   const id = sandboxRuncId(c.spec.name);
   const bundle = c.layout.sandboxBundle;
   const rootfs = `${bundle}/rootfs`;
-  const namespaces: OciNamespace[] = [{ type: "pid" }];
+  // The user namespace first: runc then makes the others inside it, owned by it, so members
+  // in it may mount a /proc of the pod's PID namespace and a /sys of its network namespace.
+  const namespaces: OciNamespace[] = [...(c.userns ? [{ type: "user" } as const] : []), { type: "pid" }];
   if (!c.spec.hostNetwork) namespaces.push({ type: "network" });
   if (!c.spec.hostIpc) namespaces.push({ type: "ipc" });
   namespaces.push({ type: "uts" }, { type: "mount" });
@@ -96,6 +98,7 @@ export function runcSandbox(c: Ctx, files: PlannedFile[], dirs: string[]): UnitP
     hostname: c.pinned.includes("uts") ? c.spec.hostname : undefined,
     namespaces,
     cgroupsPath: containerCgroup(c, unitCgroup(c.spec.name, c.sandbox), "sandbox"),
+    ...(c.userns ? { userns: c.userns } : {}),
   });
   dirs.push(bundle, rootfs);
   files.push({ path: `${bundle}/config.json`, mode: 0o600, content: configJson(config) });

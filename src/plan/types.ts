@@ -104,6 +104,12 @@ export interface MemberRoot {
   upper?: string;
   work?: string;
   target: string;
+  /**
+   * userns = "auto": each layer is first mounted below `dir` with the ID map of the
+   * user namespace pinned at `userns` (an idmapped mount), and the overlay is made of
+   * those; the member's root then sees the image's root-owned files as its own.
+   */
+  idmap?: { userns: string; dir: string };
 }
 
 /** An image member in a plan: its root and its resolved configuration. */
@@ -147,7 +153,7 @@ export interface Stage {
  * removed by systemd with the run directory when the sandbox stops.
  */
 export interface Pin {
-  ns: Namespace;
+  ns: Namespace | "user";
   path: string;
 }
 
@@ -187,6 +193,8 @@ export interface SandboxReady {
  * plan's own fields (files, units, ready, containerWaits).
  */
 export type PlannedStep =
+  /** Hold the pod's range of host ids (Plan.userns), recorded before planning. Undo: free it. */
+  | { kind: "userns" }
   /** Write the plan's directories and files (bundles, configs). Undo: remove the run directory. */
   | { kind: "run-files" }
   /** Start these units in one burst and wait for their jobs. Undo: stop them and forget them. */
@@ -205,6 +213,19 @@ export type PlannedStep =
   | { kind: "health-timer" }
   /** Replace the transient unit files of the services started (see src/pods/transient.ts). Undo: nothing. */
   | { kind: "unit-files" };
+
+/**
+ * A pod's user namespace: its range of host ids, the directories on the way to the
+ * sandbox's and members' roots that the pod's root (an unprivileged user on the host)
+ * must be able to pass (mode 0711: search, no listing), and those it must own (the
+ * sandbox's empty root, where runc makes mount points as that user).
+ */
+export interface PlannedUserns {
+  start: number;
+  size: number;
+  traverse: string[];
+  own: string[];
+}
 
 /** A file the executor writes before starting units. */
 export interface PlannedFile {
@@ -250,6 +271,8 @@ export interface Plan {
   images?: PlannedImage[];
   /** The pod's volumes; absent when the spec has none. */
   volumes?: PlannedVolume[];
+  /** userns = "auto": the pod's host ids and what the run files need for them; absent otherwise. */
+  userns?: PlannedUserns;
   /** How `podunit start` runs the plan, in order. */
   steps: PlannedStep[];
   /** Directories the executor creates (mode 0700) before writing files. */

@@ -14,6 +14,7 @@ import type { BindPath, UnitProperty } from "../systemd/properties.ts";
 import { prop } from "./builder.ts";
 import type { PodLayout } from "./layout.ts";
 import type { OciMount } from "./oci.ts";
+import { hostId, type IdRange } from "./userns.ts";
 
 /** Where persistent volumes live: one directory per pod, one below it per volume. */
 export const VOLUME_ROOT = "/var/lib/podunit/volumes";
@@ -53,6 +54,19 @@ export function planVolumes(spec: PodSpec, layout: PodLayout, root = VOLUME_ROOT
       ...(v.owner ? { owner: v.owner } : {}),
       ...(v.type !== "host" ? { mode: v.mode ?? defaultMode(v.type) } : {}),
     };
+  });
+}
+
+/**
+ * A userns pod's volumes: the owner a spec gives is one of the pod's ids, and without
+ * one the pod's root owns the volume; either is made a host id of the pod's range. A
+ * host volume keeps its host owner (podunit never changes a host path).
+ */
+export function mapVolumeOwners(volumes: readonly PlannedVolume[], range: IdRange): PlannedVolume[] {
+  return volumes.map((v) => {
+    if (v.type === "host") return v;
+    const o = v.owner ?? { uid: 0, gid: 0 };
+    return { ...v, owner: { uid: hostId(range, o.uid), gid: hostId(range, o.gid) } };
   });
 }
 

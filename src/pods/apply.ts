@@ -69,7 +69,14 @@ export async function applyPod(req: ApplyRequest, env: Env): Promise<ApplyResult
     withPodLock(env, spec.name, async () => {
       const running = await runningPlan(spec.name, sd, env);
       const facts = await hostFacts(env, sd);
-      const next = plan(spec, facts, { backend: req.backend ?? running.backend, images });
+      if ((spec.userns === "auto") !== (running.userns !== undefined)) {
+        throw new PodunitError(`Refused to apply the spec to pod '${spec.name}': userns changed, and a pod's user namespace is made with its sandbox. Nothing was changed.`, {
+          exitCode: ExitCode.PERMISSION,
+          hint: `Run 'podunit restart ${spec.name}' to start the pod again with the new spec.`,
+        });
+      }
+      const userns = running.userns ? { start: running.userns.start, size: running.userns.size } : undefined;
+      const next = plan(spec, facts, { backend: req.backend ?? running.backend, images, ...(userns ? { userns } : {}) });
       checkImagePrograms(next);
       const diff = diffPlans(running, next);
       const fragment = await sd.fragmentPath(podTargetName(spec.name));

@@ -16,6 +16,12 @@ export interface NetworkOps {
 
 export type { Containers, Journal, MemberRoots, PodVolumes, Readiness, RunFiles, VolumesMade } from "../host/ports.ts";
 
+/** The ranges of host ids of userns pods (src/host/userns.ts); absent in unit tests of pods without one. */
+export interface RangeOps {
+  /** Frees the pod's range; a pod without one is fine. */
+  free(pod: string): Promise<void>;
+}
+
 export interface ExecDeps {
   systemd: Systemd;
   readiness: Readiness;
@@ -25,4 +31,5 @@ export interface ExecDeps {
   network?: NetworkOps;
   roots: MemberRoots;
   volumes: PodVolumes;
+  ranges?: RangeOps;
 }

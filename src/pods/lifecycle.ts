@@ -19,7 +19,9 @@ import { preflight } from "./preflight.ts";
 import { assertPortsFree } from "./network.ts";
 import { checkImagePrograms, imageStoreDir, resolveImages } from "./images.ts";
 import type { ImageFacts } from "../plan/types.ts";
-import { runStart, StartError, type StartResult } from "./start.ts";
+import { runStart, StartError, StartInterruptedError, type StartResult } from "./start.ts";
+import { freeRange, holdRange } from "../host/userns.ts";
+import { readUsernsConfig } from "../plan/hostfacts.ts";
 import { runStop, type StopResult } from "./stop.ts";
 import { pullSpecImages } from "./pull.ts";
 import type { OnPullEvent } from "../image/index.ts";
@@ -84,14 +86,23 @@ async function start(req: StartRequest, env: Env, restart: boolean): Promise<Sta
       loaded.catch(() => {});
       const [facts, fromFiles] = await Promise.all([hostFacts(env, sd), sd.fragmentPath(podTargetName(spec.name))]);
       mark("asked systemd: version, unit files, unit states");
-      const p = plan(spec, facts, { ...(req.backend ? { backend: req.backend } : {}), images });
-      checkImagePrograms(p);
-      // A host port that is taken refuses the start before anything of the pod runs.
-      if (p.network) assertPortsFree(p.network);
-      mark("planned");
-      // runc's path is already among the host facts the plan was made for.
-      const deps = execDeps(sd, facts.paths.runc, env);
-      return fromFiles ? startTarget(p, deps) : runStart(p, deps, loaded);
+      // The range is held before planning (config.json names it); the start's first step owns it.
+      const held = spec.userns === "auto" ? await holdRange(runDir(env), spec.name, readUsernsConfig(env)) : undefined;
+      try {
+        const p = plan(spec, facts, { ...(req.backend ? { backend: req.backend } : {}), images, ...(held ? { userns: held.range } : {}) });
+        checkImagePrograms(p);
+        // A host port that is taken refuses the start before anything of the pod runs.
+        if (p.network) assertPortsFree(p.network);
+        mark("planned");
+        // runc's path is already among the host facts the plan was made for.
+        const deps = execDeps(sd, facts.paths.runc, env);
+        return await (fromFiles ? startTarget(p, deps) : runStart(p, deps, loaded));
+      } catch (err) {
+        // A start that failed was rolled back (its steps freed the range); one refused before any step frees it here.
+        // An interrupted one keeps it: the pod may be partly running.
+        if (held?.fresh && !(err instanceof StartInterruptedError)) await freeRange(runDir(env), spec.name);
+        throw err;
+      }
     });
   } finally {
     sd.close();

@@ -2,6 +2,8 @@
  * The read-only use cases: a pod's status, the list of pods, the members of a
  * pod (for the verbs that name one: logs, exec).
  */
+import { heldRange, previewRange } from "../host/userns.ts";
+import { readUsernsConfig } from "../plan/hostfacts.ts";
 import { NotFoundError, SpecError } from "../errors.ts";
 import type { Systemd, UnitListEntry } from "../systemd/bus.ts";
 import { memberOfUnit, podUnitPatterns, sandboxUnitName } from "../systemd/unitname.ts";
@@ -38,6 +40,8 @@ export async function statusOf(ref: string, dir: string | undefined, env: Env): 
     const st = await podStatus(sd, pod, spec?.members.map((m) => m.name) ?? []);
     const net = networkInfo(runDir(env), pod);
     if (net) st.network = net;
+    const held = heldRange(runDir(env), pod);
+    if (held) st.userns = held;
     const layout = new PodLayout(runDir(env), pod);
     for (const m of st.members) {
       if (m.state === "not-loaded") continue;
@@ -47,7 +51,7 @@ export async function statusOf(ref: string, dir: string | undefined, env: Env): 
     if (spec) {
       // The pins the spec's plan expects; a spec that no longer plans on this host has nothing to check.
       const p = await hostFacts(env, sd)
-        .then((h) => plan(spec!, h, { images: resolveImages(spec!, imageStoreDir(env)) }))
+        .then((h) => plan(spec!, h, { images: resolveImages(spec!, imageStoreDir(env)), ...(spec!.userns ? { userns: held ?? previewRange(runDir(env), pod, readUsernsConfig(env)) } : {}) }))
         .catch(() => undefined);
       if (p) st.problems.push(...pinProblems(st, p.pins.map((x) => x.path), pinLive));
     }

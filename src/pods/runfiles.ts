@@ -46,6 +46,9 @@ function writeRunFiles(plan: Plan, deps: ExecDeps, wanted: (path: string) => boo
     for (const f of plan.files) if (wanted(f.path)) deps.files.writeFile(f.path, f.content, f.mode);
     const record = PodLayout.of(plan).planFile;
     if (wanted(record)) deps.files.writeFile(record, planRecordText(plan), 0o600);
+    // userns = "auto": the pod's root is a user of its own on the host; it must pass these and own those.
+    for (const d of plan.userns?.traverse ?? []) deps.files.mkdir(d, 0o711);
+    for (const d of plan.userns?.own ?? []) deps.files.chown(d, plan.userns!.start, plan.userns!.start);
   } catch (err) {
     throw new UnitFailure(plan.runDir, new Error(`could not write its run files: ${(err as Error).message}`), false);
   }

@@ -19,7 +19,7 @@ import { runcPrefix } from "../plan/layout.ts";
 import { runFilesOf } from "../plan/unitfiles.ts";
 import type { ExecDeps, VolumesMade } from "./deps.ts";
 import { mark } from "../trace.ts";
-import { cleanupPod, stopPodUnits, stopUnits } from "./stop.ts";
+import { cleanupPod, freeRangeOf, stopPodUnits, stopUnits } from "./stop.ts";
 import { replaceTransientFiles } from "./transient.ts";
 import { runSteps, StepFailure, type Step } from "./steps.ts";
 import { runFilesStep } from "./runfiles.ts";
@@ -135,7 +135,7 @@ async function repair(plan: Plan, deps: ExecDeps, states: Map<string, string>): 
   const adopt: Step = {
     name: `adopt the running part of pod '${plan.pod}'`,
     run: async () => {},
-    undo: () => cleanupPod(plan.pod, plan.runDir, deps),
+    undo: async () => [...(await cleanupPod(plan.pod, plan.runDir, deps)), ...(await freeRangeOf(plan.pod, deps))],
   };
   await run(plan, deps, [adopt, ...planSteps(plan, deps, { units: new Set(missing), states, wanted })]);
   return { pod: plan.pod, alreadyRunning: false, units: planUnits(plan).map((u) => u.name), repaired: missing };
@@ -166,6 +166,16 @@ export function planSteps(plan: Plan, deps: ExecDeps, sel: Selection): Step[] {
 
 function toStep(s: PlannedStep, plan: Plan, deps: ExecDeps, sel: Selection, byName: Map<string, PlannedUnit>): Step | undefined {
   switch (s.kind) {
+    case "userns": {
+      const u = plan.userns;
+      // Held before planning (the configs name it); a repair or an apply keeps the running pod's.
+      if (!u || sel.partial || !sel.units.has(plan.sandbox.name)) return undefined;
+      return {
+        name: `hold the host ids ${u.start}-${u.start + u.size - 1}`,
+        run: async () => {},
+        undo: () => freeRangeOf(plan.pod, deps),
+      };
+    }
     case "run-files":
       return runFilesStep(plan, deps, sel);
     case "start-units": {

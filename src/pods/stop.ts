@@ -26,6 +26,7 @@ export async function runStop(pod: string, runDir: string, deps: ExecDeps): Prom
   const before = deps.systemd.listUnits(podUnitPatterns(pod));
   before.catch(() => {});
   const problems = await cleanupPod(pod, runDir, deps);
+  problems.push(...(await freeRangeOf(pod, deps)));
   const wasRunning = (await before).some((u) => isLive(u.activeState));
   return { pod, wasRunning, problems };
 }
@@ -88,6 +89,12 @@ async function removeContainers(pod: string, deps: ExecDeps): Promise<string[]> 
   const problems: string[] = [];
   for (const id of deps.containers.list(runcPrefix(pod))) problems.push(...(await attempt(() => deps.containers.remove(id))));
   return problems;
+}
+
+/** Frees the pod's range of host ids (userns = "auto"), once its units are gone. */
+export async function freeRangeOf(pod: string, deps: ExecDeps): Promise<string[]> {
+  const ranges = deps.ranges;
+  return ranges ? attempt(() => ranges.free(pod)) : [];
 }
 
 /** Removes the pod's run directory, with any mount an older podunit left below it. */

@@ -22,6 +22,7 @@ import { hostReadiness } from "../host/ready.ts";
 import { networkDown, networkUp } from "./network.ts";
 import { hostRoots } from "../host/rootfs.ts";
 import { hostVolumes } from "../host/volumes.ts";
+import { freeRange } from "../host/userns.ts";
 
 export type Env = Record<string, string | undefined>;
 
@@ -51,7 +52,8 @@ export function execDeps(sd: Systemd, runc = findProgram("runc"), env: Env = pro
     up: async (n: Parameters<typeof networkUp>[0]) => void (await networkUp(n, env)),
     down: (pod: string) => networkDown(runDir(env), pod, env),
   };
-  return { systemd: sd, readiness: hostReadiness, files: hostFiles, journal: hostJournal, containers: hostContainers(runc), roots: hostRoots, volumes: hostVolumes, network };
+  const ranges = { free: (pod: string) => freeRange(runDir(env), pod) };
+  return { systemd: sd, readiness: hostReadiness, files: hostFiles, journal: hostJournal, containers: hostContainers(runc), roots: hostRoots, volumes: hostVolumes, network, ranges };
 }
 
 /** Loads the spec named or pointed to by `ref`. */

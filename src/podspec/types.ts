@@ -11,6 +11,8 @@ import type { SpecIssue } from "../errors.ts";
 export type Namespace = "net" | "ipc" | "uts" | "pid";
 export type RestartPolicy = "no" | "on-failure" | "always";
 export type SandboxBackend = "runc" | "native";
+/** `host`: members run with the host's user ids (the default); `auto`: a private range of host ids for the pod (docs/security.md). */
+export type UsernsMode = "host" | "auto";
 export type MemberKind = "service" | "init";
 /** `default`: podunit's seccomp filter (src/plan/seccomp.ts); `unconfined`: none. */
 export type SeccompProfile = "default" | "unconfined";
@@ -33,6 +35,8 @@ export interface PodSpec {
   hostPid: boolean;
   /** Sandbox backend; undefined = choose from host facts (runc where installed). */
   sandbox?: SandboxBackend;
+  /** "auto": the pod's image members run in a user namespace of their own (docs/security.md); undefined: the host's ids. */
+  userns?: "auto";
   /** Pod-wide limits on the pod slice. */
   limits: Limits;
   /** Boot-time pod; undefined when the spec has no [install] section. */

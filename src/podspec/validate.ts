@@ -16,7 +16,7 @@ import {
   type Table,
 } from "./fields.ts";
 import { limitsOf, readLimits, readMembers } from "./member.ts";
-import type { Namespace, PodSpec, SandboxBackend } from "./types.ts";
+import type { Namespace, PodSpec, SandboxBackend, UsernsMode } from "./types.ts";
 import { checkHostname, checkName, checkTargetName } from "./grammar.ts";
 import { readNetwork } from "./network.ts";
 import { readMounts, readVolumes } from "./volumes.ts";
@@ -29,6 +29,7 @@ export const POD_KEYS = [
   "host_ipc",
   "host_pid",
   "sandbox",
+  "userns",
   "memory_max",
   "cpu_quota",
   "tasks_max",
@@ -49,6 +50,7 @@ const POD_HINTS: Record<string, string> = {
 };
 const NAMESPACES: readonly Namespace[] = ["net", "ipc", "uts", "pid"];
 const BACKENDS: readonly SandboxBackend[] = ["runc", "native"];
+const USERNS: readonly UsernsMode[] = ["host", "auto"];
 
 /**
  * Validates the whole table. `podName` is the file's stem (undefined when there is no
@@ -101,6 +103,8 @@ export function validatePod(c: Checker, t: Table, podName: string | undefined, f
   const members = readMembers(c, get(t, "containers"), podShown);
   const volumes = readVolumes(c, get(t, "volumes"));
   readMounts(c, get(t, "containers"), members, volumes);
+  const userns = readChoice(c, get(t, "userns"), ["userns"], USERNS);
+  if (userns === "auto") checkUserns(c, sandbox, members);
 
   const spec: Omit<PodSpec, "file"> = {
     name,
@@ -116,9 +120,27 @@ export function validatePod(c: Checker, t: Table, podName: string | undefined, f
   if (net.network !== "private") spec.network = net.network;
   if (net.ports.length) spec.ports = net.ports;
   if (sandbox !== undefined) spec.sandbox = sandbox;
+  if (userns === "auto") spec.userns = userns;
   if (install !== undefined) spec.install = install;
   if (volumes?.length) spec.volumes = volumes;
   return spec;
+}
+
+/**
+ * A pod in a user namespace of its own needs the runc sandbox (it writes the
+ * namespace's ID maps itself; unshare(1) of util-linux 2.38 needs newuidmap(1)
+ * and /etc/subuid for that) and members with images: a rootfs directory would be
+ * seen by the member's root as owned by nobody (see docs/security.md).
+ */
+function checkUserns(c: Checker, sandbox: SandboxBackend | undefined, members: PodSpec["members"]): void {
+  if (sandbox === "native") {
+    c.add(["sandbox"], `expected "runc" (or no sandbox key) for a pod with userns = "auto": the runc sandbox makes the pod's user namespace, found "native"`);
+  }
+  for (const m of members) {
+    if (m.rootfs !== undefined) {
+      c.add(["containers", m.name, "rootfs"], `expected an image member (image = "...") in a pod with userns = "auto", found a rootfs directory; give the member an image, or drop userns`);
+    }
+  }
 }
 
 /** `share`: a subset of net, ipc, uts, pid; default net, ipc, uts minus what the host provides. */

@@ -68,6 +68,8 @@ export interface PodStatus {
    * `machine`: "registered" with systemd-machined, or why it is not.
    */
   network?: { addresses: string[]; ports: string[]; machine?: string };
+  /** userns = "auto": the host ids the pod holds (`start` … `start + size - 1`, seen as 0 … size - 1 inside). */
+  userns?: { start: number; size: number };
 }
 
 function num(v: unknown): bigint | undefined {

@@ -67,6 +67,12 @@ mount --bind "$labdir/console.log" "$root/dev/console"
 mount -t tmpfs -o mode=755 run "$root/run"
 mount -t tmpfs -o mode=1777 tmp "$root/tmp"
 mkdir -p "$root/run/dbus" "$root/srv/lab"
+# A second proc with nothing mounted over it: the kernel lets a process in a user
+# namespace of its own mount a proc only while some proc mount of its mount
+# namespace is fully visible, and the one at /proc has /proc/sys bound over it
+# read-only (above). Pods with userns = "auto" need it; a real host's /proc is so.
+mkdir -p "$root/run/.lab-proc"
+mount -t proc proc "$root/run/.lab-proc"
 mount --bind "$labdir/dbus" "$root/run/dbus"
 mount --bind "$labdir/share" "$root/srv/lab"
 

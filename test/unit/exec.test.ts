@@ -87,6 +87,7 @@ function fakeFiles(): RunFiles & { written: string[]; removed: string[]; replace
     // systemd wrote a file for every transient unit; no pod left a run directory.
     exists: (p) => p.startsWith("/run/systemd/transient/"),
     removeCgroupTree: () => [],
+    chown: () => {},
   };
 }
 

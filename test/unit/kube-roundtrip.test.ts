@@ -22,7 +22,8 @@ const asPod = (f: string) => `/etc/podunit/pods/${f.slice(f.lastIndexOf("/") + 1
 /** The plan as data, without the spec file's path (the played spec is another file). */
 function planOf(text: string, file: string): unknown {
   const spec = parseSpec(text, file);
-  return JSON.parse(JSON.stringify(plan({ ...spec, file: "-" }, HOST, { images: TEST_IMAGES }), (_k, v) => (typeof v === "bigint" ? `${v}n` : v)));
+  const userns = { start: 0x70000000, size: 65536 };
+  return JSON.parse(JSON.stringify(plan({ ...spec, file: "-" }, HOST, { images: TEST_IMAGES, userns }), (_k, v) => (typeof v === "bigint" ? `${v}n` : v)));
 }
 
 /** Throws, with the schema's message, when the manifest is not a valid v1 Pod. */

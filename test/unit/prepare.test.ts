@@ -28,6 +28,7 @@ function fakeFiles(mounts: string[] = []) {
     removeTree: (p) => void log.push(`rm ${p}`),
     exists: () => false,
     removeCgroupTree: () => [],
+    chown: () => {},
     replaceFile: (p, _c, mode) => void log.push(`replace ${p} ${mode.toString(8)}`),
   };
   return { files, log };

@@ -40,7 +40,7 @@ export function runCase(c: Case): Outcome {
   for (const [host, backend] of [[HOST, undefined], [HOST, "native"], [HOST_NO_RUNC, undefined]] as const) {
     let p: Plan;
     try {
-      p = plan(backend ? { ...spec, sandbox: backend } : spec, host, { images: TEST_IMAGES });
+      p = plan(backend ? { ...spec, sandbox: backend } : spec, host, { images: TEST_IMAGES, userns: { start: 0x70000000, size: 65536 } });
     } catch (e) {
       if (!(e instanceof PodunitError)) throw new Error(`plan() gave ${describe(e)}, not a PodunitError`);
       refused++;
