@@ -32,6 +32,18 @@ export function buildEmptyBun(): string {
   return EMPTY_BIN;
 }
 
+/** Builds bench/bun-floor.ts as dist/bench/bun-floor, with podunit's flags. */
+export function buildBunFloor(): string {
+  const out = join(REPO, "dist/bench/bun-floor");
+  mkdirSync(join(REPO, "dist/bench"), { recursive: true });
+  const r = Bun.spawnSync([join(REPO, "node_modules/.bin/bun"), "build", "--compile", "--bytecode", "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig", "--outfile", out, join(REPO, "bench/bun-floor.ts")], {
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  if (r.exitCode !== 0) throw new Error(`building the Bun floor failed: ${r.stderr.toString()}`);
+  return out;
+}
+
 function once(argv: string[]): number {
   const t0 = Bun.nanoseconds();
   const r = Bun.spawnSync(argv, { stdout: "ignore", stderr: "pipe" });
