@@ -42,9 +42,11 @@ async function check(cfg: HealthConfig, m: MemberCheck, pid: number, timeoutMs =
   const c = m.check;
   if (c.kind === "tcp") return probeTcp(c.host, c.port, timeoutMs);
   if (c.kind === "http") return probeHttp(c.host, c.port, c.path, timeoutMs);
-  if (m.runcId !== undefined) {
-    if (cfg.paths.runc === undefined) return { ok: false, output: "runc is not installed" };
-    return probeExec([cfg.paths.runc, "exec", m.runcId, ...c.argv], undefined, timeoutMs);
+  const id = m.containerId ?? m.runcId;
+  if (id !== undefined) {
+    const runtime = m.runtime ?? cfg.paths.runc;
+    if (runtime === undefined) return { ok: false, output: "the container's runtime is not known (health.json names none)" };
+    return probeExec([runtime, "exec", id, ...c.argv], undefined, timeoutMs);
   }
   // A host member: the command enters its namespaces with its credentials and environment, in its cgroup.
   const { enterTarget, enterEnv, nsenterArgv } = await import("../host/enter.ts");

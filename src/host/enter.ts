@@ -1,6 +1,6 @@
 /**
- * Running a command inside a running member: `runc exec` for members with a
- * rootfs, `nsenter` into the member's main process for members on the host's
+ * Running a command inside a running member: `crun|runc exec` for members with a
+ * rootfs or an image, `nsenter` into the member's main process for members on the host's
  * file system. The argv builders are pure; reading /proc (through proc.ts) and
  * running the command are the only I/O here.
  */
@@ -19,9 +19,9 @@ export interface EnterRequest {
   env: string[];
 }
 
-/** `runc exec` argv: runc starts the command with the container's config (user, env, cwd, capabilities) and these overrides. */
-export function runcExecArgv(runc: string, id: string, r: EnterRequest): string[] {
-  const argv = [runc, "exec"];
+/** `crun|runc exec` argv: the runtime starts the command with the container's config (user, env, cwd, capabilities) and these overrides (both runtimes spell them alike). */
+export function runtimeExecArgv(runtime: string, id: string, r: EnterRequest): string[] {
+  const argv = [runtime, "exec"];
   if (r.tty) argv.push("--tty");
   if (r.user !== undefined) argv.push("--user", r.user);
   if (r.workdir !== undefined) argv.push("--cwd", r.workdir);

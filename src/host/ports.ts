@@ -3,7 +3,7 @@
  * The real adapters live beside this file (files.ts, journal.ts, runc.ts,
  * ready.ts, lookup.ts); unit tests of ordering and rollback pass fakes.
  */
-import type { MemberRoot, PlannedVolume, SandboxReady } from "../plan/types.ts";
+import type { ContainerWait, MemberRoot, PlannedVolume, SandboxReady } from "../plan/types.ts";
 
 /** A pod's run directory and the mounts and cgroups it leaves. */
 export interface RunFiles {
@@ -36,11 +36,11 @@ export interface Journal {
   tail(unit: string, n: number): Promise<string[]>;
 }
 
-/** runc's record of containers (its state directory), for a crashed run's leftovers. */
+/** The OCI runtimes' records of containers (their state directories), for a crashed run's leftovers. */
 export interface Containers {
-  /** Ids of runc containers whose id starts with `prefix`. */
+  /** Ids of containers, of any installed runtime, whose id starts with `prefix`. */
   list(prefix: string): string[];
-  /** `runc delete -f ID`. */
+  /** `crun|runc delete -f ID`, by the runtime that knows the container. */
   remove(id: string): Promise<void>;
 }
 
@@ -48,8 +48,8 @@ export interface Containers {
 export interface Readiness {
   /** Waits for the namespaces of the sandbox whose main process is `mainPid`, names the pod, links the pins. */
   sandbox(r: SandboxReady, mainPid: number): Promise<void>;
-  /** Waits until the runc container whose PID file is `pidFile` runs catatonit and catatonit its child. */
-  container(pidFile: string): Promise<void>;
+  /** Waits until the container whose PID file is `w.pidFile` runs catatonit and catatonit its child. */
+  container(w: ContainerWait): Promise<void>;
   /** True when every pin links to a namespace that is still there. */
   pinsLive(pins: readonly string[]): boolean;
 }

@@ -3,7 +3,7 @@
  * I/O. The unit layout and why it looks this way: docs/design-decisions.md.
  */
 import { PodunitError } from "../errors.ts";
-import type { MemberSpec, Namespace, PodSpec, SandboxBackend } from "../podspec/types.ts";
+import type { MemberSpec, Namespace, OciRuntime, PodSpec, SandboxBackend } from "../podspec/types.ts";
 import { type UnitProperty, propertySince, sortProperties } from "../systemd/properties.ts";
 import { memberUnitName, podSliceCgroup, podSliceName, podTargetName, sandboxUnitName, unitCgroup } from "../systemd/unitname.ts";
 import { type Ctx, limitProps, NS_ORDER, prop } from "./builder.ts";
@@ -11,7 +11,8 @@ import { PodLayout } from "./layout.ts";
 import { hostMember, imageMember, type MemberOrderInfo, rootfsMember } from "./members.ts";
 import { planHealth, readinessProps } from "./health.ts";
 import { orderMembers } from "./order.ts";
-import { nativeSandbox, runcSandbox, sandboxReady } from "./sandbox.ts";
+import { nativeSandbox, runtimeSandbox, sandboxReady } from "./sandbox.ts";
+import { chooseBackend, sandboxRuntime } from "./runtime.ts";
 import { networkParts } from "./netplan.ts";
 import { planVolumes } from "./volumes.ts";
 import type { ContainerWait, HostFacts, ImageFacts, Pin, Plan, PlannedFile, PlannedImage, PlannedStep, PlannedUnit, Stage } from "./types.ts";
@@ -24,29 +25,20 @@ export interface PlanOptions {
   images?: ReadonlyMap<string, ImageFacts>;
 }
 
-/** The sandbox backend: the command line's, else the spec's, else runc where it is installed. */
-export function chooseBackend(spec: PodSpec, host: HostFacts, asked: SandboxBackend | undefined): SandboxBackend {
-  const backend = asked ?? spec.sandbox ?? (host.paths.runc !== undefined ? "runc" : "native");
-  if (backend === "runc" && host.paths.runc === undefined) {
-    throw new PodunitError(`Failed to plan pod '${spec.name}': the runc sandbox backend was asked for, but runc is not installed.`, {
-      hint: "Install runc (Debian: apt-get install runc), or use the native backend (sandbox = \"native\" or --backend native).",
-    });
-  }
-  return backend;
-}
+export { chooseBackend } from "./runtime.ts";
 
 function pinnedNamespaces(spec: PodSpec): Namespace[] {
   const fromHost: Record<Namespace, boolean> = { net: spec.hostNetwork, ipc: spec.hostIpc, uts: false, pid: spec.hostPid };
   return NS_ORDER.filter((ns) => spec.share.includes(ns) && !fromHost[ns]);
 }
 
-function unit(name: string, type: PlannedUnit["type"], role: PlannedUnit["role"], cgroup: string, props: UnitProperty[], m?: MemberSpec): PlannedUnit {
+function unit(name: string, type: PlannedUnit["type"], role: PlannedUnit["role"], cgroup: string, props: UnitProperty[], m?: MemberSpec, runtime?: OciRuntime): PlannedUnit {
   const keys = new Set<string>();
   for (const p of props) {
     if (keys.has(p.key)) throw new Error(`Property '${p.key}' planned twice for '${name}'`);
     keys.add(p.key);
   }
-  return { name, type, role, ...(m ? { member: m.name, kind: m.kind } : {}), cgroup, properties: sortProperties(props) };
+  return { name, type, role, ...(m ? { member: m.name, kind: m.kind } : {}), cgroup, ...(runtime ? { runtime } : {}), properties: sortProperties(props) };
 }
 
 /** Turns a validated pod spec into a plan for this host. */
@@ -71,14 +63,15 @@ export function plan(spec: PodSpec, host: HostFacts, opts: PlanOptions = {}): Pl
     ...limitProps(spec.limits),
   ]);
   const network = networkParts(c);
-  const sandboxProps = network.sandbox(c.backend === "runc" ? runcSandbox(c, files, dirs) : nativeSandbox(c));
-  const sandbox = unit(c.sandbox, "service", "sandbox", unitCgroup(spec.name, c.sandbox), sandboxProps);
+  const rt = sandboxRuntime(c);
+  const sandboxProps = network.sandbox(rt ? runtimeSandbox(c, rt, files, dirs) : nativeSandbox(c));
+  const sandbox = unit(c.sandbox, "service", "sandbox", unitCgroup(spec.name, c.sandbox), sandboxProps, undefined, rt?.name);
 
   const order = orderMembers(spec);
   const initNames = order.inits.map((m) => m.name);
   if (spec.members.some((m) => m.rootfs !== undefined || m.image !== undefined)) dirs.push(layout.bundlesDir);
   const images: PlannedImage[] = [];
-  const out = { files, dirs, waits: containerWaits };
+  const out = { files, dirs, waits: containerWaits, runtimes: new Map<string, OciRuntime>() };
   const members = spec.members.map((m) => {
     const info: MemberOrderInfo = { initsBefore: m.kind === "init" ? initNames.slice(0, initNames.indexOf(m.name)) : initNames };
     const name = memberUnitName(spec.name, m.name);
@@ -88,7 +81,7 @@ export function plan(spec: PodSpec, host: HostFacts, opts: PlanOptions = {}): Pl
         : m.rootfs !== undefined
           ? rootfsMember(c, m, info, out)
           : hostMember(c, m, info);
-    return unit(name, "service", "member", unitCgroup(spec.name, name), [...props, ...readinessProps(c, m)], m);
+    return unit(name, "service", "member", unitCgroup(spec.name, name), [...props, ...readinessProps(c, m)], m, out.runtimes.get(m.name));
   });
   network.files(files);
   if (images.length) files.push({ path: layout.imagesFile, mode: 0o644, content: imagesJson(images) });
@@ -174,7 +167,7 @@ function startSteps(stages: Stage[], ready: boolean, waits: boolean, roots: bool
   const members = units(["init", "members"]);
   // Volumes come before any unit: a missing host path refuses the start before anything runs.
   const steps: PlannedStep[] = [{ kind: "run-files" }, ...(volumes ? [{ kind: "volumes" } as const] : [])];
-  // Roots are mounted after the sandbox started (a runc sandbox's mount namespace then holds
+  // Roots are mounted after the sandbox started (a runtime sandbox's mount namespace then holds
   // no copy of them) and before any member: a member's bundle points at its root.
   const mountRoots: PlannedStep[] = roots ? [{ kind: "member-roots" }] : [];
   if (ready) {

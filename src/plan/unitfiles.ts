@@ -130,7 +130,7 @@ export function readyArgv(r: SandboxReady): string[] {
 
 /** argv of `podunit internal wait-exec` (after the binary): a member's wait for catatonit (Plan.containerWaits). */
 export function waitExecArgv(w: ContainerWait): string[] {
-  return ["internal", "wait-exec", "--children", w.pidFile];
+  return ["internal", "wait-exec", "--children", "--launcher", w.launcher, w.pidFile];
 }
 
 function withPrepare(u: PlannedUnit, command: ExecCommand): PlannedUnit {

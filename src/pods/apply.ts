@@ -81,7 +81,7 @@ export async function applyPod(req: ApplyRequest, env: Env): Promise<ApplyResult
           { exitCode: ExitCode.PERMISSION, hint: `Run 'podunit apply ${spec.name} --recreate' to restart the whole pod with the new spec ('--dry-run' shows every change).` },
         );
       }
-      const deps = execDeps(sd, facts.paths.runc, env);
+      const deps = execDeps(sd, facts.paths, env);
       const rewrite = fragment === undefined ? undefined : unitFileWriter(spec.name, fragment, () => podUnits(spec, facts, { backend: next.backend, images }), sd);
       if (diff.recreate.length) {
         await stopLocked(spec.name, sd, env);

@@ -89,8 +89,8 @@ async function start(req: StartRequest, env: Env, restart: boolean): Promise<Sta
       // A host port that is taken refuses the start before anything of the pod runs.
       if (p.network) assertPortsFree(p.network);
       mark("planned");
-      // runc's path is already among the host facts the plan was made for.
-      const deps = execDeps(sd, facts.paths.runc, env);
+      // The runtimes' paths are already among the host facts the plan was made for.
+      const deps = execDeps(sd, facts.paths, env);
       return fromFiles ? startTarget(p, deps) : runStart(p, deps, loaded);
     });
   } finally {

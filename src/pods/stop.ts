@@ -7,7 +7,7 @@
  */
 import { podSliceCgroup, podSliceName, podUnitPatterns } from "../systemd/unitname.ts";
 import { isLive } from "../systemd/state.ts";
-import { runcPrefix } from "../plan/layout.ts";
+import { containerPrefix } from "../plan/layout.ts";
 import type { ExecDeps } from "./deps.ts";
 import { mark } from "../trace.ts";
 
@@ -86,7 +86,7 @@ async function forgetUnits(patterns: string[], deps: ExecDeps): Promise<string[]
 /** Containers a crashed run left in runc's state (their units' ExecStopPost never ran). */
 async function removeContainers(pod: string, deps: ExecDeps): Promise<string[]> {
   const problems: string[] = [];
-  for (const id of deps.containers.list(runcPrefix(pod))) problems.push(...(await attempt(() => deps.containers.remove(id))));
+  for (const id of deps.containers.list(containerPrefix(pod))) problems.push(...(await attempt(() => deps.containers.remove(id))));
   return problems;
 }
 

@@ -37,6 +37,7 @@ export function parseSpec(text: string, file: string, opts: { defaultName?: stri
     hostIpc: v.hostIpc,
     hostPid: v.hostPid,
     ...(v.sandbox !== undefined ? { sandbox: v.sandbox } : {}),
+    ...(v.runtime !== undefined ? { runtime: v.runtime } : {}),
     limits: v.limits,
     ...(v.install !== undefined ? { install: v.install } : {}),
     members: v.members,

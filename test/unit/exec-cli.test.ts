@@ -6,7 +6,7 @@
 import { describe, expect, test } from "bun:test";
 import { parseExecArgs } from "../../src/cli/common/exec-args.ts";
 import { UsageError } from "../../src/errors.ts";
-import { enterEnv, nsenterArgv, runcExecArgv, type EnterRequest } from "../../src/host/enter.ts";
+import { enterEnv, nsenterArgv, runtimeExecArgv, type EnterRequest } from "../../src/host/enter.ts";
 import { parseEnviron, parseProcStatus } from "../../src/host/proc.ts";
 
 describe("command line", () => {
@@ -80,11 +80,11 @@ const req = (over: Partial<EnterRequest> = {}): EnterRequest => ({ command: ["sh
 
 describe("runc exec", () => {
   test("the container's own settings unless overridden", () => {
-    expect(runcExecArgv("/usr/sbin/runc", "podunit-web.app", req())).toEqual(["/usr/sbin/runc", "exec", "podunit-web.app", "sh", "-c", "echo hi"]);
+    expect(runtimeExecArgv("/usr/sbin/runc", "podunit-web.app", req())).toEqual(["/usr/sbin/runc", "exec", "podunit-web.app", "sh", "-c", "echo hi"]);
   });
 
   test("tty, user, working directory, environment", () => {
-    expect(runcExecArgv("/usr/sbin/runc", "podunit-web.app", req({ tty: true, user: "1000:1000", workdir: "/srv", env: ["TERM=xterm", "A=1"] }))).toEqual([
+    expect(runtimeExecArgv("/usr/sbin/runc", "podunit-web.app", req({ tty: true, user: "1000:1000", workdir: "/srv", env: ["TERM=xterm", "A=1"] }))).toEqual([
       "/usr/sbin/runc", "exec", "--tty", "--user", "1000:1000", "--cwd", "/srv", "--env", "TERM=xterm", "--env", "A=1", "podunit-web.app", "sh", "-c", "echo hi",
     ]);
   });
