@@ -13,7 +13,7 @@ import { NotFoundError, UsageError } from "../errors.ts";
 import { detectPaths } from "../plan/hostfacts.ts";
 import { containerId } from "../plan/layout.ts";
 import type { Systemd } from "../systemd/bus.ts";
-import { enterEnv, enterTarget, nsenterArgv, runAttached, runtimeExecArgv, type EnterRequest } from "../host/enter.ts";
+import { bundleEnv, enterEnv, enterTarget, nsenterArgv, runAttached, runtimeExecArgv, type EnterRequest } from "../host/enter.ts";
 import { firstChild } from "../host/proc.ts";
 import { containerRuntime } from "../host/runtime.ts";
 
@@ -25,12 +25,12 @@ interface Launch {
   forwardTo?: (childPid: number) => number;
 }
 
-/** The state a runtime reports for a container, or undefined when it does not know it. */
-function containerState(runtime: string, id: string): string | undefined {
+/** The state and bundle a runtime reports for a container, or undefined when it does not know it. */
+function containerState(runtime: string, id: string): { status?: string; bundle?: string } | undefined {
   const r = Bun.spawnSync([runtime, "state", id], { stdin: "ignore", stdout: "pipe", stderr: "ignore" });
   if (r.exitCode !== 0) return undefined;
   try {
-    return (JSON.parse(r.stdout.toString()) as { status?: string }).status;
+    return JSON.parse(r.stdout.toString()) as { status?: string; bundle?: string };
   } catch {
     return undefined;
   }
@@ -58,10 +58,11 @@ async function launchFor(a: ExecArgs, req: EnterRequest, io: Io, sd: Systemd): P
   const rt = containerRuntime(paths, id);
   const state = rt ? containerState(rt.path, id) : undefined;
   if (state !== undefined) {
-    if (state !== "running") {
-      throw new NotFoundError(`Failed to run a command in member '${a.member}' of pod '${pod}': its container is ${state}.`, `'podunit status ${pod}' shows its state.`);
+    if (state.status !== "running") {
+      throw new NotFoundError(`Failed to run a command in member '${a.member}' of pod '${pod}': its container is ${state.status ?? "in no known state"}.`, `'podunit status ${pod}' shows its state.`);
     }
-    return { argv: runtimeExecArgv(rt!.path, id, req) };
+    const base = rt!.name === "crun" && req.env.length && state.bundle ? bundleEnv(state.bundle) : [];
+    return { argv: runtimeExecArgv(rt!.path, id, req, base) };
   }
   const target = enterTarget(mainPid);
   // nsenter starts from inside the member's cgroups (podunit joins them, then becomes nsenter),

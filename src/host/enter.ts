@@ -19,15 +19,33 @@ export interface EnterRequest {
   env: string[];
 }
 
-/** `crun|runc exec` argv: the runtime starts the command with the container's config (user, env, cwd, capabilities) and these overrides (both runtimes spell them alike). */
-export function runtimeExecArgv(runtime: string, id: string, r: EnterRequest): string[] {
+/**
+ * `crun|runc exec` argv: the runtime starts the command with the container's config
+ * (user, env, cwd, capabilities) and these overrides (both runtimes spell them alike).
+ * runc adds `--env` to the container's environment; crun 1.8 replaces the environment
+ * with them, so for crun `base` (the container's own, from its config) comes first,
+ * less the names the overrides set.
+ */
+export function runtimeExecArgv(runtime: string, id: string, r: EnterRequest, base: readonly string[] = []): string[] {
   const argv = [runtime, "exec"];
   if (r.tty) argv.push("--tty");
   if (r.user !== undefined) argv.push("--user", r.user);
   if (r.workdir !== undefined) argv.push("--cwd", r.workdir);
-  for (const e of r.env) argv.push("--env", e);
+  const set = new Set(r.env.map((e) => e.slice(0, e.indexOf("="))));
+  const kept = r.env.length ? base.filter((e) => !set.has(e.slice(0, e.indexOf("=")))) : [];
+  for (const e of [...kept, ...r.env]) argv.push("--env", e);
   argv.push(id, ...r.command);
   return argv;
+}
+
+/** The environment of a container's process, from its bundle's config.json; empty when it cannot be read. */
+export function bundleEnv(bundle: string): string[] {
+  try {
+    const env = (JSON.parse(readFileSync(`${bundle}/config.json`, "utf8")) as { process?: { env?: unknown } }).process?.env;
+    return Array.isArray(env) ? env.filter((e): e is string => typeof e === "string" && e.includes("=")) : [];
+  } catch {
+    return [];
+  }
 }
 
 /** Variables systemd sets for the member's own run that would mislead a command started beside it. */

@@ -78,7 +78,7 @@ describe("command line", () => {
 
 const req = (over: Partial<EnterRequest> = {}): EnterRequest => ({ command: ["sh", "-c", "echo hi"], tty: false, env: [], ...over });
 
-describe("runc exec", () => {
+describe("crun and runc exec", () => {
   test("the container's own settings unless overridden", () => {
     expect(runtimeExecArgv("/usr/sbin/runc", "podunit-web.app", req())).toEqual(["/usr/sbin/runc", "exec", "podunit-web.app", "sh", "-c", "echo hi"]);
   });
@@ -87,6 +87,15 @@ describe("runc exec", () => {
     expect(runtimeExecArgv("/usr/sbin/runc", "podunit-web.app", req({ tty: true, user: "1000:1000", workdir: "/srv", env: ["TERM=xterm", "A=1"] }))).toEqual([
       "/usr/sbin/runc", "exec", "--tty", "--user", "1000:1000", "--cwd", "/srv", "--env", "TERM=xterm", "--env", "A=1", "podunit-web.app", "sh", "-c", "echo hi",
     ]);
+  });
+
+  test("crun: with overrides, the container's own environment first (crun replaces it with --env), less what they set", () => {
+    const base = ["PATH=/usr/bin:/bin", "A=0", "HOME=/root"];
+    expect(runtimeExecArgv("/usr/bin/crun", "podunit-web.app", req({ env: ["A=1"] }), base)).toEqual([
+      "/usr/bin/crun", "exec", "--env", "PATH=/usr/bin:/bin", "--env", "HOME=/root", "--env", "A=1", "podunit-web.app", "sh", "-c", "echo hi",
+    ]);
+    // No overrides: nothing to replace, the container's environment as it is.
+    expect(runtimeExecArgv("/usr/bin/crun", "podunit-web.app", req(), base)).toEqual(["/usr/bin/crun", "exec", "podunit-web.app", "sh", "-c", "echo hi"]);
   });
 });
 
