@@ -13,7 +13,7 @@ import { NotFoundError, UsageError } from "../errors.ts";
 import { detectPaths } from "../plan/hostfacts.ts";
 import { containerId } from "../plan/layout.ts";
 import type { Systemd } from "../systemd/bus.ts";
-import { bundleEnv, enterEnv, enterTarget, nsenterArgv, runAttached, runtimeExecArgv, type EnterRequest } from "../host/enter.ts";
+import { bundleProcess, enterEnv, enterTarget, nsenterArgv, runAttached, runtimeExecArgv, type EnterRequest } from "../host/enter.ts";
 import { firstChild } from "../host/proc.ts";
 import { containerRuntime } from "../host/runtime.ts";
 
@@ -61,8 +61,12 @@ async function launchFor(a: ExecArgs, req: EnterRequest, io: Io, sd: Systemd): P
     if (state.status !== "running") {
       throw new NotFoundError(`Failed to run a command in member '${a.member}' of pod '${pod}': its container is ${state.status ?? "in no known state"}.`, `'podunit status ${pod}' shows its state.`);
     }
-    const base = rt!.name === "crun" && req.env.length && state.bundle ? bundleEnv(state.bundle) : [];
-    return { argv: runtimeExecArgv(rt!.path, id, req, base) };
+    // crun's exec does not take the container's user, directory and no-new-privileges itself.
+    const own = rt!.name === "crun" ? (state.bundle ? bundleProcess(state.bundle) : undefined) : undefined;
+    if (rt!.name === "crun" && own === undefined) {
+      throw new NotFoundError(`Failed to run a command in member '${a.member}' of pod '${pod}': the config of its container could not be read.`, `'podunit status ${pod}' shows its state.`);
+    }
+    return { argv: runtimeExecArgv(rt!.path, id, req, own) };
   }
   const target = enterTarget(mainPid);
   // nsenter starts from inside the member's cgroups (podunit joins them, then becomes nsenter),

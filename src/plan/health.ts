@@ -13,7 +13,7 @@ import { sortProperties, type UnitProperty } from "../systemd/properties.ts";
 import { healthCheckUnitNames, memberUnitName, unitCgroup } from "../systemd/unitname.ts";
 import { type Ctx, exec, prop } from "./builder.ts";
 import { containerId } from "./layout.ts";
-import { memberRuntime } from "./runtime.ts";
+import { memberRuntime, type Runtime } from "./runtime.ts";
 import type { PlannedFile, PlannedUnit } from "./types.ts";
 
 /** One member's check as `podunit internal health` reads it (milliseconds, not microseconds). */
@@ -24,8 +24,9 @@ export interface MemberCheck {
   cgroup: string;
   /** The id of the member's container; undefined for a member on the host's file system. */
   containerId?: string;
-  /** The program of the container's runtime (crun or runc), which runs exec checks in it; with containerId. */
-  runtime?: string;
+  /** The container's runtime (crun or runc), which runs exec checks in it, and its bundle; with containerId. */
+  runtime?: Runtime;
+  bundle?: string;
   /** The container's id in files written before runtimes could be chosen (runc's); read, never written. */
   runcId?: string;
   check: HealthCheck;
@@ -65,7 +66,7 @@ function memberCheck(c: Ctx, m: MemberSpec): MemberCheck {
     member: m.name,
     unit,
     cgroup: unitCgroup(c.spec.name, unit),
-    ...(m.rootfs !== undefined || m.image !== undefined ? { containerId: containerId(c.spec.name, m.name), runtime: memberRuntime(c.spec, m, c.host).path } : {}),
+    ...(m.rootfs !== undefined || m.image !== undefined ? { containerId: containerId(c.spec.name, m.name), runtime: memberRuntime(c.spec, m, c.host), bundle: c.layout.memberBundle(m.name) } : {}),
     check: h.check,
     intervalMs: ms(h.interval),
     timeoutMs: ms(h.timeout),

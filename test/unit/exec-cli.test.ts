@@ -89,13 +89,16 @@ describe("crun and runc exec", () => {
     ]);
   });
 
-  test("crun: with overrides, the container's own environment first (crun replaces it with --env), less what they set", () => {
-    const base = ["PATH=/usr/bin:/bin", "A=0", "HOME=/root"];
-    expect(runtimeExecArgv("/usr/bin/crun", "podunit-web.app", req({ env: ["A=1"] }), base)).toEqual([
-      "/usr/bin/crun", "exec", "--env", "PATH=/usr/bin:/bin", "--env", "HOME=/root", "--env", "A=1", "podunit-web.app", "sh", "-c", "echo hi",
+  test("crun: the container's user, directory and no-new-privileges said again; with overrides, its environment first (crun replaces it with --env), less what they set", () => {
+    const own = { uid: 1000, gid: 50, cwd: "/home/app", env: ["PATH=/usr/bin:/bin", "A=0", "HOME=/root"], noNewPrivileges: true };
+    expect(runtimeExecArgv("/usr/bin/crun", "podunit-web.app", req({ env: ["A=1"] }), own)).toEqual([
+      "/usr/bin/crun", "exec", "--user", "1000:50", "--cwd", "/home/app", "--no-new-privs",
+      "--env", "PATH=/usr/bin:/bin", "--env", "HOME=/root", "--env", "A=1", "podunit-web.app", "sh", "-c", "echo hi",
     ]);
-    // No overrides: nothing to replace, the container's environment as it is.
-    expect(runtimeExecArgv("/usr/bin/crun", "podunit-web.app", req(), base)).toEqual(["/usr/bin/crun", "exec", "podunit-web.app", "sh", "-c", "echo hi"]);
+    // Overrides win; no environment to replace without --env; no-new-privileges only when the container has it.
+    expect(runtimeExecArgv("/usr/bin/crun", "podunit-web.app", req({ user: "0:0", workdir: "/" }), { ...own, noNewPrivileges: false })).toEqual([
+      "/usr/bin/crun", "exec", "--user", "0:0", "--cwd", "/", "podunit-web.app", "sh", "-c", "echo hi",
+    ]);
   });
 });
 
