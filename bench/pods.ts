@@ -31,13 +31,14 @@ const machine = {
   memory: (await $`free -h`).stdout.split("\n")[1]?.split(/\s+/)[1],
   podman: (await $`podman --version`).stdout.trim(),
   runc: (await $`runc --version`).stdout.split("\n")[0],
+  crun: (await $`crun --version`).stdout.split("\n")[0],
 };
 
 const lab = await Lab.boot("bench");
 let data: any;
 try {
   const systemd = (await lab.sh(["systemctl", "--version"])).split("\n")[0];
-  console.log(`machine: ${machine.cpus} CPUs, ${machine.memory} RAM, kernel ${machine.kernel}; ${systemd}; ${machine.podman}; ${machine.runc}; cgroups ${lab.cgroupMode}`);
+  console.log(`machine: ${machine.cpus} CPUs, ${machine.memory} RAM, kernel ${machine.kernel}; ${systemd}; ${machine.podman}; ${machine.runc}; ${machine.crun}; cgroups ${lab.cgroupMode}`);
   console.log(`lab booted; ${REPS} repetitions after 3 warm-up rounds, tools alternating; ${SCALE} pods for the scale run\n`);
   const out = "/srv/lab/bench.json";
   const r = await lab.run([join(REPO, "node_modules/.bin/bun"), join(REPO, "bench/driver.ts"), out, String(REPS), String(SCALE)], {
@@ -73,6 +74,10 @@ const mnt = { ffi: stats(data.mounts.ffi), command: stats(data.mounts.mountComma
 console.log(`\nimage members: a two-member image pod starts in ${f1(med(imageRoot, "start"))} ms, the same pod with rootfs members in ${f1(med(runcRoot, "start"))} ms (${imgExtra >= 0 ? "+" : ""}${imgExtra.toFixed(1)} ms)`);
 console.log(`  one member root (overlay) mounted and removed: mount(2) through bun:ffi ${f1(mnt.ffi.median)} ms, util-linux mount + umount ${f1(mnt.command.median)} ms (medians of ${data.mounts.ffi.length})`);
 console.log(`  a /bin/true start costs ${data.trueMs.toFixed(2)} ms here`);
+
+// ---- crun beside runc -------------------------------------------------------------------
+const crunRoot = "podunit crun, rootfs members";
+console.log(`\ncrun beside runc (medians, ms): run -d alone ${f1(med("crun run -d alone", "start"))} vs ${f1(runcAlone)}; a rootfs pod (sandbox and two members under one runtime) ${f1(med(crunRoot, "start"))} vs ${f1(med(runcRoot, "start"))} to start, ${f1(med(crunRoot, "stop"))} vs ${f1(med(runcRoot, "stop"))} to stop`);
 
 // ---- bridged pods ----------------------------------------------------------------------
 const bridged = "podunit native, bridged, one port";
