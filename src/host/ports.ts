@@ -1,6 +1,6 @@
 /**
  * What the pod executor and preflight need from the host, as small interfaces.
- * The real adapters live beside this file (files.ts, journal.ts, runc.ts,
+ * The real adapters live beside this file (files.ts, journal.ts, runtime.ts,
  * ready.ts, lookup.ts); unit tests of ordering and rollback pass fakes.
  */
 import type { ContainerWait, MemberRoot, PlannedVolume, SandboxReady } from "../plan/types.ts";
@@ -25,7 +25,7 @@ export interface RunFiles {
   /**
    * Removes the directories of a cgroup (a path such as `/podunit.slice/podunit-web.slice`)
    * and everything below it in every mounted hierarchy, deepest first. systemd removes the
-   * ones it manages; this catches what runc made in v1 hierarchies systemd does not manage.
+   * ones it manages; this catches what crun or runc made in v1 hierarchies systemd does not manage.
    * Returns the directories that could not be removed (still holding processes).
    */
   removeCgroupTree(cgroup: string): string[];

@@ -1,6 +1,6 @@
 /**
  * Where a pod keeps its run-time state below the run directory, and the ids
- * runc knows its containers by. Pod and member names are DNS labels, so they
+ * crun and runc know its containers by. Pod and member names are DNS labels, so they
  * go into paths unescaped.
  */
 import type { Namespace } from "../podspec/types.ts";
@@ -30,7 +30,7 @@ export class PodLayout {
     return `${this.nsDir}/${ns}`;
   }
 
-  /** OCI bundle of the runc sandbox. */
+  /** OCI bundle of a runtime sandbox (crun or runc). */
   get sandboxBundle(): string {
     return `${this.dir}/sandbox`;
   }

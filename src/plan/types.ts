@@ -242,7 +242,7 @@ export interface Plan {
   /** How the sandbox is made ready after it started; undefined when it holds no namespaces. */
   ready?: SandboxReady;
   /**
-   * Members with a rootfs and a PID namespace of their own: the first process runc
+   * Members with a rootfs and a PID namespace of their own: the first process a runtime
    * starts ignores a SIGTERM until it has executed catatonit, so the member counts as
    * started only once catatonit runs and has started the command (\`podunit start\`
    * waits itself; unit files run \`podunit internal wait-exec\` as ExecStartPost).

@@ -31,7 +31,7 @@ export async function runStop(pod: string, runDir: string, deps: ExecDeps): Prom
 }
 
 /**
- * Stops the slice (and so everything in it), resets failed units, removes runc's
+ * Stops the slice (and so everything in it), resets failed units, removes crun's and runc's
  * leftovers, the run directory and the cgroups. Returns problems instead of
  * throwing, so a rollback can report them next to the error that caused it.
  */
@@ -45,7 +45,7 @@ export async function cleanupPod(pod: string, runDir: string, deps: ExecDeps): P
   return problems;
 }
 
-/** Stops the pod's slice, forgets its units, removes runc's leftovers and the pod's cgroups. */
+/** Stops the pod's slice, forgets its units, removes crun's and runc's leftovers and the pod's cgroups. */
 export async function stopPodUnits(pod: string, deps: ExecDeps): Promise<string[]> {
   const problems = await attempt(() => deps.systemd.stopUnit(podSliceName(pod), "replace"));
   mark("slice stopped (job done)");
@@ -83,7 +83,7 @@ async function forgetUnits(patterns: string[], deps: ExecDeps): Promise<string[]
   });
 }
 
-/** Containers a crashed run left in runc's state (their units' ExecStopPost never ran). */
+/** Containers a crashed run left in crun's or runc's state (their units' ExecStopPost never ran). */
 async function removeContainers(pod: string, deps: ExecDeps): Promise<string[]> {
   const problems: string[] = [];
   for (const id of deps.containers.list(containerPrefix(pod))) problems.push(...(await attempt(() => deps.containers.remove(id))));
