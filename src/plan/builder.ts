@@ -1,5 +1,5 @@
 /** What the unit builders of a plan share: the planning context and small property helpers. */
-import type { Namespace, PodSpec, SandboxBackend } from "../podspec/types.ts";
+import type { Namespace, OciRuntime, PodSpec, SandboxBackend } from "../podspec/types.ts";
 import type { ExecCommand, ExecFlag, PropertyKey, PropertyValues, UnitProperty } from "../systemd/properties.ts";
 import type { PodLayout } from "./layout.ts";
 import type { OciNamespaceType } from "./oci.ts";
@@ -45,6 +45,8 @@ export interface Ctx {
   sandbox: string;
   /** The pod's volumes with their host paths (members' mounts refer to them by name). */
   volumes: PlannedVolume[];
+  /** The runtime each member runs under now, kept when the spec names none (`apply`); empty otherwise. */
+  keptRuntimes: ReadonlyMap<string, OciRuntime>;
 }
 
 /** `--net=PIN --ipc=PIN ...` for nsenter or unshare. */

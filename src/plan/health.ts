@@ -66,7 +66,7 @@ function memberCheck(c: Ctx, m: MemberSpec): MemberCheck {
     member: m.name,
     unit,
     cgroup: unitCgroup(c.spec.name, unit),
-    ...(m.rootfs !== undefined || m.image !== undefined ? { containerId: containerId(c.spec.name, m.name), runtime: memberRuntime(c.spec, m, c.host), bundle: c.layout.memberBundle(m.name) } : {}),
+    ...(m.rootfs !== undefined || m.image !== undefined ? { containerId: containerId(c.spec.name, m.name), runtime: memberRuntime(c.spec, m, c.host, c.keptRuntimes.get(m.name)), bundle: c.layout.memberBundle(m.name) } : {}),
     check: h.check,
     intervalMs: ms(h.interval),
     timeoutMs: ms(h.timeout),

@@ -185,7 +185,7 @@ export function imageMember(c: Ctx, m: MemberSpec, order: MemberOrderInfo, out: 
 function containerMember(c: Ctx, m: MemberSpec, order: MemberOrderInfo, out: ContainerOut, run: ContainerProcess): UnitProperty[] {
   const { files, dirs, waits } = out;
   const { paths } = c.host;
-  const rt = memberRuntime(c.spec, m, c.host);
+  const rt = memberRuntime(c.spec, m, c.host, c.keptRuntimes.get(m.name));
   out.runtimes.set(m.name, rt.name);
   const unit = memberUnitName(c.spec.name, m.name);
   const id = containerId(c.spec.name, m.name);

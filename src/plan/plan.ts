@@ -23,6 +23,8 @@ export interface PlanOptions {
   backend?: SandboxBackend;
   /** What the pods layer found out about each image the spec names, by the reference as written. */
   images?: ReadonlyMap<string, ImageFacts>;
+  /** The runtime each member of a running pod runs under (`apply`): kept for members whose spec and pod name none. */
+  keepRuntimes?: ReadonlyMap<string, OciRuntime>;
 }
 
 export { chooseBackend } from "./runtime.ts";
@@ -53,6 +55,7 @@ export function plan(spec: PodSpec, host: HostFacts, opts: PlanOptions = {}): Pl
     slice: podSliceName(spec.name),
     sandbox: sandboxUnitName(spec.name),
     volumes: planVolumes(spec, layout),
+    keptRuntimes: opts.keepRuntimes ?? new Map(),
   };
   const dirs: string[] = [layout.dir, ...(c.pinned.length ? [layout.nsDir] : [])];
   const files: PlannedFile[] = [];

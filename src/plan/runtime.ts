@@ -10,7 +10,7 @@ import { PodunitError } from "../errors.ts";
 import type { MemberSpec, OciRuntime, PodSpec, SandboxBackend } from "../podspec/types.ts";
 import type { ExecCommand } from "../systemd/properties.ts";
 import { type Ctx, exec, IGNORE } from "./builder.ts";
-import type { HostFacts } from "./types.ts";
+import type { HostFacts, PlannedUnit } from "./types.ts";
 
 /** A runtime as the units run it: its name and the path of its program. */
 export interface Runtime {
@@ -47,11 +47,13 @@ function podRuntime(spec: PodSpec, host: HostFacts): OciRuntime | undefined {
 
 /**
  * The runtime of a member with a rootfs or an image: its own `runtime`, else the
- * pod's, else the fastest installed. One that is not installed is an error that
- * says how to install it.
+ * pod's, else `kept` (the one it runs under, for `apply`) while that is installed,
+ * else the fastest installed. One that is not installed is an error that says how
+ * to install it.
  */
-export function memberRuntime(spec: PodSpec, m: MemberSpec, host: HostFacts): Runtime {
-  const name = m.runtime ?? podRuntime(spec, host);
+export function memberRuntime(spec: PodSpec, m: MemberSpec, host: HostFacts, kept?: OciRuntime): Runtime {
+  const stays = kept !== undefined && host.paths[kept] !== undefined ? kept : undefined;
+  const name = m.runtime ?? spec.runtime ?? stays ?? installedRuntime(host);
   const what = m.image !== undefined ? "an image" : "a rootfs";
   if (name === undefined) {
     throw new PodunitError(`Failed to plan pod '${spec.name}': member '${m.name}' has ${what}, which needs an OCI runtime (crun or runc), and neither is installed.`, {
@@ -84,6 +86,32 @@ export function chooseBackend(spec: PodSpec, host: HostFacts, asked: SandboxBack
     });
   }
   return backend;
+}
+
+/**
+ * The backend `apply` plans with when the command line names none: the spec's
+ * `sandbox`; else, for a pod whose sandbox runs under a runtime, the pod's
+ * `runtime`; else the one the pod runs with (a default that moved since, or a
+ * `--backend` given at start, is kept).
+ */
+export function applyBackend(spec: PodSpec, running: SandboxBackend): SandboxBackend {
+  return spec.sandbox ?? (running !== "native" && spec.runtime !== undefined ? spec.runtime : running);
+}
+
+/**
+ * The runtime each container member of a plan runs under, by member name: the
+ * unit's `runtime`, or, in a plan recorded before runtimes could be chosen, the
+ * program its ExecStart runs.
+ */
+export function plannedRuntimes(p: { members: readonly PlannedUnit[] }): Map<string, OciRuntime> {
+  const out = new Map<string, OciRuntime>();
+  for (const u of p.members) {
+    const exec = u.properties.find((x) => x.key === "ExecStartEx")?.value as { path: string }[] | undefined;
+    const program = exec?.[0]?.path.split("/").pop();
+    const rt = u.runtime ?? RUNTIME_PREFERENCE.find((r) => r === program);
+    if (u.member !== undefined && rt !== undefined) out.set(u.member, rt);
+  }
+  return out;
 }
 
 /** The sandbox's runtime, for a runtime backend; undefined for the native one. */

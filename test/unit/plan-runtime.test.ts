@@ -2,7 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import { diffPlans } from "../../src/plan/diff.ts";
 import { plan } from "../../src/plan/plan.ts";
-import { chooseBackend, installedRuntime, memberRuntime } from "../../src/plan/runtime.ts";
+import { applyBackend, chooseBackend, installedRuntime, memberRuntime, plannedRuntimes } from "../../src/plan/runtime.ts";
 import type { HostFacts } from "../../src/plan/types.ts";
 import type { PodSpec } from "../../src/podspec/types.ts";
 import { PodunitError } from "../../src/errors.ts";
@@ -109,6 +109,35 @@ describe("podunit apply when a runtime changes", () => {
     expect(d.recreate).toEqual([]);
     expect(d.restart.map((r) => r.member)).toEqual(["box"]);
     expect(d.restart[0]!.why).toContain("ExecStart changed");
+  });
+
+  test("a default that moved since the pod started is kept (a runc pod stays runc once crun is installed); what the spec names is not", () => {
+    const running = plan(withBox(), HOST);
+    const kept = plannedRuntimes(running);
+    expect([...kept]).toEqual([["box", "runc"]]);
+    expect(applyBackend(withBox(), running.backend)).toBe("runc");
+    const again = plan(withBox(), HOST_CRUN, { backend: applyBackend(withBox(), running.backend), keepRuntimes: kept });
+    expect(diffPlans(running, again).restart).toEqual([]);
+    expect(diffPlans(running, again).recreate).toEqual([]);
+    // Named in the spec: followed.
+    const named = withBox({}, { runtime: "crun" });
+    expect(diffPlans(running, plan(named, HOST_CRUN, { backend: applyBackend(named, running.backend), keepRuntimes: kept })).restart.map((r) => r.member)).toEqual(["box"]);
+    // A kept runtime that is gone from the host is not kept.
+    expect(memberRuntime(withBox(), withBox().members[1]!, ONLY_CRUN, "runc").name).toBe("crun");
+  });
+
+  test("apply's backend: the spec's sandbox; else the pod's runtime for a runtime sandbox; else the one the pod runs with", () => {
+    expect(applyBackend(pod({ sandbox: "native" }), "crun")).toBe("native");
+    expect(applyBackend(pod({ runtime: "runc" }), "crun")).toBe("runc");
+    // A native sandbox (perhaps --backend native at start) is not moved by the members' runtime.
+    expect(applyBackend(pod({ runtime: "runc" }), "native")).toBe("native");
+    expect(applyBackend(pod(), "runc")).toBe("runc");
+  });
+
+  test("a plan recorded before runtimes could be chosen: the runtime is read from ExecStart", () => {
+    const old = plan(withBox(), HOST);
+    const stripped = { members: old.members.map(({ runtime: _r, ...u }) => u) };
+    expect([...plannedRuntimes(stripped)]).toEqual([["box", "runc"]]);
   });
 
   test("the sandbox's runtime (the pod's runtime with no sandbox key): the whole pod", () => {
