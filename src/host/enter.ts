@@ -20,7 +20,7 @@ export interface EnterRequest {
 }
 
 /** What of a container's process its runtime's exec must be told again (crun), from the bundle's config.json. */
-export interface ContainerProcess {
+export interface ContainerSettings {
   uid: number;
   gid: number;
   cwd: string;
@@ -38,7 +38,7 @@ export interface ContainerProcess {
  * again, each setting unless overridden, the environment less the names the
  * overrides set.
  */
-export function runtimeExecArgv(runtime: string, id: string, r: EnterRequest, own?: ContainerProcess): string[] {
+export function runtimeExecArgv(runtime: string, id: string, r: EnterRequest, own?: ContainerSettings): string[] {
   const argv = [runtime, "exec"];
   if (r.tty) argv.push("--tty");
   const user = r.user ?? (own ? `${own.uid}:${own.gid}` : undefined);
@@ -54,7 +54,7 @@ export function runtimeExecArgv(runtime: string, id: string, r: EnterRequest, ow
 }
 
 /** A container's process settings from its bundle's config.json; undefined when it cannot be read or holds no user. */
-export function bundleProcess(bundle: string): ContainerProcess | undefined {
+export function bundleProcess(bundle: string): ContainerSettings | undefined {
   let p: { user?: { uid?: unknown; gid?: unknown }; cwd?: unknown; env?: unknown; noNewPrivileges?: unknown } | undefined;
   try {
     p = (JSON.parse(readFileSync(`${bundle}/config.json`, "utf8")) as { process?: typeof p }).process;
