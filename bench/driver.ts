@@ -90,11 +90,13 @@ function setup(): void {
   const host = `[containers.a]\ncommand = ["/bin/sleep", "600"]\n[containers.b]\ncommand = ["/bin/sleep", "600"]\n`;
   const rootfs = `[containers.a]\nrootfs = "${ROOTFS}"\ncommand = ["/bin/sleep", "600"]\n[containers.b]\nrootfs = "${ROOTFS}"\ncommand = ["/bin/sleep", "600"]\n`;
   writeFileSync(`${SPECS}/bhost.toml`, host);
-  writeFileSync(`${SPECS}/broot.toml`, rootfs);
+  // The rows named runc run their containers under runc; crun (the default where installed) has rows of its own.
+  writeFileSync(`${SPECS}/broot.toml`, `runtime = "runc"\n${rootfs}`);
+  writeFileSync(`${SPECS}/brootc.toml`, `runtime = "crun"\n${rootfs}`);
   // The same two members, each rooted at an overlay of an image of the same busybox.
   writeImage("/run/bench-image", "localhost/busybox:bench", [busyboxLayer()], { Cmd: ["/bin/sleep", "600"] });
   sh([PODUNIT, "image", "load", "/run/bench-image"]);
-  writeFileSync(`${SPECS}/bimg.toml`, `[containers.a]\nimage = "localhost/busybox:bench"\n[containers.b]\nimage = "localhost/busybox:bench"\n`);
+  writeFileSync(`${SPECS}/bimg.toml`, `runtime = "runc"\n[containers.a]\nimage = "localhost/busybox:bench"\n[containers.b]\nimage = "localhost/busybox:bench"\n`);
   for (let i = 1; i <= SCALE; i++) writeFileSync(`${SPECS}/s${i}.toml`, host);
   // The same pod on the bridge with one published port (the lab's own network namespace: nothing reaches the machine's).
   writeFileSync(`${SPECS}/bnet.toml`, `network = "bridge"\nports = ["${BRIDGED_PORT}:80"]\n${host}`);
@@ -110,6 +112,9 @@ function setup(): void {
   // runc alone: a bundle of the same rootfs, for runc's own start time.
   mkdirSync("/run/bench-runc", { recursive: true });
   sh(["bash", "-c", `cd /run/bench-runc && runc spec && sed -i 's|"rootfs"|"${ROOTFS}"|; s|"sh"|"sleep", "600"|; s|"terminal": true|"terminal": false|' config.json`]);
+  // crun alone: the same bundle.
+  mkdirSync("/run/bench-crun", { recursive: true });
+  sh(["cp", "/run/bench-runc/config.json", "/run/bench-crun/config.json"]);
 }
 
 // ---- the tools ------------------------------------------------------------------------
@@ -197,11 +202,23 @@ const floor: Tool = {
   stop: (i) => timed([["systemctl", "stop", `fl${i}.slice`]]),
 };
 
-/** runc alone: `runc run -d` of one busybox container (its own start time), and `delete -f`. */
-function runcAlone(i: number): { start: number; stop: number } {
-  const id = `bench${i}`;
-  const start = timed([["runc", "run", "-d", "--bundle", "/run/bench-runc", id]]);
-  const stop = timed([["runc", "delete", "-f", id]]);
+/** The Bun floor (bench/bun-floor.ts): the floor's units made by a compiled Bun program through podunit's D-Bus client. */
+const BUN_FLOOR = join(REPO, "dist/bench/bun-floor");
+const bunFloor: Tool = {
+  name: "Bun floor (podunit's D-Bus client alone)",
+  start: (i) => {
+    const ms = timed([[BUN_FLOOR, "start", String(i)]]);
+    until("the Bun floor's members", () => isActive([`bf${i}-a.service`, `bf${i}-b.service`]));
+    return ms;
+  },
+  stop: (i) => timed([[BUN_FLOOR, "stop", String(i)]]),
+};
+
+/** A runtime alone: `runc|crun run -d` of one busybox container (its own start time), and `delete -f`. */
+function runtimeAlone(runtime: "runc" | "crun", i: number): { start: number; stop: number } {
+  const id = `bench-${runtime}${i}`;
+  const start = timed([[runtime, "run", "-d", "--bundle", `/run/bench-${runtime}`, id]]);
+  const stop = timed([[runtime, "delete", "-f", id]]);
   return { start, stop };
 }
 
@@ -351,9 +368,10 @@ function once(mode: string): void {
     case "setup":
       return setup();
     case "podunit-host":
-    case "podunit-rootfs": {
-      const pod = mode === "podunit-host" ? "bhost" : "broot";
-      sh([PODUNIT, "start", pod, "--backend", "native"]);
+    case "podunit-rootfs":
+    case "podunit-crun": {
+      const pod = { "podunit-host": "bhost", "podunit-rootfs": "broot", "podunit-crun": "brootc" }[mode];
+      sh([PODUNIT, "start", pod, "--backend", mode === "podunit-crun" ? "crun" : "native"]);
       return untilRunning(members(`podunit.slice/podunit-${pod}.slice`, `podunit-${pod}`), "sleep");
     }
     case "floor":
@@ -376,15 +394,18 @@ const tools: Tool[] = [
   podunit("podunit runc, host members", "bhost", "runc"),
   podunit("podunit native, rootfs members", "broot", "native"),
   podunit("podunit runc, rootfs members", "broot", "runc"),
+  podunit("podunit crun, rootfs members", "brootc", "crun"),
   podunit("podunit runc, image members", "bimg", "runc"),
   podunit("podunit native, bridged, one port", "bnet", "native", true),
   podman,
   podmanBridged,
   floor,
+  bunFloor,
 ];
 const results: Record<string, { start: number[]; stop: number[] }> = {};
 for (const t of tools) results[t.name] = { start: [], stop: [] };
 results["runc run -d alone"] = { start: [], stop: [] };
+results["crun run -d alone"] = { start: [], stop: [] };
 
 for (let rep = -WARMUP; rep < REPS; rep++) {
   if (rep === 0) for (const k of Object.keys(traces)) delete traces[k];
@@ -398,10 +419,13 @@ for (let rep = -WARMUP; rep < REPS; rep++) {
       results[t.name]!.stop.push(stop);
     }
   }
-  const r = runcAlone(rep + WARMUP);
-  if (rep >= 0) {
-    results["runc run -d alone"]!.start.push(r.start);
-    results["runc run -d alone"]!.stop.push(r.stop);
+  // Alternating which runtime goes first, as the tools do.
+  for (const rt of rep % 2 ? (["crun", "runc"] as const) : (["runc", "crun"] as const)) {
+    const r = runtimeAlone(rt, rep + WARMUP);
+    if (rep >= 0) {
+      results[`${rt} run -d alone`]!.start.push(r.start);
+      results[`${rt} run -d alone`]!.stop.push(r.stop);
+    }
   }
 }
 

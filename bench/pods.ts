@@ -12,7 +12,7 @@ import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { Lab, REPO } from "../test/lab/lab.ts";
 import { closeExecCounting, execCountingUnavailable, execsOf, openExecCounting } from "./execs.ts";
-import { describeStartup, startupCosts } from "./startup.ts";
+import { buildBunFloor, describeStartup, startupCosts } from "./startup.ts";
 
 $.verbose = false;
 const PODUNIT_BIN = join(REPO, "dist/podunit");
@@ -33,16 +33,18 @@ const machine = {
   memory: (await $`free -h`).stdout.split("\n")[1]?.split(/\s+/)[1],
   podman: (await $`podman --version`).stdout.trim(),
   runc: (await $`runc --version`).stdout.split("\n")[0],
+  crun: (await $`crun --version`).stdout.split("\n")[0],
 };
 
 const startup = startupCosts();
+buildBunFloor();
 const lab = await Lab.boot("bench");
 let data: any;
 /** Programs executed by one start, beyond the way it is run in the lab; undefined with the reason when not counted. */
 let execs: Record<string, string[]> | string;
 try {
   const systemd = (await lab.sh(["systemctl", "--version"])).split("\n")[0];
-  console.log(`machine: ${machine.cpus} CPUs, ${machine.memory} RAM, kernel ${machine.kernel}; ${systemd}; ${machine.podman}; ${machine.runc}; cgroups ${lab.cgroupMode}`);
+  console.log(`machine: ${machine.cpus} CPUs, ${machine.memory} RAM, kernel ${machine.kernel}; ${systemd}; ${machine.podman}; ${machine.runc}; ${machine.crun}; cgroups ${lab.cgroupMode}`);
   console.log(`  ${describeStartup(startup)}`);
   console.log(`lab booted; ${REPS} repetitions after 3 warm-up rounds, tools alternating; ${SCALE} pods for the scale run\n`);
   const out = "/srv/lab/bench.json";
@@ -67,7 +69,8 @@ try {
       const once = (mode: string, after: string[]) => execsOf(lab, quiet(mode), harness, after);
       execs["podunit, host members"] = await once("podunit-host", [PODUNIT_BIN, "stop", "bhost"]);
       execs["systemd-run floor"] = await once("floor", ["systemctl", "stop", "flx.slice"]);
-      execs["podunit, rootfs members"] = await once("podunit-rootfs", [PODUNIT_BIN, "stop", "broot"]);
+      execs["podunit, rootfs members (runc)"] = await once("podunit-rootfs", [PODUNIT_BIN, "stop", "broot"]);
+      execs["podunit, crun sandbox and members"] = await once("podunit-crun", [PODUNIT_BIN, "stop", "brootc"]);
     } finally {
       closeExecCounting();
     }
@@ -104,6 +107,12 @@ console.log(`  podunit start: its own code runs (and connects to systemd) after 
 const stopJob = hostAt.stop["slice stopped (job done)"] ? stats((data.traces[hostNative] as Phases).stop["slice stopped (job done)"]!.delta).median : NaN;
 console.log(`  podunit stop: the slice's stop job ${f1(stopJob)} ms of ${f1(med(hostNative, "stop"))} ms; ${f1(atMark("stop", "main"))} ms to its own code; the floor's \`systemctl stop\` of its slice, process and job: ${f1(med(floorName, "stop"))} ms`);
 
+const bunFloorName = "Bun floor (podunit's D-Bus client alone)";
+for (const kind of ["start", "stop"] as const) {
+  const [p, b, f] = [med(hostNative, kind), med(bunFloorName, kind), med(floorName, kind)];
+  console.log(`  ${kind}: podunit ${f1(p)} ms = the Bun floor ${f1(b)} ms (the floor's units made by a compiled Bun program with podunit's D-Bus client, nothing else) ${p >= b ? "+" : "-"} ${Math.abs(p - b).toFixed(1)} ms of podunit's own; the Bun floor is the systemd-run floor ${f1(f)} ms ${b >= f ? "+" : "-"} ${Math.abs(b - f).toFixed(1)} ms`);
+}
+
 // ---- programs executed per start -------------------------------------------------------
 let execClaim: [boolean, string];
 if (typeof execs === "string") {
@@ -126,6 +135,10 @@ const mnt = { ffi: stats(data.mounts.ffi), command: stats(data.mounts.mountComma
 console.log(`\nimage members: a two-member image pod starts in ${f1(med(imageRoot, "start"))} ms, the same pod with rootfs members in ${f1(med(runcRoot, "start"))} ms (${imgExtra >= 0 ? "+" : ""}${imgExtra.toFixed(1)} ms)`);
 console.log(`  one member root (overlay) mounted and removed: mount(2) through bun:ffi ${f1(mnt.ffi.median)} ms, util-linux mount + umount ${f1(mnt.command.median)} ms (medians of ${data.mounts.ffi.length})`);
 console.log(`  a /bin/true start costs ${data.trueMs.toFixed(2)} ms here`);
+
+// ---- crun beside runc -------------------------------------------------------------------
+const crunRoot = "podunit crun, rootfs members";
+console.log(`\ncrun beside runc (medians, ms): run -d alone ${f1(med("crun run -d alone", "start"))} vs ${f1(runcAlone)}; a rootfs pod (sandbox and two members under one runtime) ${f1(med(crunRoot, "start"))} vs ${f1(med(runcRoot, "start"))} to start, ${f1(med(crunRoot, "stop"))} vs ${f1(med(runcRoot, "stop"))} to stop`);
 
 // ---- bridged pods ----------------------------------------------------------------------
 const bridged = "podunit native, bridged, one port";
@@ -181,8 +194,7 @@ console.log(`  stopping them all: ${(sc.stops.reduce((a: number, b: number) => a
 
 // ---- the claims -----------------------------------------------------------------------
 const ratio = (a: number, b: number) => (a / b).toFixed(2);
-const crunRoot = "podunit crun, rootfs members";
-const crunAlone = lat["crun run -d alone"] ? med("crun run -d alone", "start") : NaN;
+const crunAlone = med("crun run -d alone", "start");
 const checks: Array<[string, boolean, string]> = [
   [`host pod, native: start no slower than the systemd-run floor`, med(hostNative, "start") <= med(floorName, "start"),
     `podunit/floor ${ratio(med(hostNative, "start"), med(floorName, "start"))}`],
@@ -190,8 +202,8 @@ const checks: Array<[string, boolean, string]> = [
     `${(med(podman, "start") / med(hostNative, "start")).toFixed(1)}x`],
   [`stop: within 1.5x of the floor`, med(hostNative, "stop") <= 1.5 * med(floorName, "stop"),
     `podunit/floor ${ratio(med(hostNative, "stop"), med(floorName, "stop"))}`],
-  [`rootfs pod, crun: no slower than the floor + two \`crun run -d\``, lat[crunRoot] !== undefined && med(crunRoot, "start") <= med(floorName, "start") + 2 * crunAlone,
-    lat[crunRoot] ? `${f1(med(crunRoot, "start"))} ms vs ${f1(med(floorName, "start") + 2 * crunAlone)} ms` : "not measured"],
+  [`rootfs pod, crun: no slower than the floor + two \`crun run -d\``, med(crunRoot, "start") <= med(floorName, "start") + 2 * crunAlone,
+    `${f1(med(crunRoot, "start"))} ms vs ${f1(med(floorName, "start") + 2 * crunAlone)} ms`],
   [`rootfs pod, runc: no slower than the floor + two \`runc run -d\``, med(runcRoot, "start") <= med(floorName, "start") + 2 * runcAlone,
     `${f1(med(runcRoot, "start"))} ms vs ${f1(med(floorName, "start") + 2 * runcAlone)} ms`],
   [`bridged pod with one port: >= 2x faster than Podman's (netavark)`, med(podmanBridged, "start") / med(bridged, "start") >= 2,

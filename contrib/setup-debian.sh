@@ -2,13 +2,14 @@
 # Installs what podunit's build, demo and tests need on Debian 12 (as root):
 # the Debian packages below (apt-get, only when one is missing) and the npm
 # packages from package-lock.json (bun among them) into node_modules.
-# With --bench, also the runtime `make bench` measures Podman with (crun).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# `--bench` (what make bench passes) asks for nothing more now: crun, the runtime the
+# benchmark measures Podman with, is in the list below for every setup.
 
 packages=(
   systemd dbus util-linux mount   # the lab's PID 1 and bus; unshare, nsenter
-  runc catatonit                  # runc sandbox and rootfs members; the sandbox's pause process
+  crun runc catatonit             # the OCI runtimes of runtime sandboxes and rootfs members (crun the default, runc tested beside it); the sandbox's pause process
   busybox-static                  # test and demo root file systems
   iproute2 procps hostname        # loopback and hostname inside pods; pgrep in tests
   make ca-certificates            # build
@@ -23,7 +24,6 @@ packages=(
   gcc libc6-dev                   # the hardening test builds a static probe that makes the refused system calls itself
   podman netavark                 # kube tests: a real consumer runs generated manifests with 'podman kube play' (netavark: the network stack it is tested with)
 )
-[ "${1:-}" = --bench ] && packages+=(crun)   # the runtime the benchmark measures Podman with (netavark, its network stack, is in the list above)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -35,7 +35,7 @@ function describe(r: ApplyResult): string {
 export const apply: Command = {
   name: "apply",
   summary: "Change a running pod to follow its edited spec, restarting only what must restart",
-  usage: "podunit apply POD|FILE [--dry-run] [--recreate] [--dir DIR] [--backend runc|native] [--json]",
+  usage: "podunit apply POD|FILE [--dry-run] [--recreate] [--dir DIR] [--backend crun|runc|native] [--json]",
   options: OPTIONS,
   args: ["pod"],
   async run(args, io) {

@@ -18,7 +18,7 @@ const OPTIONS = { ...DIR_OPTION, ...BACKEND_OPTION, now: { value: false }, ...JS
 export const enable: Command = {
   name: "enable",
   summary: "Install a pod's unit files so that it starts at boot (per its [install] section); --now starts it too",
-  usage: "podunit enable POD|FILE [--dir DIR] [--backend runc|native] [--now] [--json]",
+  usage: "podunit enable POD|FILE [--dir DIR] [--backend crun|runc|native] [--now] [--json]",
   options: OPTIONS,
   args: ["pod"],
   async run(args, io) {

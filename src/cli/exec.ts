@@ -11,10 +11,11 @@ import { EXEC_OPTIONS, EXEC_USAGE, parseExecArgs, type ExecArgs } from "./common
 import { podMembers } from "../pods/queries.ts";
 import { NotFoundError, UsageError } from "../errors.ts";
 import { detectPaths } from "../plan/hostfacts.ts";
-import { runcId } from "../plan/layout.ts";
+import { containerId } from "../plan/layout.ts";
 import type { Systemd } from "../systemd/bus.ts";
-import { enterEnv, enterTarget, nsenterArgv, runAttached, runcExecArgv, type EnterRequest } from "../host/enter.ts";
+import { bundleProcess, enterEnv, enterTarget, nsenterArgv, runAttached, runtimeExecArgv, type EnterRequest } from "../host/enter.ts";
 import { firstChild } from "../host/proc.ts";
+import { containerRuntime } from "../host/runtime.ts";
 
 
 /** How to run the command: the argv, its environment (undefined = podunit's own) and where signals go. */
@@ -24,18 +25,18 @@ interface Launch {
   forwardTo?: (childPid: number) => number;
 }
 
-/** The state runc reports for a container, or undefined when runc does not know it. */
-function runcState(runc: string, id: string): string | undefined {
-  const r = Bun.spawnSync([runc, "state", id], { stdin: "ignore", stdout: "pipe", stderr: "ignore" });
+/** The state and bundle a runtime reports for a container, or undefined when it does not know it. */
+function containerState(runtime: string, id: string): { status?: string; bundle?: string } | undefined {
+  const r = Bun.spawnSync([runtime, "state", id], { stdin: "ignore", stdout: "pipe", stderr: "ignore" });
   if (r.exitCode !== 0) return undefined;
   try {
-    return (JSON.parse(r.stdout.toString()) as { status?: string }).status;
+    return JSON.parse(r.stdout.toString()) as { status?: string; bundle?: string };
   } catch {
     return undefined;
   }
 }
 
-/** Finds the running member and decides between runc exec and nsenter. */
+/** Finds the running member and decides between its runtime's exec and nsenter. */
 async function launchFor(a: ExecArgs, req: EnterRequest, io: Io, sd: Systemd): Promise<Launch> {
   const p = await podMembers(a.ref, a.dir, io.env, sd);
   const pod = p.pod;
@@ -53,13 +54,19 @@ async function launchFor(a: ExecArgs, req: EnterRequest, io: Io, sd: Systemd): P
     throw new NotFoundError(`Failed to run a command in member '${a.member}' of pod '${pod}': it has no running process${state}.`, `'podunit status ${pod}' shows its state.`);
   }
   const paths = detectPaths();
-  const id = runcId(pod, a.member);
-  const state = paths.runc ? runcState(paths.runc, id) : undefined;
+  const id = containerId(pod, a.member);
+  const rt = containerRuntime(paths, id);
+  const state = rt ? containerState(rt.path, id) : undefined;
   if (state !== undefined) {
-    if (state !== "running") {
-      throw new NotFoundError(`Failed to run a command in member '${a.member}' of pod '${pod}': its container is ${state}.`, `'podunit status ${pod}' shows its state.`);
+    if (state.status !== "running") {
+      throw new NotFoundError(`Failed to run a command in member '${a.member}' of pod '${pod}': its container is ${state.status ?? "in no known state"}.`, `'podunit status ${pod}' shows its state.`);
     }
-    return { argv: runcExecArgv(paths.runc!, id, req) };
+    // crun's exec does not take the container's user, directory and no-new-privileges itself.
+    const own = rt!.name === "crun" ? (state.bundle ? bundleProcess(state.bundle) : undefined) : undefined;
+    if (rt!.name === "crun" && own === undefined) {
+      throw new NotFoundError(`Failed to run a command in member '${a.member}' of pod '${pod}': the config of its container could not be read.`, `'podunit status ${pod}' shows its state.`);
+    }
+    return { argv: runtimeExecArgv(rt!.path, id, req, own) };
   }
   const target = enterTarget(mainPid);
   // nsenter starts from inside the member's cgroups (podunit joins them, then becomes nsenter),
@@ -87,7 +94,8 @@ export const execCommand: Command = {
   -w, --workdir DIR    working directory inside the member (default: the member's)
   -e, --env KEY=VALUE  add to the member's environment (repeatable)
 
-Members with a rootfs are entered with 'runc exec' (a terminal of their own with -t),
+Members with a rootfs or an image are entered with their runtime's exec command (crun
+or runc: a terminal of their own with -t),
 the others with nsenter into their main process (they use podunit's terminal as it
 is); either way the command runs in the member's cgroup, under its limits, and
 stops with it. The exit status is the command's (128 + N for signal N). A command that takes

@@ -25,7 +25,7 @@ export function generateCommand(
   return {
     name: "generate",
     summary: "Write a pod's unit files (slice, sandbox, members, target), to standard output or a directory",
-    usage: "podunit generate POD|FILE [--dir DIR] [--output DIR] [--backend runc|native] [--json]",
+    usage: "podunit generate POD|FILE [--dir DIR] [--output DIR] [--backend crun|runc|native] [--json]",
     options: OPTIONS,
     args: ["pod"],
     async run(args, io) {

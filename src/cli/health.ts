@@ -42,9 +42,15 @@ async function check(cfg: HealthConfig, m: MemberCheck, pid: number, timeoutMs =
   const c = m.check;
   if (c.kind === "tcp") return probeTcp(c.host, c.port, timeoutMs);
   if (c.kind === "http") return probeHttp(c.host, c.port, c.path, timeoutMs);
-  if (m.runcId !== undefined) {
-    if (cfg.paths.runc === undefined) return { ok: false, output: "runc is not installed" };
-    return probeExec([cfg.paths.runc, "exec", m.runcId, ...c.argv], undefined, timeoutMs);
+  const id = m.containerId ?? m.runcId;
+  if (id !== undefined) {
+    const rt = m.runtime ?? (cfg.paths.runc !== undefined ? { name: "runc" as const, path: cfg.paths.runc } : undefined);
+    if (rt === undefined) return { ok: false, output: "the container's runtime is not known (health.json names none)" };
+    const { bundleProcess, runtimeExecArgv } = await import("../host/enter.ts");
+    // crun's exec is told the container's user, directory and no-new-privileges (see runtimeExecArgv).
+    const own = rt.name === "crun" && m.bundle !== undefined ? bundleProcess(m.bundle) : undefined;
+    if (rt.name === "crun" && own === undefined) return { ok: false, output: `the config of container '${id}' could not be read` };
+    return probeExec(runtimeExecArgv(rt.path, id, { command: c.argv, tty: false, env: [] }, own), undefined, timeoutMs);
   }
   // A host member: the command enters its namespaces with its credentials and environment, in its cgroup.
   const { enterTarget, enterEnv, nsenterArgv } = await import("../host/enter.ts");

@@ -15,10 +15,11 @@
  * remove its scratch and tmpfs ones in unit files (the sandbox's ExecStartPre
  * and first ExecStopPost; src/host/volumes.ts).
  *
- * `wait-exec [--children] PIDFILE` waits until the process in PIDFILE (a runc
- * container's first process) is no longer runc's own init but the program it
- * runs (catatonit), and with --children until that has started its child. `runc
- * run -d` returns a moment before that; a SIGTERM that reaches the container in
+ * `wait-exec [--children] [--launcher COMM] PIDFILE` waits until the process in
+ * PIDFILE (a container's first process) is no longer the runtime's own init
+ * (COMM: `crun`, or runc's by default) but the program it runs (catatonit), and
+ * with --children until that has started its child. `run -d` can return a moment
+ * before that; a SIGTERM that reaches the container in
  * between is lost (the first process of a PID namespace ignores signals it has
  * no handler for), and the stop then waits for its whole timeout. Run as
  * ExecStartPost, it keeps the unit "starting" until a stop will work.
@@ -68,12 +69,12 @@ const READY_OPTIONS = {
   loopback: { value: false },
   timeout: { value: true },
 } as const;
-const WAIT_EXEC_OPTIONS = { timeout: { value: true }, children: { value: false } } as const;
+const WAIT_EXEC_OPTIONS = { timeout: { value: true }, children: { value: false }, launcher: { value: true } } as const;
 const PREPARE_OPTIONS = {
   sandbox: { value: false },
   member: { value: true },
   digest: { value: true },
-  backend: { value: true, values: ["runc", "native"] },
+  backend: { value: true, values: ["crun", "runc", "native"] },
   "run-dir": { value: true, values: "dir" },
   "image-dir": { value: true, values: "dir" },
   image: { value: true },
@@ -109,7 +110,8 @@ async function ready(args: string[]): Promise<number> {
 async function waitExec(args: string[]): Promise<number> {
   const { options, positionals } = parseArgs("internal wait-exec", args, WAIT_EXEC_OPTIONS);
   if (positionals.length !== 1) throw new UsageError("'podunit internal wait-exec' needs one PID file.");
-  await waitForExec(positionals[0]!, { children: options.children === true, timeoutMs: Number(options.timeout ?? 5000) });
+  const launcher = typeof options.launcher === "string" ? options.launcher : undefined;
+  await waitForExec(positionals[0]!, { children: options.children === true, timeoutMs: Number(options.timeout ?? 5000), ...(launcher ? { launcher } : {}) });
   return 0;
 }
 
@@ -310,7 +312,7 @@ export function internalCommand(commands: () => Command[]): Command {
   summary: "Helpers run by podunit's own units",
   usage:
     "podunit internal ready --main-pid PID --unit UNIT --holder main|child --launcher COMM [--hostname NAME] [--loopback] NS=PIN...\n" +
-    "       podunit internal wait-exec [--timeout MS] [--children] PIDFILE\n" +
+    "       podunit internal wait-exec [--timeout MS] [--children] [--launcher COMM] PIDFILE\n" +
     "       podunit internal prepare --sandbox|--member NAME --digest D --backend B --run-dir DIR [--image-dir DIR --image REF=DIGEST...] SPEC\n" +
     "       podunit internal mount-root --image REF --digest DIGEST --lower DIR... [--upper DIR --work DIR] TARGET\n" +
     "       podunit internal umount-root TARGET\n" +

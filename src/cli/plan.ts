@@ -23,7 +23,7 @@ export function planCommand(
   return {
     name: "plan",
     summary: "Show the units, start order, pins and files a pod would get",
-    usage: "podunit plan FILE|NAME [--dir DIR] [--json] [--backend runc|native]",
+    usage: "podunit plan FILE|NAME [--dir DIR] [--json] [--backend crun|runc|native]",
     options: OPTIONS,
     args: ["pod"],
     async run(args, io) {

@@ -10,7 +10,7 @@ function startVerb(name: "start" | "restart", summary: string): Command {
   return {
     name,
     summary,
-    usage: `podunit ${name} POD|FILE [--dir DIR] [--backend runc|native] [--json]`,
+    usage: `podunit ${name} POD|FILE [--dir DIR] [--backend crun|runc|native] [--json]`,
     options: START_OPTIONS,
     args: ["pod"],
     async run(args, io) {

@@ -23,9 +23,9 @@ export function formatStatus(s: PodStatus, now: Date): string {
   const head = `Pod '${s.pod}': ${s.state}${s.memoryBytes !== undefined ? `, memory ${formatBytes(s.memoryBytes)}` : ""} (${s.slice})\n`;
   if (s.state === "stopped" && s.members.every((m) => m.state === "not-loaded")) return head;
   const checked = s.members.some((m) => m.health);
-  const rows = [["MEMBER", "UNIT", "STATE", "PID", "MEMORY", "RESTARTS", "SINCE", ...(checked ? ["HEALTH"] : [])]];
+  const rows = [["MEMBER", "UNIT", "RUNTIME", "STATE", "PID", "MEMORY", "RESTARTS", "SINCE", ...(checked ? ["HEALTH"] : [])]];
   for (const u of [s.sandbox, ...s.members]) {
-    rows.push([u.name, u.unit, stateText(u), u.mainPid ? String(u.mainPid) : "-", formatBytes(u.memoryBytes),
+    rows.push([u.name, u.unit, u.runtime ?? "-", stateText(u), u.mainPid ? String(u.mainPid) : "-", formatBytes(u.memoryBytes),
       u.restarts === undefined ? "-" : String(u.restarts), formatSince(u.since, now), ...(checked ? [healthText(u)] : [])]);
   }
   const net = s.network ? `Address: ${s.network.addresses.join(", ") || "-"}${s.network.ports.length ? `; ports: ${s.network.ports.join(", ")}` : ""}\n` +

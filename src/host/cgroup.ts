@@ -1,6 +1,6 @@
 /**
  * The cgroup tree as podunit touches it directly: where the hierarchies are
- * mounted, which cgroup a process is in, removing what runc left of a pod, and
+ * mounted, which cgroup a process is in, removing what crun or runc left of a pod, and
  * the warm-up move `podunit start` begins with. Everything else about cgroups
  * is systemd's; the plan's view of the host's cgroup mode is plan/hostfacts.ts.
  */
@@ -16,7 +16,7 @@ export function cgroupMounts(): string[] {
     .map((m) => m.mountPoint);
 }
 
-/** True when process `pid` is in the cgroup of `unit` or below it (a runc container's, on cgroup v1). */
+/** True when process `pid` is in the cgroup of `unit` or below it (a container's, on cgroup v1). */
 export function inUnit(pid: number, unit: string): boolean {
   return procCgroups(pid)?.some((c) => c.path.split("/").includes(unit)) ?? false;
 }

@@ -1,6 +1,6 @@
 /**
- * Running a command inside a running member: `runc exec` for members with a
- * rootfs, `nsenter` into the member's main process for members on the host's
+ * Running a command inside a running member: `crun|runc exec` for members with a
+ * rootfs or an image, `nsenter` into the member's main process for members on the host's
  * file system. The argv builders are pure; reading /proc (through proc.ts) and
  * running the command are the only I/O here.
  */
@@ -19,15 +19,58 @@ export interface EnterRequest {
   env: string[];
 }
 
-/** `runc exec` argv: runc starts the command with the container's config (user, env, cwd, capabilities) and these overrides. */
-export function runcExecArgv(runc: string, id: string, r: EnterRequest): string[] {
-  const argv = [runc, "exec"];
+/** What of a container's process its runtime's exec must be told again (crun), from the bundle's config.json. */
+export interface ContainerSettings {
+  uid: number;
+  gid: number;
+  cwd: string;
+  env: string[];
+  noNewPrivileges: boolean;
+}
+
+/**
+ * `crun|runc exec` argv with these overrides (both runtimes spell them alike). runc
+ * starts the command with the container's process settings (user, cwd, env,
+ * capabilities, no-new-privileges) and adds `--env` to its environment. crun 1.8
+ * takes the capabilities and the seccomp filter from the container but runs the
+ * command as root in `/`, without no-new-privileges, and replaces the environment
+ * with `--env`: for crun, `own` (the container's process, from its config) is said
+ * again, each setting unless overridden, the environment less the names the
+ * overrides set.
+ */
+export function runtimeExecArgv(runtime: string, id: string, r: EnterRequest, own?: ContainerSettings): string[] {
+  const argv = [runtime, "exec"];
   if (r.tty) argv.push("--tty");
-  if (r.user !== undefined) argv.push("--user", r.user);
-  if (r.workdir !== undefined) argv.push("--cwd", r.workdir);
-  for (const e of r.env) argv.push("--env", e);
+  const user = r.user ?? (own ? `${own.uid}:${own.gid}` : undefined);
+  const cwd = r.workdir ?? own?.cwd;
+  if (user !== undefined) argv.push("--user", user);
+  if (cwd !== undefined) argv.push("--cwd", cwd);
+  if (own?.noNewPrivileges) argv.push("--no-new-privs");
+  const set = new Set(r.env.map((e) => e.slice(0, e.indexOf("="))));
+  const kept = r.env.length && own ? own.env.filter((e) => !set.has(e.slice(0, e.indexOf("=")))) : [];
+  for (const e of [...kept, ...r.env]) argv.push("--env", e);
   argv.push(id, ...r.command);
   return argv;
+}
+
+/** A container's process settings from its bundle's config.json; undefined when it cannot be read or holds no user. */
+export function bundleProcess(bundle: string): ContainerSettings | undefined {
+  let p: { user?: { uid?: unknown; gid?: unknown }; cwd?: unknown; env?: unknown; noNewPrivileges?: unknown } | undefined;
+  try {
+    p = (JSON.parse(readFileSync(`${bundle}/config.json`, "utf8")) as { process?: typeof p }).process;
+  } catch {
+    return undefined;
+  }
+  const uid = p?.user?.uid;
+  const gid = p?.user?.gid;
+  if (typeof uid !== "number" || typeof gid !== "number") return undefined;
+  return {
+    uid,
+    gid,
+    cwd: typeof p?.cwd === "string" ? p.cwd : "/",
+    env: Array.isArray(p?.env) ? p.env.filter((e): e is string => typeof e === "string" && e.includes("=")) : [],
+    noNewPrivileges: p?.noNewPrivileges === true,
+  };
 }
 
 /** Variables systemd sets for the member's own run that would mislead a command started beside it. */

@@ -1,9 +1,9 @@
 /**
  * What the pod executor and preflight need from the host, as small interfaces.
- * The real adapters live beside this file (files.ts, journal.ts, runc.ts,
+ * The real adapters live beside this file (files.ts, journal.ts, runtime.ts,
  * ready.ts, lookup.ts); unit tests of ordering and rollback pass fakes.
  */
-import type { MemberRoot, PlannedVolume, SandboxReady } from "../plan/types.ts";
+import type { ContainerWait, MemberRoot, PlannedVolume, SandboxReady } from "../plan/types.ts";
 
 /** A pod's run directory and the mounts and cgroups it leaves. */
 export interface RunFiles {
@@ -27,7 +27,7 @@ export interface RunFiles {
   /**
    * Removes the directories of a cgroup (a path such as `/podunit.slice/podunit-web.slice`)
    * and everything below it in every mounted hierarchy, deepest first. systemd removes the
-   * ones it manages; this catches what runc made in v1 hierarchies systemd does not manage.
+   * ones it manages; this catches what crun or runc made in v1 hierarchies systemd does not manage.
    * Returns the directories that could not be removed (still holding processes).
    */
   removeCgroupTree(cgroup: string): string[];
@@ -38,11 +38,11 @@ export interface Journal {
   tail(unit: string, n: number): Promise<string[]>;
 }
 
-/** runc's record of containers (its state directory), for a crashed run's leftovers. */
+/** The OCI runtimes' records of containers (their state directories), for a crashed run's leftovers. */
 export interface Containers {
-  /** Ids of runc containers whose id starts with `prefix`. */
+  /** Ids of containers, of any installed runtime, whose id starts with `prefix`. */
   list(prefix: string): string[];
-  /** `runc delete -f ID`. */
+  /** `crun|runc delete -f ID`, by the runtime that knows the container. */
   remove(id: string): Promise<void>;
 }
 
@@ -50,8 +50,8 @@ export interface Containers {
 export interface Readiness {
   /** Waits for the namespaces of the sandbox whose main process is `mainPid`, names the pod, links the pins. */
   sandbox(r: SandboxReady, mainPid: number): Promise<void>;
-  /** Waits until the runc container whose PID file is `pidFile` runs catatonit and catatonit its child. */
-  container(pidFile: string): Promise<void>;
+  /** Waits until the container whose PID file is `w.pidFile` runs catatonit and catatonit its child. */
+  container(w: ContainerWait): Promise<void>;
   /** True when every pin links to a namespace that is still there. */
   pinsLive(pins: readonly string[]): boolean;
 }

@@ -8,7 +8,7 @@
  */
 import { readFileSync, renameSync, rmSync, symlinkSync } from "node:fs";
 import { PodunitError } from "../errors.ts";
-import { RUNC_INIT_COMM } from "../plan/sandbox.ts";
+import { RUNTIME_INIT_COMM } from "../plan/runtime.ts";
 import type { SandboxReady } from "../plan/types.ts";
 import { inUnit } from "./cgroup.ts";
 import { interfaceUp, sethostname } from "./libc.ts";
@@ -79,25 +79,27 @@ export async function readySandbox(r: SandboxReady, mainPid: number, opts: Ready
   }
 }
 
-/** "waiting", "ready" or "gone" for the container process `pid`. */
-function execState(pid: number, withChildren: boolean): "waiting" | "ready" | "gone" {
+/** "waiting", "ready" or "gone" for the container process `pid`, which is called `launcher` until it runs its program. */
+function execState(pid: number, launcher: string, withChildren: boolean): "waiting" | "ready" | "gone" {
   const name = comm(pid);
   if (name === undefined) return "gone";
-  if (name === RUNC_INIT_COMM) return "waiting";
+  if (name === launcher) return "waiting";
   if (!withChildren) return "ready";
   const kids = children(pid);
   return kids === undefined ? "gone" : kids.length === 0 ? "waiting" : "ready";
 }
 
 /**
- * Waits until the process in `pidFile` (a runc container's first process) is no longer
- * runc's own init but the program it runs (catatonit), and with `children` until that
- * has started its child. `runc run -d` returns a moment before that; a SIGTERM that
+ * Waits until the process in `pidFile` (a container's first process) is no longer the
+ * runtime's own init (`launcher`, by default runc's) but the program it runs (catatonit),
+ * and with `children` until that has started its child. `run -d` can return a moment
+ * before that; a SIGTERM that
  * reaches the container in between is lost (the first process of a PID namespace
  * ignores signals it has no handler for), and a stop then waits for its whole timeout.
  * A process that is gone has exited already: systemd sees that itself.
  */
-export async function waitForExec(pidFile: string, opts: { children?: boolean; timeoutMs?: number } = {}): Promise<void> {
+export async function waitForExec(pidFile: string, opts: { children?: boolean; timeoutMs?: number; launcher?: string } = {}): Promise<void> {
+  const launcher = opts.launcher ?? RUNTIME_INIT_COMM.runc;
   const timeoutMs = opts.timeoutMs ?? 5000;
   let pid: number;
   try {
@@ -107,7 +109,7 @@ export async function waitForExec(pidFile: string, opts: { children?: boolean; t
   }
   if (!Number.isInteger(pid) || pid <= 0) throw new SandboxNotReadyError(`'${pidFile}' holds no process ID.`);
   const end = Date.now() + timeoutMs;
-  while (execState(pid, opts.children === true) === "waiting") {
+  while (execState(pid, launcher, opts.children === true) === "waiting") {
     if (Date.now() > end) throw new SandboxNotReadyError(`process ${pid} did not start its program within ${timeoutMs} ms.`);
     Bun.sleepSync(0.2);
   }
@@ -115,6 +117,6 @@ export async function waitForExec(pidFile: string, opts: { children?: boolean; t
 
 export const hostReadiness: Readiness = {
   sandbox: (r, mainPid) => readySandbox(r, mainPid),
-  container: (pidFile) => waitForExec(pidFile, { children: true }),
+  container: (w) => waitForExec(w.pidFile, { children: true, launcher: w.launcher }),
   pinsLive: (pins) => pins.every(pinLive),
 };

@@ -13,13 +13,13 @@ export const SANDBOX = "podunit.io/sandbox";
 /** `[install] wanted_by`, targets joined by ",". */
 export const WANTED_BY = "podunit.io/wanted-by";
 
-/** Per member: `tasks-max.podunit.io/MEMBER` and the like (a member's name is a DNS label, as the key's name part must be). */
-export const memberKey = (what: "tasks-max" | "after" | "restart", member: string): string => `${what}.podunit.io/${member}`;
+/** Per member: `tasks-max.podunit.io/MEMBER` and the like (`runtime`: a member's own OCI runtime; the pod's is `runtimeClassName`) (a member's name is a DNS label, as the key's name part must be). */
+export const memberKey = (what: "tasks-max" | "after" | "restart" | "runtime", member: string): string => `${what}.podunit.io/${member}`;
 
 /** Per volume: its top directory's `owner` ("UID:GID") and `mode` ("0750"), which a cluster's volumes have no field for. */
 export const volumeKey = (what: "owner" | "mode", volume: string): string => `volume-${what}.podunit.io/${volume}`;
 
 /** Whether an annotation is one of podunit's (a played manifest's others are not kept). */
 export function isPodunitAnnotation(key: string): boolean {
-  return key.startsWith("podunit.io/") || /^(tasks-max|after|restart|volume-owner|volume-mode)\.podunit\.io\//.test(key);
+  return key.startsWith("podunit.io/") || /^(tasks-max|after|restart|runtime|volume-owner|volume-mode)\.podunit\.io\//.test(key);
 }

@@ -185,7 +185,7 @@ const POD_SPEC: Field = map({
   topologySpreadConstraints: SCHEDULING,
   priorityClassName: SCHEDULING,
   priority: SCHEDULING,
-  runtimeClassName: refused("runtime classes are not supported: members run under runc"),
+  runtimeClassName: STR,
   serviceAccountName: SERVICE_ACCOUNT,
   serviceAccount: SERVICE_ACCOUNT,
   imagePullSecrets: refused("credentials come from 'podunit login', not from the manifest"),

@@ -59,6 +59,7 @@ export function generateManifest(spec: PodSpec, opts: { lossy?: boolean } = {}):
   if (spec.userns === "auto") podSpec.hostUsers = false;
   if (spec.network !== "bridge" && !spec.hostNetwork) annotations[NETWORK] = "private";
   if (spec.sandbox) annotations[SANDBOX] = spec.sandbox;
+  if (spec.runtime) podSpec.runtimeClassName = spec.runtime;
   if (spec.install) annotations[WANTED_BY] = spec.install.wantedBy.join(",");
   const podRes = resources(spec.limits);
   if (podRes) podSpec.resources = podRes;
@@ -122,6 +123,8 @@ export function generateManifest(spec: PodSpec, opts: { lossy?: boolean } = {}):
     if (m.limits.tasksMax !== undefined) annotations[memberKey("tasks-max", m.name)] = String(m.limits.tasksMax);
     if (m.restartSec !== undefined) refuse(key("restart_sec"), "a cluster restarts containers with its own back-off; leave restart_sec out");
     if (m.kind === "init" && m.restart !== initRestart) annotations[memberKey("restart", m.name)] = m.restart;
+    // Kubernetes chooses a runtime per pod only (runtimeClassName): a member's own is podunit's annotation.
+    if (m.runtime) annotations[memberKey("runtime", m.name)] = m.runtime;
     const byName = new Map(spec.members.map((x) => [x.name, x]));
     const badAfter = m.after.filter((a) => !(byName.get(a)?.kind === "init" && (m.kind === "service" || inits.indexOf(byName.get(a)!) < inits.indexOf(m))));
     if (badAfter.length) refuse(key("after"), `a cluster starts a pod's containers together; only init containers run in order (after names ${badAfter.map((a) => `'${a}'`).join(", ")})`);

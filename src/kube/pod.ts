@@ -74,8 +74,14 @@ export function podTables(f: Findings, doc: YamlDoc, at: KPath, kind: string, na
   if (network === undefined && !hostNetwork) top.network = "bridge";
   const sandbox = ann(SANDBOX);
   if (sandbox !== undefined) {
-    if (sandbox === "runc" || sandbox === "native") top.sandbox = sandbox;
-    else f.issue(doc, [...annotationsAt, SANDBOX], `expected "runc" or "native", found ${JSON.stringify(sandbox)}`);
+    if (sandbox === "crun" || sandbox === "runc" || sandbox === "native") top.sandbox = sandbox;
+    else f.issue(doc, [...annotationsAt, SANDBOX], `expected "crun", "runc" or "native", found ${JSON.stringify(sandbox)}`);
+  }
+  // A RuntimeClass named after its handler, as clusters running crun or runc name them.
+  const runtimeClass = str(spec.runtimeClassName);
+  if (runtimeClass !== undefined) {
+    if (runtimeClass === "crun" || runtimeClass === "runc") top.runtime = runtimeClass;
+    else f.issue(doc, p("runtimeClassName"), `expected "crun" or "runc" (the OCI runtimes podunit runs), found ${JSON.stringify(runtimeClass)}`);
   }
   const ports: string[] = [];
   Object.assign(top, limits(f, doc, p("resources", "limits"), obj(obj(spec.resources).limits)));
@@ -212,6 +218,9 @@ export function podTables(f: Findings, doc: YamlDoc, at: KPath, kind: string, na
     if (typeof grace === "number" && grace > 0) m.stop_timeout = `${grace}s`;
     const after = ann(memberKey("after", mname));
     if (after !== undefined) m.after = after.split(",").filter(Boolean);
+    const runtime = ann(memberKey("runtime", mname));
+    if (runtime !== undefined && runtime !== "crun" && runtime !== "runc") f.issue(doc, [...annotationsAt, memberKey("runtime", mname)], `expected "crun" or "runc", found ${JSON.stringify(runtime)}`);
+    else if (runtime !== undefined) m.runtime = runtime;
     for (const [j, port] of arr(c.ports).entries()) ports.push(...publish(f, doc, at("ports", j), obj(port), hostNetwork));
     tables.push({ name: ["containers", mname], table: m, always: true });
     if (env.size) tables.push({ name: ["containers", mname, "env"], table: Object.fromEntries(env) });

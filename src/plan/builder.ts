@@ -1,5 +1,5 @@
 /** What the unit builders of a plan share: the planning context and small property helpers. */
-import type { Namespace, PodSpec, SandboxBackend } from "../podspec/types.ts";
+import type { Namespace, OciRuntime, PodSpec, SandboxBackend } from "../podspec/types.ts";
 import type { ExecCommand, ExecFlag, PropertyKey, PropertyValues, UnitProperty } from "../systemd/properties.ts";
 import type { PodLayout } from "./layout.ts";
 import type { OciNamespaceType } from "./oci.ts";
@@ -48,6 +48,8 @@ export interface Ctx {
   volumes: PlannedVolume[];
   /** The pod's host ids (userns = "auto"); undefined: the host's. */
   userns?: IdRange;
+  /** The runtime each member runs under now, kept when the spec names none (`apply`); empty otherwise. */
+  keptRuntimes: ReadonlyMap<string, OciRuntime>;
 }
 
 /** `--net=PIN --ipc=PIN ...` for nsenter or unshare. */

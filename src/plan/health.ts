@@ -12,7 +12,8 @@ import type { HealthCheck, MemberSpec } from "../podspec/types.ts";
 import { sortProperties, type UnitProperty } from "../systemd/properties.ts";
 import { healthCheckUnitNames, memberUnitName, unitCgroup } from "../systemd/unitname.ts";
 import { type Ctx, exec, prop } from "./builder.ts";
-import { runcId } from "./layout.ts";
+import { containerId } from "./layout.ts";
+import { memberRuntime, type Runtime } from "./runtime.ts";
 import type { PlannedFile, PlannedUnit } from "./types.ts";
 
 /** One member's check as `podunit internal health` reads it (milliseconds, not microseconds). */
@@ -21,7 +22,12 @@ export interface MemberCheck {
   unit: string;
   /** The member unit's cgroup (exec checks of host members run in it). */
   cgroup: string;
-  /** runc's id of the member's container; undefined for a member on the host's file system. */
+  /** The id of the member's container; undefined for a member on the host's file system. */
+  containerId?: string;
+  /** The container's runtime (crun or runc), which runs exec checks in it, and its bundle; with containerId. */
+  runtime?: Runtime;
+  bundle?: string;
+  /** The container's id in files written before runtimes could be chosen (runc's); read, never written. */
   runcId?: string;
   check: HealthCheck;
   intervalMs: number;
@@ -36,6 +42,7 @@ export interface HealthConfig {
   pod: string;
   /** The health state directory (one `MEMBER.json` each). */
   stateDir: string;
+  /** `runc` only in files written before runtimes could be chosen: read, never written. */
   paths: { runc?: string; nsenter: string; setpriv: string };
   members: MemberCheck[];
 }
@@ -59,7 +66,7 @@ function memberCheck(c: Ctx, m: MemberSpec): MemberCheck {
     member: m.name,
     unit,
     cgroup: unitCgroup(c.spec.name, unit),
-    ...(m.rootfs !== undefined || m.image !== undefined ? { runcId: runcId(c.spec.name, m.name) } : {}),
+    ...(m.rootfs !== undefined || m.image !== undefined ? { containerId: containerId(c.spec.name, m.name), runtime: memberRuntime(c.spec, m, c.host, c.keptRuntimes.get(m.name)), bundle: c.layout.memberBundle(m.name) } : {}),
     check: h.check,
     intervalMs: ms(h.interval),
     timeoutMs: ms(h.timeout),
@@ -82,7 +89,7 @@ function inPodNet(c: Ctx, args: string[]): { path: string; args: string[] } {
 /**
  * The properties a member with a check adds: its readiness wait (privileged: it
  * enters the pod's namespaces whatever the member's user; `${MAINPID}` expanded)
- * and TimeoutStartSec. For runc members it comes after the container's wait for
+ * and TimeoutStartSec. For container members it comes after the container's wait for
  * catatonit, which unit files add; `podunit start` waits for that itself.
  */
 export function readinessProps(c: Ctx, m: MemberSpec): UnitProperty[] {
@@ -110,7 +117,7 @@ export function planHealth(c: Ctx, members: readonly PlannedUnit[], files: Plann
   const config: HealthConfig = {
     pod: c.spec.name,
     stateDir: c.layout.healthDir,
-    paths: { ...(paths.runc !== undefined ? { runc: paths.runc } : {}), nsenter: paths.nsenter, setpriv: paths.setpriv },
+    paths: { nsenter: paths.nsenter, setpriv: paths.setpriv },
     members: checked.map((m) => memberCheck(c, m)),
   };
   dirs.push(c.layout.healthDir);

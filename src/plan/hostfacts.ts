@@ -39,6 +39,7 @@ export function findProgram(name: string, dirs: readonly string[] = SEARCH_PATH,
 export function detectPaths(exists: Exists = existsSync, execPath: string = process.execPath): HostPaths {
   const need = (name: string, dirs: readonly string[] = SEARCH_PATH) => findProgram(name, dirs, exists) ?? `/usr/bin/${name}`;
   return {
+    crun: findProgram("crun", SEARCH_PATH, exists),
     runc: findProgram("runc", SEARCH_PATH, exists),
     catatonit: need("catatonit", [...SEARCH_PATH, ...CATATONIT_DIRS]),
     unshare: need("unshare"),

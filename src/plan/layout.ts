@@ -1,6 +1,6 @@
 /**
  * Where a pod keeps its run-time state below the run directory, and the ids
- * runc knows its containers by. Pod and member names are DNS labels, so they
+ * crun and runc know its containers by. Pod and member names are DNS labels, so they
  * go into paths unescaped.
  */
 import type { Namespace } from "../podspec/types.ts";
@@ -30,7 +30,7 @@ export class PodLayout {
     return `${this.nsDir}/${ns}`;
   }
 
-  /** OCI bundle of the runc sandbox. */
+  /** OCI bundle of a runtime sandbox (crun or runc). */
   get sandboxBundle(): string {
     return `${this.dir}/sandbox`;
   }
@@ -105,20 +105,20 @@ export class PodLayout {
 }
 
 /**
- * runc container id of a member: `podunit-<pod>.<member>`. The dot cannot
+ * OCI container id of a member (runc's and crun's alike): `podunit-<pod>.<member>`. The dot cannot
  * occur in a pod name, so pod `a` member `b-c` and pod `a-b` member `c` get
  * different ids (a dash there would make both `podunit-a-b-c`).
  */
-export function runcId(pod: string, member: string): string {
+export function containerId(pod: string, member: string): string {
   return `podunit-${pod}.${member}`;
 }
 
-/** runc container id of the sandbox (`sandbox` is not a valid member name). */
-export function sandboxRuncId(pod: string): string {
-  return runcId(pod, "sandbox");
+/** OCI container id of the sandbox (`sandbox` is not a valid member name). */
+export function sandboxContainerId(pod: string): string {
+  return containerId(pod, "sandbox");
 }
 
-/** The prefix of every runc container id of a pod (see runcId). */
-export function runcPrefix(pod: string): string {
-  return runcId(pod, "");
+/** The prefix of every OCI container id of a pod (see containerId). */
+export function containerPrefix(pod: string): string {
+  return containerId(pod, "");
 }

@@ -1,11 +1,11 @@
-/** Member units: host-file-system members through nsenter, rootfs members through runc. */
+/** Member units: host-file-system members through nsenter, rootfs and image members through an OCI runtime (crun or runc). */
 import { PodunitError, SpecError } from "../errors.ts";
-import { containerCgroup, forgetContainer } from "./runc.ts";
-import type { MemberSpec, Namespace } from "../podspec/types.ts";
+import { containerCgroup, forgetContainer, memberRuntime, RUNTIME_INIT_COMM } from "./runtime.ts";
+import type { MemberSpec, Namespace, OciRuntime } from "../podspec/types.ts";
 import type { UnitProperty } from "../systemd/properties.ts";
 import { memberUnitName, unitCgroup } from "../systemd/unitname.ts";
 import { type Ctx, exec, limitProps, NS_ORDER, nsFlags, OCI_TYPE, prop } from "./builder.ts";
-import { runcId } from "./layout.ts";
+import { containerId } from "./layout.ts";
 import { configJson, memberConfig, type MemberProcess, type OciNamespace } from "./oci.ts";
 import { DEFAULT_CAPABILITIES } from "../podspec/capabilities.ts";
 import { imageMemberConfig } from "./image.ts";
@@ -115,21 +115,23 @@ export function hostMember(c: Ctx, m: MemberSpec, order: MemberOrderInfo): UnitP
   return props;
 }
 
-/** A member's process under runc, and the signal a stop sends it first (SIGTERM unless an image says otherwise). */
-export type RuncProcess = MemberProcess & { stopSignal: string };
+/** A member's process under its runtime, and the signal a stop sends it first (SIGTERM unless an image says otherwise). */
+export type ContainerProcess = MemberProcess & { stopSignal: string };
 
-/** Where a member's runc run goes in the plan. */
-export interface RuncOut {
+/** Where a member's container goes in the plan. */
+export interface ContainerOut {
   files: PlannedFile[];
   dirs: string[];
   waits: ContainerWait[];
+  /** Each container member's runtime, by member name. */
+  runtimes: Map<string, OciRuntime>;
 }
 
-/** A member with a rootfs: runc under a forking service, its container cgroup nested below the unit's. */
-export function rootfsMember(c: Ctx, m: MemberSpec, order: MemberOrderInfo, out: RuncOut): UnitProperty[] {
+/** A member with a rootfs: its runtime under a forking service, its container cgroup nested below the unit's. */
+export function rootfsMember(c: Ctx, m: MemberSpec, order: MemberOrderInfo, out: ContainerOut): UnitProperty[] {
   const user = m.user === undefined ? { uid: 0, gid: 0 } : numericUser(m.user);
   if (!user) throw userIssue(c, m, "for a member with a rootfs (names cannot be looked up in its file system)");
-  const run: RuncProcess = {
+  const run: ContainerProcess = {
     rootfs: m.rootfs!,
     readonly: m.readonlyRootfs,
     command: m.command,
@@ -138,7 +140,7 @@ export function rootfsMember(c: Ctx, m: MemberSpec, order: MemberOrderInfo, out:
     ...user,
     stopSignal: "SIGTERM",
   };
-  return runcMember(c, m, order, out, run);
+  return containerMember(c, m, order, out, run);
 }
 
 /**
@@ -147,7 +149,7 @@ export function rootfsMember(c: Ctx, m: MemberSpec, order: MemberOrderInfo, out:
  * member, with the command, environment, directory, user and stop signal
  * resolved against the image's config.
  */
-export function imageMember(c: Ctx, m: MemberSpec, order: MemberOrderInfo, out: RuncOut, facts: ImageFacts | undefined, images: PlannedImage[]): UnitProperty[] {
+export function imageMember(c: Ctx, m: MemberSpec, order: MemberOrderInfo, out: ContainerOut, facts: ImageFacts | undefined, images: PlannedImage[]): UnitProperty[] {
   if (facts === undefined) {
     throw new PodunitError(`Failed to plan pod '${c.spec.name}': member '${m.name}' runs image '${m.image}', which was not looked up before planning.`, {
       hint: "This is a bug in podunit: the image should have been found in the store, or refused, before planning.",
@@ -168,7 +170,7 @@ export function imageMember(c: Ctx, m: MemberSpec, order: MemberOrderInfo, out: 
     store: facts.store,
     config,
   });
-  const run: RuncProcess = {
+  const run: ContainerProcess = {
     rootfs: target,
     readonly: m.readonlyRootfs,
     command: config.command.value,
@@ -178,20 +180,16 @@ export function imageMember(c: Ctx, m: MemberSpec, order: MemberOrderInfo, out: 
     gid: config.user.value.gid,
     stopSignal: config.stopSignal.value,
   };
-  return runcMember(c, m, order, out, run);
+  return containerMember(c, m, order, out, run);
 }
 
-function runcMember(c: Ctx, m: MemberSpec, order: MemberOrderInfo, out: RuncOut, run: RuncProcess): UnitProperty[] {
+function containerMember(c: Ctx, m: MemberSpec, order: MemberOrderInfo, out: ContainerOut, run: ContainerProcess): UnitProperty[] {
   const { files, dirs, waits } = out;
   const { paths } = c.host;
-  if (paths.runc === undefined) {
-    throw new PodunitError(`Failed to plan pod '${c.spec.name}': member '${m.name}' has ${m.image !== undefined ? "an image" : "a rootfs"}, which needs runc, and runc is not installed.`, {
-      hint: "Install runc (Debian: apt-get install runc).",
-    });
-  }
-  const runc = paths.runc;
+  const rt = memberRuntime(c.spec, m, c.host, c.keptRuntimes.get(m.name));
+  out.runtimes.set(m.name, rt.name);
   const unit = memberUnitName(c.spec.name, m.name);
-  const id = runcId(c.spec.name, m.name);
+  const id = containerId(c.spec.name, m.name);
   const bundle = c.layout.memberBundle(m.name);
   const fromHost: Record<Namespace, boolean> = { net: c.spec.hostNetwork, ipc: c.spec.hostIpc, uts: false, pid: c.spec.hostPid };
   const namespaces: OciNamespace[] = [];
@@ -221,22 +219,22 @@ function runcMember(c: Ctx, m: MemberSpec, order: MemberOrderInfo, out: RuncOut,
   props.push(prop("Delegate", true));
   if (m.kind === "init") {
     // Runs to completion in the foreground; the oneshot unit waits for it.
-    props.push(prop("ExecStartEx", [exec(runc, ["run", "--bundle", bundle, id])]));
+    props.push(prop("ExecStartEx", [exec(rt.path, ["run", "--bundle", bundle, id])]));
   } else {
     const pidFile = c.layout.memberPidFile(m.name);
     // With its own PID namespace, the container's first process loses a SIGTERM sent before
     // catatonit runs: the member counts as started after that (Plan.containerWaits).
-    if (ownPidNs) waits.push({ unit, pidFile });
+    if (ownPidNs) waits.push({ unit, pidFile, launcher: RUNTIME_INIT_COMM[rt.name] });
     props.push(
       prop("Type", "forking"),
       prop("PIDFile", pidFile),
-      prop("ExecStartEx", [exec(runc, ["run", "-d", "--pid-file", pidFile, "--bundle", bundle, id])]),
-      // runc's init exits 143 on SIGTERM (128 + the signal); without this a clean stop ends failed.
+      prop("ExecStartEx", [exec(rt.path, ["run", "-d", "--pid-file", pidFile, "--bundle", bundle, id])]),
+      // The container's init exits 143 on SIGTERM (128 + the signal); without this a clean stop ends failed.
       prop("SuccessExitStatus", stopStatus(run.stopSignal)),
     );
   }
   if (run.stopSignal !== "SIGTERM") props.push(prop("KillSignal", run.stopSignal));
-  props.push(prop("ExecStopPostEx", [forgetContainer(c, id)]));
+  props.push(prop("ExecStopPostEx", [forgetContainer(c, rt, id)]));
   return props;
 }
 

@@ -1,5 +1,5 @@
 /**
- * OCI runtime configs (runtime-spec 1.0.2, as runc 1.1 reads it) for the runc
+ * OCI runtime configs (runtime-spec 1.0.2, as runc 1.1 and crun 1.8 read it) for the runtime
  * sandbox and for members with their own root file system.
  */
 import { SERVICE_PATH } from "./hostfacts.ts";

@@ -3,7 +3,7 @@
  * I/O. The unit layout and why it looks this way: docs/design-decisions.md.
  */
 import { PodunitError } from "../errors.ts";
-import type { MemberSpec, Namespace, PodSpec, SandboxBackend } from "../podspec/types.ts";
+import type { MemberSpec, Namespace, OciRuntime, PodSpec, SandboxBackend } from "../podspec/types.ts";
 import { type UnitProperty, propertySince, sortProperties } from "../systemd/properties.ts";
 import { memberUnitName, podSliceCgroup, podSliceName, podTargetName, sandboxUnitName, unitCgroup } from "../systemd/unitname.ts";
 import { type Ctx, limitProps, NS_ORDER, prop } from "./builder.ts";
@@ -11,7 +11,8 @@ import { PodLayout } from "./layout.ts";
 import { hostMember, imageMember, type MemberOrderInfo, rootfsMember } from "./members.ts";
 import { planHealth, readinessProps } from "./health.ts";
 import { orderMembers } from "./order.ts";
-import { nativeSandbox, runcSandbox, sandboxReady } from "./sandbox.ts";
+import { nativeSandbox, runtimeSandbox, sandboxReady } from "./sandbox.ts";
+import { chooseBackend as chooseRuntimeBackend, sandboxRuntime } from "./runtime.ts";
 import { networkParts } from "./netplan.ts";
 import { mapVolumeOwners, planVolumes } from "./volumes.ts";
 import type { IdRange } from "./userns.ts";
@@ -25,19 +26,16 @@ export interface PlanOptions {
   images?: ReadonlyMap<string, ImageFacts>;
   /** The range of host ids the pods layer holds for a pod with userns = "auto" (src/host/userns.ts). */
   userns?: IdRange;
+  /** The runtime each member of a running pod runs under (`apply`): kept for members whose spec and pod name none. */
+  keepRuntimes?: ReadonlyMap<string, OciRuntime>;
 }
 
-/** The sandbox backend: the command line's, else the spec's, else runc where it is installed. */
+/** The sandbox backend (src/plan/runtime.ts); a pod with userns = "auto" needs a runtime's, which makes its user namespace. */
 export function chooseBackend(spec: PodSpec, host: HostFacts, asked: SandboxBackend | undefined): SandboxBackend {
-  if (spec.userns === "auto" && (asked === "native" || host.paths.runc === undefined)) {
-    throw new PodunitError(`Failed to plan pod '${spec.name}': userns = "auto" needs the runc sandbox backend, which makes the pod's user namespace and writes its ID maps${asked === "native" ? ", and the native one was asked for" : ", and runc is not installed"}.`, {
-      hint: asked === "native" ? "Leave out --backend native for this pod." : "Install runc (Debian: apt-get install runc), or drop userns from the spec.",
-    });
-  }
-  const backend = asked ?? spec.sandbox ?? (host.paths.runc !== undefined ? "runc" : "native");
-  if (backend === "runc" && host.paths.runc === undefined) {
-    throw new PodunitError(`Failed to plan pod '${spec.name}': the runc sandbox backend was asked for, but runc is not installed.`, {
-      hint: "Install runc (Debian: apt-get install runc), or use the native backend (sandbox = \"native\" or --backend native).",
+  const backend = chooseRuntimeBackend(spec, host, asked);
+  if (spec.userns === "auto" && backend === "native") {
+    throw new PodunitError(`Failed to plan pod '${spec.name}': userns = "auto" needs a crun or runc sandbox, which makes the pod's user namespace and writes its ID maps, and the native one ${asked === "native" ? "was asked for" : spec.sandbox === "native" ? "is in the spec" : "is all this host has"}.`, {
+      hint: asked === "native" ? "Leave out --backend native for this pod." : spec.sandbox === "native" ? "Drop sandbox = \"native\" from the spec, or drop userns." : "Install crun or runc (Debian: apt-get install crun), or drop userns from the spec.",
     });
   }
   return backend;
@@ -48,13 +46,13 @@ function pinnedNamespaces(spec: PodSpec): Namespace[] {
   return NS_ORDER.filter((ns) => spec.share.includes(ns) && !fromHost[ns]);
 }
 
-function unit(name: string, type: PlannedUnit["type"], role: PlannedUnit["role"], cgroup: string, props: UnitProperty[], m?: MemberSpec): PlannedUnit {
+function unit(name: string, type: PlannedUnit["type"], role: PlannedUnit["role"], cgroup: string, props: UnitProperty[], m?: MemberSpec, runtime?: OciRuntime): PlannedUnit {
   const keys = new Set<string>();
   for (const p of props) {
     if (keys.has(p.key)) throw new Error(`Property '${p.key}' planned twice for '${name}'`);
     keys.add(p.key);
   }
-  return { name, type, role, ...(m ? { member: m.name, kind: m.kind } : {}), cgroup, properties: sortProperties(props) };
+  return { name, type, role, ...(m ? { member: m.name, kind: m.kind } : {}), cgroup, ...(runtime ? { runtime } : {}), properties: sortProperties(props) };
 }
 
 /** Turns a validated pod spec into a plan for this host. */
@@ -72,6 +70,7 @@ export function plan(spec: PodSpec, host: HostFacts, opts: PlanOptions = {}): Pl
     sandbox: sandboxUnitName(spec.name),
     volumes: userns ? mapVolumeOwners(volumes, userns) : volumes,
     ...(userns ? { userns } : {}),
+    keptRuntimes: opts.keepRuntimes ?? new Map(),
   };
   const dirs: string[] = [layout.dir, ...(c.pinned.length ? [layout.nsDir] : [])];
   const files: PlannedFile[] = [];
@@ -82,14 +81,15 @@ export function plan(spec: PodSpec, host: HostFacts, opts: PlanOptions = {}): Pl
     ...limitProps(spec.limits),
   ]);
   const network = networkParts(c);
-  const sandboxProps = network.sandbox(c.backend === "runc" ? runcSandbox(c, files, dirs) : nativeSandbox(c));
-  const sandbox = unit(c.sandbox, "service", "sandbox", unitCgroup(spec.name, c.sandbox), sandboxProps);
+  const rt = sandboxRuntime(c);
+  const sandboxProps = network.sandbox(rt ? runtimeSandbox(c, rt, files, dirs) : nativeSandbox(c));
+  const sandbox = unit(c.sandbox, "service", "sandbox", unitCgroup(spec.name, c.sandbox), sandboxProps, undefined, rt?.name);
 
   const order = orderMembers(spec);
   const initNames = order.inits.map((m) => m.name);
   if (spec.members.some((m) => m.rootfs !== undefined || m.image !== undefined)) dirs.push(layout.bundlesDir);
   const images: PlannedImage[] = [];
-  const out = { files, dirs, waits: containerWaits };
+  const out = { files, dirs, waits: containerWaits, runtimes: new Map<string, OciRuntime>() };
   const members = spec.members.map((m) => {
     const info: MemberOrderInfo = { initsBefore: m.kind === "init" ? initNames.slice(0, initNames.indexOf(m.name)) : initNames };
     const name = memberUnitName(spec.name, m.name);
@@ -99,7 +99,7 @@ export function plan(spec: PodSpec, host: HostFacts, opts: PlanOptions = {}): Pl
         : m.rootfs !== undefined
           ? rootfsMember(c, m, info, out)
           : hostMember(c, m, info);
-    return unit(name, "service", "member", unitCgroup(spec.name, name), [...props, ...readinessProps(c, m)], m);
+    return unit(name, "service", "member", unitCgroup(spec.name, name), [...props, ...readinessProps(c, m)], m, out.runtimes.get(m.name));
   });
   network.files(files);
   if (images.length) files.push({ path: layout.imagesFile, mode: 0o644, content: imagesJson(images) });
@@ -187,7 +187,7 @@ function startSteps(stages: Stage[], userns: boolean, ready: boolean, waits: boo
   // Volumes come before any unit: a missing host path refuses the start before anything runs.
   // The range was recorded before planning (the configs name it); the first step holds it, its undo frees it.
   const steps: PlannedStep[] = [...(userns ? [{ kind: "userns" } as const] : []), { kind: "run-files" }, ...(volumes ? [{ kind: "volumes" } as const] : [])];
-  // Roots are mounted after the sandbox started (a runc sandbox's mount namespace then holds
+  // Roots are mounted after the sandbox started (a runtime sandbox's mount namespace then holds
   // no copy of them) and before any member: a member's bundle points at its root.
   const mountRoots: PlannedStep[] = roots ? [{ kind: "member-roots" }] : [];
   if (ready) {

@@ -1,14 +1,11 @@
-/** The sandbox unit: the process that makes and holds the pod's namespaces (native or runc backend). */
+/** The sandbox unit: the process that makes and holds the pod's namespaces (native, or a container of crun or runc). */
 import type { ExecCommand, UnitProperty } from "../systemd/properties.ts";
-import { containerCgroup, forgetContainer } from "./runc.ts";
+import { containerCgroup, forgetContainer, RUNTIME_INIT_COMM, type Runtime } from "./runtime.ts";
 import { unitCgroup } from "../systemd/unitname.ts";
 import { type Ctx, exec, IGNORE, prop } from "./builder.ts";
-import { sandboxRuncId } from "./layout.ts";
+import { sandboxContainerId } from "./layout.ts";
 import { configJson, type OciNamespace, sandboxConfig } from "./oci.ts";
 import type { Pin, PlannedFile, SandboxReady } from "./types.ts";
-
-/** runc's init names itself so until it executes the container's program. */
-export const RUNC_INIT_COMM = "runc:[2:INIT]";
 
 /**
  * The pod's run directory and its ns/ below, relative to /run, when they are there:
@@ -66,8 +63,8 @@ export function nativeSandbox(c: Ctx): UnitProperty[] {
 
 /** How the sandbox is made ready (see SandboxReady) with the plan's `pins`; undefined when nothing is to be done. */
 export function sandboxReady(c: Ctx, pins: Pin[]): SandboxReady | undefined {
-  // runc's init must have become catatonit before a stop can work (see 'podunit internal ready').
-  if (c.backend === "runc") return { unit: c.sandbox, holder: "main", launcher: RUNC_INIT_COMM, loopback: false, pins };
+  // The runtime's init must have become catatonit before a stop can work (see 'podunit internal ready').
+  if (c.backend !== "native") return { unit: c.sandbox, holder: "main", launcher: RUNTIME_INIT_COMM[c.backend], loopback: false, pins };
   if (!pins.length) return undefined;
   return {
     unit: c.sandbox,
@@ -79,11 +76,10 @@ export function sandboxReady(c: Ctx, pins: Pin[]): SandboxReady | undefined {
   };
 }
 
-/** runc sandbox: `runc run -d` under a forking service; pins bound from its PID after it is up. */
-export function runcSandbox(c: Ctx, files: PlannedFile[], dirs: string[]): UnitProperty[] {
+/** Runtime sandbox: `crun|runc run -d` under a forking service; pins bound from its PID after it is up. */
+export function runtimeSandbox(c: Ctx, rt: Runtime, files: PlannedFile[], dirs: string[]): UnitProperty[] {
   const { paths } = c.host;
-  const runc = paths.runc!;
-  const id = sandboxRuncId(c.spec.name);
+  const id = sandboxContainerId(c.spec.name);
   const bundle = c.layout.sandboxBundle;
   const rootfs = `${bundle}/rootfs`;
   // The user namespace first: runc then makes the others inside it, owned by it, so members
@@ -108,7 +104,7 @@ export function runcSandbox(c: Ctx, files: PlannedFile[], dirs: string[]): UnitP
     prop("Delegate", true),
     prop("Type", "forking"),
     prop("PIDFile", pidFile),
-    prop("ExecStartEx", [exec(runc, ["run", "-d", "--pid-file", pidFile, "--bundle", bundle, id])]),
-    prop("ExecStopPostEx", [forgetContainer(c, id), ...stopCleanup(c)]),
+    prop("ExecStartEx", [exec(rt.path, ["run", "-d", "--pid-file", pidFile, "--bundle", bundle, id])]),
+    prop("ExecStopPostEx", [forgetContainer(c, rt, id), ...stopCleanup(c)]),
   ];
 }

@@ -1,7 +1,7 @@
 /**
  * The default seccomp filter of every member: the one list of system calls a
  * member is refused (with EPERM, so a program sees a clear error instead of
- * being killed), and its two forms: runc's `linux.seccomp` for members with a
+ * being killed), and its two forms: the OCI config's `linux.seccomp` (crun and runc) for members with a
  * root of their own, systemd's SystemCallFilter= for members on the host's file
  * system. Pure. docs/security.md explains the list group by group.
  */
@@ -53,9 +53,9 @@ export const ENOSYS = 38;
 export const ALLOWED_NAMESPACES = BigInt(Object.values(NAMESPACE_FLAGS).reduce((a, f) => a | f, 0) & ~CLONE_NEWUSER);
 
 /**
- * runc's form (runtime-spec `linux.seccomp`): allow by default; refuse the list
+ * The OCI runtimes' form (runtime-spec `linux.seccomp`, read alike by crun and runc): allow by default; refuse the list
  * with EPERM; refuse clone and unshare with CLONE_NEWUSER in their flags; answer
- * clone3 with ENOSYS. No `architectures`: runc then builds the filter for the
+ * clone3 with ENOSYS. No `architectures`: the runtime then builds the filter for the
  * native architecture only, as SystemCallArchitectures=native does.
  */
 export function ociSeccomp(): object {

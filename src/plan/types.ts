@@ -4,7 +4,7 @@
  * transient units, `render()` writes it as unit files. Bigints (bytes,
  * microseconds) become strings in JSON (see planToJson).
  */
-import type { MemberKind, Namespace, SandboxBackend } from "../podspec/types.ts";
+import type { MemberKind, Namespace, OciRuntime, SandboxBackend } from "../podspec/types.ts";
 import type { UnitProperty } from "../systemd/properties.ts";
 import type { NetworkConfig } from "../podspec/netconfig.ts";
 import type { PlannedNetwork } from "./network.ts";
@@ -17,6 +17,8 @@ export type CgroupMode = "legacy" | "hybrid" | "unified";
 
 /** Absolute paths of the programs the units run. */
 export interface HostPaths {
+  /** Undefined when crun is not installed. */
+  crun?: string;
   /** Undefined when runc is not installed. */
   runc?: string;
   catatonit: string;
@@ -130,6 +132,8 @@ export interface PlannedUnit {
   kind?: MemberKind;
   /** The unit's cgroup path below the root of the hierarchy. */
   cgroup: string;
+  /** The OCI runtime of the unit's container (members with a rootfs or an image, a runtime sandbox); absent otherwise. */
+  runtime?: OciRuntime;
   properties: UnitProperty[];
 }
 
@@ -160,16 +164,18 @@ export interface Pin {
 /**
  * What makes a started sandbox ready for members: its holder process (the one in
  * every pod namespace) must have left the launcher that made them (`unshare`, or
- * runc's init), then the pod gets its hostname and loopback (native sandbox; runc
- * sets both itself) and the pins are linked to the holder's namespaces. `podunit
+ * the runtime's init), then the pod gets its hostname and loopback (native sandbox;
+ * a runtime sets both itself) and the pins are linked to the holder's namespaces. `podunit
  * start` does this itself between starting the sandbox and the members; unit files
  * run it as the sandbox's ExecStartPost (`podunit internal ready`).
  */
 export interface ContainerWait {
   /** The member's unit. */
   unit: string;
-  /** runc's PID file of the container. */
+  /** The runtime's PID file of the container. */
   pidFile: string;
+  /** The first process's command name (/proc/PID/comm) until it runs the container's program (RUNTIME_INIT_COMM). */
+  launcher: string;
 }
 
 export interface SandboxReady {
@@ -257,7 +263,7 @@ export interface Plan {
   /** How the sandbox is made ready after it started; undefined when it holds no namespaces. */
   ready?: SandboxReady;
   /**
-   * Members with a rootfs and a PID namespace of their own: the first process runc
+   * Members with a rootfs and a PID namespace of their own: the first process a runtime
    * starts ignores a SIGTERM until it has executed catatonit, so the member counts as
    * started only once catatonit runs and has started the command (\`podunit start\`
    * waits itself; unit files run \`podunit internal wait-exec\` as ExecStartPost).

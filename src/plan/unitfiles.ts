@@ -1,7 +1,7 @@
 /**
  * The unit-file form of a plan (`podunit generate`, `enable`, the generator).
  *
- * `podunit start` writes a pod's run files (runc bundles, directories under
+ * `podunit start` writes a pod's run files (OCI bundles, directories under
  * /run/podunit/<pod>) before it asks systemd for anything. Unit files are started by
  * systemd alone, possibly at boot with an empty /run, so in this form the units make
  * their own files: the sandbox, and every member with files of its own, first run
@@ -27,7 +27,7 @@ export const DIGEST_LENGTH = 16;
  * A short digest of everything a plan asks of systemd and the file system: units,
  * properties, pins, directories and files. The host facts themselves are left out
  * (the running systemd's version, the cgroup mode): they count only through what
- * they change in the units (runc's container cgroups differ on cgroup v2).
+ * they change in the units (a container's cgroup differs on cgroup v2).
  */
 export function planDigest(p: Plan): string {
   const { systemdVersion: _version, cgroupMode: _mode, requiresSystemd: _needs, ...rest } = p;
@@ -130,7 +130,7 @@ export function readyArgv(r: SandboxReady): string[] {
 
 /** argv of `podunit internal wait-exec` (after the binary): a member's wait for catatonit (Plan.containerWaits). */
 export function waitExecArgv(w: ContainerWait): string[] {
-  return ["internal", "wait-exec", "--children", w.pidFile];
+  return ["internal", "wait-exec", "--children", "--launcher", w.launcher, w.pidFile];
 }
 
 function withPrepare(u: PlannedUnit, command: ExecCommand): PlannedUnit {
@@ -138,7 +138,7 @@ function withPrepare(u: PlannedUnit, command: ExecCommand): PlannedUnit {
   return withProperty(u, prop("ExecStartPreEx", [command, ...(pre ?? [])]));
 }
 
-/** An image member mounts its root after its prepare and unmounts it after runc has forgotten the container. */
+/** An image member mounts its root after its prepare and unmounts it after its runtime has forgotten the container. */
 function withRoot(u: PlannedUnit, root: MemberRoot | undefined, podunit: string): PlannedUnit {
   if (root === undefined) return u;
   const pre = (u.properties.find((x) => x.key === "ExecStartPreEx")?.value as ExecCommand[] | undefined) ?? [];

@@ -1,7 +1,7 @@
 /**
  * Pod volumes in a plan: where each volume's data lives on the host, how each
  * member sees it (systemd's BindPaths= for members on the host's file system,
- * OCI bind mounts for runc members), and the argv of the unit-file helpers
+ * OCI bind mounts for crun and runc members), and the argv of the unit-file helpers
  * that make and remove them. Pure.
  *
  * persistent  /var/lib/podunit/volumes/POD/NAME, made on first start, never removed by podunit stop
@@ -91,7 +91,7 @@ export function hostMountProps(volumes: readonly PlannedVolume[], mounts: readon
 }
 
 /**
- * A runc member's mounts: recursive binds; `:ro` adds runc's `rro` (mount_setattr(2)
+ * A crun or runc member's mounts: recursive binds; `:ro` adds `rro`, which both apply (mount_setattr(2)
  * with AT_RECURSIVE, so mounts below the volume are read-only too) besides `ro`.
  */
 export function ociVolumeMounts(volumes: readonly PlannedVolume[], mounts: readonly MountSpec[] | undefined): OciMount[] {

@@ -8,6 +8,7 @@
  */
 import { ExitCode, PodunitError } from "../errors.ts";
 import { diffPlans, isEmptyDiff, type PlanDiff } from "../plan/diff.ts";
+import { applyBackend, plannedRuntimes } from "../plan/runtime.ts";
 import { plan } from "../plan/plan.ts";
 import type { Plan } from "../plan/types.ts";
 import type { SandboxBackend } from "../podspec/types.ts";
@@ -76,10 +77,13 @@ export async function applyPod(req: ApplyRequest, env: Env): Promise<ApplyResult
         });
       }
       const userns = running.userns ? { start: running.userns.start, size: running.userns.size } : undefined;
-      const next = plan(spec, facts, { backend: req.backend ?? running.backend, images, ...(userns ? { userns } : {}) });
+      const fragment = await sd.fragmentPath(podTargetName(spec.name));
+      // A transient pod keeps a default that moved since it started (the fastest runtime installed); what the spec
+      // names it follows. Unit files keep nothing: their prepare plans again without the running pod, as at boot.
+      const keepRuntimes = fragment === undefined ? plannedRuntimes(running) : undefined;
+      const next = plan(spec, facts, { backend: req.backend ?? applyBackend(spec, running.backend), ...(keepRuntimes ? { keepRuntimes } : {}), images, ...(userns ? { userns } : {}) });
       checkImagePrograms(next);
       const diff = diffPlans(running, next);
-      const fragment = await sd.fragmentPath(podTargetName(spec.name));
       const result: ApplyResult = { pod: spec.name, file: spec.file, diff, dryRun: req.dryRun === true, applied: false, recreated: false, unitFiles: fragment !== undefined };
       if (req.dryRun || isEmptyDiff(diff)) return result;
       if (diff.recreate.length && !req.recreate) {
@@ -88,7 +92,7 @@ export async function applyPod(req: ApplyRequest, env: Env): Promise<ApplyResult
           { exitCode: ExitCode.PERMISSION, hint: `Run 'podunit apply ${spec.name} --recreate' to restart the whole pod with the new spec ('--dry-run' shows every change).` },
         );
       }
-      const deps = execDeps(sd, facts.paths.runc, env);
+      const deps = execDeps(sd, facts.paths, env);
       const rewrite = fragment === undefined ? undefined : unitFileWriter(spec.name, fragment, () => podUnits(spec, facts, { backend: next.backend, images }), sd);
       if (diff.recreate.length) {
         await stopLocked(spec.name, sd, env);

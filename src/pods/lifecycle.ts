@@ -94,8 +94,8 @@ async function start(req: StartRequest, env: Env, restart: boolean): Promise<Sta
         // A host port that is taken refuses the start before anything of the pod runs.
         if (p.network) assertPortsFree(p.network);
         mark("planned");
-        // runc's path is already among the host facts the plan was made for.
-        const deps = execDeps(sd, facts.paths.runc, env);
+        // The runtimes' paths are already among the host facts the plan was made for.
+        const deps = execDeps(sd, facts.paths, env);
         return await (fromFiles ? startTarget(p, deps) : runStart(p, deps, loaded));
       } catch (err) {
         // A start that failed was rolled back (its steps freed the range); one refused before any step frees it here.

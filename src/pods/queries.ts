@@ -16,7 +16,7 @@ import { memberHealth, pinProblems, podStatus, podSummaries, type PodState, type
 import { readHealthState } from "../status/health.ts";
 import { PodLayout } from "../plan/layout.ts";
 import { pinLive } from "../host/ns.ts";
-import { type Env, hostFacts, loadPodSpec, withSystemd, runDir, specRef } from "./wiring.ts";
+import { type Env, hostFacts, loadPodSpec, recordedPlan, withSystemd, runDir, specRef } from "./wiring.ts";
 
 /**
  * The status of the pod `ref` names. Its spec, when there is one, names members
@@ -43,6 +43,14 @@ export async function statusOf(ref: string, dir: string | undefined, env: Env): 
     const held = heldRange(runDir(env), pod);
     if (held) st.userns = held;
     const layout = new PodLayout(runDir(env), pod);
+    const running = recordedPlan(env, pod);
+    if (running) {
+      const runtimes = new Map([running.sandbox, ...running.members].map((u) => [u.name, u.runtime]));
+      for (const u of [st.sandbox, ...st.members]) {
+        const rt = runtimes.get(u.unit);
+        if (rt !== undefined && u.state !== "not-loaded") u.runtime = rt;
+      }
+    }
     for (const m of st.members) {
       if (m.state === "not-loaded") continue;
       const h = readHealthState(layout.healthState(m.name));
@@ -70,6 +78,8 @@ export interface PodRow {
   spec: boolean;
   /** The pod's addresses on the pod bridge (bridged pods that run). */
   addresses?: string[];
+  /** The OCI runtimes its containers run under (sandbox and members), from the plan a pod that runs was started from. */
+  runtimes?: string[];
 }
 
 /** Every pod that has units loaded or a spec in the spec directory, in name order. */
@@ -84,6 +94,9 @@ export async function listPods(dir: string | undefined, env: Env): Promise<PodRo
   for (const row of rows.values()) {
     const net = networkInfo(runDir(env), row.pod);
     if (net) row.addresses = net.addresses;
+    const running = row.state === "stopped" ? undefined : recordedPlan(env, row.pod);
+    const runtimes = running ? [...new Set([running.sandbox, ...running.members].flatMap((u) => (u.runtime ? [u.runtime] : [])))].sort() : [];
+    if (runtimes.length) row.runtimes = runtimes;
   }
   return [...rows.values()].sort((a, b) => a.pod.localeCompare(b.pod));
 }

@@ -15,7 +15,7 @@ import { toDbus } from "../systemd/properties.ts";
 import { isDbusError, isJobResult, type UnitListEntry } from "../systemd/bus.ts";
 import { podUnitPatterns } from "../systemd/unitname.ts";
 import { isLive } from "../systemd/state.ts";
-import { runcPrefix } from "../plan/layout.ts";
+import { containerPrefix } from "../plan/layout.ts";
 import { runFilesOf } from "../plan/unitfiles.ts";
 import type { ExecDeps, VolumesMade } from "./deps.ts";
 import { mark } from "../trace.ts";
@@ -112,7 +112,7 @@ export async function runStart(plan: Plan, deps: ExecDeps, loaded?: Promise<Unit
 async function freshStart(plan: Plan, deps: ExecDeps, repaired: string[], loadedUnits: number): Promise<StartResult> {
   // Debris of an earlier run (a crash, or a failed stop) must not leak into this one;
   // on a clean start there is none, and asking systemd to stop nothing costs round trips.
-  if (loadedUnits > 0 || deps.files.exists(plan.runDir) || deps.containers.list(runcPrefix(plan.pod)).length > 0) {
+  if (loadedUnits > 0 || deps.files.exists(plan.runDir) || deps.containers.list(containerPrefix(plan.pod)).length > 0) {
     await cleanupPod(plan.pod, plan.runDir, deps);
     mark("debris of an earlier run removed");
   }
@@ -276,7 +276,7 @@ function toStep(s: PlannedStep, plan: Plan, deps: ExecDeps, sel: Selection, byNa
       return {
         name: "wait for the containers to run catatonit",
         run: async () => {
-          const results = await Promise.allSettled(waits.map((w) => deps.readiness.container(w.pidFile)));
+          const results = await Promise.allSettled(waits.map((w) => deps.readiness.container(w)));
           const i = results.findIndex((r) => r.status === "rejected");
           if (i >= 0) throw new UnitFailure(waits[i]!.unit, (results[i] as PromiseRejectedResult).reason);
         },

@@ -7,7 +7,7 @@
  */
 import { podSliceCgroup, podSliceName, podUnitPatterns } from "../systemd/unitname.ts";
 import { isLive } from "../systemd/state.ts";
-import { runcPrefix } from "../plan/layout.ts";
+import { containerPrefix } from "../plan/layout.ts";
 import type { ExecDeps } from "./deps.ts";
 import { mark } from "../trace.ts";
 
@@ -32,7 +32,7 @@ export async function runStop(pod: string, runDir: string, deps: ExecDeps): Prom
 }
 
 /**
- * Stops the slice (and so everything in it), resets failed units, removes runc's
+ * Stops the slice (and so everything in it), resets failed units, removes crun's and runc's
  * leftovers, the run directory and the cgroups. Returns problems instead of
  * throwing, so a rollback can report them next to the error that caused it.
  */
@@ -46,7 +46,7 @@ export async function cleanupPod(pod: string, runDir: string, deps: ExecDeps): P
   return problems;
 }
 
-/** Stops the pod's slice, forgets its units, removes runc's leftovers and the pod's cgroups. */
+/** Stops the pod's slice, forgets its units, removes crun's and runc's leftovers and the pod's cgroups. */
 export async function stopPodUnits(pod: string, deps: ExecDeps): Promise<string[]> {
   const problems = await attempt(() => deps.systemd.stopUnit(podSliceName(pod), "replace"));
   mark("slice stopped (job done)");
@@ -84,10 +84,10 @@ async function forgetUnits(patterns: string[], deps: ExecDeps): Promise<string[]
   });
 }
 
-/** Containers a crashed run left in runc's state (their units' ExecStopPost never ran). */
+/** Containers a crashed run left in crun's or runc's state (their units' ExecStopPost never ran). */
 async function removeContainers(pod: string, deps: ExecDeps): Promise<string[]> {
   const problems: string[] = [];
-  for (const id of deps.containers.list(runcPrefix(pod))) problems.push(...(await attempt(() => deps.containers.remove(id))));
+  for (const id of deps.containers.list(containerPrefix(pod))) problems.push(...(await attempt(() => deps.containers.remove(id))));
   return problems;
 }
 

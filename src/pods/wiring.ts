@@ -6,15 +6,15 @@
  */
 import { connectSystemd, type Systemd } from "../systemd/bus.ts";
 import { detectHostFacts, findProgram } from "../plan/hostfacts.ts";
-import type { HostFacts, Plan } from "../plan/types.ts";
+import type { HostFacts, HostPaths, Plan } from "../plan/types.ts";
 import { readFileSync } from "node:fs";
 import { PodLayout } from "../plan/layout.ts";
 import { parsePlanRecord } from "../plan/record.ts";
 import { isValidName } from "../podspec/grammar.ts";
 import { isPathRef, loadSpec } from "../podspec/load.ts";
-import type { PodSpec } from "../podspec/types.ts";
+import type { OciRuntime, PodSpec } from "../podspec/types.ts";
 import type { ExecDeps } from "./deps.ts";
-import { hostContainers } from "../host/runc.ts";
+import { hostContainers } from "../host/runtime.ts";
 import { hostFiles } from "../host/files.ts";
 import { hostJournal } from "../host/journal.ts";
 import { lockPod } from "../host/lock.ts";
@@ -47,13 +47,13 @@ export async function hostFacts(env: Env, sd: Systemd): Promise<HostFacts> {
 }
 
 /** The executor's dependencies on this host. */
-export function execDeps(sd: Systemd, runc = findProgram("runc"), env: Env = process.env): ExecDeps {
+export function execDeps(sd: Systemd, runtimes: Pick<HostPaths, OciRuntime> = { crun: findProgram("crun"), runc: findProgram("runc") }, env: Env = process.env): ExecDeps {
   const network = {
     up: async (n: Parameters<typeof networkUp>[0]) => void (await networkUp(n, env)),
     down: (pod: string) => networkDown(runDir(env), pod, env),
   };
   const ranges = { free: (pod: string) => freeRange(runDir(env), pod) };
-  return { systemd: sd, readiness: hostReadiness, files: hostFiles, journal: hostJournal, containers: hostContainers(runc), roots: hostRoots, volumes: hostVolumes, network, ranges };
+  return { systemd: sd, readiness: hostReadiness, files: hostFiles, journal: hostJournal, containers: hostContainers(runtimes), roots: hostRoots, volumes: hostVolumes, network, ranges };
 }
 
 /** Loads the spec named or pointed to by `ref`. */

@@ -21,7 +21,7 @@ import {
 } from "./fields.ts";
 import type { Seg } from "./locate.ts";
 import { checkAfter, checkWithinPod, type MemberDraft } from "./relations.ts";
-import type { Limits, MemberKind, MemberSpec, PullPolicy, RestartPolicy } from "./types.ts";
+import type { Limits, MemberKind, MemberSpec, OciRuntime, PullPolicy, RestartPolicy } from "./types.ts";
 import { checkAbsolutePath, checkName, isEnvName, parseImageUser, parseUser } from "./grammar.ts";
 import { ReferenceError, parseReference } from "./reference.ts";
 import { readCapabilities, readSeccomp } from "./hardening.ts";
@@ -38,6 +38,7 @@ export const MEMBER_KEYS = [
   "user",
   "rootfs",
   "readonly_rootfs",
+  "runtime",
   "no_new_privileges",
   "seccomp",
   "capabilities",
@@ -84,6 +85,9 @@ const MEMBER_ALIASES: Record<string, string> = {
   restart_policy: "restart",
   type: "kind",
   read_only: "readonly_rootfs",
+  runtime_class: "runtime",
+  runtime_class_name: "runtime",
+  oci_runtime: "runtime",
   from: "image",
   pull_policy: "pull",
   image_pull_policy: "pull",
@@ -98,6 +102,8 @@ const MEMBER_ALIASES: Record<string, string> = {
 const RESTARTS: readonly RestartPolicy[] = ["no", "on-failure", "always"];
 const KINDS: readonly MemberKind[] = ["service", "init"];
 const PULLS: readonly PullPolicy[] = ["missing", "always", "never"];
+/** The OCI runtimes a spec may name (the pod's `runtime`, a member's). */
+export const RUNTIMES: readonly OciRuntime[] = ["crun", "runc"];
 export function readLimits(c: Checker, t: Table, path: Seg[]): MemberDraft["shown"] {
   const shown: MemberDraft["shown"] = {};
   const memoryMax = readSize(c, get(t, "memory_max"), [...path, "memory_max"]);
@@ -171,6 +177,11 @@ function readMember(c: Checker, name: string, t: Table): MemberDraft {
     c.add(p("readonly_rootfs"), "expected rootfs or image to be set for readonly_rootfs = true, found neither");
   }
 
+  const runtime = readChoice(c, get(t, "runtime"), p("runtime"), RUNTIMES);
+  if (runtime !== undefined && !hasRootfs && !hasImage) {
+    c.add(p("runtime"), "expected rootfs or image to be set for runtime (it names the OCI runtime of the member's container), found neither; a member on the host's file system runs under systemd alone");
+  }
+
   const noNewPrivileges = readBool(c, get(t, "no_new_privileges"), p("no_new_privileges"));
   const seccomp = readSeccomp(c, t, ["containers", name]);
   const capabilities = readCapabilities(c, t, ["containers", name]);
@@ -217,6 +228,7 @@ function readMember(c: Checker, name: string, t: Table): MemberDraft {
     after: [],
   };
   if (workdir !== undefined) spec.workdir = workdir;
+  if (runtime !== undefined) spec.runtime = runtime;
   if (user !== undefined) spec.user = user;
   if (noNewPrivileges !== undefined) spec.noNewPrivileges = noNewPrivileges;
   if (seccomp !== "default") spec.seccomp = seccomp;

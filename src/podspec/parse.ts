@@ -38,6 +38,7 @@ export function parseSpec(text: string, file: string, opts: { defaultName?: stri
     hostPid: v.hostPid,
     ...(v.sandbox !== undefined ? { sandbox: v.sandbox } : {}),
     ...(v.userns !== undefined ? { userns: v.userns } : {}),
+    ...(v.runtime !== undefined ? { runtime: v.runtime } : {}),
     limits: v.limits,
     ...(v.install !== undefined ? { install: v.install } : {}),
     members: v.members,

@@ -10,7 +10,10 @@ import type { SpecIssue } from "../errors.ts";
 
 export type Namespace = "net" | "ipc" | "uts" | "pid";
 export type RestartPolicy = "no" | "on-failure" | "always";
-export type SandboxBackend = "runc" | "native";
+/** An OCI runtime that runs members with a rootfs or an image (and a runtime sandbox). */
+export type OciRuntime = "crun" | "runc";
+/** The sandbox backend: native (unshare), or a container of an OCI runtime. */
+export type SandboxBackend = OciRuntime | "native";
 /** `host`: members run with the host's user ids (the default); `auto`: a private range of host ids for the pod (docs/security.md). */
 export type UsernsMode = "host" | "auto";
 export type MemberKind = "service" | "init";
@@ -33,10 +36,12 @@ export interface PodSpec {
   hostNetwork: boolean;
   hostIpc: boolean;
   hostPid: boolean;
-  /** Sandbox backend; undefined = choose from host facts (runc where installed). */
+  /** Sandbox backend; undefined = choose from the pod's runtime and the host facts (src/plan/runtime.ts). */
   sandbox?: SandboxBackend;
   /** "auto": the pod's image members run in a user namespace of their own (docs/security.md); undefined: the host's ids. */
   userns?: "auto";
+  /** The OCI runtime of the pod's rootfs and image members and of a runtime sandbox; undefined = the fastest installed. */
+  runtime?: OciRuntime;
   /** Pod-wide limits on the pod slice. */
   limits: Limits;
   /** Boot-time pod; undefined when the spec has no [install] section. */
@@ -72,7 +77,7 @@ export interface MemberSpec {
   command: string[];
   /** An image member's arguments: they replace the image's Cmd (as Kubernetes' args); undefined = the image's. */
   args?: string[];
-  /** An image reference as written (`busybox`, `localhost/app:1`, `NAME@sha256:...`); the member runs in it under runc. */
+  /** An image reference as written (`busybox`, `localhost/app:1`, `NAME@sha256:...`); the member runs in it under its OCI runtime. */
   image?: string;
   /** An image member's pull policy; undefined for members without an image ("missing" is the default). */
   pull?: PullPolicy;
@@ -84,6 +89,8 @@ export interface MemberSpec {
   /** Absolute path of a root file system; undefined = the host's file system. */
   rootfs?: string;
   readonlyRootfs: boolean;
+  /** The OCI runtime of a rootfs or image member; undefined = the pod's. */
+  runtime?: OciRuntime;
   /**
    * False when the spec lets the member gain privileges through set-user-ID or
    * file-capability programs (NoNewPrivileges=no); undefined = true, the default.

@@ -15,7 +15,7 @@ import {
   readStringArray,
   type Table,
 } from "./fields.ts";
-import { limitsOf, readLimits, readMembers } from "./member.ts";
+import { limitsOf, readLimits, readMembers, RUNTIMES } from "./member.ts";
 import type { Namespace, PodSpec, SandboxBackend, UsernsMode } from "./types.ts";
 import { checkHostname, checkName, checkTargetName } from "./grammar.ts";
 import { readNetwork } from "./network.ts";
@@ -30,6 +30,7 @@ export const POD_KEYS = [
   "host_pid",
   "sandbox",
   "userns",
+  "runtime",
   "memory_max",
   "cpu_quota",
   "tasks_max",
@@ -49,7 +50,7 @@ const POD_HINTS: Record<string, string> = {
   pod: "the pod's settings go at the top of the file",
 };
 const NAMESPACES: readonly Namespace[] = ["net", "ipc", "uts", "pid"];
-const BACKENDS: readonly SandboxBackend[] = ["runc", "native"];
+const BACKENDS: readonly SandboxBackend[] = ["crun", "runc", "native"];
 const USERNS: readonly UsernsMode[] = ["host", "auto"];
 
 /**
@@ -98,6 +99,7 @@ export function validatePod(c: Checker, t: Table, podName: string | undefined, f
   }
 
   const sandbox = readChoice(c, get(t, "sandbox"), ["sandbox"], BACKENDS);
+  const runtime = readChoice(c, get(t, "runtime"), ["runtime"], RUNTIMES);
   const podShown = readLimits(c, t, []);
   const install = readInstall(c, get(t, "install"));
   const members = readMembers(c, get(t, "containers"), podShown);
@@ -121,6 +123,7 @@ export function validatePod(c: Checker, t: Table, podName: string | undefined, f
   if (net.ports.length) spec.ports = net.ports;
   if (sandbox !== undefined) spec.sandbox = sandbox;
   if (userns === "auto") spec.userns = userns;
+  if (runtime !== undefined) spec.runtime = runtime;
   if (install !== undefined) spec.install = install;
   if (volumes?.length) spec.volumes = volumes;
   return spec;

@@ -33,6 +33,8 @@ export interface UnitStatus {
   startLimit?: string;
   /** What the member's health checks found; absent for a member without a check or a pod not running. */
   health?: MemberHealth;
+  /** The OCI runtime of the unit's container (crun, runc), from the plan the pod runs from; absent for a unit without one. */
+  runtime?: string;
 }
 
 /** A member's health as `status` shows it (from its checks' state file, src/status/health.ts). */

@@ -9,7 +9,7 @@
 import { describe, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync, chmodSync } from "node:fs";
 import { join } from "node:path";
-import { labHelpers, leftovers, useLab, writeSpec } from "./harness.ts";
+import { BUSYBOX_ROOTFS, labHelpers, leftovers, makeRootfs, useLab, writeSpec } from "./harness.ts";
 import { cgroupLimits } from "./twins.ts";
 
 const t = useLab("apply");
@@ -200,5 +200,47 @@ describe("the spec a pod was started from", () => {
     const r = await podunit("status", "nosuchpod");
     expect(r.status).toBe(5);
     expect(r.stderr).toContain("Pod 'nosuchpod' does not exist: it has no spec and systemd has no units of it.");
+  });
+});
+
+describe("apply of a changed runtime", () => {
+  const pod = "aprt";
+  const rtSpec = (o: { pod?: string; box?: string }) => `
+${o.pod ? `runtime = "${o.pod}"` : ""}
+[containers.a]
+command = ["/bin/sleep", "600"]
+[containers.box]
+rootfs = "${BUSYBOX_ROOTFS}"
+command = ["/bin/sleep", "600"]
+${o.box ? `runtime = "${o.box}"` : ""}`;
+  const containers = async (rt: string) => (await sh("bash", "-c", `${rt} list -q 2>/dev/null | grep -F podunit-${pod}. | sort || true`)).trim();
+
+  test("a member's runtime: that member restarts under the new one, nothing else; the sandbox's runtime needs --recreate", async () => {
+    await makeRootfs(t.lab);
+    writeSpec(t.lab, pod, rtSpec({ pod: "crun" }));
+    await ok(["start", pod]);
+    expect(await containers("crun")).toBe(`podunit-${pod}.box\npodunit-${pod}.sandbox`);
+    const before = await identities(pod, ["a", "box"]);
+
+    writeSpec(t.lab, pod, rtSpec({ pod: "crun", box: "runc" }));
+    expect(await ok(["apply", pod])).toContain("member 'box' restarts: ExecStart changed");
+    const after = await identities(pod, ["a", "box"]);
+    expect([after.sandbox, after.a]).toEqual([before.sandbox!, before.a!]);
+    expect(after.box).not.toBe(before.box!);
+    expect(after.box!.startsWith("active ")).toBe(true);
+    expect(await containers("runc")).toBe(`podunit-${pod}.box`);
+    expect(await containers("crun")).toBe(`podunit-${pod}.sandbox`);
+
+    // The pod's runtime moves the sandbox too: the whole pod, refused without --recreate.
+    writeSpec(t.lab, pod, rtSpec({ pod: "runc", box: "runc" }));
+    const refused = await podunit("apply", pod);
+    expect(refused.status).toBe(6);
+    expect(refused.stderr).toContain("sandbox backend");
+    expect(await identities(pod, ["a", "box"])).toEqual(after);
+    await ok(["apply", pod, "--recreate"]);
+    expect(await containers("runc")).toBe(`podunit-${pod}.box\npodunit-${pod}.sandbox`);
+    expect(await containers("crun")).toBe("");
+    await ok(["stop", pod]);
+    expect(await leftovers(t.lab, pod)).toEqual([]);
   });
 });

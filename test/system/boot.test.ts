@@ -30,8 +30,8 @@ async function remnants(pod: string): Promise<string[]> {
   return [...running.split("\n").filter(Boolean).map((l) => `running ${l.split(" ")[0]}`), ...(await leftovers(t.lab, pod)).filter((l) => !l.startsWith("unit "))];
 }
 
-const TWINS = {
-  runc: (rootfs: string) => `
+/** A pod with a runtime sandbox and a rootfs member: crun's by default, runc's when asked for. */
+const runtimePod = (runtime: string | undefined) => (rootfs: string) => `${runtime ? `runtime = "${runtime}"` : ""}
 memory_max = "256M"
 cpu_quota = "50%"
 tasks_max = 100
@@ -49,7 +49,11 @@ env = { GREETING = "hi" }
 tasks_max = 20
 cpu_quota = "25%"
 after = ["web"]
-`,
+`;
+
+const TWINS = {
+  crun: runtimePod(undefined),
+  runc: runtimePod("runc"),
   native: () => `
 sandbox = "native"
 share = ["net", "ipc", "uts", "pid"]
@@ -71,7 +75,7 @@ for (const [backend, specOf] of Object.entries(TWINS)) {
     const files = `twin-${backend}-f`;
     const transient = `twin-${backend}-t`;
     const spec = specOf(BUSYBOX_ROOTFS);
-    const members = backend === "runc" ? ["prep", "web", "box"] : ["talk", "idle"];
+    const members = backend !== "native" ? ["prep", "web", "box"] : ["talk", "idle"];
     const units = (pod: string) => [`podunit-${esc(pod)}.slice`, unitOf(pod, "sandbox"), ...members.map((m) => unitOf(pod, m))];
 
     test("generate --output, daemon-reload, systemctl start the target; podunit start the other", async () => {
@@ -85,6 +89,10 @@ for (const [backend, specOf] of Object.entries(TWINS)) {
       await ok(podunit("start", transient));
       for (const pod of [files, transient]) for (const u of units(pod)) expect({ u, state: await prop(t.lab, u, "ActiveState") }).toEqual({ u, state: "active" });
       expect(await prop(t.lab, `podunit-${esc(files)}.target`, "ActiveState")).toBe("active");
+      // The unit files run the container and the sandbox under the runtime the transient pod uses.
+      if (backend !== "native") {
+        for (const u of [unitOf(files, "box"), unitOf(files, "sandbox")]) expect(await prop(t.lab, u, "ExecStart")).toMatch(new RegExp(`path=/usr/s?bin/${backend} ;`));
+      }
     });
 
     test("systemd holds the same settings for every unit, apart from the prepare, ready and wait steps and the target", async () => {
@@ -131,7 +139,7 @@ for (const [backend, specOf] of Object.entries(TWINS)) {
         Promise.all(units(pod).filter((u) => !u.endsWith("-prep.service")).map(async (u) => cgroupLimits(t.lab, await prop(t.lab, u, "ControlGroup"))));
       const [a, b] = [await all(files), await all(transient)];
       expect(a).toEqual(b);
-      if (backend === "runc") {
+      if (backend !== "native") {
         expect(a[0]!.memory).toBe(String(256 * 1024 * 1024));
         expect(a[0]!.tasks).toBe("100");
       }

@@ -52,11 +52,12 @@ command = ["/bin/sleep", "600"]
 }
 
 describe("the sandbox killed with SIGKILL", () => {
-  for (const backend of ["runc", "native"] as const) {
+  // A runtime sandbox's rootfs member runs under the same runtime.
+  for (const backend of ["crun", "runc", "native"] as const) {
     test(`${backend}: members go down with it, nothing keeps running, status says so; start brings the pod back`, async () => {
       const pod = `sbkill${backend}`;
       const sandbox = `podunit-${pod}-sandbox.service`;
-      writeSpec(t.lab, pod, twoMembers());
+      writeSpec(t.lab, pod, (backend === "native" ? "" : `runtime = "${backend}"\n`) + twoMembers());
       await startOk(pod, "--backend", backend);
       const ns = await podNamespaces(t.lab, pod);
       await t.lab.sh(["kill", "-KILL", String(await mainPid(sandbox))]);

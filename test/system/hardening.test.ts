@@ -1,6 +1,6 @@
 /**
- * Members under podunit's hardening, on a real systemd and runc: the default
- * seccomp filter on host and rootfs members (Seccomp: 2, the refused calls
+ * Members under podunit's hardening, on a real systemd, crun and runc: the default
+ * seccomp filter on host and rootfs members (under each runtime) (Seccomp: 2, the refused calls
  * answer EPERM, what the filter leaves open is refused by capabilities,
  * ordinary programs work), and none where the spec says unconfined.
  */
@@ -57,6 +57,17 @@ user = "1000:1000"
 rootfs = "${BUSYBOX_ROOTFS}"
 command = ${boxProbe}
 
+[containers.rbox]
+rootfs = "${BUSYBOX_ROOTFS}"
+command = ${boxProbe}
+runtime = "runc"
+
+[containers.ropen]
+rootfs = "${BUSYBOX_ROOTFS}"
+command = ${boxProbe}
+seccomp = "unconfined"
+runtime = "runc"
+
 [containers.loose]
 command = ${hostProbe}
 seccomp = "unconfined"
@@ -78,19 +89,20 @@ command = ["/bin/busybox", "httpd", "-f", "-p", "8081", "-h", "/etc"]
     expect(r.status).toBe(0);
     const unit = (m: string) => `podunit-${pod}-${m}.service`;
 
-    for (const m of ["host", "user", "box", "web", "hweb"]) expect({ m, seccomp: await seccompOf(await mainPid(unit(m))) }).toEqual({ m, seccomp: "2" });
-    for (const m of ["loose", "open"]) expect({ m, seccomp: await seccompOf(await mainPid(unit(m))) }).toEqual({ m, seccomp: "0" });
+    // box, open and web run under crun (the default), rbox and ropen under runc.
+    for (const m of ["host", "user", "box", "rbox", "web", "hweb"]) expect({ m, seccomp: await seccompOf(await mainPid(unit(m))) }).toEqual({ m, seccomp: "2" });
+    for (const m of ["loose", "open", "ropen"]) expect({ m, seccomp: await seccompOf(await mainPid(unit(m))) }).toEqual({ m, seccomp: "0" });
 
-    for (const m of ["host", "user", "box"]) {
+    for (const m of ["host", "user", "box", "rbox"]) {
       const p = await probeOf(unit(m));
       const want: Record<string, string> = { clone3: "ENOSYS", fork_exec: "ok", probe: "done" };
       for (const k of [...REFUSED, ...BY_CAPABILITIES]) want[k] = "EPERM";
       // On the host's file system a member cannot even open the namespaces of PID 1 (it lacks CAP_SYS_PTRACE over it).
-      if (m !== "box") want.setns_init_mnt = "EACCES";
+      if (m !== "box" && m !== "rbox") want.setns_init_mnt = "EACCES";
       expect({ m, ...p }).toEqual({ m, ...want });
     }
     // Without the filter the same calls go through (what capabilities do not stop).
-    for (const m of ["loose", "open"]) {
+    for (const m of ["loose", "open", "ropen"]) {
       const p = await probeOf(unit(m));
       expect({ m, unshare_user: p.unshare_user, keyctl: p.keyctl, add_key: p.add_key, ptrace: p.ptrace_traceme }).toEqual({ m, unshare_user: "ok", keyctl: "ok", add_key: "ok", ptrace: "ok" });
     }
@@ -107,7 +119,7 @@ command = ["/bin/busybox", "httpd", "-f", "-p", "8081", "-h", "/etc"]
     const s = await podunit("stop", pod);
     expect(s.status).toBe(0);
     expect(await leftovers(t.lab, pod)).toEqual([]);
-    console.log(`hardening: Seccomp 2 in 5 filtered members (host root, host uid 1000, rootfs, rootfs httpd, host httpd), 0 in 2 unconfined; ${REFUSED.length} refused calls EPERM, clone3 ENOSYS, ${BY_CAPABILITIES.length} namespace calls refused by capabilities; fork+exec and httpd work`);
+    console.log(`hardening: Seccomp 2 in 6 filtered members (host root, host uid 1000, rootfs under crun and under runc, rootfs httpd, host httpd), 0 in 3 unconfined; ${REFUSED.length} refused calls EPERM, clone3 ENOSYS, ${BY_CAPABILITIES.length} namespace calls refused by capabilities; fork+exec and httpd work`);
   }, 120_000);
 });
 

@@ -105,7 +105,7 @@ export async function podNamespaces(lab: Lab, pod: string): Promise<string[]> {
 /**
  * Everything of a pod that could be left behind inside the lab: loaded units, cgroup
  * directories in any hierarchy, the run directory, pins mounted in any process's mount
- * namespace, runc containers, and processes in the pod's cgroups or (given
+ * namespace, crun and runc containers, and processes in the pod's cgroups or (given
  * `namespaces` from podNamespaces) in its namespaces.
  */
 export async function leftovers(lab: Lab, pod: string, namespaces: string[] = []): Promise<string[]> {
@@ -119,7 +119,9 @@ export async function leftovers(lab: Lab, pod: string, namespaces: string[] = []
       p=\${f#/proc/}; p=\${p%/mountinfo}
       grep -F " /run/podunit/$pod/" "$f" 2>/dev/null | awk -v p="$p" '{print "mount " $5 " (seen by process " p ")"}'
     done | sort -u -k2,2
-    runc list -q 2>/dev/null | grep -F "podunit-$pod." | sed 's/^/runc /'
+    for rt in crun runc; do
+      command -v $rt >/dev/null && $rt list -q 2>/dev/null | grep -F "podunit-$pod." | sed "s/^/$rt /"
+    done
     for d in /proc/[0-9]*; do
       p=\${d#/proc/}
       [ "$p" = $$ ] && continue
@@ -135,6 +137,13 @@ export async function leftovers(lab: Lab, pod: string, namespaces: string[] = []
   const out = await lab.sh(["bash", "-c", script, "leftovers", pod, esc, namespaces.join(" ")]);
   return out.split("\n").filter(Boolean);
 }
+
+/**
+ * The OCI runtimes the tests that prove runtime behaviour run under, each in its own
+ * describe: both where both are installed (the machines that build and test podunit).
+ */
+export const RUNTIMES = ["crun", "runc"] as const;
+export type TestRuntime = (typeof RUNTIMES)[number];
 
 /** Small helpers most system test files use, bound to their lab. */
 export function labHelpers(t: LabHandle) {

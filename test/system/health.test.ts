@@ -5,7 +5,7 @@
  * has no http client, and a stopped pod leaves no timer or other unit.
  */
 import { beforeAll, describe, expect, test } from "bun:test";
-import { leftovers, useLab, writeSpec, labHelpers } from "./harness.ts";
+import { leftovers, RUNTIMES, useLab, writeSpec, labHelpers } from "./harness.ts";
 
 const t = useLab("health");
 const { podunit, show, mainPid, journal } = labHelpers(t);
@@ -171,4 +171,26 @@ interval = "1s"
     expect(await show("podunit-ex-db.service", "ActiveState")).toBe("active");
     await stopClean("ex");
   }, 60_000);
+
+  for (const runtime of RUNTIMES) {
+    test(`${runtime}: an exec check runs inside a rootfs member as its user, in its directory, with no new privileges`, async () => {
+      const pod = `ex${runtime}`;
+      writeSpec(t.lab, pod, `
+[containers.box]
+rootfs = "${BARE}"
+runtime = "${runtime}"
+user = "1000:1000"
+workdir = "/tmp"
+command = ["/bin/busybox", "sleep", "1000000"]
+[containers.box.health]
+exec = ["/bin/busybox", "sh", "-c", "[ $(/bin/busybox id -u):$(/bin/busybox id -g) = 1000:1000 ] && [ $PWD = /tmp ] && /bin/busybox grep -q 'NoNewPrivs:.1' /proc/self/status"]
+interval = "1s"
+startup_timeout = "5s"
+`);
+      await startOk(pod);
+      expect(await show(`podunit-${pod}-box.service`, "ActiveState")).toBe("active");
+      expect(JSON.parse((await podunit("status", pod, "--json")).stdout).members[0].health.status).toBe("healthy");
+      await stopClean(pod);
+    }, 60_000);
+  }
 });

@@ -59,11 +59,14 @@ beforeAll(async () => {
 }, 120_000);
 
 describe("image members", () => {
-  test("two members of one image start against systemd, each with its own writable layer, the image's config and the spec's keys", async () => {
+  // runc first: the tests below run the crun (default) pod's spec again.
+  for (const runtime of ["runc", "crun"] as const) {
+  const pod = runtime === "crun" ? "twoimg" : "twoimgrunc";
+  test(`${runtime}: two members of one image start against systemd, each with its own writable layer, the image's config and the spec's keys`, async () => {
     writeSpec(
       t.lab,
-      "twoimg",
-      `[containers.a]
+      pod,
+      `${runtime === "crun" ? "" : `runtime = "${runtime}"\n`}[containers.a]
 image = "localhost/bb:1"
 command = ["sh", "-c", "echo a > note; echo user=$(id -u):$(id -g) dir=$PWD greeting=$GREETING keep=$KEEP; exec sleep 1000000"]
 env = { GREETING = "spec" }
@@ -76,30 +79,32 @@ user = "nobody:staff"
 workdir = "/tmp"
 `,
     );
-    await ok(podunit("start", "twoimg"));
-    for (const m of ["a", "b"]) expect(await show(`podunit-twoimg-${m}.service`, "ActiveState")).toBe("active");
+    await ok(podunit("start", pod));
+    for (const m of ["a", "b"]) expect(await show(`podunit-${pod}-${m}.service`, "ActiveState")).toBe("active");
+    expect(await show(`podunit-${pod}-a.service`, "ExecStart")).toMatch(new RegExp(`path=/usr/s?bin/${runtime} ;`));
     // The image's StopSignal is the members' KillSignal.
-    expect(await show("podunit-twoimg-a.service", "KillSignal")).toBe("2");
+    expect(await show(`podunit-${pod}-a.service`, "KillSignal")).toBe("2");
     const a = await eventually("a's first line", async () => {
-      const j = await journal("podunit-twoimg-a.service");
+      const j = await journal(`podunit-${pod}-a.service`);
       return j.includes("user=") && j;
     });
     // User from the image (app), looked up in its /etc/passwd; env: image's, the spec's wins per name.
     expect(a).toContain("user=1000:1000 dir=/home/app greeting=spec keep=image");
     // exec into an image member; each member sees only its own write.
-    expect((await ok(podunit("exec", "twoimg", "a", "cat", "/home/app/note"))).trim()).toBe("a");
-    expect((await ok(podunit("exec", "twoimg", "b", "cat", "/tmp/note"))).trim()).toBe("b");
-    expect((await podunit("exec", "twoimg", "b", "cat", "/home/app/note")).status).not.toBe(0);
-    expect((await ok(podunit("exec", "twoimg", "b", "id"))).trim()).toContain("uid=65534(nobody) gid=50(staff)");
+    expect((await ok(podunit("exec", pod, "a", "cat", "/home/app/note"))).trim()).toBe("a");
+    expect((await ok(podunit("exec", pod, "b", "cat", "/tmp/note"))).trim()).toBe("b");
+    expect((await podunit("exec", pod, "b", "cat", "/home/app/note")).status).not.toBe(0);
+    expect((await ok(podunit("exec", pod, "b", "id"))).trim()).toContain("uid=65534(nobody) gid=50(staff)");
     // The writes are in the members' own layers, not in the image.
-    expect((await t.lab.sh(["cat", "/run/podunit/twoimg/layers/a/upper/home/app/note"])).trim()).toBe("a");
+    expect((await t.lab.sh(["cat", `/run/podunit/${pod}/layers/a/upper/home/app/note`])).trim()).toBe("a");
     expect((await t.lab.run(["bash", "-c", "ls /var/lib/podunit/images/layers/sha256/*/home/app/note"])).status).not.toBe(0);
-    const status = JSON.parse(await ok(podunit("status", "twoimg", "--json")));
+    const status = JSON.parse(await ok(podunit("status", pod, "--json")));
     expect(status.state).toBe("running");
-    await stopClean("twoimg");
+    await stopClean(pod);
     // A clean stop by the image's stop signal, not a failure.
-    expect(await show("podunit-twoimg-a.service", "ActiveState")).toBe("inactive");
+    expect(await show(`podunit-${pod}-a.service`, "ActiveState")).toBe("inactive");
   });
+  }
 
   test("a web server from one image and a client from another talk over localhost", async () => {
     writeSpec(

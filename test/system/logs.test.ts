@@ -205,6 +205,12 @@ describe("podunit exec", () => {
   }
   const mainPid = async (m: string) => (await t.lab.sh(["systemctl", "show", "--value", "-p", "MainPID", `podunit-${POD}-${m}.service`])).trim();
 
+  test("status shows the runtime of each container: crun, the default, for the rootfs member", async () => {
+    const s = JSON.parse((await podunit("status", POD, "--json")).stdout);
+    expect(s.members.map((m: { runtime?: string }) => m.runtime ?? null)).toEqual([null, null, "crun"]);
+    expect(s.sandbox.runtime).toBe("crun");
+  });
+
   test("both members answer with the pod's hostname", async () => {
     expect((await inside("api", "hostname")).trim()).toBe("logs-host");
     expect((await inside("box", "hostname")).trim()).toBe("logs-host");
@@ -343,5 +349,38 @@ describe("after stop", () => {
     const logs = await podunit("logs", POD, "box", "-n", "all");
     expect(logs.stdout).toContain(`box-hello-${TAG}`);
     expect(await leftovers(t.lab, POD)).toEqual([]);
+  });
+});
+
+// The pod above runs its rootfs member under the default runtime, crun; the same under runc.
+describe("a runc member: its lines and podunit exec", () => {
+  const pod = "lgrunc";
+  const line = `runc-box-hello-${TAG}`;
+  test("journald attributes the container's lines to the member's unit; exec enters it with runc; status shows each unit's runtime", async () => {
+    writeSpec(t.lab, pod, `
+hostname = "runc-host"
+runtime = "runc"
+
+[containers.box]
+rootfs = "${BUSYBOX_ROOTFS}"
+command = ["/bin/sh", "-c", "echo ${line}; exec sleep 1000000"]
+`);
+    const r = await podunit("start", pod);
+    expect(r.stderr).toBe("");
+    const json = await until("the runc box's line as JSON", () => journal("-o", "json", `PODUNIT_POD=${pod}`, "PODUNIT_MEMBER=box"), line);
+    const entry = json.split("\n").filter(Boolean).map((l) => JSON.parse(l)).find((e) => e.MESSAGE === line);
+    expect(entry._SYSTEMD_UNIT).toBe(`podunit-${pod}-box.service`);
+    expect(entry._SYSTEMD_CGROUP).toBe(`/podunit.slice/podunit-${pod}.slice/podunit-${pod}-box.service/ctr`);
+    expect((await t.lab.sh(["runc", "list", "-q"])).split("\n")).toContain(`podunit-${pod}.box`);
+    const host = await podunit("exec", pod, "box", "hostname");
+    expect(host.stdout.trim()).toBe("runc-host");
+    expect((await podunit("exec", pod, "box", "cat", "/etc/podunit-marker")).stdout).toContain(MARKER);
+    expect((await podunit("exec", pod, "box", "sh", "-c", "exit 7")).status).toBe(7);
+    const s = JSON.parse((await podunit("status", pod, "--json")).stdout);
+    expect([s.sandbox.runtime, s.members[0].runtime]).toEqual(["runc", "runc"]);
+    expect((await podunit("status", pod)).stdout).toMatch(/box +podunit-lgrunc-box\.service +runc /);
+    expect(JSON.parse((await podunit("list", "--json")).stdout).pods.find((p: { pod: string }) => p.pod === pod).runtimes).toEqual(["runc"]);
+    expect((await podunit("stop", pod)).status).toBe(0);
+    expect(await leftovers(t.lab, pod)).toEqual([]);
   });
 });

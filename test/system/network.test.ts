@@ -108,11 +108,11 @@ describe("a bridged pod with published ports", () => {
   });
 
   test("another bridged pod reaches it by name and through the host's address", async () => {
-    const byName = await t.lab.run(["runc", "exec", "podunit-client.c", "sh", "-c", "nc web 80 </dev/null"]);
+    const byName = await t.lab.run(["crun", "exec", "podunit-client.c", "sh", "-c", "nc web 80 </dev/null"]);
     expect(byName.stdout).toContain("hello-tcp");
-    const hairpin = await t.lab.run(["runc", "exec", "podunit-client.c", "sh", "-c", `nc ${HOST} 8080 </dev/null`]);
+    const hairpin = await t.lab.run(["crun", "exec", "podunit-client.c", "sh", "-c", `nc ${HOST} 8080 </dev/null`]);
     expect(hairpin.stdout).toContain("hello-tcp");
-    expect((await t.lab.run(["runc", "exec", "podunit-client.c", "cat", "/etc/hosts"])).stdout).toMatch(/10\.123\.\S+\tweb\n/);
+    expect((await t.lab.run(["crun", "exec", "podunit-client.c", "cat", "/etc/hosts"])).stdout).toMatch(/10\.123\.\S+\tweb\n/);
     const ip = await address("client");
     expect((await podunit("stop", "client")).status).toBe(0);
     expect(await netLeftovers("client", ip)).toEqual([]);

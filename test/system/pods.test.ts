@@ -3,7 +3,7 @@
  * tree, limits, restarts, failed starts, stop, and nothing left behind.
  */
 import { beforeAll, describe, expect, test } from "bun:test";
-import { BUSYBOX_ROOTFS, leftovers, makeRootfs, useLab, writeSpec, labHelpers } from "./harness.ts";
+import { BUSYBOX_ROOTFS, leftovers, makeRootfs, RUNTIMES, useLab, writeSpec, labHelpers } from "./harness.ts";
 
 const t = useLab("pods");
 const { podunit, show, mainPid, journal } = labHelpers(t);
@@ -36,9 +36,9 @@ async function stopClean(pod: string): Promise<void> {
   expect(await leftovers(t.lab, pod)).toEqual([]);
 }
 
-/** A server on the host's file system and a client in a busybox rootfs (through runc). */
-function serverClient(share: string[]): string {
-  return `
+/** A server on the host's file system and a client in a busybox rootfs (through crun or runc: `runtime`, else the default). */
+function serverClient(share: string[], runtime?: string): string {
+  return `${runtime ? `runtime = "${runtime}"` : ""}
 hostname = "shared-host"
 share = ${JSON.stringify(share)}
 
@@ -52,7 +52,9 @@ after = ["server"]
 `;
 }
 
-for (const backend of ["runc", "native"] as const) {
+// A runtime sandbox runs its members under the same runtime (the pod's runtime); the native one under the default, crun.
+for (const backend of [...RUNTIMES, "native"] as const) {
+  const runtime = backend === "native" ? undefined : backend;
   describe(`${backend} sandbox: a host member and a rootfs member`, () => {
     const pod = `sc${backend}`;
     const sandbox = `podunit-${pod}-sandbox.service`;
@@ -60,11 +62,14 @@ for (const backend of ["runc", "native"] as const) {
     const client = `podunit-${pod}-client.service`;
 
     test("start returns with every member active and no podunit process left", async () => {
-      writeSpec(t.lab, pod, serverClient(["net", "ipc", "uts"]));
-      const r = await podunit("start", pod, "--backend", backend);
+      writeSpec(t.lab, pod, serverClient(["net", "ipc", "uts"], runtime));
+      const r = await podunit("start", pod, ...(runtime ? [] : ["--backend", backend]));
       expect(r.stderr).toBe("");
       expect(r.status).toBe(0);
       for (const u of [sandbox, server, client]) expect(await show(u, "ActiveState")).toBe("active");
+      // The client's container, and a runtime sandbox, run under the runtime asked for (crun by default).
+      expect(await show(client, "ExecStart")).toMatch(new RegExp(`path=/usr/s?bin/${runtime ?? "crun"} ;`));
+      if (runtime) expect(await show(sandbox, "ExecStart")).toMatch(new RegExp(`path=/usr/s?bin/${runtime} ;`));
       const resident = await t.lab.run(["pgrep", "-f", "dist/podunit"]);
       expect(resident.stdout).toBe("");
       const s = JSON.parse((await podunit("status", pod, "--json")).stdout);
@@ -128,8 +133,8 @@ for (const backend of ["runc", "native"] as const) {
   describe(`${backend} sandbox: a shared PID namespace`, () => {
     const pod = `pid${backend}`;
     test("members see each other's processes", async () => {
-      writeSpec(t.lab, pod, serverClient(["net", "ipc", "uts", "pid"]));
-      await startOk(pod, "--backend", backend);
+      writeSpec(t.lab, pod, serverClient(["net", "ipc", "uts", "pid"], runtime));
+      await startOk(pod, ...(runtime ? [] : ["--backend", backend]));
       // A host member joins the PID namespace through nsenter, which forks: the server is its child.
       const nsenter = await mainPid(`podunit-${pod}-server.service`);
       const server = Number((await t.lab.sh(["cat", `/proc/${nsenter}/task/${nsenter}/children`])).trim());
@@ -139,7 +144,7 @@ for (const backend of ["runc", "native"] as const) {
       expect(await nsInode(server, "pid")).not.toBe(await nsInode(1, "pid"));
       expect(sandbox).toBeGreaterThan(0);
       // Inside the rootfs member, ps (its own /proc) lists the host member's server.
-      const ps = await t.lab.sh(["runc", "exec", `podunit-${pod}.client`, "ps", "-o", "args"]);
+      const ps = await t.lab.sh([runtime ?? "crun", "exec", `podunit-${pod}.client`, "ps", "-o", "args"]);
       expect(ps).toContain("nc -ll -p 8080");
       await stopClean(pod);
     });
@@ -194,6 +199,58 @@ command = ["/bin/sh", "-c", "sleep 0.3; head -c 256M /dev/zero | (echo 1000 > /p
     await stopClean(pod);
   });
 });
+
+for (const runtime of RUNTIMES) {
+  describe(`${runtime} members: the member's memory limit, a crash, a stop`, () => {
+    const pod = `rt${runtime}`;
+    const unit = (m: string) => `podunit-${pod}-${m}.service`;
+    const memCg = (m: string) => `/sys/fs/cgroup/memory/podunit.slice/podunit-${pod}.slice/${unit(m)}`;
+    test("the container's allocation past its unit's MemoryMax is OOM-killed in that unit; a killed container is restarted; stop is prompt and leaves nothing", async () => {
+      writeSpec(t.lab, pod, `
+runtime = "${runtime}"
+
+[containers.hog]
+rootfs = "${BUSYBOX_ROOTFS}"
+command = ["/bin/sh", "-c", "sleep 0.3; head -c 268435456 /dev/zero | (echo 1000 > /proc/self/oom_score_adj; exec tail >/dev/null); echo exit=$?; sleep 600"]
+memory_max = "32M"
+
+[containers.phoenix]
+rootfs = "${BUSYBOX_ROOTFS}"
+command = ["/bin/sleep", "600"]
+restart = "always"
+restart_sec = "100ms"
+`);
+      await startOk(pod);
+      expect(await show(unit("hog"), "ExecStart")).toMatch(new RegExp(`path=/usr/s?bin/${runtime} ;`));
+      const other = runtime === "crun" ? "runc" : "crun";
+      expect(await t.lab.sh([runtime, "list", "-q"])).toContain(`podunit-${pod}.phoenix`);
+      expect(await t.lab.sh(["bash", "-c", `${other} list -q 2>/dev/null; true`])).not.toContain(`podunit-${pod}.`);
+      expect(await journalContains(unit("hog"), "exit=")).toContain("exit=137");
+      const hybrid = (await t.lab.sh(["stat", "-fc", "%T", "/sys/fs/cgroup"])).trim() === "tmpfs";
+      if (hybrid) {
+        // The kill was the member unit's own limit: its memory cgroup counted it (the container's sits below it).
+        expect(Number((await t.lab.sh(["cat", `${memCg("hog")}/memory.limit_in_bytes`])).trim())).toBe(32 * 1024 * 1024);
+        expect(await t.lab.sh(["cat", `${memCg("hog")}/memory.failcnt`])).not.toBe("0\n");
+        expect(await t.lab.sh(["cat", `/proc/${await mainPid(unit("hog"))}/cgroup`])).toContain(`:memory:/podunit.slice/podunit-${pod}.slice/${unit("hog")}/ctr`);
+      }
+      const first = await mainPid(unit("phoenix"));
+      await t.lab.sh(["kill", "-KILL", String(first)]);
+      let restarts = "0";
+      for (let i = 0; i < 100 && (restarts === "0" || (await show(unit("phoenix"), "ActiveState")) !== "active"); i++) {
+        restarts = await show(unit("phoenix"), "NRestarts");
+        await Bun.sleep(50);
+      }
+      expect(Number(restarts)).toBe(1);
+      expect(await mainPid(unit("phoenix"))).not.toBe(first);
+      const t0 = performance.now();
+      await stopClean(pod);
+      const stopMs = performance.now() - t0;
+      // catatonit as the container's init passes SIGTERM on: far below the 90 s a lost signal would cost.
+      expect(stopMs).toBeLessThan(15_000);
+      console.log(`pods: ${runtime}: OOM kill in the member's unit (exit 137), restart after the container's init was killed, stop in ${Math.round(stopMs)} ms, nothing left`);
+    });
+  });
+}
 
 describe("restarts and crashes", () => {
   const pod = "crashy";

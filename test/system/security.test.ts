@@ -141,14 +141,14 @@ command = ["/bin/sleep", "600"]
     }
     expect((await t.lab.run(["test", "-e", marker])).status).not.toBe(0);
     expect((await t.lab.run(["test", "-e", `${BUSYBOX_ROOTFS}${marker}`])).status).not.toBe(0);
-    // What systemd runs for a member is nsenter, setpriv or runc, then the spec's own argv: never a shell.
+    // What systemd runs for a member is nsenter, setpriv or its runtime (crun by default), then the spec's own argv: never a shell.
     for (const m of ["host", "box", "idle"]) {
       const exec = await show(`podunit-${pod}-${m}.service`, "ExecStart");
       const path = /path=(\S+)/.exec(exec)?.[1];
-      expect({ member: m, path }).toEqual({ member: m, path: m === "box" ? "/usr/sbin/runc" : "/usr/bin/nsenter" });
+      expect({ member: m, path }).toEqual({ member: m, path: m === "box" ? "/usr/bin/crun" : "/usr/bin/nsenter" });
     }
     await stopClean(pod);
-    console.log(`security: ${args.length} shell-syntax arguments reached a host and a rootfs member verbatim; nothing else ran; ExecStart is nsenter or runc`);
+    console.log(`security: ${args.length} shell-syntax arguments reached a host and a rootfs member verbatim; nothing else ran; ExecStart is nsenter or crun`);
   });
 });
 
@@ -168,7 +168,8 @@ describe("what members may do", () => {
     [RENAME, ...(m.rootfs || m.uid !== 0 ? [ESCAPE] : []), MOUNT, "exec sleep 600"].join("; ");
   const expected = (m: { rootfs?: boolean; uid: number }) =>
     ["hostname=refused", ...(m.rootfs || m.uid !== 0 ? ["escape=none"] : []), "mount=refused"];
-  const members: Record<string, { rootfs?: boolean; user?: string; lifted?: boolean; uid: number; gid: number }> = {
+  // Rootfs members under crun (the default) and under runc alike.
+  const members: Record<string, { rootfs?: boolean; user?: string; lifted?: boolean; runtime?: string; uid: number; gid: number }> = {
     hroot: { uid: 0, gid: 0 },
     hnum: { user: "1234:5678", uid: 1234, gid: 5678 },
     hname: { user: "nobody", uid: 65534, gid: 65534 },
@@ -176,6 +177,9 @@ describe("what members may do", () => {
     rroot: { rootfs: true, uid: 0, gid: 0 },
     rnum: { rootfs: true, user: "4321:8765", uid: 4321, gid: 8765 },
     rlifted: { rootfs: true, lifted: true, uid: 0, gid: 0 },
+    rcroot: { rootfs: true, runtime: "runc", uid: 0, gid: 0 },
+    rcnum: { rootfs: true, runtime: "runc", user: "4321:8765", uid: 4321, gid: 8765 },
+    rclifted: { rootfs: true, runtime: "runc", lifted: true, uid: 0, gid: 0 },
   };
   /** runc's default capability set as a mask: CAP_KILL (5), CAP_NET_BIND_SERVICE (10), CAP_AUDIT_WRITE (29). */
   const RUNC_DEFAULT = (1n << 5n) | (1n << 10n) | (1n << 29n);
@@ -204,6 +208,7 @@ describe("what members may do", () => {
         `command = ["/bin/sh", "-c", ${JSON.stringify(attempts(m))}]`,
         m.user ? `user = "${m.user}"` : "",
         m.lifted ? "no_new_privileges = false" : "",
+        m.runtime ? `runtime = "${m.runtime}"` : "",
         "",
       ].filter((l, i, a) => l !== "" || i === a.length - 1).join("\n"))
       .join("\n");
@@ -234,7 +239,7 @@ describe("what members may do", () => {
         expect({ ...where, bounding: BigInt(`0x${p.CapBnd}`) }).toEqual({ ...where, bounding: RUNC_DEFAULT });
         expect({ ...where, extra: BigInt(`0x${p.CapEff}`) & ~RUNC_DEFAULT }).toEqual({ ...where, extra: 0n });
         expect({ ...where, nnp: p.NoNewPrivs }).toEqual({ ...where, nnp: m.lifted ? "0" : "1" });
-        // Still in its own unit's cgroup (below it, for runc's container).
+        // Still in its own unit's cgroup (below it, for a runtime's container).
         expect({ ...where, inUnit: p.cgroup!.includes(`/podunit-${pod}.slice/${unit}`) }).toEqual({ ...where, inUnit: true });
       }
       report.push(`${name}: ${procs.length} process(es) uid ${m.uid} gid ${m.gid}, NoNewPrivs ${m.lifted ? 0 : 1}`);

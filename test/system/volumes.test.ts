@@ -65,6 +65,12 @@ rootfs = "${BUSYBOX_ROOTFS}"
 command = ["/bin/sleep", "1000000"]
 mounts = ["shared:/shared", "conf:/conf:ro", "data:/data"]
 
+[containers.rbox]
+rootfs = "${BUSYBOX_ROOTFS}"
+command = ["/bin/sleep", "1000000"]
+mounts = ["shared:/shared", "conf:/conf:ro"]
+runtime = "runc"
+
 [containers.plain]
 command = ["/bin/busybox", "sleep", "1000000"]
 `;
@@ -89,6 +95,7 @@ describe("volumes of a transient pod", () => {
     await ok(inMember(pod, "host", "echo from-host > /srv/shared/a"));
     await ok(inMember(pod, "box", "echo from-box > /shared/b"));
     expect(await ok(inMember(pod, "box", "cat /shared/a"))).toBe("from-host\n");
+    expect(await ok(inMember(pod, "rbox", "cat /shared/b"))).toBe("from-box\n");
     expect(await ok(inMember(pod, "host", "cat /srv/shared/b"))).toBe("from-box\n");
   });
 
@@ -98,8 +105,9 @@ describe("volumes of a transient pod", () => {
     expect(r.stdout).not.toContain("rc=0");
   });
 
-  test(":ro is read-only down to the mount below the volume (EROFS), for a host member and a runc member", async () => {
-    for (const [m, dir] of [["host", "/srv/conf-ro"], ["box", "/conf"]] as const) {
+  test(":ro is read-only down to the mount below the volume (EROFS), for a host member, a crun member and a runc member", async () => {
+    // box runs under crun (the default), rbox under runc: both take rro.
+    for (const [m, dir] of [["host", "/srv/conf-ro"], ["box", "/conf"], ["rbox", "/conf"]] as const) {
       expect(await ok(inMember(pod, m, `cat ${dir}/file`))).toBe("conf\n");
       for (const f of [`${dir}/new`, `${dir}/sub/new`]) {
         const r = await inMember(pod, m, `echo x > ${f}`);

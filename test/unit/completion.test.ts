@@ -60,7 +60,7 @@ describe("bash", () => {
     expect(bashComplete("podunit", "exec", "web", "")).toEqual(["app", "db"]);
     expect(bashComplete("podunit", "exec", "-i", "worker", "")).toEqual(["job"]);
     expect(bashComplete("podunit", "logs", "web", "--fo")).toEqual(["--follow"]);
-    expect(bashComplete("podunit", "start", "--backend", "")).toEqual(["native", "runc"]);
+    expect(bashComplete("podunit", "start", "--backend", "")).toEqual(["crun", "native", "runc"]);
     expect(bashComplete("podunit", "image", "l")).toEqual(["list", "load"]);
     expect(bashComplete("podunit", "completion", "")).toEqual(["bash", "fish", "zsh"]);
   });

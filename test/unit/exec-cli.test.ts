@@ -6,7 +6,7 @@
 import { describe, expect, test } from "bun:test";
 import { parseExecArgs } from "../../src/cli/common/exec-args.ts";
 import { UsageError } from "../../src/errors.ts";
-import { enterEnv, nsenterArgv, runcExecArgv, type EnterRequest } from "../../src/host/enter.ts";
+import { enterEnv, nsenterArgv, runtimeExecArgv, type EnterRequest } from "../../src/host/enter.ts";
 import { parseEnviron, parseProcStatus } from "../../src/host/proc.ts";
 
 describe("command line", () => {
@@ -78,14 +78,26 @@ describe("command line", () => {
 
 const req = (over: Partial<EnterRequest> = {}): EnterRequest => ({ command: ["sh", "-c", "echo hi"], tty: false, env: [], ...over });
 
-describe("runc exec", () => {
+describe("crun and runc exec", () => {
   test("the container's own settings unless overridden", () => {
-    expect(runcExecArgv("/usr/sbin/runc", "podunit-web.app", req())).toEqual(["/usr/sbin/runc", "exec", "podunit-web.app", "sh", "-c", "echo hi"]);
+    expect(runtimeExecArgv("/usr/sbin/runc", "podunit-web.app", req())).toEqual(["/usr/sbin/runc", "exec", "podunit-web.app", "sh", "-c", "echo hi"]);
   });
 
   test("tty, user, working directory, environment", () => {
-    expect(runcExecArgv("/usr/sbin/runc", "podunit-web.app", req({ tty: true, user: "1000:1000", workdir: "/srv", env: ["TERM=xterm", "A=1"] }))).toEqual([
+    expect(runtimeExecArgv("/usr/sbin/runc", "podunit-web.app", req({ tty: true, user: "1000:1000", workdir: "/srv", env: ["TERM=xterm", "A=1"] }))).toEqual([
       "/usr/sbin/runc", "exec", "--tty", "--user", "1000:1000", "--cwd", "/srv", "--env", "TERM=xterm", "--env", "A=1", "podunit-web.app", "sh", "-c", "echo hi",
+    ]);
+  });
+
+  test("crun: the container's user, directory and no-new-privileges said again; with overrides, its environment first (crun replaces it with --env), less what they set", () => {
+    const own = { uid: 1000, gid: 50, cwd: "/home/app", env: ["PATH=/usr/bin:/bin", "A=0", "HOME=/root"], noNewPrivileges: true };
+    expect(runtimeExecArgv("/usr/bin/crun", "podunit-web.app", req({ env: ["A=1"] }), own)).toEqual([
+      "/usr/bin/crun", "exec", "--user", "1000:50", "--cwd", "/home/app", "--no-new-privs",
+      "--env", "PATH=/usr/bin:/bin", "--env", "HOME=/root", "--env", "A=1", "podunit-web.app", "sh", "-c", "echo hi",
+    ]);
+    // Overrides win; no environment to replace without --env; no-new-privileges only when the container has it.
+    expect(runtimeExecArgv("/usr/bin/crun", "podunit-web.app", req({ user: "0:0", workdir: "/" }), { ...own, noNewPrivileges: false })).toEqual([
+      "/usr/bin/crun", "exec", "--user", "0:0", "--cwd", "/", "podunit-web.app", "sh", "-c", "echo hi",
     ]);
   });
 });

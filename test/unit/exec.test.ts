@@ -102,8 +102,8 @@ function deps(
   return {
     systemd: sd,
     readiness: {
-      container: async (pidFile) => {
-        sd.calls.push(`wait ${pidFile}`);
+      container: async (w) => {
+        sd.calls.push(`wait ${w.pidFile}`);
         if (opts.stuck) throw new Error(opts.stuck);
       },
       sandbox: async (_r, pid) => {

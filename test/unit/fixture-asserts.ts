@@ -121,8 +121,9 @@ export function planSetup(directives: Directive[]): { host: HostFacts; opts: Pla
   for (const d of directives.filter((x) => x.name === "plan-with")) {
     for (const w of words(d.rest).words) {
       const [k, v] = w.split("=", 2);
-      if (k === "backend" && (v === "runc" || v === "native")) opts.backend = v;
+      if (k === "backend" && (v === "crun" || v === "runc" || v === "native")) opts.backend = v;
       else if (k === "runc" && v === "absent") host = { ...host, paths: { ...host.paths, runc: undefined } };
+      else if (k === "crun" && v === "present") host = { ...host, paths: { ...host.paths, crun: "/usr/bin/crun" } };
       else if (k === "cgroup" && (v === "legacy" || v === "hybrid" || v === "unified")) host = { ...host, cgroupMode: v as CgroupMode };
       else if (k === "systemd" && /^\d+$/.test(v ?? "")) host = { ...host, systemdVersion: Number(v) };
       else if (k === "images" && v === "test") opts.images = TEST_IMAGES;

@@ -5,7 +5,7 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ManifestError, playManifest } from "../../src/kube/index.ts";
+import { generateManifest, ManifestError, playManifest } from "../../src/kube/index.ts";
 import { parseSpec } from "../../src/podspec/parse.ts";
 
 const POD = (containerExtra: string, podExtra = "") => `apiVersion: v1
@@ -59,6 +59,7 @@ const REFUSED: [string, string, string, number][] = [
   ["a Job with parallelism", "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: j\nspec:\n  parallelism: 3\n  template:\n    spec:\n      restartPolicy: Never\n      containers: [{name: a, image: busybox}]\n", "spec.parallelism", 6],
   ["a Service", "apiVersion: v1\nkind: Service\nmetadata:\n  name: s\n", "kind", 2],
   ["a wrong apiVersion", POD("").replace("apiVersion: v1", "apiVersion: v2"), "apiVersion", 1],
+  ["a runtime class podunit does not run", POD("", "\n  runtimeClassName: kata"), "spec.runtimeClassName", 6],
   ["a sidecar init container", POD("", "\n  initContainers:\n    - name: side\n      image: busybox\n      restartPolicy: Always"), "spec.initContainers[0].restartPolicy", 9],
   ["a hostPort on the host's network that differs", POD("\n      ports: [{containerPort: 80, hostPort: 8080}]", "\n  hostNetwork: true"), "spec.containers[0].ports[0].hostPort", 11],
   ["two pods in one file", POD("") + "---\n" + POD("").replace("name: web", "name: two"), "kind", 12],
@@ -131,6 +132,15 @@ describe("a manifest in the style of the Kubernetes documentation", () => {
 describe("what the new mappings become", () => {
   const play = (yaml: string) => playManifest(yaml, "/tmp/m.yaml");
   const member = (yaml: string) => parseSpec(play(yaml).toml, "/etc/podunit/pods/web.toml").members[0]!;
+  test("runtimeClassName crun or runc is the pod's runtime; a member's own runtime is podunit's annotation", () => {
+    expect(parseSpec(play(POD("", "\n  runtimeClassName: runc")).toml, "/etc/podunit/pods/web.toml").runtime).toBe("runc");
+    const annotated = POD("", "\n  runtimeClassName: crun").replace("  name: web\n", "  name: web\n  annotations:\n    runtime.podunit.io/app: runc\n");
+    const spec = parseSpec(play(annotated).toml, "/etc/podunit/pods/web.toml");
+    expect([spec.runtime, spec.members[0]!.runtime]).toEqual(["crun", "runc"]);
+    // And back: generate writes both.
+    const m = generateManifest(spec).manifest as { metadata: { annotations: Record<string, string> }; spec: { runtimeClassName?: string } };
+    expect([m.spec.runtimeClassName, m.metadata.annotations["runtime.podunit.io/app"]]).toEqual(["crun", "runc"]);
+  });
   test("an untagged image is pulled always (a cluster's default), a tagged one when missing, unless the manifest says", () => {
     expect(member(POD("")).pull).toBe("always");
     expect(member(POD("").replace("image: busybox", "image: busybox:1.36")).pull).toBe("missing");

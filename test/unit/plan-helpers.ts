@@ -18,7 +18,10 @@ export const HOST: HostFacts = {
   },
 };
 
-/** The same host without runc. */
+/** The same host with crun installed beside runc (crun is then the default runtime). */
+export const HOST_CRUN: HostFacts = { ...HOST, paths: { ...HOST.paths, crun: "/usr/bin/crun" } };
+
+/** The same host without runc (and without crun). */
 export const HOST_NO_RUNC: HostFacts = { ...HOST, paths: { ...HOST.paths, runc: undefined } };
 
 export function member(name: string, over: Partial<MemberSpec> = {}): MemberSpec {

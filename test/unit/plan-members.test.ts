@@ -241,10 +241,10 @@ describe("member with a rootfs", () => {
   test("with its own PID namespace, the member counts as started once catatonit has started the command", () => {
     // podunit start waits itself; unit files wait in ExecStartPost (unitfiles.test.ts).
     expect(argvs(memberUnit(p, "app"), "ExecStartPostEx")).toEqual([]);
-    expect(p.containerWaits).toEqual([{ unit: "podunit-web-app.service", pidFile: "/run/podunit/web/app.pid" }]);
+    expect(p.containerWaits).toEqual([{ unit: "podunit-web-app.service", pidFile: "/run/podunit/web/app.pid", launcher: "runc:[2:INIT]" }]);
     const u = unitFilePlan(p, HOST);
     expect(argvs(memberUnit(u, "app"), "ExecStartPostEx")).toEqual([
-      ["/usr/local/bin/podunit", "internal", "wait-exec", "--children", "/run/podunit/web/app.pid"],
+      ["/usr/local/bin/podunit", "internal", "wait-exec", "--children", "--launcher", "runc:[2:INIT]", "/run/podunit/web/app.pid"],
     ]);
     const shared = plan(pod({ share: ["ipc", "net", "pid", "uts"], members: [member("app", { rootfs: "/r" })] }), HOST);
     expect(shared.containerWaits).toEqual([]);

@@ -121,7 +121,7 @@ describe("parseSpec", () => {
 
   test("deep nesting neither crashes nor hangs", () => {
     const depth = 100_000;
-    expect(issues(`x = ${"[".repeat(depth)}${"]".repeat(depth)}\n${MEMBER}`)).toEqual(["t.toml:1:1: x: unknown key; expected one of 'name', 'hostname', 'share', 'host_network', 'host_ipc', 'host_pid', 'sandbox', 'userns', 'memory_max', 'cpu_quota', 'tasks_max', 'install', 'containers', 'network', 'ports', 'volumes'"]);
+    expect(issues(`x = ${"[".repeat(depth)}${"]".repeat(depth)}\n${MEMBER}`)).toEqual(["t.toml:1:1: x: unknown key; expected one of 'name', 'hostname', 'share', 'host_network', 'host_ipc', 'host_pid', 'sandbox', 'userns', 'runtime', 'memory_max', 'cpu_quota', 'tasks_max', 'install', 'containers', 'network', 'ports', 'volumes'"]);
     expect(issues(`${MEMBER}command = 1\n`)[0]).toContain("invalid TOML");
     expect(issues(`[containers.app]\ncommand = ${"[".repeat(depth)}${"]".repeat(depth)}\n`)).toEqual([
       "t.toml:2:12: containers.app.command[0]: expected a string, found an array of 1 item",

@@ -132,10 +132,10 @@ describe("the plan of a userns pod", () => {
     expect(configAt(plain, "/sandbox/config.json").linux.uidMappings).toBeUndefined();
   });
 
-  test("refused: no range held, the native backend, no runc, unit files", () => {
+  test("refused: no range held, the native backend, neither crun nor runc, unit files", () => {
     expect(() => plan(spec, HOST, { images: TEST_IMAGES })).toThrow(/no range of host ids was held/);
-    expect(() => plan(spec, HOST, { images: TEST_IMAGES, userns: range, backend: "native" })).toThrow(/needs the runc sandbox backend/);
-    expect(() => plan(spec, HOST_NO_RUNC, { images: TEST_IMAGES, userns: range })).toThrow(/runc is not installed/);
+    expect(() => plan(spec, HOST, { images: TEST_IMAGES, userns: range, backend: "native" })).toThrow(/needs a crun or runc sandbox.*the native one was asked for/);
+    expect(() => plan(spec, HOST_NO_RUNC, { images: TEST_IMAGES, userns: range })).toThrow(/needs a crun or runc sandbox.*the native one is all this host has/);
     expect(() => podUnits(spec, HOST, { images: TEST_IMAGES, userns: range })).toThrow(/userns = "auto", which podunit supports only for pods started with 'podunit start'/);
   });
 });

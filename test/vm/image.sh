@@ -17,10 +17,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 cache=${PODUNIT_VM_CACHE:-/var/cache/podunit-vm}
 
 # What the guest needs: systemd as PID 1 with its bus and udev, what podunit runs
-# (runc, catatonit, util-linux, iproute2, hostname), busybox-static for pod root
+# (crun and runc, catatonit, util-linux, iproute2, hostname), busybox-static for pod root
 # file systems, kmod for the kernel's modules; for bridged pods the CNI bridge
 # plugin, nft (podunit's table), iptables (the FORWARD accepts) and conntrack.
-packages=(systemd systemd-sysv dbus udev kmod runc catatonit busybox-static iproute2 mount util-linux hostname procps)
+packages=(systemd systemd-sysv dbus udev kmod crun runc catatonit busybox-static iproute2 mount util-linux hostname procps)
 packages+=(containernetworking-plugins nftables iptables conntrack)
 
 die() { echo "image.sh: $*" >&2; exit 1; }

@@ -5,8 +5,9 @@
 # It judges nothing itself: every step runs and records, whatever went before.
 #
 # Boot 1: cgroup v2; pod 'vmlimit' (podunit start; a member with a memory limit
-# is OOM-killed past it; stop); pods 'vmrootfs' (a busybox rootfs member) and
-# 'vmrunc' (the runc sandbox): start, stop; pod 'vmboot' (podunit enable --now), whose member
+# is OOM-killed past it; stop); pods 'vmrootfs' (a busybox rootfs member under runc),
+# 'vmrunc' (the runc sandbox) and 'vmcrun' (the crun sandbox and a rootfs member under
+# crun): start, stop; pod 'vmboot' (podunit enable --now), whose member
 # writes into its persistent volume; then asks for a reboot. Boot 2: 'vmboot' is up again, its
 # member reads what it wrote, and 'vmgen', whose spec was only put in
 # /etc/podunit/pods, is up through the generator; both started during boot. The
@@ -59,13 +60,14 @@ cgroup() {
 }
 # event FILE KEY: one counter of a memory.events file.
 event() { awk -v k="$2" '$1 == k { print $2 }' "$1" 2>/dev/null; }
-# leftovers POD: what of the pod is still there (units, cgroups, run directory, mounts, runc state).
+# leftovers POD: what of the pod is still there (units, cgroups, run directory, mounts, crun's and runc's state).
 leftovers() {
   systemctl list-units --all --plain --no-legend "podunit-$1.slice" "podunit-$1.target" "podunit-$1-*" | awk '{ print "unit " $1 }'
   find /sys/fs/cgroup -type d -name "podunit-$1.slice" | sed 's/^/cgroup /'
   if [ -e "/run/podunit/$1" ]; then echo "dir /run/podunit/$1"; fi
   findmnt -rn -o TARGET | grep -F "/run/podunit/$1/" | sed 's/^/mount /'
   runc list -q 2>/dev/null | grep -F "podunit-$1." | sed 's/^/runc /'
+  crun list -q 2>/dev/null | grep -F "podunit-$1." | sed 's/^/crun /'
 }
 podlog() { journalctl -b --no-pager -o short-monotonic -u "podunit-$1*"; }
 
@@ -85,6 +87,7 @@ startstop() {
   fact "${pod}_member_state" "$(prop "$unit" ActiveState)"
   fact "${pod}_member_memory_max" "$(cat "$(cgroup "$unit")/memory.max" 2>&1)"
   try runc list
+  try crun list
   try podunit stop "$pod"
   fact "${pod}_stop_rc" "$rc"
   podlog "$pod"
@@ -130,6 +133,8 @@ boot1() {
   startstop vmrootfs box
   echo "== vmrunc: the runc sandbox"
   startstop vmrunc app
+  echo "== vmcrun: the crun sandbox and a rootfs member under crun"
+  startstop vmcrun box
 
   echo "== vmboot: a boot-time pod"
   try podunit enable --now vmboot 2>"$out/enable.err"

@@ -37,6 +37,7 @@ restart = "no"
 /** A member with a busybox root file system: runc runs it, under the member's service. */
 const VMROOTFS = `
 sandbox = "native"
+runtime = "runc"
 
 [containers.box]
 rootfs = "/var/lib/podunit-test/busybox"
@@ -44,13 +45,23 @@ command = ["/bin/sleep", "600"]
 memory_max = "64M"
 `;
 
-/** The runc sandbox, the default where runc is installed. */
+/** The runc sandbox (crun's is the default where crun is installed). */
 const VMRUNC = `
 sandbox = "runc"
 
 [containers.app]
 command = ["/bin/sleep", "600"]
 memory_max = "24M"
+`;
+
+/** The crun sandbox and a rootfs member under crun: the default runtime, on pure cgroup v2 (containers forgotten by removing crun's state). */
+const VMCRUN = `
+sandbox = "crun"
+
+[containers.box]
+rootfs = "/var/lib/podunit-test/busybox"
+command = ["/bin/sleep", "600"]
+memory_max = "64M"
 `;
 
 /** A boot-time pod, enabled with `podunit enable --now` (so: unit files in /etc/systemd/system). */
@@ -124,7 +135,7 @@ beforeAll(async () => {
       const rootfs = Bun.spawnSync(["bash", join(REPO, "test/lab/mkrootfs.sh"), join(vm.inDir, "busybox")], { stderr: "pipe" });
       if (rootfs.exitCode !== 0) throw new Error(`test/lab/mkrootfs.sh failed:\n${rootfs.stderr.toString()}`);
       mkdirSync(join(vm.inDir, "pods"));
-      for (const [pod, toml] of [["vmlimit", VMLIMIT], ["vmrootfs", VMROOTFS], ["vmrunc", VMRUNC], ["vmboot", VMBOOT], ["vmgen", VMGEN], ["vmbad", VMBAD], ["vmnet", VMNET]] as const) {
+      for (const [pod, toml] of [["vmlimit", VMLIMIT], ["vmrootfs", VMROOTFS], ["vmrunc", VMRUNC], ["vmcrun", VMCRUN], ["vmboot", VMBOOT], ["vmgen", VMGEN], ["vmbad", VMBAD], ["vmnet", VMNET]] as const) {
         writeFileSync(join(vm.inDir, "pods", `${pod}.toml`), toml);
       }
       copyFileSync(join(import.meta.dir, "scenario.sh"), join(vm.inDir, "scenario"));
@@ -239,6 +250,7 @@ describe("boot 1", () => {
   const runcPods = [
     { pod: "vmrootfs", what: "a member with a busybox root file system (runc)", memoryMax: 64 * MiB },
     { pod: "vmrunc", what: "the runc sandbox", memoryMax: 24 * MiB },
+    { pod: "vmcrun", what: "the crun sandbox and a rootfs member under crun", memoryMax: 64 * MiB },
   ];
   for (const { pod, what, memoryMax } of runcPods) {
     test(`podunit start/stop of a pod with ${what} works and leaves nothing behind`, () => {
@@ -250,7 +262,7 @@ describe("boot 1", () => {
       checked(`its member is active, memory.max = ${memoryMax}`);
       expect(fact(1, `${pod}_stop_rc`), `'podunit stop ${pod}' failed${why}`).toBe("0");
       expect(fact(1, `${pod}_leftovers`), `'podunit stop ${pod}' left things behind${why}`).toBe("");
-      checked(`'podunit stop ${pod}' exited 0 and left no unit, cgroup, run directory, mount or runc container`);
+      checked(`'podunit stop ${pod}' exited 0 and left no unit, cgroup, run directory, mount or crun or runc container`);
     });
   }
 

@@ -10,7 +10,7 @@ export type OptionSpec = Record<string, { value: boolean; short?: string; values
 /** Options that many verbs share. */
 export const DIR_OPTION = { dir: { value: true, values: "dir" } } as const;
 export const JSON_OPTION = { json: { value: false } } as const;
-export const BACKEND_OPTION = { backend: { value: true, values: ["runc", "native"] } } as const;
+export const BACKEND_OPTION = { backend: { value: true, values: ["crun", "runc", "native"] } } as const;
 
 export interface ParsedArgs {
   options: Record<string, string | true>;

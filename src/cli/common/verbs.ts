@@ -23,8 +23,8 @@ export const START_OPTIONS = { ...DIR_OPTION, ...BACKEND_OPTION, ...JSON_OPTION 
 /** The --backend option, checked. */
 export function backendOption(v: string | true | undefined): SandboxBackend | undefined {
   if (v === undefined) return undefined;
-  if (v === "runc" || v === "native") return v;
-  throw new UsageError(`Option '--backend' takes 'runc' or 'native', found '${v}'.`);
+  if (v === "crun" || v === "runc" || v === "native") return v;
+  throw new UsageError(`Option '--backend' takes 'crun', 'runc' or 'native', found '${v}'.`);
 }
 
 /** What `start` and `restart` print; `verb` is "started" or "restarted". */

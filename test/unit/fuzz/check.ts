@@ -1,7 +1,7 @@
 /**
  * What must hold for every fuzz case: the spec is refused with a SpecError, or it
- * validates and then plans (or is refused with a PodunitError) on three hosts;
- * every plan keeps its unit names, cgroups, runc ids and paths inside the pod's
+ * validates and then plans (or is refused with a PodunitError) on four hosts;
+ * every plan keeps its unit names, cgroups, container ids and paths inside the pod's
  * namespace, runs no shell of its own, and renders unit files that read back as
  * the same properties it would send over D-Bus. Plain functions (no test
  * framework), so they run in a worker.
@@ -15,7 +15,7 @@ import type { PodSpec } from "../../../src/podspec/types.ts";
 import { PROPERTIES, type PropertyKey, toDbus } from "../../../src/systemd/properties.ts";
 import { render } from "../../../src/plan/unitfiles.ts";
 import { escapeUnitName } from "../../../src/systemd/unitname.ts";
-import { HOST, HOST_NO_RUNC, TEST_IMAGES } from "../plan-helpers.ts";
+import { HOST, HOST_CRUN, HOST_NO_RUNC, TEST_IMAGES } from "../plan-helpers.ts";
 import { readProperty, readUnitFile } from "../unitfile-reader.ts";
 import type { Case } from "./gen.ts";
 
@@ -37,7 +37,7 @@ export function runCase(c: Case): Outcome {
   let plans = 0;
   let refused = 0;
   let units = 0;
-  for (const [host, backend] of [[HOST, undefined], [HOST, "native"], [HOST_NO_RUNC, undefined]] as const) {
+  for (const [host, backend] of [[HOST, undefined], [HOST, "native"], [HOST_NO_RUNC, undefined], [HOST_CRUN, undefined]] as const) {
     let p: Plan;
     try {
       p = plan(backend ? { ...spec, sandbox: backend } : spec, host, { images: TEST_IMAGES, userns: { start: 0x70000000, size: 65536 } });
@@ -101,10 +101,10 @@ export function checkPlan(p: Plan, spec: PodSpec): string[] {
       if (prop.key === "Slice" && prop.value !== p.slice.name) out.push(`${u.name} Slice=${prop.value}`);
       if (prop.key.startsWith("Exec")) {
         for (const cmd of prop.value as Array<{ path: string; argv: string[] }>) {
-          if (!Object.values(HOST.paths).includes(cmd.path)) out.push(`${u.name} runs '${cmd.path}', which is none of podunit's tools`);
-          // runc ids name the pod's containers only.
-          if (cmd.path === HOST.paths.runc) {
-            for (const a of cmd.argv) if (a.startsWith("podunit-") && !a.startsWith(`podunit-${pod}.`)) out.push(`${u.name} names runc container '${a}'`);
+          if (!Object.values(HOST_CRUN.paths).includes(cmd.path)) out.push(`${u.name} runs '${cmd.path}', which is none of podunit's tools`);
+          // Container ids name the pod's containers only.
+          if (cmd.path === HOST_CRUN.paths.runc || cmd.path === HOST_CRUN.paths.crun) {
+            for (const a of cmd.argv) if (a.startsWith("podunit-") && !a.startsWith(`podunit-${pod}.`)) out.push(`${u.name} names container '${a}'`);
           }
         }
       }

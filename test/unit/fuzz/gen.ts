@@ -49,9 +49,9 @@ const DURATIONS = ["0", "1", "5", "1min 30s", "1m30s", "500ms", "365d", "366d", 
 const PERCENTS = ["50%", "150.5%", "0%", "102400%", "102401%", "1.55%", "%", "abc"];
 const USERS = ["1000", "1000:1000", "0", "4294967294", "4294967295", "root", "Root", "a".repeat(33), "1000:", ":1000", "1000:abc", "nobody"];
 const TARGETS = ["multi-user.target", "getty@tty1.target", "x.service", "a b.target", ".target", "a/b.target", "t".repeat(300) + ".target"];
-const POD_KEYS = ["name", "hostname", "share", "host_network", "host_ipc", "host_pid", "sandbox", "userns", "memory_max", "cpu_quota", "tasks_max"];
+const POD_KEYS = ["name", "hostname", "share", "host_network", "host_ipc", "host_pid", "sandbox", "userns", "runtime", "memory_max", "cpu_quota", "tasks_max"];
 const MEMBER_KEYS = [
-  "kind", "command", "env", "workdir", "user", "rootfs", "readonly_rootfs", "no_new_privileges", "memory_max", "cpu_quota",
+  "kind", "command", "env", "workdir", "user", "rootfs", "readonly_rootfs", "runtime", "no_new_privileges", "memory_max", "cpu_quota",
   "tasks_max", "restart", "restart_sec", "stop_timeout", "after",
 ];
 
@@ -95,8 +95,9 @@ function valueFor(r: Rng, k: string, members: string[]): V {
     case "share": return Array.from({ length: r.int(5) }, () => str(r.pick(["net", "ipc", "uts", "pid", "mnt", "user", "NET", ""])));
     case "host_network": case "host_ipc": case "host_pid": case "readonly_rootfs": case "no_new_privileges":
       return raw(r.pick(["true", "false", '"true"']));
-    case "sandbox": return str(r.pick(["runc", "native", "crun", ""]));
+    case "sandbox": return str(r.pick(["runc", "native", "crun", "kata", ""]));
     case "userns": return str(r.pick(["auto", "host", "private", ""]));
+    case "runtime": return str(r.pick(["crun", "runc", "kata", "", "CRUN"]));
     case "memory_max": return r.chance(0.7) ? str(r.pick(SIZES)) : raw(String(r.pick(INTS)));
     case "cpu_quota": return r.chance(0.8) ? str(r.pick(PERCENTS)) : raw(r.pick(FLOATS));
     case "tasks_max": return r.chance(0.8) ? raw(String(r.pick(INTS))) : raw(r.pick(BIGS));
@@ -149,7 +150,7 @@ function valid(r: Rng): string {
   if (r.chance(0.7)) lines.push(`share = ${JSON.stringify(share)}`);
   if (hostNet) lines.push("host_network = true");
   if (share.includes("uts") && r.chance(0.5)) lines.push(`hostname = ${JSON.stringify(r.pick(["web", "a.b.c", "x".repeat(63), "w-1.example.org"]))}`);
-  if (r.chance(0.3)) lines.push(`sandbox = ${JSON.stringify(r.pick(["runc", "native"]))}`);
+  if (r.chance(0.3)) lines.push(`sandbox = ${JSON.stringify(r.pick(["crun", "runc", "native"]))}`);
   if (r.chance(0.2)) lines.push(`userns = ${JSON.stringify(r.pick(["auto", "host"]))}`);
   if (r.chance(0.3)) lines.push(`memory_max = "8388608T"`, `tasks_max = 4194304`, `cpu_quota = "102400%"`);
   if (r.chance(0.2)) lines.push("[install]", `wanted_by = ["multi-user.target", "getty@tty1.target"]`);
