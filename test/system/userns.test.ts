@@ -184,7 +184,7 @@ mounts = ["gone:/gone"]
     writeSpec(t.lab, "unative", `userns = "auto"\n[containers.m]\nimage = "localhost/bb:1"\ncommand = ["sleep", "1000000"]\n`);
     const n = await podunit("start", "unative", "--backend", "native");
     expect(n.status).not.toBe(0);
-    expect(n.stderr).toContain("needs the runc sandbox backend");
+    expect(n.stderr).toContain("needs a crun or runc sandbox");
     expect(await record("unative")).toBeUndefined();
     expect(await leftovers(t.lab, "unative")).toEqual([]);
     console.log("userns: checked a failed start (volumes step) and a refused one (native backend) leave no range held and nothing behind");
