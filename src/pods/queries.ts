@@ -3,14 +3,15 @@
  * pod (for the verbs that name one: logs, exec).
  */
 import { NotFoundError, SpecError } from "../errors.ts";
+import { mark } from "../trace.ts";
 import type { Systemd, UnitListEntry } from "../systemd/bus.ts";
 import { memberOfUnit, podUnitPatterns, sandboxUnitName } from "../systemd/unitname.ts";
 import { plan } from "../plan/plan.ts";
 import { imageStoreDir, resolveImages } from "./images.ts";
 import { isPathRef, listSpecs, specDir } from "../podspec/load.ts";
 import type { PodSpec } from "../podspec/types.ts";
-import { networkInfo } from "./network.ts";
-import { memberHealth, pinProblems, podStatus, podSummaries, type PodState, type PodStatus } from "../status/status.ts";
+import { networkInfo, networkInfos } from "./network.ts";
+import { byName, memberHealth, pinProblems, podStatus, podSummaries, type PodState, type PodStatus } from "../status/status.ts";
 import { readHealthState } from "../status/health.ts";
 import { PodLayout } from "../plan/layout.ts";
 import { pinLive } from "../host/ns.ts";
@@ -70,18 +71,20 @@ export interface PodRow {
 
 /** Every pod that has units loaded or a spec in the spec directory, in name order. */
 export async function listPods(dir: string | undefined, env: Env): Promise<PodRow[]> {
-  const [pods, specs] = await Promise.all([withSystemd(env, (sd) => podSummaries(sd)), listSpecs(specDir({ dir, env }))]);
+  const [pods, specs] = await Promise.all([withSystemd(env, (sd) => (mark("connected"), podSummaries(sd))), listSpecs(specDir({ dir, env }))]);
+  mark("pods listed");
   const rows = new Map<string, PodRow>(pods.map((p) => [p.pod, { ...p, spec: false }]));
   for (const s of specs) {
     const row = rows.get(s);
     if (row) row.spec = true;
     else rows.set(s, { pod: s, state: "stopped", active: 0, members: 0, spec: true });
   }
-  for (const row of rows.values()) {
-    const net = networkInfo(runDir(env), row.pod);
-    if (net) row.addresses = net.addresses;
+  for (const [pod, net] of networkInfos(runDir(env))) {
+    const row = rows.get(pod);
+    if (row) row.addresses = net.addresses;
   }
-  return [...rows.values()].sort((a, b) => a.pod.localeCompare(b.pod));
+  mark("specs and networks");
+  return [...rows.values()].sort((a, b) => byName(a.pod, b.pod));
 }
 
 export interface PodMembers {

@@ -3,9 +3,10 @@
  * few properties status shows, all requested at once.
  */
 import type { Systemd, UnitListEntry } from "../systemd/bus.ts";
-import { memberOfUnit, memberUnitName, podOfUnit, podSliceName, podUnitPatterns, sandboxUnitName } from "../systemd/unitname.ts";
+import { isMemberPart, memberOfUnit, memberUnitName, podSliceName, podUnitParts, podUnitPatterns, SANDBOX_PART, sandboxUnitName, unescapeUnitName } from "../systemd/unitname.ts";
 import { formatUsec } from "../systemd/properties.ts";
 import type { HealthState, HealthStatus } from "./health.ts";
+import { mark } from "../trace.ts";
 
 const NO_VALUE = 0xffffffffffffffffn;
 
@@ -202,21 +203,35 @@ export interface PodSummary {
 /** Every pod that has units loaded, with its state, in name order. */
 export async function podSummaries(sd: Systemd): Promise<PodSummary[]> {
   return (await listPods(sd)).map(({ pod, entries }) => {
-    const slice = entries.find((e) => e.name === podSliceName(pod));
-    const sandbox = entries.find((e) => e.name === sandboxUnitName(pod));
-    const members = entries.filter((e) => e !== sandbox && memberOfUnit(pod, e.name) !== null);
+    let slice: UnitListEntry | undefined;
+    let sandbox: UnitListEntry | undefined;
+    const members: UnitListEntry[] = [];
+    for (const e of entries) {
+      if (e.rest === null) slice = e.entry;
+      else if (e.rest === SANDBOX_PART) sandbox = e.entry;
+      else if (isMemberPart(e.rest)) members.push(e.entry);
+    }
     const state = podState(slice?.activeState, [sandbox?.activeState ?? "not-loaded", ...members.map((e) => e.activeState)]);
     return { pod, state, active: members.filter((e) => e.activeState === "active").length, members: members.length };
   });
 }
 
-/** Every pod that has units loaded, with those units. */
-export async function listPods(sd: Systemd): Promise<Array<{ pod: string; entries: UnitListEntry[] }>> {
-  const pods = new Map<string, UnitListEntry[]>();
-  for (const e of await sd.listUnits(["podunit-*"])) {
-    const pod = podOfUnit(e.name);
-    if (pod === null) continue;
-    pods.set(pod, [...(pods.get(pod) ?? []), e]);
+/** Every pod that has units loaded, with those units (and each unit's part after the pod's name, see `podUnitParts`). */
+async function listPods(sd: Systemd): Promise<Array<{ pod: string; entries: Array<{ entry: UnitListEntry; rest: string | null }> }>> {
+  const pods = new Map<string, Array<{ entry: UnitListEntry; rest: string | null }>>();
+  const units = await sd.listUnits(["podunit-*"]);
+  mark(`${units.length} units listed`);
+  for (const entry of units) {
+    const parts = podUnitParts(entry.name);
+    if (parts === null) continue;
+    const entries = pods.get(parts.pod);
+    if (entries) entries.push({ entry, rest: parts.rest });
+    else pods.set(parts.pod, [{ entry, rest: parts.rest }]);
   }
-  return [...pods].map(([pod, entries]) => ({ pod, entries })).sort((a, b) => a.pod.localeCompare(b.pod));
+  return [...pods].map(([pod, entries]) => ({ pod: unescapeUnitName(pod), entries })).sort((a, b) => byName(a.pod, b.pod));
+}
+
+/** Name order (by code point, the same in every locale): how `list` sorts pods. */
+export function byName(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

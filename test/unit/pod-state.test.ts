@@ -9,7 +9,7 @@ import type { Systemd, UnitListEntry } from "../../src/systemd/bus.ts";
 
 /** A systemd that only lists units (with the given states) and has no properties to tell. */
 function listing(states: Record<string, string>): Systemd {
-  const entries: UnitListEntry[] = Object.entries(states).map(([name, activeState]) => ({ name, activeState, subState: "", description: "", loadState: "loaded", path: `/unit/${name}` }));
+  const entries: UnitListEntry[] = Object.entries(states).map(([name, activeState]) => ({ name, activeState, subState: "", loadState: "loaded", path: `/unit/${name}` }));
   const match = (patterns: string[]) => (e: UnitListEntry) => patterns.some((p) => (p.endsWith("*") ? e.name.startsWith(p.slice(0, -1)) : e.name === p));
   return {
     address: "unix:path=/fake",
