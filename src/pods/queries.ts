@@ -32,11 +32,14 @@ export async function statusOf(ref: string, dir: string | undefined, env: Env): 
     if (isPathRef(ref) || !(err instanceof NotFoundError)) throw err;
     noSpec = err;
   }
+  mark("spec loaded");
   return withSystemd(env, async (sd) => {
+    mark("connected");
     if (noSpec && (await sd.listUnits(podUnitPatterns(pod))).length === 0) {
       throw new NotFoundError(`Pod '${pod}' does not exist: it has no spec and systemd has no units of it.`, noSpec.hint);
     }
     const st = await podStatus(sd, pod, spec?.members.map((m) => m.name) ?? []);
+    mark("units and their properties read");
     const net = networkInfo(runDir(env), pod);
     if (net) st.network = net;
     const layout = new PodLayout(runDir(env), pod);
@@ -52,6 +55,7 @@ export async function statusOf(ref: string, dir: string | undefined, env: Env): 
         .catch(() => undefined);
       if (p) st.problems.push(...pinProblems(st, p.pins.map((x) => x.path), pinLive));
     }
+    mark("health, network and pins checked");
     return st;
   });
 }
