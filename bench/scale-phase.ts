@@ -36,6 +36,11 @@ export interface ScaleResult {
   /** Median of 5, ms: `systemctl list-units 'podunit-*'`, systemd's own answer for the same units. */
   systemctlListMs: number;
   residentPodunit: string;
+  /**
+   * CPU time (ms) that systemd (PID 1), dbus-daemon and journald spent per start
+   * during the first and last `traced` starts, for podunit and the floor.
+   */
+  daemonCpu: Record<"podunit" | "floor", Record<"first" | "last", Record<string, number>>>;
   /** Phase marks of the first and last starts, by label: ms since the previous mark. */
   traces: { first: Record<string, number[]>; last: Record<string, number[]> };
   /** What was left after every pod was stopped (empty when nothing). */
@@ -108,10 +113,32 @@ function leftovers(unitPattern: string, cgroups: (hierarchy: string) => string[]
     if (dirs.length) left.push(`${dirs.length} cgroups (${dirs[0]} ...)`);
   }
   if (runPath && existsSync(runPath)) {
-    const rest = readdirSync(runPath, { recursive: true }).map(String).filter((e) => !e.startsWith("_"));
+    // The lock directory and what all pods share (`_network`, its lock) are no pod's.
+    const rest = readdirSync(runPath, { recursive: true }).map(String).filter((e) => e !== "locks" && !e.startsWith("_") && !e.startsWith("locks/_"));
     if (rest.length) left.push(`${rest.length} entries below ${runPath} (${rest.slice(0, 3).join(" ")} ...)`);
   }
   return left;
+}
+
+/** The daemons whose CPU time a start costs, by name, with their PIDs in the lab. */
+function daemons(): Record<string, number> {
+  const pid = (unit: string) => Number(Bun.spawnSync(["systemctl", "show", "-P", "MainPID", unit]).stdout.toString().trim());
+  return { systemd: 1, "dbus-daemon": pid("dbus.service"), journald: pid("systemd-journald.service") };
+}
+
+/** utime + stime of a process, ms. */
+function cpuMs(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+}
+
+/** Adds each daemon's CPU time during `fn` to `into`, per call (divided by `per`). */
+function daemonTime<T>(into: Record<string, number>, per: number, fn: () => T): T {
+  const ds = daemons();
+  const before = Object.fromEntries(Object.entries(ds).map(([n, p]) => [n, cpuMs(p)]));
+  const r = fn();
+  for (const [n, p] of Object.entries(ds)) into[n] = (into[n] ?? 0) + (cpuMs(p) - before[n]!) / per;
+  return r;
 }
 
 function podunitProcesses(podunit: string): number[] {
@@ -160,11 +187,15 @@ export function scalePhase(o: ScaleOptions): ScaleResult {
   const traces = { first: {} as Record<string, number[]>, last: {} as Record<string, number[]> };
   const m0 = labMemory();
   const starts: number[] = [];
+  const daemonCpu = { podunit: { first: {}, last: {} }, floor: { first: {}, last: {} } } as ScaleResult["daemonCpu"];
+  /** Which end of the run start `i` is in, if any. */
+  const end = (i: number) => (i <= traced ? "first" : i > o.pods - traced ? "last" : undefined);
   for (let i = 1; i <= o.pods; i++) {
-    const r = timed([o.podunit, "start", `s${i}`, "--backend", "native"], traceEnv);
+    const at = end(i);
+    const start = () => timed([o.podunit, "start", `s${i}`, "--backend", "native"], traceEnv);
+    const r = at ? daemonTime(daemonCpu.podunit[at], traced, start) : start();
     starts.push(r.ms);
-    if (i <= traced) traceMarks(r.err, `s${i}`, traces.first);
-    else if (i > o.pods - traced) traceMarks(r.err, `s${i}`, traces.last);
+    if (at) traceMarks(r.err, `s${i}`, traces[at]);
   }
   Bun.sleepSync(1000);
   const m1 = labMemory();
@@ -184,7 +215,11 @@ export function scalePhase(o: ScaleOptions): ScaleResult {
   // The floor at the same scale, its slices siblings in one parent as podunit's are in podunit.slice.
   const f0 = labMemory();
   const floorStarts: number[] = [];
-  for (let i = 1; i <= o.pods; i++) floorStarts.push(floorStart(`scale-${i}`, env));
+  for (let i = 1; i <= o.pods; i++) {
+    const at = end(i);
+    const start = () => floorStart(`scale-${i}`, env);
+    floorStarts.push(at ? daemonTime(daemonCpu.floor[at], traced, start) : start());
+  }
   Bun.sleepSync(1000);
   const f1 = labMemory();
   const floorStops: number[] = [];
@@ -205,6 +240,7 @@ export function scalePhase(o: ScaleOptions): ScaleResult {
     statusJsonMs,
     systemctlListMs,
     residentPodunit,
+    daemonCpu,
     traces,
     leftovers: left,
     floorLeftovers: floorLeft,

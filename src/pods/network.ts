@@ -210,6 +210,9 @@ async function attach(n: PlannedNetwork, env: Record<string, string | undefined>
  */
 export async function networkDown(runDir: string, pod: string, env: Record<string, string | undefined> = {}): Promise<string[]> {
   const layout = new NetworkLayout(runDir);
+  // A pod without a record (on the host's network, or already down) has nothing to take down: its
+  // record is made only by its own start, which never runs beside its stop. Such a stop skips the lock.
+  if (!readState(runDir, pod)) return [];
   return withNetworkLock(runDir, async () => {
     const s = readState(runDir, pod);
     if (!s) return [];
