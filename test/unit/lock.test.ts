@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { lockFile, lockPod, tryLockFile } from "../../src/host/lock.ts";
+import { networkDown } from "../../src/pods/network.ts";
 
 const runDir = mkdtempSync(join(tmpdir(), "podunit-lock-"));
 afterAll(() => rmSync(runDir, { recursive: true, force: true }));
@@ -106,5 +107,17 @@ describe("a lock file removed as its holder lets go", () => {
     const lock = await second;
     expect(events).toEqual(["third took it", "second took it"]);
     lock.release();
+  });
+});
+
+describe("the stop of a pod on the host's network", () => {
+  test("takes no network lock and leaves no lock file: it has no network record to take down", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "podunit-netdown-"));
+    try {
+      expect(await networkDown(dir, "web")).toEqual([]);
+      expect(existsSync(join(dir, "locks"))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
