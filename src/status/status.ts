@@ -202,33 +202,29 @@ export interface PodSummary {
 
 /** Every pod that has units loaded, with its state, in name order. */
 export async function podSummaries(sd: Systemd): Promise<PodSummary[]> {
-  return (await listPods(sd)).map(({ pod, entries }) => {
-    let slice: UnitListEntry | undefined;
-    let sandbox: UnitListEntry | undefined;
-    const members: UnitListEntry[] = [];
-    for (const e of entries) {
-      if (e.rest === null) slice = e.entry;
-      else if (e.rest === SANDBOX_PART) sandbox = e.entry;
-      else if (isMemberPart(e.rest)) members.push(e.entry);
-    }
-    const state = podState(slice?.activeState, [sandbox?.activeState ?? "not-loaded", ...members.map((e) => e.activeState)]);
-    return { pod, state, active: members.filter((e) => e.activeState === "active").length, members: members.length };
-  });
-}
-
-/** Every pod that has units loaded, with those units (and each unit's part after the pod's name, see `podUnitParts`). */
-async function listPods(sd: Systemd): Promise<Array<{ pod: string; entries: Array<{ entry: UnitListEntry; rest: string | null }> }>> {
-  const pods = new Map<string, Array<{ entry: UnitListEntry; rest: string | null }>>();
+  // One pass over the units (4,000 with 1,000 pods): each lands in its pod's slot by name alone.
+  const pods = new Map<string, { slice?: string; sandbox?: string; members: string[] }>();
   const units = await sd.listUnits(["podunit-*"]);
   mark(`${units.length} units listed`);
-  for (const entry of units) {
-    const parts = podUnitParts(entry.name);
+  for (const u of units) {
+    const parts = podUnitParts(u.name);
     if (parts === null) continue;
-    const entries = pods.get(parts.pod);
-    if (entries) entries.push({ entry, rest: parts.rest });
-    else pods.set(parts.pod, [{ entry, rest: parts.rest }]);
+    let p = pods.get(parts.pod);
+    if (!p) pods.set(parts.pod, (p = { members: [] }));
+    if (parts.rest === null) p.slice = u.activeState;
+    else if (parts.rest === SANDBOX_PART) p.sandbox = u.activeState;
+    else if (isMemberPart(parts.rest)) p.members.push(u.activeState);
   }
-  return [...pods].map(([pod, entries]) => ({ pod: unescapeUnitName(pod), entries })).sort((a, b) => byName(a.pod, b.pod));
+  const out: PodSummary[] = [];
+  for (const [escaped, p] of pods) {
+    out.push({
+      pod: unescapeUnitName(escaped),
+      state: podState(p.slice, [p.sandbox ?? "not-loaded", ...p.members]),
+      active: p.members.filter((s) => s === "active").length,
+      members: p.members.length,
+    });
+  }
+  return out.sort((a, b) => byName(a.pod, b.pod));
 }
 
 /** Name order (by code point, the same in every locale): how `list` sorts pods. */
