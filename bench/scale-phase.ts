@@ -16,6 +16,8 @@ export interface ScaleOptions {
   pods: number;
   /** Phase marks (PODUNIT_TRACE=1) of the first and last `traced` starts are kept. */
   traced?: number;
+  /** Another podunit binary (an earlier build) whose list and status are timed too, alternating with `podunit`'s. */
+  baseline?: string;
 }
 
 export interface ScaleResult {
@@ -35,6 +37,8 @@ export interface ScaleResult {
   statusJsonMs: number;
   /** Median of 5, ms: `systemctl list-units 'podunit-*'`, systemd's own answer for the same units. */
   systemctlListMs: number;
+  /** The same four with the baseline binary, when there is one (medians of 5, alternating with the ones above). */
+  baselineMs?: { list: number; listJson: number; status: number; statusJson: number };
   residentPodunit: string;
   /**
    * CPU time (ms) that systemd (PID 1), dbus-daemon and journald spent per start
@@ -199,13 +203,22 @@ export function scalePhase(o: ScaleOptions): ScaleResult {
   }
   Bun.sleepSync(1000);
   const m1 = labMemory();
-  const five = (argv: string[]) => median(Array.from({ length: 5 }, () => timed(argv, env).ms));
   const mid = `s${Math.ceil(o.pods / 2)}`;
-  const listMs = five([o.podunit, "list"]);
-  const listJsonMs = five([o.podunit, "list", "--json"]);
-  const statusMs = five([o.podunit, "status", mid]);
-  const statusJsonMs = five([o.podunit, "status", mid, "--json"]);
-  const systemctlListMs = five(["systemctl", "list-units", "--all", "--no-pager", "podunit-*"]);
+  const verbs = { list: ["list"], listJson: ["list", "--json"], status: ["status", mid], statusJson: ["status", mid, "--json"] };
+  const bins = o.baseline ? [o.podunit, o.baseline] : [o.podunit];
+  const times = new Map(bins.map((b) => [b, { list: [] as number[], listJson: [] as number[], status: [] as number[], statusJson: [] as number[] }]));
+  for (let round = 0; round < 5; round++) {
+    for (const [k, args] of Object.entries(verbs) as Array<[keyof typeof verbs, string[]]>) {
+      for (const b of round % 2 ? [...bins].reverse() : bins) times.get(b)![k].push(timed([b, ...args], env).ms);
+    }
+  }
+  const med = (b: string) => {
+    const t = times.get(b)!;
+    return { list: median(t.list), listJson: median(t.listJson), status: median(t.status), statusJson: median(t.statusJson) };
+  };
+  const { list: listMs, listJson: listJsonMs, status: statusMs, statusJson: statusJsonMs } = med(o.podunit);
+  const baselineMs = o.baseline ? med(o.baseline) : undefined;
+  const systemctlListMs = median(Array.from({ length: 5 }, () => timed(["systemctl", "list-units", "--all", "--no-pager", "podunit-*"], env).ms));
   const residentPodunit = podunitProcesses(o.podunit).join(" ");
   const stops: number[] = [];
   for (let i = 1; i <= o.pods; i++) stops.push(timed([o.podunit, "stop", `s${i}`], env).ms);
@@ -239,6 +252,7 @@ export function scalePhase(o: ScaleOptions): ScaleResult {
     statusMs,
     statusJsonMs,
     systemctlListMs,
+    ...(baselineMs ? { baselineMs } : {}),
     residentPodunit,
     daemonCpu,
     traces,

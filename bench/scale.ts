@@ -7,9 +7,12 @@
  * measured in the same run.
  *
  *   SCALE=1000 bun bench/scale.ts      (after make build; root)
+ *
+ * BASELINE=FILE (another podunit binary, e.g. built from an earlier commit) times
+ * its list and status too, in the same lab with the same pods, alternating.
  */
 import { $ } from "zx";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Lab, REPO } from "../test/lab/lab.ts";
@@ -17,6 +20,7 @@ import type { ScaleResult } from "./scale-phase.ts";
 
 $.verbose = false;
 const SCALE = Number(process.env.SCALE ?? 100);
+const BASELINE = process.env.BASELINE;
 const BUN = join(REPO, "node_modules/.bin/bun");
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -48,7 +52,10 @@ let r: ScaleResult;
 let systemd = "";
 try {
   systemd = (await lab.sh(["systemctl", "--version"])).split("\n")[0]!;
-  const res = await lab.run([BUN, join(REPO, "bench/scale-lab.ts"), "/srv/lab/scale.json", String(SCALE)], { timeoutMs: 4 * 60 * 60 * 1000 });
+  // The lab sees the checkout and its share directory; a baseline binary goes into the latter.
+  if (BASELINE) copyFileSync(BASELINE, join(lab.shareDir, "podunit-baseline"));
+  const args = [String(SCALE), ...(BASELINE ? ["/srv/lab/podunit-baseline"] : [])];
+  const res = await lab.run([BUN, join(REPO, "bench/scale-lab.ts"), "/srv/lab/scale.json", ...args], { timeoutMs: 4 * 60 * 60 * 1000 });
   if (res.status !== 0) throw new Error(`the scale run failed (exit ${res.status}):\n${res.stderr}${res.stdout}`);
   r = JSON.parse(readFileSync(join(lab.shareDir, "scale.json"), "utf8"));
 } finally {
@@ -75,6 +82,10 @@ console.log(`\nwith ${r.pods} pods running (medians of 5), ms:`);
 console.log(`  podunit list ${f1(r.listMs)}   list --json ${f1(r.listJsonMs)}`);
 console.log(`  podunit status ${f1(r.statusMs)}   status --json ${f1(r.statusJsonMs)}`);
 console.log(`  systemctl list-units --all 'podunit-*' ${f1(r.systemctlListMs)}`);
+if (r.baselineMs) {
+  const b = r.baselineMs;
+  console.log(`  the baseline (${BASELINE}), alternating with the above: list ${f1(b.list)}   list --json ${f1(b.listJson)}   status ${f1(b.status)}   status --json ${f1(b.statusJson)}`);
+}
 console.log(`\nmemory (the lab's memory cgroup growth / pods): podunit ${mib(r.memoryGrowthBytes / r.pods)} MiB, floor ${mib(r.floorMemoryGrowthBytes / r.pods)} MiB per pod`);
 console.log(`resident podunit processes: ${r.residentPodunit || "none"}`);
 console.log(`after stopping all: podunit ${r.leftovers.length ? r.leftovers.join("; ") : "nothing left"}; floor ${r.floorLeftovers.length ? r.floorLeftovers.join("; ") : "nothing left"}`);
