@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { runPlugin } from "../src/host/cni.ts";
 import { mountRoot, unmountRoot } from "../src/host/rootfs.ts";
 import { busyboxLayer, writeImage } from "../test/system/images-build.ts";
+import { scalePhase } from "./scale-phase.ts";
 
 const [out, repsArg, scaleArg] = process.argv.slice(2);
 const REPS = Number(repsArg ?? 20);
@@ -443,33 +444,8 @@ const memory = [
   memoryOf(floor, (i) => `/fl${i}.slice`),
 ];
 
-// Scale: pods started one after the other and kept running.
-const m0 = labMemory();
-const scaleStarts: number[] = [];
-for (let i = 1; i <= SCALE; i++) {
-  scaleStarts.push(timed([[PODUNIT, "start", `s${i}`, "--backend", "native"]]));
-}
-const m1 = labMemory();
-const listMs = Array.from({ length: 5 }, () => timed([[PODUNIT, "list"]])).sort((a, b) => a - b)[2]!;
-const statusMs = Array.from({ length: 5 }, () => timed([[PODUNIT, "status", `s${Math.ceil(SCALE / 2)}`]])).sort((a, b) => a - b)[2]!;
-/** PIDs of running podunit processes (by their executable, not their command line). */
-function podunitProcesses(): number[] {
-  return [...pids()].filter((pid) => {
-    try {
-      return readlinkSync(`/proc/${pid}/exe`) === PODUNIT;
-    } catch {
-      return false;
-    }
-  });
-}
-const residentPodunit = podunitProcesses().join(" ");
-const scaleStops: number[] = [];
-for (let i = 1; i <= SCALE; i++) scaleStops.push(timed([[PODUNIT, "stop", `s${i}`]]));
-
-// The floor at the same scale, its slices siblings in one parent as podunit's are in podunit.slice.
-const floorStarts: number[] = [];
-for (let i = 1; i <= SCALE; i++) floorStarts.push(floor.start(`scale-${i}`));
-for (let i = 1; i <= SCALE; i++) floor.stop(`scale-${i}`);
+// Scale: pods started one after the other and kept running, then the floor at the same scale (bench/scale-phase.ts).
+const scale = scalePhase({ podunit: PODUNIT, specDir: SPECS, pods: SCALE });
 
 writeFileSync(
   out!,
@@ -482,6 +458,6 @@ writeFileSync(
     traces,
     plugins,
     memory,
-    scale: { pods: SCALE, starts: scaleStarts, stops: scaleStops, floorStarts, memoryGrowthBytes: m1 - m0, listMs, statusMs, residentPodunit },
+    scale,
   }),
 );

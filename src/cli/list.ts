@@ -22,7 +22,7 @@ export const list: Command = {
       io.out("No pods.\n");
       return 0;
     }
-    io.out(table([["POD", "STATE", "MEMBERS", "RUNTIME", "ADDRESS"], ...all.map((r) => [r.pod, r.state, r.members ? `${r.active}/${r.members} active` : "-", r.runtimes?.join(",") || "-", r.addresses?.join(",") || "-"])]));
+    io.out(table([["POD", "STATE", "MEMBERS", "ADDRESS"], ...all.map((r) => [r.pod, r.state, r.members ? `${r.active}/${r.members} active` : "-", r.addresses?.join(",") || "-"])]));
     return 0;
   },
 };

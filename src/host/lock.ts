@@ -8,15 +8,22 @@
  * start` does it, and a Worker costs ~10 ms to start. Only a held lock is waited
  * for, in a Worker blocked in flock(LOCK_EX), so the waiter wakes the moment the
  * holder lets go rather than at its next poll.
+ *
+ * The holder may remove the file as it lets go (a stopped pod leaves no lock file
+ * behind: 1,000 pods started and stopped would leave 1,000). A waiter that was
+ * blocked on the removed file then holds a lock nobody else can find, so every
+ * taker checks, once it holds the lock, that the file at the path is still the one
+ * it locked, and starts over when it is not.
  */
-import { closeSync, mkdirSync, openSync } from "node:fs";
+import { closeSync, fstatSync, mkdirSync, openSync, statSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { PodunitError } from "../errors.ts";
 import { EINTR, EWOULDBLOCK, HostError } from "./errno.ts";
 import { flock, LOCK_EX, LOCK_NB } from "./libc.ts";
 
 export interface FileLock {
-  release(): void;
+  /** Lets go; with `remove`, removes the lock file first (a later taker makes it again). */
+  release(opts?: { remove?: boolean }): void;
 }
 
 /** The pod lock is a file lock. */
@@ -58,20 +65,42 @@ self.onmessage = ({ data: { path, state } }) => {
 
 let waiterUrl: string | undefined;
 
-function heldBy(fd: number): FileLock {
+function heldBy(fd: number, path: string): FileLock {
   let held = true;
   return {
-    release() {
-      if (held) closeSync(fd);
+    release(opts = {}) {
+      if (!held) return;
       held = false;
+      try {
+        if (opts.remove) unlinkSync(path);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "ENOENT") {
+          closeSync(fd);
+          throw err;
+        }
+      }
+      closeSync(fd);
     },
   };
+}
+
+/** Whether `fd` (locked) is still the file at `path`: the holder before may have removed it, or it may have been made anew. */
+function stillThere(fd: number, path: string): boolean {
+  try {
+    const at = statSync(path);
+    const held = fstatSync(fd);
+    return at.ino === held.ino && at.dev === held.dev;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return false;
+    throw err;
+  }
 }
 
 /** Waits in a Worker for the lock at `path` for up to `timeoutMs`; `what` names the lock in errors ("pod 'web'"). */
 function waitForLock(path: string, what: string, timeoutMs: number, onTimeout: () => Error): Promise<FileLock> {
   waiterUrl ??= URL.createObjectURL(new Blob([WAITER], { type: "application/javascript" }));
   const state = new Int32Array(new SharedArrayBuffer(4));
+  const deadline = Date.now() + timeoutMs;
   const worker = new Worker(waiterUrl);
   return new Promise<FileLock>((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -87,8 +116,14 @@ function waitForLock(path: string, what: string, timeoutMs: number, onTimeout: (
     };
     worker.onmessage = (e: MessageEvent<{ fd?: number; errno?: number }>) => {
       settle();
-      if (e.data.fd !== undefined) resolve(heldBy(e.data.fd));
-      else reject(new HostError(`lock ${what} at`, "flock", e.data.errno ?? 0, { path }));
+      const fd = e.data.fd;
+      if (fd === undefined) reject(new HostError(`lock ${what} at`, "flock", e.data.errno ?? 0, { path }));
+      else if (stillThere(fd, path)) resolve(heldBy(fd, path));
+      else {
+        // The holder removed the file as it let go: lock the one at the path now, in the time left.
+        closeSync(fd);
+        lockFile(path, what, Math.max(0, deadline - Date.now()), onTimeout).then(resolve, reject);
+      }
     };
     worker.onerror = (e: ErrorEvent) => {
       settle();
@@ -100,12 +135,16 @@ function waitForLock(path: string, what: string, timeoutMs: number, onTimeout: (
 
 /** The exclusive lock of the file at `path` if it is free now; undefined when another process holds it. */
 export function tryLockFile(path: string, what: string): FileLock | undefined {
-  const fd = openSync(path, "a", 0o600);
-  const err = flock(fd, LOCK_EX | LOCK_NB);
-  if (err === 0) return heldBy(fd);
-  closeSync(fd);
-  if (err !== EWOULDBLOCK) throw new HostError(`lock ${what} at`, "flock", err, { path });
-  return undefined;
+  for (;;) {
+    const fd = openSync(path, "a", 0o600);
+    const err = flock(fd, LOCK_EX | LOCK_NB);
+    if (err === 0 && stillThere(fd, path)) return heldBy(fd, path);
+    closeSync(fd);
+    // Removed between the open and the lock: the next open makes it again.
+    if (err === 0) continue;
+    if (err !== EWOULDBLOCK) throw new HostError(`lock ${what} at`, "flock", err, { path });
+    return undefined;
+  }
 }
 
 /**

@@ -210,6 +210,9 @@ async function attach(n: PlannedNetwork, env: Record<string, string | undefined>
  */
 export async function networkDown(runDir: string, pod: string, env: Record<string, string | undefined> = {}): Promise<string[]> {
   const layout = new NetworkLayout(runDir);
+  // A pod without a record (on the host's network, or already down) has nothing to take down: its
+  // record is made only by its own start, which never runs beside its stop. Such a stop skips the lock.
+  if (!readState(runDir, pod)) return [];
   return withNetworkLock(runDir, async () => {
     const s = readState(runDir, pod);
     if (!s) return [];
@@ -247,9 +250,24 @@ export async function reconcileNetworks(runDir: string): Promise<{ pods: string[
 }
 
 /** A pod's address and published ports, for status and list; undefined when it has no network record. */
-export function networkInfo(runDir: string, pod: string): { addresses: string[]; ports: string[]; machine?: string } | undefined {
+export function networkInfo(runDir: string, pod: string): NetworkInfo | undefined {
   const s = readState(runDir, pod);
-  if (!s) return undefined;
+  return s && infoOf(s);
+}
+
+/** The network part of `list`: every pod with a network record, by name (one directory read, then only the records there are). */
+export function networkInfos(runDir: string): Map<string, NetworkInfo> {
+  return new Map(readStates(runDir).map((s) => [s.pod, infoOf(s)]));
+}
+
+/** A bridged pod's addresses and published ports as `status` and `list` show them. */
+export interface NetworkInfo {
+  addresses: string[];
+  ports: string[];
+  machine?: string;
+}
+
+function infoOf(s: NetworkState): NetworkInfo {
   const machine = s.machine && (s.machine.registered ? "registered" : s.machine.reason);
   return { addresses: s.addresses, ports: s.ports.map((p) => `${p.hostIp ?? "0.0.0.0"}:${p.hostPort}->${p.podPort}/${p.protocol}`), ...(machine ? { machine } : {}) };
 }

@@ -5,14 +5,15 @@
 import { heldRange, previewRange } from "../host/userns.ts";
 import { readUsernsConfig } from "../plan/hostfacts.ts";
 import { NotFoundError, SpecError } from "../errors.ts";
+import { mark } from "../trace.ts";
 import type { Systemd, UnitListEntry } from "../systemd/bus.ts";
 import { memberOfUnit, podUnitPatterns, sandboxUnitName } from "../systemd/unitname.ts";
 import { plan } from "../plan/plan.ts";
 import { imageStoreDir, resolveImages } from "./images.ts";
 import { isPathRef, listSpecs, specDir } from "../podspec/load.ts";
 import type { PodSpec } from "../podspec/types.ts";
-import { networkInfo } from "./network.ts";
-import { memberHealth, pinProblems, podStatus, podSummaries, type PodState, type PodStatus } from "../status/status.ts";
+import { networkInfo, networkInfos } from "./network.ts";
+import { byName, memberHealth, pinProblems, podStatus, podSummaries, type PodState, type PodStatus } from "../status/status.ts";
 import { readHealthState } from "../status/health.ts";
 import { PodLayout } from "../plan/layout.ts";
 import { pinLive } from "../host/ns.ts";
@@ -33,11 +34,14 @@ export async function statusOf(ref: string, dir: string | undefined, env: Env): 
     if (isPathRef(ref) || !(err instanceof NotFoundError)) throw err;
     noSpec = err;
   }
+  mark("spec loaded");
   return withSystemd(env, async (sd) => {
+    mark("connected");
     if (noSpec && (await sd.listUnits(podUnitPatterns(pod))).length === 0) {
       throw new NotFoundError(`Pod '${pod}' does not exist: it has no spec and systemd has no units of it.`, noSpec.hint);
     }
     const st = await podStatus(sd, pod, spec?.members.map((m) => m.name) ?? []);
+    mark("units and their properties read");
     const net = networkInfo(runDir(env), pod);
     if (net) st.network = net;
     const held = heldRange(runDir(env), pod);
@@ -63,6 +67,7 @@ export async function statusOf(ref: string, dir: string | undefined, env: Env): 
         .catch(() => undefined);
       if (p) st.problems.push(...pinProblems(st, p.pins.map((x) => x.path), pinLive));
     }
+    mark("health, network and pins checked");
     return st;
   });
 }
@@ -78,27 +83,24 @@ export interface PodRow {
   spec: boolean;
   /** The pod's addresses on the pod bridge (bridged pods that run). */
   addresses?: string[];
-  /** The OCI runtimes its containers run under (sandbox and members), from the plan a pod that runs was started from. */
-  runtimes?: string[];
 }
 
 /** Every pod that has units loaded or a spec in the spec directory, in name order. */
 export async function listPods(dir: string | undefined, env: Env): Promise<PodRow[]> {
-  const [pods, specs] = await Promise.all([withSystemd(env, (sd) => podSummaries(sd)), listSpecs(specDir({ dir, env }))]);
+  const [pods, specs] = await Promise.all([withSystemd(env, (sd) => (mark("connected"), podSummaries(sd))), listSpecs(specDir({ dir, env }))]);
+  mark("pods listed");
   const rows = new Map<string, PodRow>(pods.map((p) => [p.pod, { ...p, spec: false }]));
   for (const s of specs) {
     const row = rows.get(s);
     if (row) row.spec = true;
     else rows.set(s, { pod: s, state: "stopped", active: 0, members: 0, spec: true });
   }
-  for (const row of rows.values()) {
-    const net = networkInfo(runDir(env), row.pod);
-    if (net) row.addresses = net.addresses;
-    const running = row.state === "stopped" ? undefined : recordedPlan(env, row.pod);
-    const runtimes = running ? [...new Set([running.sandbox, ...running.members].flatMap((u) => (u.runtime ? [u.runtime] : [])))].sort() : [];
-    if (runtimes.length) row.runtimes = runtimes;
+  for (const [pod, net] of networkInfos(runDir(env))) {
+    const row = rows.get(pod);
+    if (row) row.addresses = net.addresses;
   }
-  return [...rows.values()].sort((a, b) => a.pod.localeCompare(b.pod));
+  mark("specs and networks");
+  return [...rows.values()].sort((a, b) => byName(a.pod, b.pod));
 }
 
 export interface PodMembers {

@@ -7,7 +7,7 @@
 import { connectSystemd, type Systemd } from "../systemd/bus.ts";
 import { detectHostFacts, findProgram } from "../plan/hostfacts.ts";
 import type { HostFacts, HostPaths, Plan } from "../plan/types.ts";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { PodLayout } from "../plan/layout.ts";
 import { parsePlanRecord } from "../plan/record.ts";
 import { isValidName } from "../podspec/grammar.ts";
@@ -84,12 +84,12 @@ export async function podName(ref: string, dir: string | undefined, env: Env): P
   return isPathRef(ref) ? (await loadPodSpec(ref, dir, env)).name : ref;
 }
 
-/** Runs `fn` while holding the pod's lock. */
+/** Runs `fn` while holding the pod's lock; a pod left without a run directory (stopped, or its start undone) keeps no lock file either. */
 export async function withPodLock<T>(env: Env, pod: string, fn: () => Promise<T>): Promise<T> {
   const lock = await lockPod(runDir(env), pod);
   try {
     return await fn();
   } finally {
-    lock.release();
+    lock.release({ remove: !existsSync(new PodLayout(runDir(env), pod).dir) });
   }
 }

@@ -3,9 +3,10 @@
  * few properties status shows, all requested at once.
  */
 import type { Systemd, UnitListEntry } from "../systemd/bus.ts";
-import { memberOfUnit, memberUnitName, podOfUnit, podSliceName, podUnitPatterns, sandboxUnitName } from "../systemd/unitname.ts";
+import { isMemberPart, memberOfUnit, memberUnitName, podSliceName, podUnitParts, podUnitPatterns, SANDBOX_PART, sandboxUnitName, unescapeUnitName } from "../systemd/unitname.ts";
 import { formatUsec } from "../systemd/properties.ts";
 import type { HealthState, HealthStatus } from "./health.ts";
+import { mark } from "../trace.ts";
 
 const NO_VALUE = 0xffffffffffffffffn;
 
@@ -205,22 +206,32 @@ export interface PodSummary {
 
 /** Every pod that has units loaded, with its state, in name order. */
 export async function podSummaries(sd: Systemd): Promise<PodSummary[]> {
-  return (await listPods(sd)).map(({ pod, entries }) => {
-    const slice = entries.find((e) => e.name === podSliceName(pod));
-    const sandbox = entries.find((e) => e.name === sandboxUnitName(pod));
-    const members = entries.filter((e) => e !== sandbox && memberOfUnit(pod, e.name) !== null);
-    const state = podState(slice?.activeState, [sandbox?.activeState ?? "not-loaded", ...members.map((e) => e.activeState)]);
-    return { pod, state, active: members.filter((e) => e.activeState === "active").length, members: members.length };
-  });
+  // One pass over the units (4,000 with 1,000 pods): each lands in its pod's slot by name alone.
+  const pods = new Map<string, { slice?: string; sandbox?: string; members: string[] }>();
+  const units = await sd.listUnits(["podunit-*"]);
+  mark(`${units.length} units listed`);
+  for (const u of units) {
+    const parts = podUnitParts(u.name);
+    if (parts === null) continue;
+    let p = pods.get(parts.pod);
+    if (!p) pods.set(parts.pod, (p = { members: [] }));
+    if (parts.rest === null) p.slice = u.activeState;
+    else if (parts.rest === SANDBOX_PART) p.sandbox = u.activeState;
+    else if (isMemberPart(parts.rest)) p.members.push(u.activeState);
+  }
+  const out: PodSummary[] = [];
+  for (const [escaped, p] of pods) {
+    out.push({
+      pod: unescapeUnitName(escaped),
+      state: podState(p.slice, [p.sandbox ?? "not-loaded", ...p.members]),
+      active: p.members.filter((s) => s === "active").length,
+      members: p.members.length,
+    });
+  }
+  return out.sort((a, b) => byName(a.pod, b.pod));
 }
 
-/** Every pod that has units loaded, with those units. */
-export async function listPods(sd: Systemd): Promise<Array<{ pod: string; entries: UnitListEntry[] }>> {
-  const pods = new Map<string, UnitListEntry[]>();
-  for (const e of await sd.listUnits(["podunit-*"])) {
-    const pod = podOfUnit(e.name);
-    if (pod === null) continue;
-    pods.set(pod, [...(pods.get(pod) ?? []), e]);
-  }
-  return [...pods].map(([pod, entries]) => ({ pod, entries })).sort((a, b) => a.pod.localeCompare(b.pod));
+/** Name order (by code point, the same in every locale): how `list` sorts pods. */
+export function byName(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -21,6 +21,8 @@ import { Variant } from "./dbus/marshal.ts";
 import type { Message } from "./dbus/message.ts";
 import type { DbusProperty, JobMode } from "./types.ts";
 import { unitObjectPath } from "./unitname.ts";
+import { type UnitListEntry, unitListReader } from "./unitlist.ts";
+import type { BodyReader } from "./dbus/message.ts";
 
 const DEST = "org.freedesktop.systemd1";
 const PATH = "/org/freedesktop/systemd1";
@@ -92,14 +94,7 @@ export interface Systemd {
   close(): void;
 }
 
-export interface UnitListEntry {
-  name: string;
-  description: string;
-  loadState: string;
-  activeState: string;
-  subState: string;
-  path: string;
-}
+export type { UnitListEntry } from "./unitlist.ts";
 
 export interface ConnectOptions {
   /** Bus address; default `DBUS_SYSTEM_BUS_ADDRESS` or the standard system bus socket. */
@@ -183,7 +178,7 @@ class DbusSystemd implements Systemd {
   }
 
   /** One method call with an explicit signature and a timeout. */
-  private async call(iface: string, member: string, signature = "", body: unknown[] = [], path = PATH, destination = DEST): Promise<any[]> {
+  private async call(iface: string, member: string, signature = "", body: unknown[] = [], path = PATH, destination = DEST, reply?: BodyReader): Promise<any[]> {
     if (this.broken) throw this.unreachable(this.broken);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -193,7 +188,7 @@ class DbusSystemd implements Systemd {
       );
     });
     try {
-      return (await Promise.race([this.conn.call({ destination, path, interface: iface, member, signature, body }), timeout])) as any[];
+      return (await Promise.race([this.conn.call({ destination, path, interface: iface, member, signature, body }, reply), timeout])) as any[];
     } catch (err) {
       if (err instanceof ConnectionError) throw this.unreachable(err);
       throw err;
@@ -346,15 +341,8 @@ class DbusSystemd implements Systemd {
   }
 
   async listUnits(patterns: string[], states: string[] = []): Promise<UnitListEntry[]> {
-    const [rows] = await this.call(MANAGER, "ListUnitsByPatterns", "asas", [states, patterns]);
-    return (rows as any[][]).map((r) => ({
-      name: r[0],
-      description: r[1],
-      loadState: r[2],
-      activeState: r[3],
-      subState: r[4],
-      path: r[6],
-    }));
+    const [rows] = await this.call(MANAGER, "ListUnitsByPatterns", "asas", [states, patterns], PATH, DEST, unitListReader);
+    return rows as UnitListEntry[];
   }
 
   async version(): Promise<number> {

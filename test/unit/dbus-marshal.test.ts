@@ -1,6 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import { Reader, Variant, Writer, parseSignature } from "../../src/systemd/dbus/marshal.ts";
-import { decodeMessage, encodeMessage, messageLength, MessageType } from "../../src/systemd/dbus/message.ts";
+import { Variant, Writer, parseSignature } from "../../src/systemd/dbus/marshal.ts";
+import { Reader } from "../../src/systemd/dbus/unmarshal.ts";
+import { decodeHeader, decodeMessage, encodeMessage, messageLength, MessageType } from "../../src/systemd/dbus/message.ts";
+import { type UnitListEntry, unitListReader } from "../../src/systemd/unitlist.ts";
 import { socketPath } from "../../src/systemd/dbus/connection.ts";
 
 function roundTrip(sig: string, values: unknown[]): unknown[] {
@@ -81,5 +83,39 @@ describe("messages", () => {
     expect(socketPath("tcp:host=x;unix:path=/a%20b")).toBe("/a b");
     expect(socketPath("unix:abstract=/x")).toBe("\0/x");
     expect(() => socketPath("tcp:host=localhost,port=1")).toThrow("no unix socket");
+  });
+});
+
+describe("ListUnitsByPatterns' rows read straight from the reply", () => {
+  const row = (name: string, description: string, active: string) =>
+    [name, description, "loaded", active, active === "active" ? "running" : "dead", "", `/org/freedesktop/systemd1/unit/${name.replace(/[^a-z0-9]/g, "_")}`, 7, "start", "/org/freedesktop/systemd1/job/7"];
+  const rows = [row("podunit-web.slice", "Slice ü", "active"), row("podunit-web-app.service", "Älles gut", "failed"), row("x.service", "", "inactive")];
+  const reply = (body: unknown[][], signature = "a(ssssssouso)") =>
+    encodeMessage({ type: MessageType.METHOD_RETURN, flags: 0, serial: 2, replySerial: 1, signature, body: [body] });
+
+  test("the fields kept are those the generic reading gives", () => {
+    const generic = decodeMessage(reply(rows)).body[0] as unknown[][];
+    const [entries] = decodeMessage(reply(rows), unitListReader).body as [UnitListEntry[]];
+    expect(entries).toEqual(generic.map((r) => ({ name: r[0], loadState: r[2], activeState: r[3], subState: r[4], path: r[6] }) as UnitListEntry));
+    expect(entries.map((e) => e.activeState)).toEqual(["active", "failed", "inactive"]);
+  });
+
+  test("an empty list, and thousands of rows", () => {
+    expect(decodeMessage(reply([]), unitListReader).body).toEqual([[]]);
+    const many = Array.from({ length: 4000 }, (_, i) => row(`podunit-p${i}-a.service`, "a member", "active"));
+    const [entries] = decodeMessage(reply(many), unitListReader).body as [UnitListEntry[]];
+    expect(entries.length).toBe(4000);
+    expect(entries[3999]!.name).toBe("podunit-p3999-a.service");
+  });
+
+  test("a truncated reply is an error, not a short list", () => {
+    const bytes = reply(rows);
+    const { message, reader } = decodeHeader(bytes.subarray(0, bytes.length - 20));
+    expect(() => unitListReader.read(reader)).toThrow("truncated");
+    expect(message.signature).toBe("a(ssssssouso)");
+  });
+
+  test("strings that are not ASCII read as before", () => {
+    expect(roundTrip("sas", ["hé ü", ["Älles", "", "日本"]])).toEqual(["hé ü", ["Älles", "", "日本"]]);
   });
 });

@@ -60,7 +60,7 @@ class FakeSystemd implements Systemd {
     return undefined;
   }
   async listUnits(): Promise<UnitListEntry[]> {
-    return [...this.active].map(([name, activeState]) => ({ name, activeState, subState: "", description: "", loadState: "loaded", path: "" }));
+    return [...this.active].map(([name, activeState]) => ({ name, activeState, subState: "", loadState: "loaded", path: "" }));
   }
   async version(): Promise<number> {
     return 252;

@@ -1,9 +1,10 @@
 /** The pod lock (src/host/lock.ts): a second taker waits on the lock and wakes when it is let go. */
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { lockFile, lockPod, tryLockFile } from "../../src/host/lock.ts";
+import { networkDown } from "../../src/pods/network.ts";
 
 const runDir = mkdtempSync(join(tmpdir(), "podunit-lock-"));
 afterAll(() => rmSync(runDir, { recursive: true, force: true }));
@@ -73,5 +74,50 @@ describe("lockFile (the image store's lock too)", () => {
     expect(Date.now() - t0).toBeLessThan(1000);
     second.release();
     tryLockFile(path, "the store")!.release();
+  });
+});
+
+describe("a lock file removed as its holder lets go", () => {
+  test("is made again by the next taker, and leaves nothing behind", async () => {
+    const path = join(runDir, "locks", "gone");
+    const a = await lockPod(runDir, "gone");
+    expect(existsSync(path)).toBe(true);
+    a.release({ remove: true });
+    expect(existsSync(path)).toBe(false);
+    const b = await lockPod(runDir, "gone");
+    expect(existsSync(path)).toBe(true);
+    b.release({ remove: true });
+    b.release({ remove: true }); // twice is harmless
+    expect(existsSync(path)).toBe(false);
+  });
+
+  test("a taker that waited on the removed file starts over on the new one, so two takers never hold it at once", async () => {
+    const first = await lockPod(runDir, "moved");
+    const events: string[] = [];
+    // Waits in flock on the file `first` is about to remove.
+    const second = lockPod(runDir, "moved").then((l) => (events.push("second took it"), l));
+    await Bun.sleep(100);
+    first.release({ remove: true });
+    // A third taker comes after the removal and makes the file again.
+    const third = await lockPod(runDir, "moved");
+    events.push("third took it");
+    await Bun.sleep(100);
+    expect(events).toEqual(["third took it"]);
+    third.release();
+    const lock = await second;
+    expect(events).toEqual(["third took it", "second took it"]);
+    lock.release();
+  });
+});
+
+describe("the stop of a pod on the host's network", () => {
+  test("takes no network lock and leaves no lock file: it has no network record to take down", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "podunit-netdown-"));
+    try {
+      expect(await networkDown(dir, "web")).toEqual([]);
+      expect(existsSync(join(dir, "locks"))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -9,7 +9,7 @@ import type { Systemd, UnitListEntry } from "../../src/systemd/bus.ts";
 
 /** A systemd that only lists units (with the given states) and has no properties to tell. */
 function listing(states: Record<string, string>): Systemd {
-  const entries: UnitListEntry[] = Object.entries(states).map(([name, activeState]) => ({ name, activeState, subState: "", description: "", loadState: "loaded", path: `/unit/${name}` }));
+  const entries: UnitListEntry[] = Object.entries(states).map(([name, activeState]) => ({ name, activeState, subState: "", loadState: "loaded", path: `/unit/${name}` }));
   const match = (patterns: string[]) => (e: UnitListEntry) => patterns.some((p) => (p.endsWith("*") ? e.name.startsWith(p.slice(0, -1)) : e.name === p));
   return {
     address: "unix:path=/fake",
@@ -40,5 +40,30 @@ describe("a pod's state", () => {
     expect(podState(undefined, ["active"])).toBe("stopped");
     expect(podState("active", ["not-loaded", "inactive"])).toBe("stopped");
     expect(podState("active", ["active", "reloading"])).toBe("starting");
+  });
+});
+
+describe("list's rows, from one list of every pod's units", () => {
+  test("each pod's members counted (not its sandbox nor its health check), pods in name order, names unescaped", async () => {
+    const sd = listing({
+      "podunit-web.slice": "active",
+      "podunit-web-sandbox.service": "active",
+      "podunit-web-app.service": "active",
+      "podunit-web-db.service": "failed",
+      "podunit-web-health-check.service": "inactive",
+      "podunit-web-health-check.timer": "active",
+      "podunit-my\\x2dapp.slice": "active",
+      "podunit-my\\x2dapp-sandbox.service": "active",
+      "podunit-my\\x2dapp-a\\x2db.service": "active",
+      "podunit-b.slice": "active",
+      "podunit-b-sandbox.service": "activating",
+      "podunit.slice": "active",
+      "podunit-lab.target": "active",
+    });
+    expect(await podSummaries(sd)).toEqual([
+      { pod: "b", state: "starting", active: 0, members: 0 },
+      { pod: "my-app", state: "running", active: 1, members: 1 },
+      { pod: "web", state: "degraded", active: 1, members: 2 },
+    ]);
   });
 });

@@ -1,7 +1,11 @@
 import { describe, expect, test } from "bun:test";
 import {
   escapeUnitName,
+  isMemberPart,
+  memberOfUnit,
   memberUnitName,
+  podOfUnit,
+  podUnitParts,
   podSliceCgroup,
   podSliceName,
   podTargetName,
@@ -53,5 +57,49 @@ describe("pod unit names", () => {
     expect(unitCgroup("my-web", memberUnitName("my-web", "app"))).toBe(
       "/podunit.slice/podunit-my\\x2dweb.slice/podunit-my\\x2dweb-app.service",
     );
+  });
+});
+
+describe("a unit's pod and part, from its name alone (podUnitParts)", () => {
+  const cases: Array<[string, { pod: string; rest: string | null } | null]> = [
+    ["podunit-web.slice", { pod: "web", rest: null }],
+    ["podunit-web-sandbox.service", { pod: "web", rest: "sandbox" }],
+    ["podunit-web-app.service", { pod: "web", rest: "app" }],
+    ["podunit-my\\x2dweb-my\\x2dapp.service", { pod: "my\\x2dweb", rest: "my\\x2dapp" }],
+    ["podunit-web-health-check.service", { pod: "web", rest: "health-check" }],
+    ["podunit-web-health-check.timer", null],
+    ["podunit-web.target", null],
+    ["podunit-web.slice.bak", null],
+    ["podunit-web-.service", null],
+    ["podunit-.slice", null],
+    ["podunit--app.service", null],
+    ["podunit.slice", null],
+    ["podunitx-web.slice", null],
+    ["other-web.slice", null],
+  ];
+  for (const [unit, want] of cases) test(unit, () => expect(podUnitParts(unit)).toEqual(want));
+
+  test("agrees with the pattern it replaced, and with the unit names podunit makes", () => {
+    const old = (unit: string) => /^podunit-([^-.]+)(?:\.slice|-.+\.service)$/.exec(unit)?.[1] ?? null;
+    for (const [unit] of cases) expect(podUnitParts(unit)?.pod ?? null).toBe(old(unit));
+    for (const pod of ["web", "my-web", "a1-b2-c3"]) {
+      expect(podOfUnit(podSliceName(pod))).toBe(pod);
+      expect(podOfUnit(sandboxUnitName(pod))).toBe(pod);
+      const rest = podUnitParts(memberUnitName(pod, "my-app"))!.rest!;
+      expect(isMemberPart(rest)).toBe(true);
+      expect(unescapeUnitName(rest)).toBe("my-app");
+      expect(isMemberPart(podUnitParts(sandboxUnitName(pod))!.rest!)).toBe(false);
+      expect(memberOfUnit(pod, memberUnitName(pod, "my-app"))).toBe("my-app");
+    }
+  });
+});
+
+describe("escaping fast paths give what the byte-by-byte rule gives", () => {
+  test("names with nothing to escape come back as they are, others are escaped", () => {
+    for (const s of ["web", "a1", "x:y_z.w", "A.b"]) expect(escapeUnitName(s)).toBe(s);
+    expect(escapeUnitName(".a")).toBe("\\x2ea");
+    expect(escapeUnitName("a-b")).toBe("a\\x2db");
+    for (const s of ["web", "a1", "x:y_z.w"]) expect(unescapeUnitName(s)).toBe(s);
+    expect(unescapeUnitName("a\\x2db-c")).toBe("a-b/c");
   });
 });

@@ -5,7 +5,7 @@
  * Written against Bun's socket API.
  */
 import type { Socket } from "bun";
-import { decodeMessage, encodeMessage, messageLength, MessageType, type Message } from "./message.ts";
+import { type BodyReader, decodeBody, decodeHeader, encodeMessage, messageSize, MessageType, type Message } from "./message.ts";
 
 /** An error reply: the D-Bus error name and its message. */
 export class DbusError extends Error {
@@ -52,9 +52,14 @@ export function socketPath(address: string): string {
 export class BusConnection {
   private socket?: Socket<undefined>;
   private inbox = new Uint8Array(0);
+  /** Chunks received after `inbox` while a message is incomplete, and the bytes they hold. */
+  private chunks: Uint8Array[] = [];
+  private chunkBytes = 0;
+  /** The length of the incomplete message at the start of what was received, once known. */
+  private wanted: number | undefined;
   private outbox: Uint8Array[] = [];
   private serial = 1;
-  private readonly pending = new Map<number, { resolve: (m: Message) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<number, { resolve: (m: Message) => void; reject: (e: Error) => void; body?: BodyReader }>();
   private authed = false;
   private closed: Error | null = null;
   /** True once the bus answered Hello: the connection is authenticated and named. */
@@ -146,11 +151,26 @@ export class BusConnection {
     }
   }
 
+  /**
+   * Takes a chunk from the socket. A large reply (a list of thousands of units)
+   * arrives in many chunks: they are kept apart until the message they complete is
+   * whole, so each byte is copied once rather than once per chunk.
+   */
   private receive(chunk: Uint8Array): void {
-    const joined = new Uint8Array(this.inbox.length + chunk.length);
+    this.chunks.push(chunk);
+    this.chunkBytes += chunk.length;
+    if (this.wanted !== undefined && this.inbox.length + this.chunkBytes < this.wanted) return;
+    const joined = new Uint8Array(this.inbox.length + this.chunkBytes);
     joined.set(this.inbox);
-    joined.set(chunk, this.inbox.length);
+    let at = this.inbox.length;
+    for (const c of this.chunks) {
+      joined.set(c, at);
+      at += c.length;
+    }
     this.inbox = joined;
+    this.chunks = [];
+    this.chunkBytes = 0;
+    this.wanted = undefined;
     try {
       if (!this.authed) {
         const end = indexOfCrLf(this.inbox);
@@ -160,28 +180,40 @@ export class BusConnection {
         if (!line.startsWith("OK ")) throw new ConnectionError(`the bus refused authentication: ${line}`);
         this.authed = true;
       }
+      let start = 0;
       for (;;) {
-        const n = messageLength(this.inbox);
-        if (n === undefined) return;
-        const m = decodeMessage(this.inbox.subarray(0, n));
-        this.inbox = this.inbox.slice(n);
-        this.dispatch(m);
+        const rest = this.inbox.subarray(start);
+        const n = messageSize(rest);
+        if (n === undefined || n > rest.length) {
+          this.wanted = n;
+          break;
+        }
+        this.dispatch(rest.subarray(0, n));
+        start += n;
       }
+      this.inbox = this.inbox.slice(start);
     } catch (err) {
       this.fail(err instanceof Error ? err : new Error(String(err)));
       this.socket?.end();
     }
   }
 
-  private dispatch(m: Message): void {
+  private dispatch(bytes: Uint8Array): void {
+    const { message: m, reader } = decodeHeader(bytes);
+    const p = m.type === MessageType.SIGNAL || m.replySerial === undefined ? undefined : this.pending.get(m.replySerial);
+    const body = m.type === MessageType.METHOD_RETURN ? p?.body : undefined;
+    if (body && m.signature !== body.signature) {
+      this.pending.delete(m.replySerial!);
+      p!.reject(new DbusError("org.freedesktop.DBus.Error.InvalidSignature", `the reply's signature is '${m.signature}', not '${body.signature}'`));
+      return;
+    }
+    decodeBody(m, reader, body);
     if (m.type === MessageType.SIGNAL) {
       this.onSignal(m);
       return;
     }
-    if (m.replySerial === undefined) return;
-    const p = this.pending.get(m.replySerial);
     if (!p) return;
-    this.pending.delete(m.replySerial);
+    this.pending.delete(m.replySerial!);
     if (m.type === MessageType.ERROR) p.reject(new DbusError(m.errorName ?? "org.freedesktop.DBus.Error.Failed", String(m.body[0] ?? "")));
     else p.resolve(m);
   }
@@ -194,8 +226,11 @@ export class BusConnection {
     this.onClose(err);
   }
 
-  /** Sends a method call; resolves with the reply's body, rejects with DbusError or ConnectionError. */
-  call(o: CallOptions): Promise<unknown[]> {
+  /**
+   * Sends a method call; resolves with the reply's body (read by `body` when given),
+   * rejects with DbusError or ConnectionError.
+   */
+  call(o: CallOptions, body?: BodyReader): Promise<unknown[]> {
     if (this.closed) return Promise.reject(this.closed);
     const serial = this.serial++;
     const bytes = encodeMessage({
@@ -209,7 +244,7 @@ export class BusConnection {
       signature: o.signature ?? "",
       body: o.body ?? [],
     });
-    const reply = new Promise<Message>((resolve, reject) => this.pending.set(serial, { resolve, reject }));
+    const reply = new Promise<Message>((resolve, reject) => this.pending.set(serial, { resolve, reject, ...(body ? { body } : {}) }));
     this.write(bytes);
     return reply.then((m) => m.body);
   }

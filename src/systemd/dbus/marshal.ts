@@ -1,6 +1,7 @@
 /**
  * The D-Bus wire format for the types podunit uses: marshalling of values by
- * signature and back, per the D-Bus specification ("Message Protocol"). Pure.
+ * signature (unmarshal.ts reads them back), per the D-Bus specification
+ * ("Message Protocol"). Pure.
  *
  * JavaScript shapes: y n q i u → number; x t → bigint; b → boolean; d → number;
  * s o g → string; ay → Uint8Array; other arrays → arrays; a{..} → a plain object
@@ -24,7 +25,7 @@ export interface Type {
 }
 
 const BASIC = "ybnqiuxtdsogh";
-const ALIGN: Record<string, number> = { y: 1, b: 4, n: 2, q: 2, i: 4, u: 4, x: 8, t: 8, d: 8, h: 4, s: 4, o: 4, g: 1, a: 4, "(": 8, "{": 8, v: 1 };
+export const ALIGN: Record<string, number> = { y: 1, b: 4, n: 2, q: 2, i: 4, u: 4, x: 8, t: 8, d: 8, h: 4, s: 4, o: 4, g: 1, a: 4, "(": 8, "{": 8, v: 1 };
 
 /** Parses a signature into its complete types; throws on a malformed one. */
 export function parseSignature(sig: string): Type[] {
@@ -62,7 +63,6 @@ export function typeSignature(t: Type): string {
 }
 
 const utf8 = new TextEncoder();
-const fromUtf8 = new TextDecoder("utf-8", { fatal: false });
 
 /** Appends marshalled values to a growing little-endian buffer. */
 export class Writer {
@@ -223,133 +223,4 @@ function big(v: unknown, t: Type): bigint {
 function str(v: unknown, t: Type): string {
   if (typeof v === "string") return v;
   throw new TypeError(`expected a string for '${t.code}', found ${typeof v}`);
-}
-
-/** Reads marshalled values from a buffer; `base` is the buffer's offset in its message (for alignment). */
-export class Reader {
-  private readonly view: DataView;
-  pos: number;
-
-  constructor(
-    private readonly buf: Uint8Array,
-    pos = 0,
-    private readonly little = true,
-  ) {
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    this.pos = pos;
-  }
-
-  private need(n: number): void {
-    if (this.pos + n > this.buf.length) throw new Error("D-Bus message is truncated");
-  }
-
-  align(n: number): void {
-    this.pos += (n - (this.pos % n)) % n;
-  }
-
-  uint32(): number {
-    this.align(4);
-    this.need(4);
-    const v = this.view.getUint32(this.pos, this.little);
-    this.pos += 4;
-    return v;
-  }
-
-  values(sig: string): unknown[] {
-    return parseSignature(sig).map((t) => this.value(t));
-  }
-
-  value(t: Type, depth = 0): unknown {
-    if (depth > 64) throw new Error("D-Bus value nests too deeply");
-    const r = this;
-    switch (t.code) {
-      case "y":
-        r.need(1);
-        return r.buf[r.pos++]!;
-      case "b":
-        return r.uint32() !== 0;
-      case "n":
-      case "q": {
-        r.align(2);
-        r.need(2);
-        const v = t.code === "n" ? r.view.getInt16(r.pos, r.little) : r.view.getUint16(r.pos, r.little);
-        r.pos += 2;
-        return v;
-      }
-      case "i":
-      case "h":
-      case "u": {
-        r.align(4);
-        r.need(4);
-        const v = t.code === "i" ? r.view.getInt32(r.pos, r.little) : r.view.getUint32(r.pos, r.little);
-        r.pos += 4;
-        return v;
-      }
-      case "x":
-      case "t": {
-        r.align(8);
-        r.need(8);
-        const v = t.code === "x" ? r.view.getBigInt64(r.pos, r.little) : r.view.getBigUint64(r.pos, r.little);
-        r.pos += 8;
-        return v;
-      }
-      case "d": {
-        r.align(8);
-        r.need(8);
-        const v = r.view.getFloat64(r.pos, r.little);
-        r.pos += 8;
-        return v;
-      }
-      case "s":
-      case "o": {
-        const n = r.uint32();
-        r.need(n + 1);
-        const s = fromUtf8.decode(r.buf.subarray(r.pos, r.pos + n));
-        r.pos += n + 1;
-        return s;
-      }
-      case "g": {
-        r.need(1);
-        const n = r.buf[r.pos++]!;
-        r.need(n + 1);
-        const s = fromUtf8.decode(r.buf.subarray(r.pos, r.pos + n));
-        r.pos += n + 1;
-        return s;
-      }
-      case "v": {
-        const sig = r.value({ code: "g", children: [] }) as string;
-        const inner = parseSignature(sig);
-        if (inner.length !== 1) throw new Error(`variant signature '${sig}' is not one complete type`);
-        return r.value(inner[0]!, depth + 1);
-      }
-      case "(":
-      case "{":
-        r.align(8);
-        return t.children.map((c) => r.value(c, depth + 1));
-      case "a": {
-        const el = t.children[0]!;
-        const n = r.uint32();
-        r.align(ALIGN[el.code]!);
-        const end = r.pos + n;
-        r.need(n);
-        if (el.code === "y") {
-          const b = r.buf.slice(r.pos, end);
-          r.pos = end;
-          return b;
-        }
-        if (el.code === "{") {
-          const out: Record<string, unknown> = {};
-          while (r.pos < end) {
-            const [k, v] = r.value(el, depth + 1) as [unknown, unknown];
-            out[String(k)] = v;
-          }
-          return out;
-        }
-        const out: unknown[] = [];
-        while (r.pos < end) out.push(r.value(el, depth + 1));
-        return out;
-      }
-    }
-    throw new Error(`cannot read type '${t.code}'`);
-  }
 }

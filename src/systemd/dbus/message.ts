@@ -2,7 +2,8 @@
  * D-Bus messages: the fixed header, header fields and body, encoded and decoded
  * per the specification's "Message Format". Pure.
  */
-import { Reader, Variant, Writer, parseSignature } from "./marshal.ts";
+import { Variant, Writer, parseSignature } from "./marshal.ts";
+import { Reader } from "./unmarshal.ts";
 
 export const MessageType = { METHOD_CALL: 1, METHOD_RETURN: 2, ERROR: 3, SIGNAL: 4 } as const;
 export const FLAG_NO_REPLY_EXPECTED = 0x1;
@@ -48,6 +49,12 @@ export function encodeMessage(m: Message): Uint8Array {
 
 /** Length of the complete message at the start of `buf`, or undefined when more bytes are needed. */
 export function messageLength(buf: Uint8Array): number | undefined {
+  const total = messageSize(buf);
+  return total !== undefined && buf.length >= total ? total : undefined;
+}
+
+/** Length of the message that starts `buf` (complete or not), or undefined while its fixed header is incomplete. */
+export function messageSize(buf: Uint8Array): number | undefined {
   if (buf.length < 16) return undefined;
   const little = buf[0] === 0x6c;
   if (!little && buf[0] !== 0x42) throw new Error(`bad D-Bus endianness byte ${buf[0]}`);
@@ -57,11 +64,28 @@ export function messageLength(buf: Uint8Array): number | undefined {
   const headerEnd = 16 + fieldsLength;
   const total = headerEnd + ((8 - (headerEnd % 8)) % 8) + bodyLength;
   if (total > 128 * 1024 * 1024) throw new Error("D-Bus message larger than the specification allows");
-  return buf.length >= total ? total : undefined;
+  return total;
 }
 
-/** Decodes one complete message. */
-export function decodeMessage(buf: Uint8Array): Message {
+/**
+ * Reads a reply's body in a shape of the caller's choosing instead of the generic
+ * one (e.g. only the fields of a long list that are used); `signature` is the body
+ * it expects.
+ */
+export interface BodyReader {
+  signature: string;
+  read(r: Reader): unknown[];
+}
+
+/** Decodes one complete message; its body by `body` (whose signature the caller checked), else generically. */
+export function decodeMessage(buf: Uint8Array, body?: BodyReader): Message {
+  const { message, reader } = decodeHeader(buf);
+  decodeBody(message, reader, body);
+  return message;
+}
+
+/** Decodes a message's header; its body is left to `decodeBody`, at the reader's position. */
+export function decodeHeader(buf: Uint8Array): { message: Message; reader: Reader } {
   const little = buf[0] === 0x6c;
   const r = new Reader(buf, 0, little);
   const [, type, flags, , , serial, fields] = r.values("yyyyuua(yv)") as [number, number, number, number, number, number, Array<[number, unknown]>];
@@ -77,6 +101,11 @@ export function decodeMessage(buf: Uint8Array): Message {
     else if (code === FIELD.SENDER) m.sender = value as string;
     else if (code === FIELD.SIGNATURE) m.signature = value as string;
   }
-  if (m.signature) m.body = parseSignature(m.signature).map((t) => r.value(t));
-  return m;
+  return { message: m, reader: r };
+}
+
+/** Fills in the body of a message whose header `decodeHeader` read. */
+export function decodeBody(m: Message, r: Reader, body?: BodyReader): void {
+  if (!m.signature) return;
+  m.body = body ? body.read(r) : parseSignature(m.signature).map((t) => r.value(t));
 }
