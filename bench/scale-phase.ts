@@ -228,6 +228,12 @@ export function scalePhase(o: ScaleOptions): ScaleResult {
   const { list: listMs, listJson: listJsonMs, status: statusMs, statusJson: statusJsonMs } = med(o.podunit);
   const baselineMs = o.baseline ? med(o.baseline) : undefined;
   const systemctlListMs = median(Array.from({ length: 5 }, () => timed(["systemctl", "list-units", "--all", "--no-pager", "podunit-*"], env).ms));
+  // What they say must be right too: every pod running with both members, and the pod asked for.
+  const listed = (JSON.parse(run([o.podunit, "list", "--json"], env).out).pods as Array<{ pod: string; state: string; active: number }>)
+    .filter((p) => p.state === "running" && p.active === 2).length;
+  if (listed !== o.pods) throw new Error(`'podunit list' shows ${listed} running pods of ${o.pods}`);
+  const st = JSON.parse(run([o.podunit, "status", mid, "--json"], env).out) as { pod: string; state: string; members: unknown[] };
+  if (st.pod !== mid || st.state !== "running" || st.members.length !== 2) throw new Error(`'podunit status ${mid}' says ${JSON.stringify(st).slice(0, 200)}`);
   const residentPodunit = podunitProcesses(o.podunit).join(" ");
   const stops: number[] = [];
   for (let i = 1; i <= o.pods; i++) stops.push(timed([o.podunit, "stop", `s${i}`], env).ms);
