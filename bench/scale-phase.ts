@@ -35,6 +35,12 @@ export interface ScaleResult {
   listJsonMs: number;
   statusMs: number;
   statusJsonMs: number;
+  /**
+   * systemd's own cost of one service, no pod involved: `systemd-run --wait /bin/true`
+   * (a transient service, one fork of PID 1, its exit reaped), median of 11, ms,
+   * before the first pod and with every pod running.
+   */
+  oneUnitMs: { before: number; after: number };
   /** Median of 5, ms: `systemctl list-units 'podunit-*'`, systemd's own answer for the same units. */
   systemctlListMs: number;
   /** The same four with the baseline binary, when there is one (medians of 5, alternating with the ones above). */
@@ -189,6 +195,8 @@ export function scalePhase(o: ScaleOptions): ScaleResult {
   for (let i = 1; i <= o.pods; i++) writeFileSync(`${o.specDir}/s${i}.toml`, host);
 
   const traces = { first: {} as Record<string, number[]>, last: {} as Record<string, number[]> };
+  const oneUnit = () => median(Array.from({ length: 11 }, () => timed(["systemd-run", "-q", "--wait", "-p", "Type=exec", "/bin/true"], env).ms));
+  const oneUnitBefore = oneUnit();
   const m0 = labMemory();
   const starts: number[] = [];
   const daemonCpu = { podunit: { first: {}, last: {} }, floor: { first: {}, last: {} } } as ScaleResult["daemonCpu"];
@@ -203,6 +211,7 @@ export function scalePhase(o: ScaleOptions): ScaleResult {
   }
   Bun.sleepSync(1000);
   const m1 = labMemory();
+  const oneUnitMs = { before: oneUnitBefore, after: oneUnit() };
   const mid = `s${Math.ceil(o.pods / 2)}`;
   const verbs = { list: ["list"], listJson: ["list", "--json"], status: ["status", mid], statusJson: ["status", mid, "--json"] };
   const bins = o.baseline ? [o.podunit, o.baseline] : [o.podunit];
@@ -219,6 +228,12 @@ export function scalePhase(o: ScaleOptions): ScaleResult {
   const { list: listMs, listJson: listJsonMs, status: statusMs, statusJson: statusJsonMs } = med(o.podunit);
   const baselineMs = o.baseline ? med(o.baseline) : undefined;
   const systemctlListMs = median(Array.from({ length: 5 }, () => timed(["systemctl", "list-units", "--all", "--no-pager", "podunit-*"], env).ms));
+  // What they say must be right too: every pod running with both members, and the pod asked for.
+  const listed = (JSON.parse(run([o.podunit, "list", "--json"], env).out).pods as Array<{ pod: string; state: string; active: number }>)
+    .filter((p) => p.state === "running" && p.active === 2).length;
+  if (listed !== o.pods) throw new Error(`'podunit list' shows ${listed} running pods of ${o.pods}`);
+  const st = JSON.parse(run([o.podunit, "status", mid, "--json"], env).out) as { pod: string; state: string; members: unknown[] };
+  if (st.pod !== mid || st.state !== "running" || st.members.length !== 2) throw new Error(`'podunit status ${mid}' says ${JSON.stringify(st).slice(0, 200)}`);
   const residentPodunit = podunitProcesses(o.podunit).join(" ");
   const stops: number[] = [];
   for (let i = 1; i <= o.pods; i++) stops.push(timed([o.podunit, "stop", `s${i}`], env).ms);
@@ -252,6 +267,7 @@ export function scalePhase(o: ScaleOptions): ScaleResult {
     statusMs,
     statusJsonMs,
     systemctlListMs,
+    oneUnitMs,
     ...(baselineMs ? { baselineMs } : {}),
     residentPodunit,
     daemonCpu,

@@ -89,10 +89,11 @@ if (r.baselineMs) {
 console.log(`\nmemory (the lab's memory cgroup growth / pods): podunit ${mib(r.memoryGrowthBytes / r.pods)} MiB, floor ${mib(r.floorMemoryGrowthBytes / r.pods)} MiB per pod`);
 console.log(`resident podunit processes: ${r.residentPodunit || "none"}`);
 console.log(`after stopping all: podunit ${r.leftovers.length ? r.leftovers.join("; ") : "nothing left"}; floor ${r.floorLeftovers.length ? r.floorLeftovers.join("; ") : "nothing left"}`);
+console.log(`\nsystemd's own cost of one service (systemd-run --wait /bin/true, median of 11): ${f1(r.oneUnitMs.before)} ms with no pod, ${f1(r.oneUnitMs.after)} ms with ${r.pods} running`);
 console.log(`\nCPU time of the daemons per start (ms, mean over the first and the last 10 starts; clock ticks of 10 ms):`);
 for (const tool of ["podunit", "floor"] as const) {
   const d = r.daemonCpu[tool];
-  console.log(`  ${tool.padEnd(8)} ${Object.keys(d.first).map((n) => `${n} ${d.first[n]!.toFixed(1)} -> ${d.last[n]!.toFixed(1)}`).join(", ")}`);
+  console.log(`  ${tool.padEnd(8)} ${Object.keys(d.first).map((n) => `${n} ${d.first[n]!.toFixed(1)} -> ${d.last[n]?.toFixed(1) ?? "-"}`).join(", ")}`);
 }
 console.log(`\npodunit start phase by phase (PODUNIT_TRACE=1; medians, ms since the previous mark): first 10, last 10`);
 for (const label of Object.keys({ ...r.traces.first, ...r.traces.last })) {

@@ -159,7 +159,11 @@ export class BusConnection {
   private receive(chunk: Uint8Array): void {
     this.chunks.push(chunk);
     this.chunkBytes += chunk.length;
-    if (this.wanted !== undefined && this.inbox.length + this.chunkBytes < this.wanted) return;
+    if (this.wanted !== undefined && this.inbox.length + this.chunkBytes < this.wanted) {
+      // Kept past this call: a copy, in case the socket reuses its buffer.
+      this.chunks[this.chunks.length - 1] = chunk.slice();
+      return;
+    }
     const joined = new Uint8Array(this.inbox.length + this.chunkBytes);
     joined.set(this.inbox);
     let at = this.inbox.length;
