@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { runPlugin } from "../src/host/cni.ts";
 import { mountRoot, unmountRoot } from "../src/host/rootfs.ts";
 import { busyboxLayer, writeImage } from "../test/system/images-build.ts";
-import { scalePhase } from "./scale-phase.ts";
+import { floorStart, scalePhase } from "./scale-phase.ts";
 
 const [out, repsArg, scaleArg] = process.argv.slice(2);
 const REPS = Number(repsArg ?? 20);
@@ -177,29 +177,7 @@ const podmanBridged: Tool = {
 /** The floor: the same units made with systemd-run (a sandbox scope holding the namespaces, two services joining them). */
 const floor: Tool = {
   name: "systemd-run floor",
-  start: (i) => {
-    const t0 = Bun.nanoseconds();
-    const sandbox = Bun.spawn(["systemd-run", "-q", "--scope", "--unit", `fl${i}-sandbox`, "--slice", `fl${i}.slice`, "unshare", "-n", "-i", "-u", "sleep", "600"], {
-      stdout: "ignore",
-      stderr: "inherit",
-    });
-    const self = readlinkSync("/proc/self/ns/net");
-    const ns = (t: string) => `/proc/${sandbox.pid}/ns/${t}`;
-    until("floor sandbox namespaces", () => {
-      try {
-        return readlinkSync(ns("net")) !== self && readFileSync(`/proc/${sandbox.pid}/comm`, "utf8").trim() === "sleep";
-      } catch {
-        return false;
-      }
-    });
-    for (const m of ["a", "b"]) {
-      sh(["systemd-run", "-q", "-p", "Type=exec", "--unit", `fl${i}-${m}`, "--slice", `fl${i}.slice`,
-        "-p", `NetworkNamespacePath=${ns("net")}`, "-p", `IPCNamespacePath=${ns("ipc")}`, "sleep", "600"]);
-    }
-    const ms = (Bun.nanoseconds() - t0) / 1e6;
-    sandbox.unref();
-    return ms;
-  },
+  start: (i) => floorStart(String(i), ENV),
   stop: (i) => timed([["systemctl", "stop", `fl${i}.slice`]]),
 };
 

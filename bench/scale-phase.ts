@@ -162,7 +162,7 @@ function podunitProcesses(podunit: string): number[] {
 }
 
 /** The floor's pod: a sandbox scope holding the namespaces, two services joining them, made with systemd-run. */
-function floorStart(i: string, env: Record<string, string>): number {
+export function floorStart(i: string, env: Record<string, string>): number {
   const t0 = Bun.nanoseconds();
   const sandbox = Bun.spawn(["systemd-run", "-q", "--scope", "--unit", `fl${i}-sandbox`, "--slice", `fl${i}.slice`, "unshare", "-n", "-i", "-u", "sleep", "600"], {
     stdout: "ignore",
