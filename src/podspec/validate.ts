@@ -130,14 +130,14 @@ export function validatePod(c: Checker, t: Table, podName: string | undefined, f
 }
 
 /**
- * A pod in a user namespace of its own needs the runc sandbox (it writes the
+ * A pod in a user namespace of its own needs a runtime sandbox, crun or runc (it writes the
  * namespace's ID maps itself; unshare(1) of util-linux 2.38 needs newuidmap(1)
  * and /etc/subuid for that) and members with images: a rootfs directory would be
  * seen by the member's root as owned by nobody (see docs/security.md).
  */
 function checkUserns(c: Checker, sandbox: SandboxBackend | undefined, members: PodSpec["members"]): void {
   if (sandbox === "native") {
-    c.add(["sandbox"], `expected "runc" (or no sandbox key) for a pod with userns = "auto": the runc sandbox makes the pod's user namespace, found "native"`);
+    c.add(["sandbox"], `expected "crun" or "runc" (or no sandbox key) for a pod with userns = "auto": a runtime sandbox makes the pod's user namespace, found "native"`);
   }
   for (const m of members) {
     if (m.rootfs !== undefined) {
