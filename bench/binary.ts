@@ -7,18 +7,10 @@
  */
 import { statSync } from "node:fs";
 import { join } from "node:path";
-import { buildEmptyBun } from "./startup.ts";
+import { buildEmptyBun, timeStart as time } from "./startup.ts";
 
 const BIN = join(import.meta.dir, "../dist/podunit");
 const runs = Number(process.argv[2] ?? 30);
-
-function time(argv: string[]): number {
-  const t0 = Bun.nanoseconds();
-  const r = Bun.spawnSync(argv, { stdout: "ignore", stderr: "pipe" });
-  const ms = (Bun.nanoseconds() - t0) / 1e6;
-  if (r.exitCode !== 0) throw new Error(`'${argv.join(" ")}' exited ${r.exitCode}: ${r.stderr.toString()}`);
-  return ms;
-}
 
 function stats(xs: number[]): { min: number; median: number; max: number } {
   const s = [...xs].sort((a, b) => a - b);

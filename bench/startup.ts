@@ -44,7 +44,8 @@ export function buildBunFloor(): string {
   return out;
 }
 
-function once(argv: string[]): number {
+/** Wall time of one run of `argv` to its exit, in ms; throws when it fails. */
+export function timeStart(argv: string[]): number {
   const t0 = Bun.nanoseconds();
   const r = Bun.spawnSync(argv, { stdout: "ignore", stderr: "pipe" });
   const ms = (Bun.nanoseconds() - t0) / 1e6;
@@ -61,7 +62,7 @@ export function startupCosts(runs = 21): StartupCosts {
   const xs: Record<keyof typeof cmds, number[]> = { trueMs: [], emptyBunMs: [], podunitVersionMs: [] };
   for (let i = -3; i < runs; i++) {
     for (const [k, argv] of Object.entries(cmds) as Array<[keyof typeof cmds, string[]]>) {
-      const ms = once(argv);
+      const ms = timeStart(argv);
       if (i >= 0) xs[k].push(ms);
     }
   }

@@ -85,9 +85,15 @@ export function holdRange(runDir: string, pod: string, config: UsernsConfig): Pr
   });
 }
 
-/** Frees the range of `pod`; a pod without one is fine. */
-export function freeRange(runDir: string, pod: string): Promise<void> {
-  return withRangesLock(runDir, () => rmSync(join(rangesDir(runDir), pod), { force: true }));
+/**
+ * Frees the range of `pod`; a pod without one is fine, and costs one stat: every
+ * stop calls this. The caller holds the pod's lock, so no record of it can appear
+ * meanwhile.
+ */
+export async function freeRange(runDir: string, pod: string): Promise<void> {
+  const record = join(rangesDir(runDir), pod);
+  if (!existsSync(record)) return;
+  await withRangesLock(runDir, () => rmSync(record, { force: true }));
 }
 
 /** The range `pod` holds, if any (no lock: a record is written whole or not at all, and read for display). */

@@ -101,32 +101,26 @@ export function configDir(env: Record<string, string | undefined>): string {
   return env.PODUNIT_CONFIG_DIR || "/etc/podunit";
 }
 
-/** Reads `<configDir>/network.toml` once, when first asked; a missing file gives the defaults, a bad one throws. */
-export function networkConfigReader(env: Record<string, string | undefined>): () => NetworkConfig {
-  let cached: NetworkConfig | undefined;
-  return () => {
-    if (cached) return cached;
-    const file = `${configDir(env)}/${NETWORK_FILE}`;
-    let text: string;
-    try {
-      text = readFileSync(file, "utf8");
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
-      return (cached = DEFAULT_NETWORK);
-    }
-    return (cached = parseNetworkConfig(text, file));
-  };
-}
-
-/** Reads `<configDir>/userns.toml`: podunit's block of host ids for userns pods; a missing file gives the defaults, a bad one throws. */
-export function readUsernsConfig(env: Record<string, string | undefined>): UsernsConfig {
-  const file = `${configDir(env)}/${USERNS_FILE}`;
+/** Reads `<configDir>/<name>`: a missing file gives `defaults`, a bad one throws (its parser's error). */
+function readConfigFile<T>(env: Record<string, string | undefined>, name: string, parse: (text: string, file: string) => T, defaults: T): T {
+  const file = `${configDir(env)}/${name}`;
   let text: string;
   try {
     text = readFileSync(file, "utf8");
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
-    return DEFAULT_USERNS;
+    return defaults;
   }
-  return parseUsernsConfig(text, file);
+  return parse(text, file);
+}
+
+/** Reads `<configDir>/network.toml` once, when first asked; a missing file gives the defaults, a bad one throws. */
+export function networkConfigReader(env: Record<string, string | undefined>): () => NetworkConfig {
+  let cached: NetworkConfig | undefined;
+  return () => (cached ??= readConfigFile(env, NETWORK_FILE, parseNetworkConfig, DEFAULT_NETWORK));
+}
+
+/** Reads `<configDir>/userns.toml`: podunit's block of host ids for userns pods; a missing file gives the defaults, a bad one throws. */
+export function readUsernsConfig(env: Record<string, string | undefined>): UsernsConfig {
+  return readConfigFile(env, USERNS_FILE, parseUsernsConfig, DEFAULT_USERNS);
 }
