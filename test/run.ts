@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { REPO } from "./lab/lab.ts";
+import { type Failure, failuresIn } from "./lab/bunout.ts";
 
 const BUN = process.execPath;
 
@@ -15,7 +16,9 @@ interface Counts {
   pass: number;
   fail: number;
   skip: number;
+  failures: Failure[];
 }
+
 
 /** Runs one `bun test` over a directory, streaming its output, and returns the counts it printed. */
 async function bunTest(dir: string, timeoutMs: number, env: Record<string, string> = {}): Promise<Counts & { status: number }> {
@@ -34,7 +37,7 @@ async function bunTest(dir: string, timeoutMs: number, env: Record<string, strin
   }
   const status = await proc.exited;
   const n = (re: RegExp) => Number(re.exec(text)?.[1] ?? 0);
-  return { status, pass: n(/^\s*(\d+) pass$/m), fail: n(/^\s*(\d+) fail$/m), skip: n(/^\s*(\d+) skip$/m) };
+  return { status, pass: n(/^\s*(\d+) pass$/m), fail: n(/^\s*(\d+) fail$/m), skip: n(/^\s*(\d+) skip$/m), failures: failuresIn(text) };
 }
 
 /** Labs of this run carry this tag in their names (see test/lab/lab.ts). */
@@ -100,6 +103,12 @@ const left = leftovers();
 const secs = ((performance.now() - started) / 1000).toFixed(1);
 const modes = [...new Set(labs.map((l) => l.cgroupMode))];
 const versions = [...new Set(labs.map((l) => l.systemd))];
+// The failures again, after everything else, so that the end of the output alone says what failed and how.
+const failures = [unit, system, vm].flatMap((r) => r.failures);
+if (failures.length) {
+  console.log("");
+  for (const f of failures) console.log(`failed: ${f.name}\n  ${f.excerpt.join("\n  ")}`);
+}
 console.log("");
 console.log(`unit tests: ${unit.pass} passed, ${unit.fail} failed, ${unit.skip} skipped`);
 console.log(
@@ -116,5 +125,6 @@ console.log(left.length ? `left behind on the host:\n  ${left.join("\n  ")}` : "
 const runnerFailed = [unit, system, vm].filter((r) => r.status !== 0 && r.fail === 0).length;
 const failed = unit.fail + system.fail + vm.fail + Number(left.length > 0) + Number(labs.length === 0) + Number(vmRuns.length === 0) + runnerFailed;
 console.log(`(${secs} s)`);
+for (const f of failures) console.log(`failed: ${f.name}`);
 console.log(`tests: ${unit.pass + system.pass + vm.pass} passed, ${failed} failed, ${unit.skip + system.skip + vm.skip} skipped`);
 process.exit(failed === 0 ? 0 : 1);

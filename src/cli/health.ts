@@ -1,7 +1,8 @@
 /**
  * `podunit internal health`: the health checks of a pod, run by its own units.
  *
- * `health --ready MEMBER --main-pid PID CONFIG` is the member's ExecStartPost:
+ * `health --ready MEMBER --main-pid PID|--pid-file FILE CONFIG` is the member's
+ * ExecStartPost (a container's PID from its runtime's PID file):
  * it checks until the first check passes (the member then becomes active) or
  * the member's startup timeout ends (the start fails, and this prints the last
  * check's output, which the start's error shows).
@@ -19,6 +20,7 @@ import type { HealthConfig, MemberCheck } from "../plan/health.ts";
 import { afterCheck, type CheckResult, type HealthState, readHealthState } from "../status/health.ts";
 import { probeExec, probeHttp, probeTcp } from "../host/probe.ts";
 import { inUnit, joinCgroup } from "../host/cgroup.ts";
+import { readPidFile } from "../host/ready.ts";
 
 type Write = (text: string) => void;
 
@@ -130,14 +132,24 @@ async function round(cfg: HealthConfig, out: Write): Promise<number> {
 export async function healthMain(args: string[], out: Write, err: Write): Promise<number> {
   let member: string | undefined;
   let pid = 0;
+  let pidFile: string | undefined;
   const rest: string[] = [];
   for (let i = 0; i < args.length; i++) {
     if (args[i] === "--ready") member = args[++i];
     else if (args[i] === "--main-pid") pid = Number(args[++i]);
+    else if (args[i] === "--pid-file") pidFile = args[++i];
     else rest.push(args[i]!);
   }
+  if (pidFile !== undefined) {
+    try {
+      pid = readPidFile(pidFile);
+    } catch (e) {
+      err(`Failed to wait for member '${member}' to be ready: ${(e as Error).message}\n`);
+      return 1;
+    }
+  }
   if (rest.length !== 1 || (member !== undefined && !(pid > 0))) {
-    err("Usage: podunit internal health [--ready MEMBER --main-pid PID] CONFIG\n");
+    err("Usage: podunit internal health [--ready MEMBER --main-pid PID|--pid-file FILE] CONFIG\n");
     return 2;
   }
   let cfg: HealthConfig;

@@ -3,7 +3,7 @@
  *
  * `prepare` writes the run files of a pod started from unit files (src/boot/prepare.ts).
  *
- * `ready --main-pid PID --unit UNIT --holder main|child --launcher COMM [--hostname NAME]
+ * `ready --main-pid PID|--pid-file FILE --unit UNIT --holder main|child --launcher COMM [--hostname NAME]
  * [--loopback] NS=PIN...` is a sandbox's ExecStartPost in unit files: it waits
  * for the sandbox's namespaces, names the pod, brings up its loopback and links
  * the pins (src/host/ready.ts). `podunit start` does the same itself.
@@ -46,7 +46,7 @@ import { hostFiles } from "../host/files.ts";
 import { backendOption } from "./common/verbs.ts";
 import { NS_ORDER } from "../plan/builder.ts";
 import type { SandboxReady } from "../plan/types.ts";
-import { readySandbox, waitForExec } from "../host/ready.ts";
+import { readPidFile, readySandbox, waitForExec } from "../host/ready.ts";
 import type { Namespace } from "../podspec/types.ts";
 import { networkDown, networkUp } from "../pods/network.ts";
 import type { PlannedNetwork } from "../plan/network.ts";
@@ -62,6 +62,7 @@ import { startPullProgress } from "./common/progress.ts";
 
 const READY_OPTIONS = {
   "main-pid": { value: true },
+  "pid-file": { value: true },
   unit: { value: true },
   holder: { value: true, values: ["main", "child"] },
   launcher: { value: true },
@@ -84,8 +85,8 @@ const COMPLETE_OPTIONS: OptionSpec = { cword: { value: true } };
 
 async function ready(args: string[]): Promise<number> {
   const { options, positionals } = parseArgs("internal ready", args, READY_OPTIONS);
-  const mainPid = Number(options["main-pid"]);
-  if (!Number.isInteger(mainPid) || mainPid <= 0) throw new UsageError(`'podunit internal ready' needs --main-pid PID, not '${options["main-pid"] ?? ""}'.`);
+  const mainPid = typeof options["pid-file"] === "string" ? readPidFile(options["pid-file"]) : Number(options["main-pid"]);
+  if (!Number.isInteger(mainPid) || mainPid <= 0) throw new UsageError(`'podunit internal ready' needs --main-pid PID or --pid-file FILE, not '${options["main-pid"] ?? ""}'.`);
   const holder = options.holder;
   if (holder !== "main" && holder !== "child") throw new UsageError("'podunit internal ready' needs --holder main or --holder child.");
   if (typeof options.launcher !== "string") throw new UsageError("'podunit internal ready' needs --launcher COMM.");
@@ -311,7 +312,7 @@ export function internalCommand(commands: () => Command[]): Command {
   name: "internal",
   summary: "Helpers run by podunit's own units",
   usage:
-    "podunit internal ready --main-pid PID --unit UNIT --holder main|child --launcher COMM [--hostname NAME] [--loopback] NS=PIN...\n" +
+    "podunit internal ready --main-pid PID|--pid-file FILE --unit UNIT --holder main|child --launcher COMM [--hostname NAME] [--loopback] NS=PIN...\n" +
     "       podunit internal wait-exec [--timeout MS] [--children] [--launcher COMM] PIDFILE\n" +
     "       podunit internal prepare --sandbox|--member NAME --digest D --backend B --run-dir DIR [--image-dir DIR --image REF=DIGEST...] SPEC\n" +
     "       podunit internal mount-root --image REF --digest DIGEST --lower DIR... [--upper DIR --work DIR] TARGET\n" +
@@ -319,7 +320,7 @@ export function internalCommand(commands: () => Command[]): Command {
     "       podunit internal network-up NETWORK.JSON\n" +
     "       podunit internal network-down --run-dir DIR POD\n" +
     "       podunit internal volumes-up|volumes-down VOLUME...\n" +
-    "       podunit internal health [--ready MEMBER --main-pid PID] CONFIG\n" +
+    "       podunit internal health [--ready MEMBER --main-pid PID|--pid-file FILE] CONFIG\n" +
     "       podunit internal pull --image-dir DIR --backend B [--image REF=DIGEST...] SPEC\n" +
     "       podunit internal complete --cword N -- WORD...\n" +
     "       podunit internal join-exec --cgroup-of PID -- PROGRAM [ARG...]",

@@ -98,9 +98,8 @@ function execState(pid: number, launcher: string, withChildren: boolean): "waiti
  * ignores signals it has no handler for), and a stop then waits for its whole timeout.
  * A process that is gone has exited already: systemd sees that itself.
  */
-export async function waitForExec(pidFile: string, opts: { children?: boolean; timeoutMs?: number; launcher?: string } = {}): Promise<void> {
-  const launcher = opts.launcher ?? RUNTIME_INIT_COMM.runc;
-  const timeoutMs = opts.timeoutMs ?? 5000;
+/** The process ID a runtime wrote to `pidFile`. */
+export function readPidFile(pidFile: string): number {
   let pid: number;
   try {
     pid = Number(readFileSync(pidFile, "utf8").trim());
@@ -108,6 +107,13 @@ export async function waitForExec(pidFile: string, opts: { children?: boolean; t
     throw new SandboxNotReadyError(`could not read '${pidFile}': ${(err as Error).message}`);
   }
   if (!Number.isInteger(pid) || pid <= 0) throw new SandboxNotReadyError(`'${pidFile}' holds no process ID.`);
+  return pid;
+}
+
+export async function waitForExec(pidFile: string, opts: { children?: boolean; timeoutMs?: number; launcher?: string } = {}): Promise<void> {
+  const launcher = opts.launcher ?? RUNTIME_INIT_COMM.runc;
+  const timeoutMs = opts.timeoutMs ?? 5000;
+  const pid = readPidFile(pidFile);
   const end = Date.now() + timeoutMs;
   while (execState(pid, launcher, opts.children === true) === "waiting") {
     if (Date.now() > end) throw new SandboxNotReadyError(`process ${pid} did not start its program within ${timeoutMs} ms.`);

@@ -20,6 +20,22 @@ export function exec(path: string, args: string[], flags: ExecFlag[] = ["no-env-
   return { path, argv: [path, ...args], flags };
 }
 
+/**
+ * `props` with `more` added: a key already there whose value is a list of
+ * commands (ExecStartPostEx, ...) gets the new commands after its own; any other
+ * key is replaced.
+ */
+export function withProps(props: readonly UnitProperty[], more: readonly UnitProperty[]): UnitProperty[] {
+  const out = [...props];
+  for (const p of more) {
+    const i = out.findIndex((x) => x.key === p.key);
+    if (i < 0) out.push(p);
+    else if (p.key.startsWith("Exec")) out[i] = { key: p.key, value: [...(out[i]!.value as ExecCommand[]), ...(p.value as ExecCommand[])] } as UnitProperty;
+    else out[i] = p;
+  }
+  return out;
+}
+
 export const IGNORE: ExecFlag[] = ["ignore-failure", "no-env-expand"];
 
 /** Percent of one CPU → microseconds per second, rounded to what CPUQuota= can write (0.01%). */

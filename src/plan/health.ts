@@ -88,13 +88,16 @@ function inPodNet(c: Ctx, args: string[]): { path: string; args: string[] } {
 
 /**
  * The properties a member with a check adds: its readiness wait (privileged: it
- * enters the pod's namespaces whatever the member's user; `${MAINPID}` expanded)
+ * enters the pod's namespaces whatever the member's user; a host member's
+ * `${MAINPID}` expanded, a container's PID read from `runtimePidFile`)
  * and TimeoutStartSec. For container members it comes after the container's wait for
  * catatonit, which unit files add; `podunit start` waits for that itself.
  */
-export function readinessProps(c: Ctx, m: MemberSpec): UnitProperty[] {
+export function readinessProps(c: Ctx, m: MemberSpec, runtimePidFile?: string): UnitProperty[] {
   if (!m.health) return [];
-  const cmd = inPodNet(c, ["internal", "health", "--ready", m.name, "--main-pid", "${MAINPID}", c.layout.healthConfig]);
+  // A container's PID is read from its runtime's PID file: systemd may learn it only after ExecStartPost= (runtime.ts, pidHandOff).
+  const pid = runtimePidFile !== undefined ? ["--pid-file", runtimePidFile] : ["--main-pid", "${MAINPID}"];
+  const cmd = inPodNet(c, ["internal", "health", "--ready", m.name, ...pid, c.layout.healthConfig]);
   return [
     prop("ExecStartPostEx", [exec(cmd.path, cmd.args, ["privileged"])]),
     prop("TimeoutStartUSec", m.health.startupTimeout + STARTUP_GRACE),

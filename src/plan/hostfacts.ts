@@ -46,6 +46,7 @@ export function detectPaths(exists: Exists = existsSync, execPath: string = proc
     nsenter: need("nsenter"),
     rm: need("rm"),
     setpriv: need("setpriv"),
+    sh: need("sh"),
     podunit: basename(execPath).startsWith("podunit") ? execPath : (findProgram("podunit", SEARCH_PATH, exists) ?? "/usr/local/bin/podunit"),
   };
 }

@@ -1,6 +1,6 @@
 /** Member units: host-file-system members through nsenter, rootfs and image members through an OCI runtime (crun or runc). */
 import { PodunitError, SpecError } from "../errors.ts";
-import { containerCgroup, forgetContainer, memberRuntime, RUNTIME_INIT_COMM } from "./runtime.ts";
+import { containerCgroup, forgetContainer, memberRuntime, pidHandOff, RUNTIME_INIT_COMM } from "./runtime.ts";
 import type { MemberSpec, Namespace, OciRuntime } from "../podspec/types.ts";
 import type { UnitProperty } from "../systemd/properties.ts";
 import { memberUnitName, unitCgroup } from "../systemd/unitname.ts";
@@ -125,6 +125,8 @@ export interface ContainerOut {
   waits: ContainerWait[];
   /** Each container member's runtime, by member name. */
   runtimes: Map<string, OciRuntime>;
+  /** Each container member's PID file as its runtime writes it, by member name (its ExecStartPost= steps read it). */
+  pidFiles: Map<string, string>;
 }
 
 /** A member with a rootfs: its runtime under a forking service, its container cgroup nested below the unit's. */
@@ -222,13 +224,16 @@ function containerMember(c: Ctx, m: MemberSpec, order: MemberOrderInfo, out: Con
     props.push(prop("ExecStartEx", [exec(rt.path, ["run", "--bundle", bundle, id])]));
   } else {
     const pidFile = c.layout.memberPidFile(m.name);
+    const handOff = pidHandOff(c, rt, pidFile);
+    out.pidFiles.set(m.name, handOff.runtimePidFile);
     // With its own PID namespace, the container's first process loses a SIGTERM sent before
     // catatonit runs: the member counts as started after that (Plan.containerWaits).
-    if (ownPidNs) waits.push({ unit, pidFile, launcher: RUNTIME_INIT_COMM[rt.name] });
+    if (ownPidNs) waits.push({ unit, pidFile: handOff.runtimePidFile, launcher: RUNTIME_INIT_COMM[rt.name] });
     props.push(
       prop("Type", "forking"),
       prop("PIDFile", pidFile),
-      prop("ExecStartEx", [exec(rt.path, ["run", "-d", "--pid-file", pidFile, "--bundle", bundle, id])]),
+      prop("ExecStartEx", [exec(rt.path, ["run", "-d", "--pid-file", handOff.runtimePidFile, "--bundle", bundle, id])]),
+      ...(handOff.post.length ? [prop("ExecStartPostEx", handOff.post)] : []),
       // The container's init exits 143 on SIGTERM (128 + the signal); without this a clean stop ends failed.
       prop("SuccessExitStatus", stopStatus(run.stopSignal)),
     );

@@ -6,7 +6,7 @@ import { PodunitError } from "../errors.ts";
 import type { MemberSpec, Namespace, OciRuntime, PodSpec, SandboxBackend } from "../podspec/types.ts";
 import { type UnitProperty, propertySince, sortProperties } from "../systemd/properties.ts";
 import { memberUnitName, podSliceCgroup, podSliceName, podTargetName, sandboxUnitName, unitCgroup } from "../systemd/unitname.ts";
-import { type Ctx, limitProps, NS_ORDER, prop } from "./builder.ts";
+import { type Ctx, limitProps, NS_ORDER, prop, withProps } from "./builder.ts";
 import { PodLayout } from "./layout.ts";
 import { hostMember, imageMember, type MemberOrderInfo, rootfsMember } from "./members.ts";
 import { planHealth, readinessProps } from "./health.ts";
@@ -89,7 +89,7 @@ export function plan(spec: PodSpec, host: HostFacts, opts: PlanOptions = {}): Pl
   const initNames = order.inits.map((m) => m.name);
   if (spec.members.some((m) => m.rootfs !== undefined || m.image !== undefined)) dirs.push(layout.bundlesDir);
   const images: PlannedImage[] = [];
-  const out = { files, dirs, waits: containerWaits, runtimes: new Map<string, OciRuntime>() };
+  const out = { files, dirs, waits: containerWaits, runtimes: new Map<string, OciRuntime>(), pidFiles: new Map<string, string>() };
   const members = spec.members.map((m) => {
     const info: MemberOrderInfo = { initsBefore: m.kind === "init" ? initNames.slice(0, initNames.indexOf(m.name)) : initNames };
     const name = memberUnitName(spec.name, m.name);
@@ -99,7 +99,7 @@ export function plan(spec: PodSpec, host: HostFacts, opts: PlanOptions = {}): Pl
         : m.rootfs !== undefined
           ? rootfsMember(c, m, info, out)
           : hostMember(c, m, info);
-    return unit(name, "service", "member", unitCgroup(spec.name, name), [...props, ...readinessProps(c, m)], m, out.runtimes.get(m.name));
+    return unit(name, "service", "member", unitCgroup(spec.name, name), withProps(props, readinessProps(c, m, out.pidFiles.get(m.name))), m, out.runtimes.get(m.name));
   });
   network.files(files);
   if (images.length) files.push({ path: layout.imagesFile, mode: 0o644, content: imagesJson(images) });

@@ -1,6 +1,6 @@
 /** The sandbox unit: the process that makes and holds the pod's namespaces (native, or a container of crun or runc). */
 import type { ExecCommand, UnitProperty } from "../systemd/properties.ts";
-import { containerCgroup, forgetContainer, RUNTIME_INIT_COMM, type Runtime } from "./runtime.ts";
+import { containerCgroup, forgetContainer, pidHandOff, RUNTIME_INIT_COMM, type Runtime, sandboxRuntime } from "./runtime.ts";
 import { unitCgroup } from "../systemd/unitname.ts";
 import { type Ctx, exec, IGNORE, prop } from "./builder.ts";
 import { sandboxContainerId } from "./layout.ts";
@@ -64,7 +64,11 @@ export function nativeSandbox(c: Ctx): UnitProperty[] {
 /** How the sandbox is made ready (see SandboxReady) with the plan's `pins`; undefined when nothing is to be done. */
 export function sandboxReady(c: Ctx, pins: Pin[]): SandboxReady | undefined {
   // The runtime's init must have become catatonit before a stop can work (see 'podunit internal ready').
-  if (c.backend !== "native") return { unit: c.sandbox, holder: "main", launcher: RUNTIME_INIT_COMM[c.backend], loopback: false, pins };
+  const rt = sandboxRuntime(c);
+  if (rt !== undefined) {
+    const { runtimePidFile } = pidHandOff(c, rt, c.layout.sandboxPidFile);
+    return { unit: c.sandbox, holder: "main", launcher: RUNTIME_INIT_COMM[rt.name], pidFile: runtimePidFile, loopback: false, pins };
+  }
   if (!pins.length) return undefined;
   return {
     unit: c.sandbox,
@@ -99,12 +103,14 @@ export function runtimeSandbox(c: Ctx, rt: Runtime, files: PlannedFile[], dirs: 
   dirs.push(bundle, rootfs);
   files.push({ path: `${bundle}/config.json`, mode: 0o600, content: configJson(config) });
   const pidFile = c.layout.sandboxPidFile;
+  const handOff = pidHandOff(c, rt, pidFile);
   return [
     ...sandboxCommon(c),
     prop("Delegate", true),
     prop("Type", "forking"),
     prop("PIDFile", pidFile),
-    prop("ExecStartEx", [exec(rt.path, ["run", "-d", "--pid-file", pidFile, "--bundle", bundle, id])]),
+    prop("ExecStartEx", [exec(rt.path, ["run", "-d", "--pid-file", handOff.runtimePidFile, "--bundle", bundle, id])]),
+    ...(handOff.post.length ? [prop("ExecStartPostEx", handOff.post)] : []),
     prop("ExecStopPostEx", [forgetContainer(c, rt, id), ...stopCleanup(c)]),
   ];
 }

@@ -27,6 +27,8 @@ export interface HostPaths {
   rm: string;
   /** Narrows a host member's capabilities and switches it to its user, after nsenter. */
   setpriv: string;
+  /** A POSIX shell (Debian: dash), for the one step of a crun unit that needs no more (runtime.ts, pidHandOff). */
+  sh: string;
   podunit: string;
 }
 
@@ -185,6 +187,12 @@ export interface SandboxReady {
   holder: "main" | "child";
   /** The holder's command name (/proc/PID/comm) while it is still the launcher. */
   launcher: string;
+  /**
+   * A runtime sandbox's PID file as its runtime writes it: the unit's ready step
+   * reads the main PID there (systemd may learn it only after ExecStartPost=; see
+   * runtime.ts, pidHandOff). Absent for the native sandbox, whose step gets ${MAINPID}.
+   */
+  pidFile?: string;
   hostname?: string;
   /** Bring up `lo` in the pod's network namespace. */
   loopback: boolean;

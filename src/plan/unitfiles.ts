@@ -101,21 +101,27 @@ export function runFilesOf(p: Plan, unit: PlannedUnit): { directories: string[];
   return { directories: [], files: [] };
 }
 
+/** `u` with `command` run after its own ExecStartPost= commands. */
+function withPost(u: PlannedUnit, command: ExecCommand): PlannedUnit {
+  const post = (u.properties.find((x) => x.key === "ExecStartPostEx")?.value as ExecCommand[] | undefined) ?? [];
+  return withProperty(u, prop("ExecStartPostEx", [...post, command]));
+}
+
 function withProperty(u: PlannedUnit, p: UnitProperty): PlannedUnit {
   return { ...u, properties: sortProperties([...u.properties.filter((x) => x.key !== p.key), p]) };
 }
 
 /**
  * argv of `podunit internal ready` (after the binary): the sandbox's ready step
- * as its ExecStartPost, for ${MAINPID}, which systemd expands (so this command
- * keeps environment expansion on; nothing else in it holds a `$`).
+ * as its ExecStartPost: a runtime sandbox's PID from the runtime's PID file, the
+ * native one's from ${MAINPID}, which systemd expands (so that command keeps
+ * environment expansion on; nothing else in it holds a `$`).
  */
 export function readyArgv(r: SandboxReady): string[] {
   return [
     "internal",
     "ready",
-    "--main-pid",
-    "${MAINPID}",
+    ...(r.pidFile !== undefined ? ["--pid-file", r.pidFile] : ["--main-pid", "${MAINPID}"]),
     "--unit",
     r.unit,
     "--holder",
@@ -178,7 +184,7 @@ export function unitFilePlan(p: Plan, host: Pick<HostFacts, "runDir" | "paths">)
     slice: withProperty(p.slice, prop("PartOf", [p.target.name])),
     sandbox: networkUnitFile(
       p.ready
-        ? withProperty(withPrepare(sandbox, prepare(p.sandbox)), prop("ExecStartPostEx", [exec(host.paths.podunit, readyArgv(p.ready), [])]))
+        ? withPost(withPrepare(sandbox, prepare(p.sandbox)), exec(host.paths.podunit, readyArgv(p.ready), p.ready.pidFile !== undefined ? undefined : []))
         : withPrepare(sandbox, prepare(p.sandbox)),
       p.network,
       p.runDir,
@@ -189,7 +195,7 @@ export function unitFilePlan(p: Plan, host: Pick<HostFacts, "runDir" | "paths">)
       const prepared = withRoot(hasFiles(m) ? withPrepare(m, prepare(m)) : m, root, host.paths.podunit);
       const wait = p.containerWaits.find((w) => w.unit === m.name);
       if (!wait) return prepared;
-      // The wait for catatonit comes before a readiness check.
+      // The wait for catatonit comes before a readiness check (it reads the runtime's PID file, there before any ExecStartPost=).
       const post = (prepared.properties.find((x) => x.key === "ExecStartPostEx")?.value as ExecCommand[] | undefined) ?? [];
       return withProperty(prepared, prop("ExecStartPostEx", [exec(host.paths.podunit, waitExecArgv(wait)), ...post]));
     }),

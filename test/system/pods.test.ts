@@ -163,7 +163,7 @@ tasks_max = 64
 command = ["/bin/sleep", "600"]
 
 [containers.hog]
-command = ["/bin/sh", "-c", 'sleep 0.3; head -c 256M /dev/zero | (echo 1000 > /proc/self/oom_score_adj; exec tail >/dev/null); echo exit=$?; ${ownCounter}; sleep 600']
+command = ["/bin/sh", "-c", 'sleep 0.3; (echo 1000 > /proc/self/oom_score_adj; exec dd if=/dev/zero of=/dev/null bs=256M count=1 2>/dev/null); echo exit=$?; ${ownCounter}; sleep 600']
 memory_max = "32M"
 
 [containers.spawner]
@@ -191,7 +191,7 @@ memory_max = "48M"
 command = ["/bin/sleep", "600"]
 
 [containers.hog]
-command = ["/bin/sh", "-c", "sleep 0.3; head -c 256M /dev/zero | (echo 1000 > /proc/self/oom_score_adj; exec tail >/dev/null); echo exit=$?; sleep 600"]
+command = ["/bin/sh", "-c", "sleep 0.3; (echo 1000 > /proc/self/oom_score_adj; exec dd if=/dev/zero of=/dev/null bs=256M count=1 2>/dev/null); echo exit=$?; sleep 600"]
 `);
     await startOk(pod, "--backend", "native");
     expect(await journalContains(`podunit-${pod}-hog.service`, "exit=")).toContain("exit=137");
@@ -211,7 +211,9 @@ runtime = "${runtime}"
 
 [containers.hog]
 rootfs = "${BUSYBOX_ROOTFS}"
-command = ["/bin/sh", "-c", "sleep 0.3; head -c 268435456 /dev/zero | (echo 1000 > /proc/self/oom_score_adj; exec tail >/dev/null); echo exit=$?; sleep 600"]
+# One process allocates (dd's 256 MiB buffer): with a pipe, the writer's pipe buffers are charged too, and a
+# charge while the first victim's memory is still being freed makes the kernel pick a second one, the shell.
+command = ["/bin/sh", "-c", "sleep 0.3; (echo 1000 > /proc/self/oom_score_adj; exec dd if=/dev/zero of=/dev/null bs=256M count=1 2>/dev/null); echo exit=$?; sleep 600"]
 memory_max = "32M"
 
 [containers.phoenix]
@@ -251,6 +253,34 @@ restart_sec = "100ms"
     });
   });
 }
+
+describe("crun: systemd is the parent of every container it supervises", () => {
+  const pod = "parent";
+  // One process, in the pod's PID namespace (no catatonit), that takes its time to exit on SIGTERM:
+  // cut short by a SIGKILL, it never prints 'clean'.
+  const slow = "trap 'i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; echo clean; exit 0' TERM; rm -f /tmp/f; mkfifo /tmp/f; while :; do read -t 1 x <> /tmp/f; done";
+  test("start and stop, again and again: never a main process that is not systemd's child; a lone process gets SIGTERM and its time", async () => {
+    writeSpec(t.lab, pod, `
+runtime = "crun"
+share = ["net", "ipc", "uts", "pid"]
+
+[containers.lone]
+rootfs = "${BUSYBOX_ROOTFS}"
+command = ["/bin/sh", "-c", ${JSON.stringify(slow)}]
+`);
+    const since = (await t.lab.sh(["date", "+@%s"])).trim();
+    const rounds = 6;
+    for (let i = 0; i < rounds; i++) {
+      await startOk(pod);
+      await stopClean(pod);
+    }
+    await t.lab.sh(["journalctl", "--sync"]);
+    const j = await t.lab.sh(["journalctl", "--since", since, "--no-pager", "-o", "cat", "-u", `podunit-${pod}-sandbox.service`, "-u", `podunit-${pod}-lone.service`]);
+    expect(j).not.toContain("which is not our child");
+    expect(j).not.toContain("status=9/KILL");
+    expect(j.split("\n").filter((l) => l === "clean").length).toBe(rounds);
+  });
+});
 
 describe("restarts and crashes", () => {
   const pod = "crashy";

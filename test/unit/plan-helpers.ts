@@ -14,6 +14,7 @@ export const HOST: HostFacts = {
     nsenter: "/usr/bin/nsenter",
     rm: "/usr/bin/rm",
     setpriv: "/usr/bin/setpriv",
+    sh: "/usr/bin/sh",
     podunit: "/usr/local/bin/podunit",
   },
 };

@@ -144,6 +144,7 @@ describe("runc sandbox", () => {
       unit: "podunit-web-sandbox.service",
       holder: "main",
       launcher: "runc:[2:INIT]",
+      pidFile: "/run/podunit/web/sandbox.pid",
       loopback: false,
       pins: (["net", "ipc", "uts"] as const).map((ns) => ({ ns, path: `/run/podunit/web/ns/${ns}` })),
     });

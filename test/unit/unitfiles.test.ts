@@ -22,16 +22,18 @@ describe("the unit-file form of a plan", () => {
     expect(val(u.sandbox, "ExecStartPreEx")![0]!.flags).toEqual(["no-env-expand"]);
   });
 
-  test("the sandbox's ready step runs as its ExecStartPost, with ${MAINPID} expanded by systemd", () => {
+  test("the sandbox's ready step runs as its ExecStartPost: a runtime sandbox's PID from the runtime's PID file, the native one's from ${MAINPID}", () => {
     const post = val(u.sandbox, "ExecStartPostEx")!;
     expect(post.map((c) => c.argv)).toEqual([
       [
-        "/usr/local/bin/podunit", "internal", "ready", "--main-pid", "${MAINPID}", "--unit", "podunit-web-sandbox.service", "--holder", "main", "--launcher", "runc:[2:INIT]",
+        "/usr/local/bin/podunit", "internal", "ready", "--pid-file", "/run/podunit/web/sandbox.pid", "--unit", "podunit-web-sandbox.service", "--holder", "main", "--launcher", "runc:[2:INIT]",
         "net=/run/podunit/web/ns/net", "ipc=/run/podunit/web/ns/ipc", "uts=/run/podunit/web/ns/uts",
       ],
     ]);
-    expect(post[0]!.flags).toEqual([]);
+    expect(post[0]!.flags).toEqual(["no-env-expand"]);
     const n = unitFilePlan(plan(pod({ sandbox: "native", share: ["net", "ipc", "uts", "pid"] }), HOST), HOST);
+    expect(argvs(n.sandbox, "ExecStartPostEx")[0]!.slice(3, 5)).toEqual(["--main-pid", "${MAINPID}"]);
+    expect(val(n.sandbox, "ExecStartPostEx")![0]!.flags).toEqual([]);
     expect(argvs(n.sandbox, "ExecStartPostEx")[0]!.slice(7)).toEqual([
       "--holder", "child", "--launcher", "unshare", "--hostname", "web", "--loopback",
       "net=/run/podunit/web/ns/net", "ipc=/run/podunit/web/ns/ipc", "uts=/run/podunit/web/ns/uts", "pid=/run/podunit/web/ns/pid",
