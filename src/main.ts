@@ -27,12 +27,13 @@ import { imageCommand } from "./cli/image.ts";
 import { volume } from "./cli/volume.ts";
 import { imageUsers } from "./pods/images.ts";
 import { login, logout } from "./cli/login.ts";
-import { isatty } from "./host/libc.ts";
 import { network } from "./cli/network.ts";
 import { kubeCommand } from "./cli/kube.ts";
-import { ExitCode, PodunitError, UsageError } from "./errors.ts";
-import { formatMarks, mark } from "./trace.ts";
-import { writeAll } from "./cli/common/output.ts";
+import { UsageError } from "./errors.ts";
+import { mark } from "./trace.ts";
+import { exitWith, processIo, report } from "./cli/common/process.ts";
+
+export { report };
 
 const commands: Command[] = [];
 const table = () => commands;
@@ -73,42 +74,11 @@ export function wantsHelp(args: string[], runsCommand: boolean): boolean {
   return false;
 }
 
-/** Turns an error into the message a person reads and the exit code. */
-export function report(err: unknown, io: Io): number {
-  if (err instanceof UsageError) {
-    io.err(`podunit: ${err.message} ${err.hint ?? ""}`.trimEnd() + "\n");
-    return err.exitCode;
-  }
-  if (err instanceof PodunitError) {
-    io.err(`podunit: ${err.message}\n`);
-    if (err.hint) io.err(`podunit: ${err.hint}\n`);
-    return err.exitCode;
-  }
-  const e = err as Error;
-  io.err(`podunit: internal error: ${e?.message ?? String(err)}\n`);
-  io.err(io.env.PODUNIT_DEBUG ? `${e?.stack ?? ""}\n` : "podunit: This is a bug in podunit " + VERSION + "; set PODUNIT_DEBUG=1 for details.\n");
-  return ExitCode.INTERNAL;
-}
-
 /** Runs the command line of this process and exits with its code (the binary's entry, src/podunit.ts, calls it). */
 export function runProcess(): void {
-  const io: Io = {
-    out: (t) => writeAll(1, t),
-    err: (t) => writeAll(2, t),
-    env: process.env,
-    // Asked only by the verbs that draw progress: isatty goes through libc's FFI, which every command would pay for.
-    get terminal() {
-      return isatty(1);
-    },
-  };
+  const io = processIo();
   // Started through the systemd generator link (argv[0] is its path; process.argv[0] of a compiled binary is "bun").
-  const run = isGeneratorInvocation(process.argv0) ? runGenerator(process.argv.slice(2), process.env) : main(process.argv.slice(2), io);
-  void run.then((code) => {
-    if (process.env.PODUNIT_TRACE) writeAll(2, formatMarks() + "\n");
-    // Everything is written (synchronously) and every connection closed: exit now rather
-    // than wait for the runtime to wind down its sockets and heap.
-    process.exit(code);
-  });
+  exitWith(isGeneratorInvocation(process.argv0) ? runGenerator(process.argv.slice(2), process.env) : main(process.argv.slice(2), io));
 }
 
 if (import.meta.main) runProcess();

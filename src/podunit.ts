@@ -1,18 +1,36 @@
 /**
- * The binary's entry. The health checks a pod's timer starts (`podunit internal
- * health CONFIG`, every few seconds per pod) load only their own few modules;
- * everything else loads the command table (src/main.ts). Evaluating the whole
- * table is most of a command's own start-up, and a check would pay it each time
- * (docs/benchmarks.md).
+ * The binary's entry. Evaluating the whole command table (src/main.ts) is most of a
+ * command's own start-up, so the commands run most often load only their own
+ * modules: the health checks a pod's timer starts (`podunit internal health
+ * CONFIG`, every few seconds per pod) and the verbs of a pod's life (start,
+ * restart, stop, status, list; not when asked for help, which reads the table).
+ * Everything else loads the table (docs/benchmarks.md).
  *
  * No top-level await: the binary is built with --bytecode, which needs a CommonJS bundle.
  */
+import type { Command } from "./cli/common/command.ts";
 import { writeAll } from "./cli/common/output.ts";
 
+/** The verbs that run without the table, and how each is loaded. */
+const ALONE: Record<string, () => Promise<Command>> = {
+  start: () => import("./cli/start.ts").then((m) => m.start),
+  restart: () => import("./cli/start.ts").then((m) => m.restart),
+  stop: () => import("./cli/stop.ts").then((m) => m.stop),
+  status: () => import("./cli/status.ts").then((m) => m.status),
+  list: () => import("./cli/list.ts").then((m) => m.list),
+};
+
 const argv = process.argv.slice(2);
+const alone = Object.hasOwn(ALONE, argv[0] ?? "") && !argv.includes("--help") ? ALONE[argv[0]!] : undefined;
 if (argv[0] === "internal" && argv[1] === "health") {
   void import("./cli/health.ts").then(async (h) => {
     process.exit(await h.healthMain(argv.slice(2), (t) => writeAll(1, t), (t) => writeAll(2, t)));
+  });
+} else if (alone !== undefined) {
+  void Promise.all([import("./cli/common/process.ts"), import("./trace.ts")]).then(([p, t]) => {
+    t.mark("main");
+    const io = p.processIo();
+    p.exitWith(alone().then((cmd) => cmd.run(argv.slice(1), io)).catch((err: unknown) => p.report(err, io)));
   });
 } else {
   void import("./main.ts").then((m) => m.runProcess());

@@ -1,10 +1,9 @@
-import pkg from "../../package.json" with { type: "json" };
 import type { Command } from "./common/command.ts";
 import { JSON_OPTION, parseArgs } from "./common/args.ts";
 import { jsonDocument } from "./common/format.ts";
+import { VERSION } from "./common/about.ts";
 
-/** podunit's version, taken from package.json at build time. */
-export const VERSION: string = pkg.version;
+export { VERSION };
 
 // Set by `bun build --define` (the Makefile); absent when run from the sources.
 declare const PODUNIT_REVISION: string | undefined;

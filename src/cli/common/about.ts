@@ -1,4 +1,8 @@
-/** What `podunit help` and the podunit(1) man page both say about podunit as a whole. */
+/** What `podunit help`, the podunit(1) man page and error messages say about podunit as a whole. */
+import pkg from "../../../package.json" with { type: "json" };
+
+/** podunit's version, taken from package.json at build time. */
+export const VERSION: string = pkg.version;
 
 export const TAGLINE = "pods of processes and containers, run by systemd";
 

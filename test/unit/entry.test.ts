@@ -1,0 +1,47 @@
+/**
+ * The binary's entry (src/podunit.ts): the verbs of a pod's life run without the
+ * command table, and say the same as through it (src/main.ts, run in-process here).
+ */
+import { beforeAll, expect, test } from "bun:test";
+import { join } from "node:path";
+import { main } from "../../src/main.ts";
+
+const REPO = join(import.meta.dir, "../..");
+const BIN = join(REPO, "dist/podunit");
+
+beforeAll(() => {
+  const r = Bun.spawnSync(["make", "-s", "build"], { cwd: REPO, stdout: "pipe", stderr: "pipe" });
+  if (r.exitCode !== 0) throw new Error(`make build: ${r.stderr.toString()}`);
+}, 240_000);
+
+async function table(argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, { out: (t) => void out.push(t), err: (t) => void err.push(t), env: {} });
+  return { code, out: out.join(""), err: err.join("") };
+}
+
+function binary(argv: string[], env: Record<string, string> = {}) {
+  const r = Bun.spawnSync([BIN, ...argv], { stdout: "pipe", stderr: "pipe", env: { PATH: process.env.PATH ?? "", ...env } });
+  return { code: r.exitCode, out: r.stdout.toString(), err: r.stderr.toString() };
+}
+
+test("usage errors of start, restart, stop, status and list: the same words and exit code as through the table", async () => {
+  for (const argv of [["start"], ["restart", "a", "b"], ["stop", "--bogus", "web"], ["status"], ["list", "extra"], ["start", "web", "--backend", "nope"]]) {
+    expect({ argv, ...binary(argv) }).toEqual({ argv, ...(await table(argv)) });
+  }
+});
+
+test("--help after one of them is the table's help", async () => {
+  for (const verb of ["start", "stop", "status", "list"]) {
+    const r = binary([verb, "web", "--help"]);
+    expect(r.code).toBe(0);
+    expect(r.out).toBe((await table(["help", verb])).out);
+  }
+});
+
+test("trace marks are printed for a verb run alone", () => {
+  const r = binary(["status"], { PODUNIT_TRACE: "1" });
+  expect(r.code).toBe(2);
+  expect(r.err).toMatch(/podunit trace: +[\d.]+ ms +\+ *[\d.]+ +main\n/);
+});
