@@ -30,7 +30,8 @@ if (argv[0] === "internal" && argv[1] === "health") {
   void Promise.all([import("./cli/common/process.ts"), import("./trace.ts")]).then(([p, t]) => {
     t.mark("main");
     const io = p.processIo();
-    p.exitWith(alone().then((cmd) => cmd.run(argv.slice(1), io)).catch((err: unknown) => p.report(err, io)));
+    const run = alone().then((cmd) => (t.mark("the verb's modules loaded"), cmd.run(argv.slice(1), io)));
+    p.exitWith(run.catch((err: unknown) => p.report(err, io)));
   });
 } else {
   void import("./main.ts").then((m) => m.runProcess());

@@ -112,7 +112,8 @@ async function start(req: StartRequest, env: Env, restart: boolean): Promise<Sta
 /** Stops one pod by name or spec file; idempotent. */
 export async function stopPod(ref: string, dir: string | undefined, env: Env): Promise<StopResult> {
   const pod = await podName(ref, dir, env);
-  return withSystemd(env, (sd) => withPodLock(env, pod, () => stopLocked(pod, sd, env)));
+  mark("pod named");
+  return withSystemd(env, (sd) => (mark("connected to systemd"), withPodLock(env, pod, () => (mark("locked"), stopLocked(pod, sd, env)))));
 }
 
 /** Stops a pod whose lock the caller holds; throws when cleanup left something behind. */
