@@ -224,7 +224,8 @@ function containerMember(c: Ctx, m: MemberSpec, order: MemberOrderInfo, out: Con
     props.push(prop("ExecStartEx", [exec(rt.path, ["run", "--bundle", bundle, id])]));
   } else {
     const pidFile = c.layout.memberPidFile(m.name);
-    const handOff = pidHandOff(c, rt, pidFile);
+    // Without a PID namespace of its own the container has no catatonit: its first process may be alone.
+    const handOff = pidHandOff(c, rt, pidFile, !ownPidNs);
     out.pidFiles.set(m.name, handOff.runtimePidFile);
     // With its own PID namespace, the container's first process loses a SIGTERM sent before
     // catatonit runs: the member counts as started after that (Plan.containerWaits).

@@ -178,16 +178,20 @@ export interface PidHandOff {
  * its parent: the container's first process can still be that child's when
  * systemd reads the PID file. systemd then keeps it as an "alien" main process
  * ("Supervising process ... which is not our child") and, at stop, follows the
- * stop signal with SIGKILL at once when no other process is in the unit (a
- * sandbox's pause process, a member that shares the pod's PID namespace): no
+ * stop signal with SIGKILL at once when no other process is in the unit: no
  * grace period, and a result of 'signal'. Seen in up to half the starts on a busy
- * 2-core machine. So crun writes its own PID file and the unit's PIDFile= is
- * written by a step that waits until systemd is the parent (systemd reads a
- * missing PIDFile= again after ExecStartPost=). runc's `run -d` was not seen to
- * do this (none in 60 starts under the same load): no step.
+ * 2-core machine. So, for a container whose first process may be alone in its
+ * unit (`alone`: the sandbox's pause process, a member in the pod's PID namespace,
+ * which has no catatonit of its own) and on cgroup v1 without a v2 tree (where
+ * systemd does not wait for the rest of a delegated unit's processes either),
+ * crun writes its own PID file and the unit's PIDFile= is written by a step that
+ * waits until systemd is the parent (systemd reads a missing PIDFile= again after
+ * ExecStartPost=). A member with catatonit and its command needs none: systemd
+ * waits for the unit's cgroup to empty. runc's `run -d` was not seen to do this
+ * (none in 60 starts under the same load): no step.
  */
-export function pidHandOff(c: Ctx, rt: Runtime, pidFile: string): PidHandOff {
-  if (rt.name !== "crun") return { runtimePidFile: pidFile, post: [] };
+export function pidHandOff(c: Ctx, rt: Runtime, pidFile: string, alone: boolean): PidHandOff {
+  if (rt.name !== "crun" || (!alone && c.host.cgroupMode !== "legacy")) return { runtimePidFile: pidFile, post: [] };
   const runtimePidFile = pidFile.replace(/\.pid$/, ".crun.pid");
   return { runtimePidFile, post: [exec(c.host.paths.sh, ["-c", ADOPT_SCRIPT, "podunit-adopt", runtimePidFile, pidFile])] };
 }

@@ -66,7 +66,7 @@ export function sandboxReady(c: Ctx, pins: Pin[]): SandboxReady | undefined {
   // The runtime's init must have become catatonit before a stop can work (see 'podunit internal ready').
   const rt = sandboxRuntime(c);
   if (rt !== undefined) {
-    const { runtimePidFile } = pidHandOff(c, rt, c.layout.sandboxPidFile);
+    const { runtimePidFile } = pidHandOff(c, rt, c.layout.sandboxPidFile, true);
     return { unit: c.sandbox, holder: "main", launcher: RUNTIME_INIT_COMM[rt.name], pidFile: runtimePidFile, loopback: false, pins };
   }
   if (!pins.length) return undefined;
@@ -103,7 +103,7 @@ export function runtimeSandbox(c: Ctx, rt: Runtime, files: PlannedFile[], dirs: 
   dirs.push(bundle, rootfs);
   files.push({ path: `${bundle}/config.json`, mode: 0o600, content: configJson(config) });
   const pidFile = c.layout.sandboxPidFile;
-  const handOff = pidHandOff(c, rt, pidFile);
+  const handOff = pidHandOff(c, rt, pidFile, true);
   return [
     ...sandboxCommon(c),
     prop("Delegate", true),

@@ -7,29 +7,41 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { plan } from "../../src/plan/plan.ts";
+import type { PlannedUnit } from "../../src/plan/types.ts";
 import { pidHandOff } from "../../src/plan/runtime.ts";
 import { argvs, HOST, HOST_CRUN, member, memberUnit, pod } from "./plan-helpers.ts";
 
 const withBox = () => pod({ members: [member("box", { rootfs: "/srv/root" })] });
 
 describe("the units", () => {
-  test("crun: crun writes NAME.crun.pid; the unit's PIDFile= is NAME.pid, written by a shell step, the first ExecStartPost", () => {
-    const p = plan(withBox(), HOST_CRUN);
-    for (const [u, name] of [[p.sandbox, "sandbox"], [memberUnit(p, "box"), "box"]] as const) {
-      expect(u.properties.find((x) => x.key === "PIDFile")?.value).toBe(`/run/podunit/web/${name}.pid`);
-      expect(argvs(u, "ExecStartEx")[0]).toContain(`/run/podunit/web/${name}.crun.pid`);
-      const post = argvs(u, "ExecStartPostEx")[0]!;
-      expect(post[0]).toBe("/usr/bin/sh");
-      expect(post.slice(-2)).toEqual([`/run/podunit/web/${name}.crun.pid`, `/run/podunit/web/${name}.pid`]);
-    }
+  const handedOff = (u: PlannedUnit, name: string) => {
+    expect(u.properties.find((x) => x.key === "PIDFile")?.value).toBe(`/run/podunit/web/${name}.pid`);
+    expect(argvs(u, "ExecStartEx")[0]).toContain(`/run/podunit/web/${name}.crun.pid`);
+    const post = argvs(u, "ExecStartPostEx")[0]!;
+    expect(post[0]).toBe("/usr/bin/sh");
+    expect(post.slice(-2)).toEqual([`/run/podunit/web/${name}.crun.pid`, `/run/podunit/web/${name}.pid`]);
+  };
+  const direct = (u: PlannedUnit) => {
+    expect(argvs(u, "ExecStartEx")[0]).toContain(u.properties.find((x) => x.key === "PIDFile")?.value as string);
+    expect(argvs(u, "ExecStartPostEx")).toEqual([]);
+  };
+
+  test("crun: the sandbox (its pause process is alone) writes NAME.crun.pid; PIDFile= NAME.pid comes from a shell step", () => {
+    handedOff(plan(withBox(), HOST_CRUN).sandbox, "sandbox");
+  });
+
+  test("crun: a member with catatonit and its command needs no step; one in the pod's PID namespace (no catatonit) does", () => {
+    direct(memberUnit(plan(withBox(), HOST_CRUN), "box"));
+    handedOff(memberUnit(plan({ ...withBox(), share: ["net", "ipc", "uts", "pid"] }, HOST_CRUN), "box"), "box");
+  });
+
+  test("crun on cgroup v1 without a v2 tree: every container (systemd does not wait for a delegated unit's other processes there)", () => {
+    handedOff(memberUnit(plan(withBox(), { ...HOST_CRUN, cgroupMode: "legacy" }), "box"), "box");
   });
 
   test("runc writes the unit's PIDFile= itself: no step", () => {
-    const p = plan(withBox(), HOST);
-    for (const u of [p.sandbox, memberUnit(p, "box")]) {
-      expect(argvs(u, "ExecStartEx")[0]).toContain(u.properties.find((x) => x.key === "PIDFile")?.value as string);
-      expect(argvs(u, "ExecStartPostEx")).toEqual([]);
-    }
+    const p = plan({ ...withBox(), share: ["net", "ipc", "uts", "pid"] }, { ...HOST, cgroupMode: "legacy" });
+    for (const u of [p.sandbox, memberUnit(p, "box")]) direct(u);
   });
 });
 
@@ -39,7 +51,7 @@ describe("the shell step", () => {
   const to = join(dir, "box.pid");
   const step = (): { status: number; ms: number } => {
     rmSync(to, { force: true });
-    const handOff = pidHandOff({ host: { ...HOST, paths: { ...HOST.paths, sh: "/bin/sh" } } } as never, { name: "crun", path: "/usr/bin/crun" }, to);
+    const handOff = pidHandOff({ host: { ...HOST, paths: { ...HOST.paths, sh: "/bin/sh" } } } as never, { name: "crun", path: "/usr/bin/crun" }, to, true);
     expect(handOff.runtimePidFile).toBe(from);
     const t0 = performance.now();
     const r = Bun.spawnSync(handOff.post[0]!.argv);

@@ -87,7 +87,7 @@ describe("what differs between crun and runc in a plan", () => {
   test("the program, the init name waited for, and delete -f on cgroup v1; rm -rf of the runtime's own state root on cgroup v2", () => {
     const p = plan(withBox({}, { runtime: "crun" }), HOST_CRUN);
     expect(argvs(memberUnit(p, "box"), "ExecStartEx")[0]!.slice(0, 2)).toEqual(["/usr/bin/crun", "run"]);
-    expect(p.containerWaits).toEqual([{ unit: "podunit-web-box.service", pidFile: "/run/podunit/web/box.crun.pid", launcher: "crun" }]);
+    expect(p.containerWaits).toEqual([{ unit: "podunit-web-box.service", pidFile: "/run/podunit/web/box.pid", launcher: "crun" }]);
     expect(p.ready?.launcher).toBe("crun");
     expect(argvs(memberUnit(p, "box"), "ExecStopPostEx")).toEqual([["/usr/bin/crun", "delete", "-f", "podunit-web.box"]]);
     const v2 = plan(withBox(), { ...HOST_CRUN, cgroupMode: "unified" });
