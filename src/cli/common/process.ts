@@ -40,7 +40,6 @@ export function report(err: unknown, io: Io): number {
   return ExitCode.INTERNAL;
 }
 
-
 /** Exits with the code `run` ends with, after the trace marks when PODUNIT_TRACE is set. */
 export function exitWith(run: Promise<number>): void {
   void run.then((code) => {
