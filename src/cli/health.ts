@@ -140,7 +140,7 @@ export async function healthMain(args: string[], out: Write, err: Write): Promis
     else if (args[i] === "--pid-file") pidFile = args[++i];
     else rest.push(args[i]!);
   }
-  if (pidFile !== undefined) {
+  if (pidFile !== undefined && member !== undefined) {
     try {
       pid = readPidFile(pidFile);
     } catch (e) {
