@@ -8,7 +8,7 @@
  *
  *   bun-floor start|stop ID       (built by bench/startup.ts as dist/bench/bun-floor)
  *
- * No top-level await: built with --bytecode, like podunit.
+ * Built with podunit's flags (bench/startup.ts).
  */
 import { readFileSync, readlinkSync } from "node:fs";
 import { exec, prop } from "../src/plan/builder.ts";

@@ -19,12 +19,15 @@ export interface StartupCosts {
   runs: number;
 }
 
+/** The Makefile's flags for podunit (BUILD_FLAGS), without its --define of the revision and date. */
+const BUILD_FLAGS = ["--compile", "--bytecode", "--splitting", "--format=esm", "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig"];
+
 /** Builds the empty Bun executable (dist/bench/empty-bun) like the Makefile builds podunit. */
 export function buildEmptyBun(): string {
   mkdirSync(join(REPO, "dist/bench"), { recursive: true });
   const src = join(REPO, "dist/bench/empty.ts");
   writeFileSync(src, "");
-  const r = Bun.spawnSync([join(REPO, "node_modules/.bin/bun"), "build", "--compile", "--bytecode", "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig", "--outfile", EMPTY_BIN, src], {
+  const r = Bun.spawnSync([join(REPO, "node_modules/.bin/bun"), "build", ...BUILD_FLAGS, "--outfile", EMPTY_BIN, src], {
     stdout: "pipe",
     stderr: "pipe",
   });
@@ -36,7 +39,7 @@ export function buildEmptyBun(): string {
 export function buildBunFloor(): string {
   const out = join(REPO, "dist/bench/bun-floor");
   mkdirSync(join(REPO, "dist/bench"), { recursive: true });
-  const r = Bun.spawnSync([join(REPO, "node_modules/.bin/bun"), "build", "--compile", "--bytecode", "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig", "--outfile", out, join(REPO, "bench/bun-floor.ts")], {
+  const r = Bun.spawnSync([join(REPO, "node_modules/.bin/bun"), "build", ...BUILD_FLAGS, "--outfile", out, join(REPO, "bench/bun-floor.ts")], {
     stdout: "pipe",
     stderr: "pipe",
   });

@@ -6,7 +6,8 @@
  * restart, stop, status, list; not when asked for help, which reads the table).
  * Everything else loads the table (docs/benchmarks.md).
  *
- * No top-level await: the binary is built with --bytecode, which needs a CommonJS bundle.
+ * Built with --splitting: a verb's dynamic import() loads only the chunks of its own
+ * modules from the binary, so a command does not load the whole bundle first.
  */
 import type { Command } from "./cli/common/command.ts";
 import { writeAll } from "./cli/common/output.ts";
