@@ -11,7 +11,9 @@ import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSy
 import { join } from "node:path";
 import { PodunitError } from "../errors.ts";
 import { GENERATED_BY, type UnitFile } from "../systemd/render.ts";
-import { podSliceName, podTargetName, podUnitPrefix } from "../systemd/unitname.ts";
+import { podSliceName, podTargetName, podUnitPrefix, sandboxUnitName, unescapeUnitName } from "../systemd/unitname.ts";
+import { splitWords } from "../systemd/quote.ts";
+import { parsePrepareArgv, type PrepareArgs } from "../plan/unitfiles.ts";
 
 /** Where `podunit enable` installs unit files (the administrator's unit directory). */
 export const SYSTEM_UNIT_DIR = "/etc/systemd/system";
@@ -167,4 +169,37 @@ export function uninstallUnits(dir: string, pod: string): string[] {
     removed.push(join(dir, name));
   }
   return removed;
+}
+
+/** The pods whose target podunit wrote into `dir` (those `podunit enable` installed there), sorted. */
+export function installedPods(dir: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const pods = names.flatMap((n) => {
+    const m = /^podunit-([^.-]+)\.target$/.exec(n);
+    const pod = m ? unescapeUnitName(m[1]!) : undefined;
+    return pod !== undefined && podTargetName(pod) === n && inspect(join(dir, n)).kind === "ours" ? [pod] : [];
+  });
+  return pods.sort();
+}
+
+/**
+ * The arguments of the sandbox's prepare step in the unit file podunit wrote into
+ * `dir` for `pod` (the spec file, backend and image pins the pod was enabled with);
+ * undefined when there is no such file or step.
+ */
+export function installedPrepare(dir: string, pod: string): PrepareArgs | undefined {
+  const entry = inspect(join(dir, sandboxUnitName(pod)));
+  if (entry.kind !== "ours") return undefined;
+  for (const line of entry.content.split("\n")) {
+    if (!line.startsWith("ExecStartPre=")) continue;
+    const words = splitWords(line.slice("ExecStartPre=".length).replace(/^[-@:+!]+/, ""));
+    const args = words ? parsePrepareArgv(words.slice(1)) : undefined;
+    if (args !== undefined && args.member === undefined) return args;
+  }
+  return undefined;
 }

@@ -60,6 +60,57 @@ export function prepareArgv(a: PrepareArgs): string[] {
   return ["internal", "prepare", ...who, "--digest", a.digest, "--backend", a.backend, "--run-dir", a.runDir, ...images, a.specFile];
 }
 
+/** The PrepareArgs that `argv` (prepareArgv's, after the binary) was made from; undefined for any other argv. */
+export function parsePrepareArgv(argv: readonly string[]): PrepareArgs | undefined {
+  if (argv[0] !== "internal" || argv[1] !== "prepare" || argv.length < 3) return undefined;
+  const a: Partial<PrepareArgs> & { pins: Record<string, string>; store?: string } = { pins: {} };
+  let i = 2;
+  const value = () => argv[++i];
+  for (; i < argv.length - 1; i++) {
+    switch (argv[i]) {
+      case "--sandbox":
+        break;
+      case "--member":
+        a.member = value();
+        break;
+      case "--digest":
+        a.digest = value();
+        break;
+      case "--backend": {
+        const b = value();
+        if (b !== "crun" && b !== "runc" && b !== "native") return undefined;
+        a.backend = b;
+        break;
+      }
+      case "--run-dir":
+        a.runDir = value();
+        break;
+      case "--image-dir":
+        a.store = value();
+        break;
+      case "--image": {
+        const pin = value() ?? "";
+        const eq = pin.lastIndexOf("=");
+        if (eq <= 0) return undefined;
+        a.pins[pin.slice(0, eq)] = pin.slice(eq + 1);
+        break;
+      }
+      default:
+        return undefined;
+    }
+  }
+  const specFile = argv[argv.length - 1];
+  if (i !== argv.length - 1 || a.digest === undefined || a.backend === undefined || a.runDir === undefined || specFile === undefined) return undefined;
+  return {
+    ...(a.member !== undefined ? { member: a.member } : {}),
+    digest: a.digest,
+    backend: a.backend,
+    runDir: a.runDir,
+    specFile,
+    ...(a.store !== undefined ? { images: { store: a.store, pins: a.pins } } : {}),
+  };
+}
+
 /** The images of a plan as `prepare` pins them; undefined for a pod without image members. */
 export function imagePins(p: Plan): PrepareArgs["images"] {
   if (!p.images?.length) return undefined;

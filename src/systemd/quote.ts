@@ -61,3 +61,59 @@ export function plainValue(s: string): string {
   }
   return escapeSpecifiers(s);
 }
+
+const UNESCAPE: Record<string, string> = { "\\": "\\", '"': '"', n: "\n", t: "\t", r: "\r" };
+
+/**
+ * The words of a list setting as podunit writes them (quoteWord, quoteExecPath):
+ * bare words and double-quoted ones with C escapes, `%%` for `%`. Returns undefined
+ * for text podunit does not write (an open quote, an unknown escape, a lone `%`).
+ */
+export function splitWords(value: string): string[] | undefined {
+  const words: string[] = [];
+  let i = 0;
+  const s = value;
+  while (i < s.length) {
+    if (s[i] === " ") {
+      i++;
+      continue;
+    }
+    let word = "";
+    if (s[i] === '"') {
+      i++;
+      for (;;) {
+        const ch = s[i];
+        if (ch === undefined) return undefined;
+        i++;
+        if (ch === '"') break;
+        if (ch === "%") {
+          if (s[i] !== "%") return undefined;
+          word += "%";
+          i++;
+        } else if (ch === "\\") {
+          const e = s[i];
+          if (e === "x" && /^[0-9a-f]{2}$/.test(s.slice(i + 1, i + 3))) {
+            word += String.fromCharCode(parseInt(s.slice(i + 1, i + 3), 16));
+            i += 3;
+          } else if (e !== undefined && e in UNESCAPE) {
+            word += UNESCAPE[e];
+            i++;
+          } else return undefined;
+        } else word += ch;
+      }
+      if (i < s.length && s[i] !== " ") return undefined;
+    } else {
+      while (i < s.length && s[i] !== " ") {
+        if (s[i] === "%") {
+          if (s[i + 1] !== "%") return undefined;
+          i++;
+        }
+        if (s[i] === '"' || s[i] === "\\") return undefined;
+        word += s[i];
+        i++;
+      }
+    }
+    words.push(word);
+  }
+  return words;
+}
