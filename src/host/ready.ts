@@ -31,8 +31,9 @@ export class SandboxNotReadyError extends PodunitError {}
  * stranger's namespaces.
  */
 async function holderOf(r: SandboxReady, mainPid: number, timeoutMs: number): Promise<number> {
-  const end = Date.now() + timeoutMs;
-  let nap = 0.2;
+  const start = Date.now();
+  const end = start + timeoutMs;
+  let nap = 0.25;
   for (;;) {
     const pid = r.holder === "main" ? mainPid : firstChild(mainPid);
     const name = pid === undefined ? undefined : comm(pid);
@@ -45,11 +46,12 @@ async function holderOf(r: SandboxReady, mainPid: number, timeoutMs: number): Pr
       const what = r.holder === "main" ? `process ${mainPid}` : `the first child of process ${mainPid}`;
       throw new SandboxNotReadyError(`${what} was still '${r.launcher}' after ${timeoutMs} ms.`);
     }
-    // The holder is usually ready within a millisecond, so the first naps are short; they
-    // grow to 10 ms, so a slow start (one CPU at boot, several pods at once) is not
-    // starved by this loop (seen in the VM: 'unshare' not yet exec'd after 5 s).
+    // The holder is usually ready within a few milliseconds (an exec), so the naps stay
+    // short for the first 20 ms (a doubling nap overshot by 1-3 ms); then they grow to
+    // 10 ms, so a slow start (one CPU at boot, several pods at once) is not starved by
+    // this loop (seen in the VM: 'unshare' not yet exec'd after 5 s).
     Bun.sleepSync(nap);
-    nap = Math.min(nap * 2, 10);
+    if (Date.now() > start + 20) nap = Math.min(nap * 2, 10);
   }
 }
 

@@ -113,7 +113,19 @@ async function start(req: StartRequest, env: Env, restart: boolean): Promise<Sta
 export async function stopPod(ref: string, dir: string | undefined, env: Env): Promise<StopResult> {
   const pod = await podName(ref, dir, env);
   mark("pod named");
-  return withSystemd(env, (sd) => (mark("connected to systemd"), withPodLock(env, pod, () => (mark("locked"), stopLocked(pod, sd, env)))));
+  // The connection is made while the pod is locked.
+  const connecting = connectSystemd(env);
+  connecting.catch(() => {});
+  try {
+    return await withPodLock(env, pod, async () => {
+      mark("locked");
+      const sd = await connecting;
+      mark("connected to systemd");
+      return stopLocked(pod, sd, env);
+    });
+  } finally {
+    await connecting.then((sd) => sd.close(), () => {});
+  }
 }
 
 /** Stops a pod whose lock the caller holds; throws when cleanup left something behind. */

@@ -157,14 +157,21 @@ export interface Selection {
 export function planSteps(plan: Plan, deps: ExecDeps, sel: Selection): Step[] {
   const byName = new Map(planUnits(plan).map((u) => [u.name, u]));
   const steps: Step[] = [];
+  const files: Replaced = { units: new Set(), problems: [] };
   for (const s of plan.steps) {
-    const step = toStep(s, plan, deps, sel, byName);
+    const step = toStep(s, plan, deps, sel, byName, files);
     if (step) steps.push(step);
   }
   return steps;
 }
 
-function toStep(s: PlannedStep, plan: Plan, deps: ExecDeps, sel: Selection, byName: Map<string, PlannedUnit>): Step | undefined {
+/** The transient unit files replaced while their units' jobs ran, and what could not be replaced then. */
+interface Replaced {
+  units: Set<string>;
+  problems: string[];
+}
+
+function toStep(s: PlannedStep, plan: Plan, deps: ExecDeps, sel: Selection, byName: Map<string, PlannedUnit>, files: Replaced): Step | undefined {
   switch (s.kind) {
     case "userns": {
       const u = plan.userns;
@@ -184,7 +191,13 @@ function toStep(s: PlannedStep, plan: Plan, deps: ExecDeps, sel: Selection, byNa
       const names = units.map((u) => u.name);
       return {
         name: `start ${names.join(", ")}`,
-        run: () => startUnits(units, sel.states, deps),
+        // Their transient files are replaced while systemd runs their jobs (the unit-files step does the rest).
+        run: () =>
+          startUnits(units, sel.states, deps, () => {
+            const services = units.filter((u) => u.type === "service");
+            files.problems.push(...replaceTransientFiles(plan, services, deps));
+            for (const u of services) files.units.add(u.name);
+          }),
         // Stopping the slice stops everything in it; members alone are stopped alone.
         undo: () => (names.includes(plan.slice.name) ? stopPodUnits(plan.pod, deps) : stopUnits(names, deps)),
       };
@@ -307,7 +320,7 @@ function toStep(s: PlannedStep, plan: Plan, deps: ExecDeps, sel: Selection, byNa
       return {
         name: "replace the transient unit files",
         run: async () => {
-          const problems = replaceTransientFiles(plan, units, deps);
+          const problems = [...files.problems, ...replaceTransientFiles(plan, units.filter((u) => !files.units.has(u.name)), deps)];
           if (problems.length) throw new UnitFailure(problems[0]!.split(":")[0]!, new Error(`could not replace its transient unit file: ${problems.join("; ")}`), false);
         },
       };
@@ -318,14 +331,18 @@ function toStep(s: PlannedStep, plan: Plan, deps: ExecDeps, sel: Selection, byNa
 /**
  * Asks for every unit of `units` in one pipelined burst, in order: a unit systemd
  * still has on its way up is waited for, a failed one is reset and made again, a
- * missing one is made. Throws for the root cause when any fails: the first in
- * start order that did not fail only because of another unit.
+ * missing one is made. `onMade` runs once systemd has made every unit of the burst
+ * (not when one was already there), while their jobs run. Throws for the root
+ * cause when any fails: the first in start order that did not fail only because
+ * of another unit.
  */
-async function startUnits(units: PlannedUnit[], states: Map<string, string>, deps: ExecDeps): Promise<void> {
+async function startUnits(units: PlannedUnit[], states: Map<string, string>, deps: ExecDeps, onMade?: () => void): Promise<void> {
   const { systemd } = deps;
   // Failed leftovers are reset first, so the start requests still reach systemd in order.
   await Promise.all(units.filter((u) => states.get(u.name) === "failed").map((u) => systemd.resetFailedUnit(u.name)));
-  const make = (u: PlannedUnit) => systemd.startTransientUnit(u.name, toDbus(u), "fail");
+  let made = 0;
+  const queued = () => void (++made === units.length && onMade?.());
+  const make = (u: PlannedUnit) => systemd.startTransientUnit(u.name, toDbus(u), "fail", [], queued);
   const request = (u: PlannedUnit): Promise<void> => {
     const s = states.get(u.name);
     if (s === undefined || s === "failed") return make(u);

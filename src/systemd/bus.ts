@@ -65,8 +65,8 @@ export interface Systemd {
   /** Where the connection goes (a D-Bus address). */
   readonly address: string;
   /** Creates and starts a transient unit; resolves when its start job is `done`. */
-  /** `aux`: units created with it and not started (a timer's service). */
-  startTransientUnit(name: string, props: DbusProperty[], mode?: JobMode, aux?: Array<{ name: string; props: DbusProperty[] }>): Promise<void>;
+  /** `aux`: units created with it and not started (a timer's service); `onQueued`: called once systemd has made the unit and queued its job. */
+  startTransientUnit(name: string, props: DbusProperty[], mode?: JobMode, aux?: Array<{ name: string; props: DbusProperty[] }>, onQueued?: () => void): Promise<void>;
   /** Starts a unit (from a unit file) and waits for its job. */
   startUnit(name: string, mode?: JobMode): Promise<void>;
   /** Stops a unit and waits for its job; stopping a unit that is not loaded succeeds. */
@@ -237,7 +237,7 @@ class DbusSystemd implements Systemd {
   }
 
   /** Sends a job-queuing call (subscription first), waits for the job, checks its result. */
-  private async job(verb: string, unit: string, queue: () => Promise<any[]>, okResults: JobResult[] = ["done"]): Promise<void> {
+  private async job(verb: string, unit: string, queue: () => Promise<any[]>, okResults: JobResult[] = ["done"], onQueued?: () => void): Promise<void> {
     const sub = this.subscribe();
     let body: any[];
     try {
@@ -247,24 +247,31 @@ class DbusSystemd implements Systemd {
       throw systemdError(`Failed to ${verb} '${unit}'`, unit, err);
     }
     const jobPath = body[0] as string;
+    onQueued?.();
     const result = await this.waitJob(jobPath, unit);
     if (!okResults.includes(result)) {
       throw new JobFailedError(verb, unit, result);
     }
   }
 
-  async startTransientUnit(name: string, props: DbusProperty[], mode: JobMode = "fail", aux: Array<{ name: string; props: DbusProperty[] }> = []): Promise<void> {
+  async startTransientUnit(
+    name: string,
+    props: DbusProperty[],
+    mode: JobMode = "fail",
+    aux: Array<{ name: string; props: DbusProperty[] }> = [],
+    onQueued?: () => void,
+  ): Promise<void> {
     const enc = (ps: DbusProperty[]) => ps.map((p) => [p.name, new Variant(p.signature, p.value)]);
     const send = () => this.call(MANAGER, "StartTransientUnit", "ssa(sv)a(sa(sv))", [name, mode, enc(props), aux.map((a) => [a.name, enc(a.props)])]);
     try {
-      await this.job("start", name, send);
+      await this.job("start", name, send, undefined, onQueued);
     } catch (err) {
       // A failed leftover of the same name blocks a new transient unit: reset it and try once more.
       if (isDbusError(err, "UnitExists")) {
         const state = await this.unitState(name);
         if (state === "failed" || state === "inactive") {
           await this.resetFailedUnit(name);
-          await this.job("start", name, send);
+          await this.job("start", name, send, undefined, onQueued);
           return;
         }
         throw new SystemdError(`Failed to start '${name}': a unit of that name already exists and is ${state ?? "loaded"}`, {

@@ -21,9 +21,12 @@ class FakeSystemd implements Systemd {
   /** Units whose start loses the connection to systemd. */
   lose = new Set<string>();
   constructor(private failing: Record<string, string> = {}) {}
-  async startTransientUnit(name: string): Promise<void> {
+  async startTransientUnit(name: string, _props?: unknown, _mode?: unknown, _aux?: unknown, onQueued?: () => void): Promise<void> {
     this.calls.push(`start ${name}`);
     if (this.lose.has(name)) throw new BusUnreachableError("unix:path=/x", "connection lost: the bus closed the connection");
+    // systemd made the unit and queued its job; the job ends below.
+    await Promise.resolve();
+    onQueued?.();
     const result = this.failing[name];
     if (result) {
       this.active.set(name, "failed");
@@ -175,6 +178,26 @@ describe("start", () => {
     const db = d.files.replaced.get("/run/systemd/transient/podunit-web-db.service")!;
     expect(db).toBe(render(p).find((f) => f.name === "podunit-web-db.service")!.content);
     expect(db).toContain("ExecStart=:/usr/bin/nsenter ");
+  });
+
+  test("the transient files are replaced while systemd runs the jobs, each once, after systemd made the units", async () => {
+    const log: string[] = [];
+    class Logged extends FakeSystemd {
+      override async startTransientUnit(name: string, props?: unknown, mode?: unknown, aux?: unknown, onQueued?: () => void): Promise<void> {
+        await super.startTransientUnit(name, props, mode, aux, () => (log.push(`made ${name}`), onQueued?.()));
+        log.push(`done ${name}`);
+      }
+    }
+    const d = deps(new Logged());
+    const replaceFile = d.files.replaceFile;
+    d.files.replaceFile = (path, content, mode) => (log.push(`replace ${path.split("/").pop()}`), replaceFile(path, content, mode));
+    await startPod(p, d);
+    const at = (entry: string) => log.indexOf(entry);
+    for (const u of ["podunit-web-sandbox.service", "podunit-web-db.service", "podunit-web-app.service"]) {
+      expect(log.filter((e) => e === `replace ${u}`)).toHaveLength(1);
+      expect(at(`made ${u}`)).toBeLessThan(at(`replace ${u}`));
+      expect(at(`replace ${u}`)).toBeLessThan(at(`done ${u}`));
+    }
   });
 
   test("a running pod is left alone", async () => {
