@@ -212,8 +212,12 @@ function tryKill(pid: number, sig: number): void {
 function waitGone(pid: number, ms: number): void {
   const end = Date.now() + ms;
   while (Date.now() < end) {
-    if (!existsSync(`/proc/${pid}`)) return;
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1] ?? "";
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1] ?? "";
+    } catch {
+      return; // gone (reaped between two reads, or before the first)
+    }
     if (stat.startsWith("Z")) return; // exited, waiting to be reaped by its parent
     Bun.sleepSync(20);
   }
