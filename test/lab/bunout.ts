@@ -13,6 +13,8 @@ export function failuresIn(text: string): Failure[] {
   const out: Failure[] = [];
   let block: string[] = [];
   for (const line of text.split("\n")) {
+    // bun lists the failed tests again at the end ("1 tests failed:"): the same tests, without their errors.
+    if (/^\d+ tests? failed:$/.test(line)) break;
     const m = /^\((pass|fail|skip|todo)\) (.*)$/.exec(line);
     if (!m) {
       block.push(line);

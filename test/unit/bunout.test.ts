@@ -24,3 +24,8 @@ test("a long error keeps only its last lines", () => {
   expect(f!.excerpt.length).toBe(30);
   expect(f!.excerpt.at(-1)).toBe("line 99");
 });
+
+test("bun's list of the failed tests at the end does not count them twice", () => {
+  const text = ["error: boom", "(fail) a > b [1.00ms]", "(pass) a > c [1.00ms]", "", "1 tests failed:", "(fail) a > b [1.00ms]", "", " 1 pass", " 1 fail"].join("\n");
+  expect(failuresIn(text)).toEqual([{ name: "a > b", excerpt: ["error: boom"] }]);
+});
