@@ -44,6 +44,7 @@ import { UsageError } from "../errors.ts";
 import { prepareUnit } from "../boot/prepare.ts";
 import { hostFiles } from "../host/files.ts";
 import { backendOption } from "./common/verbs.ts";
+import { parsePrepareArgv } from "../plan/unitfiles.ts";
 import { NS_ORDER } from "../plan/builder.ts";
 import type { SandboxReady } from "../plan/types.ts";
 import { readPidFile, readySandbox, waitForExec } from "../host/ready.ts";
@@ -143,26 +144,15 @@ async function pullCmd(args: string[], io: Io): Promise<number> {
 }
 
 async function prepare(args: string[]): Promise<number> {
-  const { options, lists, positionals } = parseArgs("internal prepare", args, PREPARE_OPTIONS);
-  const member = typeof options.member === "string" ? options.member : undefined;
-  if ((member === undefined) === (options.sandbox === undefined)) {
-    throw new UsageError("'podunit internal prepare' needs exactly one of --sandbox and --member NAME.");
+  // The arguments are those prepareArgv writes into unit files; one parser reads them here and for `system refresh`.
+  const a = parsePrepareArgv(["internal", "prepare", ...args]);
+  if (a === undefined) {
+    throw new UsageError(
+      "'podunit internal prepare' takes --sandbox or --member NAME, --digest D, --backend crun|runc|native, --run-dir DIR, " +
+        "--image-dir DIR with --image REF=DIGEST for each image, and the absolute path of one spec file, as the unit files podunit writes give them.",
+    );
   }
-  const { digest, "run-dir": runDir } = options;
-  const backend = backendOption(options.backend);
-  if (typeof digest !== "string" || typeof runDir !== "string" || backend === undefined) {
-    throw new UsageError("'podunit internal prepare' needs --digest, --backend and --run-dir.");
-  }
-  if (positionals.length !== 1 || !positionals[0]!.startsWith("/")) {
-    throw new UsageError("'podunit internal prepare' takes the absolute path of one spec file.");
-  }
-  const pins = pinsOf(lists.image);
-  const store = options["image-dir"];
-  const images = typeof store === "string" ? { store, pins } : undefined;
-  await prepareUnit(
-    { member, digest, backend, runDir, specFile: positionals[0]!, ...(images ? { images } : {}) },
-    { files: hostFiles, images: (spec, dir, p) => resolveImages(spec, dir, p) },
-  );
+  await prepareUnit(a, { files: hostFiles, images: (spec, dir, p) => resolveImages(spec, dir, p) });
   return 0;
 }
 

@@ -60,56 +60,44 @@ export function prepareArgv(a: PrepareArgs): string[] {
   return ["internal", "prepare", ...who, "--digest", a.digest, "--backend", a.backend, "--run-dir", a.runDir, ...images, a.specFile];
 }
 
-/** The PrepareArgs that `argv` (prepareArgv's, after the binary) was made from; undefined for any other argv. */
+/**
+ * The PrepareArgs that `argv` (prepareArgv's, after the binary) was made from: what
+ * `podunit internal prepare` runs with, and what `system refresh` reads back from a
+ * unit file. Undefined for any other argv: exactly one of --sandbox and --member,
+ * --digest, --backend and --run-dir once each, --image only with --image-dir, and
+ * last the absolute path of the spec.
+ */
 export function parsePrepareArgv(argv: readonly string[]): PrepareArgs | undefined {
-  if (argv[0] !== "internal" || argv[1] !== "prepare" || argv.length < 3) return undefined;
-  const a: Partial<PrepareArgs> & { pins: Record<string, string>; store?: string } = { pins: {} };
+  if (argv[0] !== "internal" || argv[1] !== "prepare") return undefined;
+  const one = new Map<string, string>();
+  const pins: Record<string, string> = {};
+  let sandbox = false;
   let i = 2;
-  const value = () => argv[++i];
   for (; i < argv.length - 1; i++) {
-    switch (argv[i]) {
-      case "--sandbox":
-        break;
-      case "--member":
-        a.member = value();
-        break;
-      case "--digest":
-        a.digest = value();
-        break;
-      case "--backend": {
-        const b = value();
-        if (b !== "crun" && b !== "runc" && b !== "native") return undefined;
-        a.backend = b;
-        break;
-      }
-      case "--run-dir":
-        a.runDir = value();
-        break;
-      case "--image-dir":
-        a.store = value();
-        break;
-      case "--image": {
-        const pin = value() ?? "";
-        const eq = pin.lastIndexOf("=");
-        if (eq <= 0) return undefined;
-        a.pins[pin.slice(0, eq)] = pin.slice(eq + 1);
-        break;
-      }
-      default:
-        return undefined;
+    const flag = argv[i]!;
+    if (flag === "--sandbox" && !sandbox) {
+      sandbox = true;
+      continue;
     }
+    const value = argv[++i];
+    if (value === undefined || i === argv.length - 1) return undefined;
+    if (flag === "--image") {
+      const eq = value.lastIndexOf("=");
+      if (eq <= 0) return undefined;
+      pins[value.slice(0, eq)] = value.slice(eq + 1);
+    } else if (PREPARE_VALUES.has(flag) && !one.has(flag)) one.set(flag, value);
+    else return undefined;
   }
-  const specFile = argv[argv.length - 1];
-  if (i !== argv.length - 1 || a.digest === undefined || a.backend === undefined || a.runDir === undefined || specFile === undefined) return undefined;
-  return {
-    ...(a.member !== undefined ? { member: a.member } : {}),
-    digest: a.digest,
-    backend: a.backend,
-    runDir: a.runDir,
-    specFile,
-    ...(a.store !== undefined ? { images: { store: a.store, pins: a.pins } } : {}),
-  };
+  const [member, digest, backend, runDir, store] = ["--member", "--digest", "--backend", "--run-dir", "--image-dir"].map((f) => one.get(f));
+  const specFile = argv[i];
+  if (sandbox === (member !== undefined) || digest === undefined || runDir === undefined || specFile === undefined || !specFile.startsWith("/")) return undefined;
+  if (backend !== "crun" && backend !== "runc" && backend !== "native") return undefined;
+  if (store === undefined && Object.keys(pins).length > 0) return undefined;
+  return { ...(member !== undefined ? { member } : {}), digest, backend, runDir, specFile, ...(store !== undefined ? { images: { store, pins } } : {}) };
 }
+
+/** The options of prepareArgv that take one value, once. */
+const PREPARE_VALUES = new Set(["--member", "--digest", "--backend", "--run-dir", "--image-dir"]);
 
 /** The images of a plan as `prepare` pins them; undefined for a pod without image members. */
 export function imagePins(p: Plan): PrepareArgs["images"] {

@@ -3,12 +3,12 @@
  * bus, raw method calls with explicit signatures (no introspection round trip),
  * and job tracking through `JobRemoved`.
  *
- * Not systemd's own socket (/run/systemd/private, systemctl's way as root):
- * tried, and while pods were started and stopped in a loop, systemd left a Get
- * on a fresh direct connection of this client without a reply (30 s, then the
- * call timed out), after sending it thousands of signals (a direct connection
- * gets every signal); through the bus daemon the same loop had no such trouble,
- * and connecting was no faster.
+ * Not systemd's own socket (/run/systemd/private, systemctl's way as root).
+ * systemd 252's server leaves a message that arrives in the same read as the
+ * handshake's BEGIN unread until more bytes come (a first call went unanswered
+ * until its 30 s timeout); a client must wait for the server's OK before its
+ * calls. With that, a round trip is faster there, but connecting is slower, and
+ * a start or stop comes out about even (docs/benchmarks.md).
  *
  * Ordering matters: the match rule and `Subscribe` are sent before any method
  * that queues a job. Messages on one connection are processed in order, so they

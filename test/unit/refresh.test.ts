@@ -35,6 +35,7 @@ test("splitWords refuses what podunit does not write", () => {
 const CASES: PrepareArgs[] = [
   { digest: "b5f0fc985aa960ea", backend: "crun", runDir: "/run/podunit", specFile: "/etc/podunit/pods/web.toml" },
   { member: "db", digest: "00ff", backend: "native", runDir: "/srv/run dir", specFile: "/srv/my pods/web 100%.toml" },
+  { digest: "2", backend: "crun", runDir: "/run/podunit", specFile: "/etc/podunit/pods/bare.toml", images: { store: "/var/lib/podunit/images", pins: {} } },
   {
     digest: "1",
     backend: "runc",
@@ -57,6 +58,13 @@ test("parsePrepareArgv refuses any other argv", () => {
     [...good.slice(0, -1), "--bogus", good.at(-1)!],
     good.map((w) => (w === "crun" ? "docker" : w)),
     ["internal", "prepare", "--sandbox", "--digest", "1", "--backend", "crun", "--run-dir", "/run", "--image", "noequals", "/spec.toml"],
+    // Both, or neither, of --sandbox and --member; an option twice; pins without their store; a relative spec.
+    ["internal", "prepare", "--sandbox", "--member", "db", "--digest", "1", "--backend", "crun", "--run-dir", "/run", "/spec.toml"],
+    ["internal", "prepare", "--digest", "1", "--backend", "crun", "--run-dir", "/run", "/spec.toml"],
+    ["internal", "prepare", "--sandbox", "--digest", "1", "--digest", "2", "--backend", "crun", "--run-dir", "/run", "/spec.toml"],
+    ["internal", "prepare", "--sandbox", "--digest", "1", "--backend", "crun", "--run-dir", "/run", "--image", "a=sha256:1", "/spec.toml"],
+    ["internal", "prepare", "--sandbox", "--digest", "1", "--backend", "crun", "--run-dir", "/run", "spec.toml"],
+    ["internal", "prepare", "--sandbox", "--digest", "1", "--backend", "crun", "--run-dir"],
   ];
   for (const argv of bad) expect({ argv, parsed: parsePrepareArgv(argv) }).toEqual({ argv, parsed: undefined });
 });
