@@ -80,12 +80,19 @@ function restore(snap: Snapshot): boolean {
   return changed;
 }
 
-/** True for a value of only plain tables, arrays, strings, finite or not numbers and booleans, with no built-in's name as a key. */
+/**
+ * Keys that a lookup in a plain table finds before the table has them: Object.prototype's
+ * own names. Function.prototype's (`name`, `length`, `call`, ...) are reachable only
+ * through one of these, so a key such as a pod's `name` reads the same in both parsers.
+ */
+const TABLE_INHERITED: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(Object.prototype));
+
+/** True for a value of only plain tables, arrays, strings, finite or not numbers and booleans, with no key a plain table inherits. */
 function plainData(v: unknown): boolean {
   if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") return true;
   if (Array.isArray(v)) return v.every(plainData);
   if (typeof v !== "object" || v === null || Object.getPrototypeOf(v) !== Object.prototype) return false;
-  for (const [k, x] of Object.entries(v)) if (INHERITED_NAMES.has(k) || !plainData(x)) return false;
+  for (const [k, x] of Object.entries(v)) if (TABLE_INHERITED.has(k) || !plainData(x)) return false;
   return true;
 }
 

@@ -75,4 +75,19 @@ describe("Bun's parser, where it is taken, reads what @iarna/toml reads", () => 
     }
     expect(readToml("[containers.constructor]\nx = 1\n")).toMatchObject({ ok: false, touchedBuiltins: true });
   });
+
+  test("keys a table inherits go to @iarna/toml; names only functions have (a pod's `name`) do not", () => {
+    for (const text of ["toString = 1\n", "[containers.hasOwnProperty]\nx = 1\n", "a.valueOf = 1\n", '"__proto__" = 1\n']) {
+      expect({ text, fast: readTomlFast(text) }).toEqual({ text, fast: undefined });
+    }
+    for (const text of [
+      'name = "web"\n[containers.app]\ncommand = ["sleep", "1"]\n',
+      "[containers.length]\ncall = 1\napply = [1]\n",
+      '[containers.name]\nbind = "x"\narguments = ["a"]\ncaller = 2\n',
+    ]) {
+      const fast = readTomlFast(text);
+      expect({ text, taken: fast !== undefined }).toEqual({ text, taken: true });
+      expect(readTomlCarefully(text)).toEqual({ ok: true, value: fast! });
+    }
+  });
 });
