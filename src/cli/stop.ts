@@ -1,8 +1,8 @@
 import type { Command } from "./common/command.ts";
 import { DIR_OPTION, JSON_OPTION, parseArgs } from "./common/args.ts";
 import { onePod, requireRoot } from "./common/verbs.ts";
-import { podName } from "../pods/wiring.ts";
-import { stopPod } from "../pods/lifecycle.ts";
+import { podName } from "../pods/context.ts";
+import { stopPod } from "../pods/stopping.ts";
 import { jsonDocument } from "./common/format.ts";
 
 const OPTIONS = { ...DIR_OPTION, ...JSON_OPTION };

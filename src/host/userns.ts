@@ -13,12 +13,9 @@ import { PodunitError } from "../errors.ts";
 import { isValidName } from "../podspec/grammar.ts";
 import { RANGE_SIZE, type UsernsConfig } from "../podspec/usernsconfig.ts";
 import { type IdRange, pickRange, type RangeRecord } from "../plan/userns.ts";
+import { rangesDir } from "../plan/layout.ts";
 import { lockFile, tryLockFile } from "./lock.ts";
 
-/** The directory of the records. */
-export function rangesDir(runDir: string): string {
-  return join(runDir, "userns");
-}
 
 function readRecords(runDir: string): RangeRecord[] {
   let names: string[];

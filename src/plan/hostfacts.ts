@@ -7,9 +7,10 @@ import { DEFAULT_NETWORK, NETWORK_FILE, type NetworkConfig, parseNetworkConfig }
 import { DEFAULT_USERNS, parseUsernsConfig, type UsernsConfig, USERNS_FILE } from "../podspec/usernsconfig.ts";
 import { basename } from "node:path";
 import type { CgroupMode, HostFacts, HostPaths } from "./types.ts";
+import { type Exists, findProgram, SEARCH_PATH } from "./programs.ts";
 
-/** Where programs are looked for, in order. */
-export const SEARCH_PATH = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"];
+export { findProgram, SEARCH_PATH };
+
 
 /** The PATH systemd gives services (and podunit its containers), used when a member's env sets none. */
 export const SERVICE_PATH = SEARCH_PATH.join(":");
@@ -24,16 +25,6 @@ export const DEFAULT_RUN_DIR = "/run/podunit";
 
 const CGROUP2_SUPER_MAGIC = 0x63677270;
 
-type Exists = (path: string) => boolean;
-
-/** The first `<dir>/<name>` that exists, or undefined. */
-export function findProgram(name: string, dirs: readonly string[] = SEARCH_PATH, exists: Exists = existsSync): string | undefined {
-  for (const d of dirs) {
-    const p = `${d}/${name}`;
-    if (exists(p)) return p;
-  }
-  return undefined;
-}
 
 /** Paths of the programs podunit runs; a missing one falls back to /usr/bin/<name> (the unit then fails to start, naming it). */
 export function detectPaths(exists: Exists = existsSync, execPath: string = process.execPath): HostPaths {

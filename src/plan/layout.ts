@@ -122,3 +122,35 @@ export function sandboxContainerId(pod: string): string {
 export function containerPrefix(pod: string): string {
   return containerId(pod, "");
 }
+
+/** Paths below the network state directory. `_network` cannot be a pod's name, so it never meets a pod's run directory. */
+export class NetworkLayout {
+  readonly dir: string;
+  constructor(runDir: string) {
+    this.dir = `${runDir.replace(/\/+$/, "")}/_network`;
+  }
+  /** host-local's dataDir: one file per address in use. */
+  get ipamDir(): string {
+    return `${this.dir}/ipam`;
+  }
+  /** The hosts file every bridged pod's members see as /etc/hosts. */
+  get hostsFile(): string {
+    return `${this.dir}/hosts`;
+  }
+  /** One pod's record: what was set up (the CNI result, ports), for tear-down, status and reconcile. */
+  podDir(pod: string): string {
+    return `${this.dir}/pods/${pod}`;
+  }
+  stateFile(pod: string): string {
+    return `${this.podDir(pod)}/state.json`;
+  }
+  /** A bind mount of the pod's network namespace: it outlives the sandbox until tear-down, so DEL finds the interface. */
+  netnsFile(pod: string): string {
+    return `${this.podDir(pod)}/netns`;
+  }
+}
+
+/** The directory of the userns ranges' records (src/host/userns.ts): one file per pod. */
+export function rangesDir(runDir: string): string {
+  return `${runDir.replace(/\/+$/, "")}/userns`;
+}

@@ -12,6 +12,9 @@ import type { PortMapping } from "../podspec/ports.ts";
 import type { PodSpec } from "../podspec/types.ts";
 import type { ExecCommand } from "../systemd/properties.ts";
 import { exec, IGNORE } from "./builder.ts";
+import { NetworkLayout } from "./layout.ts";
+
+export { NetworkLayout };
 
 /** The CNI spec version of the configurations podunit writes (Debian's plugins 1.1 speak it). */
 export const CNI_VERSION = "1.0.0";
@@ -41,32 +44,6 @@ export interface PlannedNetwork {
   stateDir: string;
 }
 
-/** Paths below the network state directory. `_network` cannot be a pod's name, so it never meets a pod's run directory. */
-export class NetworkLayout {
-  readonly dir: string;
-  constructor(runDir: string) {
-    this.dir = `${runDir.replace(/\/+$/, "")}/_network`;
-  }
-  /** host-local's dataDir: one file per address in use. */
-  get ipamDir(): string {
-    return `${this.dir}/ipam`;
-  }
-  /** The hosts file every bridged pod's members see as /etc/hosts. */
-  get hostsFile(): string {
-    return `${this.dir}/hosts`;
-  }
-  /** One pod's record: what was set up (the CNI result, ports), for tear-down, status and reconcile. */
-  podDir(pod: string): string {
-    return `${this.dir}/pods/${pod}`;
-  }
-  stateFile(pod: string): string {
-    return `${this.podDir(pod)}/state.json`;
-  }
-  /** A bind mount of the pod's network namespace: it outlives the sandbox until tear-down, so DEL finds the interface. */
-  netnsFile(pod: string): string {
-    return `${this.podDir(pod)}/netns`;
-  }
-}
 
 /**
  * The CNI plugins for a pod: bridge, with host-local addresses. Published ports

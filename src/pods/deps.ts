@@ -33,3 +33,9 @@ export interface ExecDeps {
   volumes: PodVolumes;
   ranges?: RangeOps;
 }
+
+/**
+ * What a stop takes (src/pods/stop.ts): the executor's dependencies less those only a
+ * start uses, so that `podunit stop` builds and loads just these (src/pods/stopping.ts).
+ */
+export type StopDeps = Pick<ExecDeps, "systemd" | "files" | "containers" | "ranges"> & { network?: Pick<NetworkOps, "down"> };

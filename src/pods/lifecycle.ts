@@ -1,5 +1,5 @@
 /**
- * The pod use cases: start, restart, stop, enable, disable. Each takes what the
+ * The pod use cases: start, restart, enable, disable (stop: stopping.ts). Each takes what the
  * command line said and the environment, takes the pod's lock, and goes down to
  * the executor (start.ts, stop.ts, target.ts) and the boot layer (unit files);
  * the verbs in src/cli/ only parse arguments, call one of these and print.
@@ -22,11 +22,13 @@ import type { ImageFacts } from "../plan/types.ts";
 import { runStart, StartError, StartInterruptedError, type StartResult } from "./start.ts";
 import { freeRange, holdRange } from "../host/userns.ts";
 import { readUsernsConfig } from "../plan/hostfacts.ts";
-import { runStop, type StopResult } from "./stop.ts";
+import { stopLocked } from "./stopping.ts";
 import { pullSpecImages } from "./pull.ts";
 import type { OnPullEvent } from "../image/index.ts";
 import { startTarget } from "./target.ts";
 import { type Env, execDeps, hostFacts, loadPodSpec, podName, runDir, specRef, withPodLock, withSystemd } from "./wiring.ts";
+
+export { stopLocked, stopPod } from "./stopping.ts";
 import { PodLayout } from "../plan/layout.ts";
 
 export interface StartRequest {
@@ -107,36 +109,6 @@ async function start(req: StartRequest, env: Env, restart: boolean): Promise<Sta
   } finally {
     sd.close();
   }
-}
-
-/** Stops one pod by name or spec file; idempotent. */
-export async function stopPod(ref: string, dir: string | undefined, env: Env): Promise<StopResult> {
-  const pod = await podName(ref, dir, env);
-  mark("pod named");
-  // The connection is made while the pod is locked.
-  const connecting = connectSystemd(env);
-  connecting.catch(() => {});
-  try {
-    return await withPodLock(env, pod, async () => {
-      mark("locked");
-      const sd = await connecting;
-      mark("connected to systemd");
-      return stopLocked(pod, sd, env);
-    });
-  } finally {
-    await connecting.then((sd) => sd.close(), () => {});
-  }
-}
-
-/** Stops a pod whose lock the caller holds; throws when cleanup left something behind. */
-export async function stopLocked(pod: string, sd: Systemd, env: Env): Promise<StopResult> {
-  const r = await runStop(pod, new PodLayout(runDir(env), pod).dir, execDeps(sd, undefined, env));
-  if (r.problems.length) {
-    throw new PodunitError(`Failed to stop pod '${pod}' cleanly: ${r.problems.join("; ")}`, {
-      hint: `Run 'podunit stop ${pod}' again; 'podunit status ${pod}' shows what is left.`,
-    });
-  }
-  return r;
 }
 
 export interface EnableRequest extends StartRequest {

@@ -8,7 +8,7 @@
 import { podSliceCgroup, podSliceName, podUnitPatterns } from "../systemd/unitname.ts";
 import { isLive } from "../systemd/state.ts";
 import { containerPrefix } from "../plan/layout.ts";
-import type { ExecDeps } from "./deps.ts";
+import type { StopDeps } from "./deps.ts";
 import { mark } from "../trace.ts";
 
 export interface StopResult {
@@ -20,7 +20,7 @@ export interface StopResult {
 }
 
 /** Stops the pod's units and removes its run-time state; idempotent. */
-export async function runStop(pod: string, runDir: string, deps: ExecDeps): Promise<StopResult> {
+export async function runStop(pod: string, runDir: string, deps: StopDeps): Promise<StopResult> {
   // Asked for before the stop and not waited for: systemd answers in order, so this is the
   // state before the stop, and the stop goes out in the same burst.
   const before = deps.systemd.listUnits(podUnitPatterns(pod));
@@ -36,7 +36,7 @@ export async function runStop(pod: string, runDir: string, deps: ExecDeps): Prom
  * leftovers, the run directory and the cgroups. Returns problems instead of
  * throwing, so a rollback can report them next to the error that caused it.
  */
-export async function cleanupPod(pod: string, runDir: string, deps: ExecDeps): Promise<string[]> {
+export async function cleanupPod(pod: string, runDir: string, deps: StopDeps): Promise<string[]> {
   mark("stopping");
   const problems = await stopPodUnits(pod, deps);
   // The sandbox's ExecStopPost tore the network down; this catches a sandbox that never ran it.
@@ -47,7 +47,7 @@ export async function cleanupPod(pod: string, runDir: string, deps: ExecDeps): P
 }
 
 /** Stops the pod's slice, forgets its units, removes crun's and runc's leftovers and the pod's cgroups. */
-export async function stopPodUnits(pod: string, deps: ExecDeps): Promise<string[]> {
+export async function stopPodUnits(pod: string, deps: StopDeps): Promise<string[]> {
   const problems = await attempt(() => deps.systemd.stopUnit(podSliceName(pod), "replace"));
   mark("slice stopped (job done)");
   problems.push(...(await forgetUnits(podUnitPatterns(pod), deps)));
@@ -58,7 +58,7 @@ export async function stopPodUnits(pod: string, deps: ExecDeps): Promise<string[
 }
 
 /** Stops the given units (a part of the pod) and forgets those that failed. */
-export async function stopUnits(units: string[], deps: ExecDeps): Promise<string[]> {
+export async function stopUnits(units: string[], deps: StopDeps): Promise<string[]> {
   const problems = (await Promise.all(units.map((u) => attempt(() => deps.systemd.stopUnit(u, "replace"))))).flat();
   return [...problems, ...(await forgetUnits(units, deps))];
 }
@@ -68,7 +68,7 @@ export async function stopUnits(units: string[], deps: ExecDeps): Promise<string
  * on their way down (units outside a stopped slice cannot exist, but a unit can be
  * left failed or still stopping).
  */
-async function forgetUnits(patterns: string[], deps: ExecDeps): Promise<string[]> {
+async function forgetUnits(patterns: string[], deps: StopDeps): Promise<string[]> {
   return attempt(async () => {
     const left = await deps.systemd.listUnits(patterns);
     const stopping = left.filter((u) => isLive(u.activeState));
@@ -85,20 +85,20 @@ async function forgetUnits(patterns: string[], deps: ExecDeps): Promise<string[]
 }
 
 /** Containers a crashed run left in crun's or runc's state (their units' ExecStopPost never ran). */
-async function removeContainers(pod: string, deps: ExecDeps): Promise<string[]> {
+async function removeContainers(pod: string, deps: StopDeps): Promise<string[]> {
   const problems: string[] = [];
   for (const id of deps.containers.list(containerPrefix(pod))) problems.push(...(await attempt(() => deps.containers.remove(id))));
   return problems;
 }
 
 /** Frees the pod's range of host ids (userns = "auto"), once its units are gone. */
-export async function freeRangeOf(pod: string, deps: ExecDeps): Promise<string[]> {
+export async function freeRangeOf(pod: string, deps: StopDeps): Promise<string[]> {
   const ranges = deps.ranges;
   return ranges ? attempt(() => ranges.free(pod)) : [];
 }
 
 /** Removes the pod's run directory, with any mount an older podunit left below it. */
-export function removeRunDir(runDir: string, deps: ExecDeps): string[] {
+export function removeRunDir(runDir: string, deps: StopDeps): string[] {
   try {
     for (const m of deps.files.mountsUnder(runDir)) deps.files.unmount(m);
     deps.files.removeTree(runDir);

@@ -4,10 +4,11 @@
  * The environment (`env`) is the only input: PODUNIT_RUN_DIR,
  * DBUS_SYSTEM_BUS_ADDRESS, PODUNIT_SPEC_DIR and the like.
  */
-import { connectSystemd, type Systemd } from "../systemd/bus.ts";
+import type { Systemd } from "../systemd/bus.ts";
+import { type Env, runDir } from "./context.ts";
 import { detectHostFacts, findProgram } from "../plan/hostfacts.ts";
 import type { HostFacts, HostPaths, Plan } from "../plan/types.ts";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { PodLayout } from "../plan/layout.ts";
 import { parsePlanRecord } from "../plan/record.ts";
 import { isValidName } from "../podspec/grammar.ts";
@@ -17,29 +18,13 @@ import type { ExecDeps } from "./deps.ts";
 import { hostContainers } from "../host/runtime.ts";
 import { hostFiles } from "../host/files.ts";
 import { hostJournal } from "../host/journal.ts";
-import { lockPod } from "../host/lock.ts";
 import { hostReadiness } from "../host/ready.ts";
 import { networkDown, networkUp } from "./network.ts";
 import { hostRoots } from "../host/rootfs.ts";
 import { hostVolumes } from "../host/volumes.ts";
 import { freeRange } from "../host/userns.ts";
 
-export type Env = Record<string, string | undefined>;
-
-/** The run directory: /run/podunit, or PODUNIT_RUN_DIR. */
-export function runDir(env: Env): string {
-  return env.PODUNIT_RUN_DIR || "/run/podunit";
-}
-
-/** Connects to systemd, runs `fn`, and always closes the connection. */
-export async function withSystemd<T>(env: Env, fn: (sd: Systemd) => Promise<T>): Promise<T> {
-  const sd = await connectSystemd(env);
-  try {
-    return await fn(sd);
-  } finally {
-    sd.close();
-  }
-}
+export { podName, runDir, withPodLock, withSystemd, type Env } from "./context.ts";
 
 /** Host facts for planning, with the version of the systemd actually running. */
 export async function hostFacts(env: Env, sd: Systemd): Promise<HostFacts> {
@@ -77,19 +62,4 @@ export function recordedPlan(env: Env, pod: string): Plan | undefined {
 export function specRef(ref: string, env: Env): string {
   if (isPathRef(ref)) return ref;
   return recordedPlan(env, ref)?.file ?? ref;
-}
-
-/** The pod name `ref` stands for: a pod name as is, or the name inside the spec file it points to. */
-export async function podName(ref: string, dir: string | undefined, env: Env): Promise<string> {
-  return isPathRef(ref) ? (await loadPodSpec(ref, dir, env)).name : ref;
-}
-
-/** Runs `fn` while holding the pod's lock; a pod left without a run directory (stopped, or its start undone) keeps no lock file either. */
-export async function withPodLock<T>(env: Env, pod: string, fn: () => Promise<T>): Promise<T> {
-  const lock = await lockPod(runDir(env), pod);
-  try {
-    return await fn();
-  } finally {
-    lock.release({ remove: !existsSync(new PodLayout(runDir(env), pod).dir) });
-  }
 }

@@ -12,6 +12,7 @@ import { parseSpec, stemOf } from "./parse.ts";
 import type { PodSpec } from "./types.ts";
 import { isValidName } from "./grammar.ts";
 import { checkTrustedPath, hostPathFs, type PathFs } from "./trusted-path.ts";
+import { isPathRef } from "./specref.ts";
 
 /** Where pod specs live unless --dir or PODUNIT_SPEC_DIR says otherwise. */
 export const DEFAULT_SPEC_DIR = "/etc/podunit/pods";
@@ -38,10 +39,7 @@ export function specDir(opts: { dir?: string; env: Record<string, string | undef
   return opts.dir || opts.env.PODUNIT_SPEC_DIR || DEFAULT_SPEC_DIR;
 }
 
-/** True when `ref` names a file rather than a pod: it contains "/" or ends in ".toml". */
-export function isPathRef(ref: string): boolean {
-  return ref.includes("/") || ref.endsWith(".toml");
-}
+export { isPathRef };
 
 /** Where `ref` is looked for. */
 export function specPath(ref: string, opts: { dir?: string; env: Record<string, string | undefined>; cwd?: string }): string {
