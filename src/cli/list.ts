@@ -1,6 +1,6 @@
 import type { Command } from "./common/command.ts";
 import { DIR_OPTION, JSON_OPTION, parseArgs } from "./common/args.ts";
-import { listPods } from "../pods/queries.ts";
+import { listPods } from "../pods/listing.ts";
 import { jsonDocument, table } from "./common/format.ts";
 
 const OPTIONS = { ...DIR_OPTION, ...JSON_OPTION };

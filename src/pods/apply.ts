@@ -23,7 +23,7 @@ import { applyTransient } from "./apply-run.ts";
 import { applyUnitFiles } from "./apply-files.ts";
 import { runStart } from "./start.ts";
 import { startTarget } from "./target.ts";
-import { stopLocked } from "./lifecycle.ts";
+import { stopLocked } from "./stopping.ts";
 import { type Env, execDeps, hostFacts, loadPodSpec, recordedPlan, specRef, withPodLock, withSystemd } from "./wiring.ts";
 
 export interface ApplyRequest {

@@ -9,7 +9,7 @@ import { existsSync } from "node:fs";
 import { connectSystemd, type Systemd } from "../systemd/bus.ts";
 import { NetworkLayout, PodLayout, rangesDir } from "../plan/layout.ts";
 import { findProgram } from "../plan/programs.ts";
-import { isPathRef } from "../podspec/specref.ts";
+import { isPathRef } from "../podspec/specdir.ts";
 import { hostContainers } from "../host/runtime.ts";
 import { hostFiles } from "../host/files.ts";
 import { lockPod } from "../host/lock.ts";

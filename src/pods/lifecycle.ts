@@ -27,8 +27,6 @@ import { pullSpecImages } from "./pull.ts";
 import type { OnPullEvent } from "../image/index.ts";
 import { startTarget } from "./target.ts";
 import { type Env, execDeps, hostFacts, loadPodSpec, podName, runDir, specRef, withPodLock, withSystemd } from "./wiring.ts";
-
-export { stopLocked, stopPod } from "./stopping.ts";
 import { PodLayout } from "../plan/layout.ts";
 
 export interface StartRequest {

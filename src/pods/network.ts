@@ -6,7 +6,7 @@
  * record lives under `<runDir>/_network/pods/POD/`; all pods share the address
  * allocations and the hosts file there. One lock serialises them.
  */
-import { mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { PodunitError } from "../errors.ts";
 import { cniAdd, cniDel, DEFAULT_CNI_PATH, type CniCall } from "../host/cni.ts";
 import { lockPod } from "../host/lock.ts";
@@ -16,18 +16,11 @@ import { podunitRuleset, type PodSubnet } from "../plan/netrules.ts";
 import { NetworkLayout, renderHosts, type HostsEntry, type PlannedNetwork } from "../plan/network.ts";
 import { formatHostPort, samePort, type PortMapping } from "../podspec/ports.ts";
 import { mark } from "../trace.ts";
-import { registerMachine, type MachineResult } from "../systemd/machined.ts";
+import { registerMachine } from "../systemd/machined.ts";
+import { type NetworkState, readState, readStates } from "./netrecords.ts";
 
-/** What was set up for one pod: the plan's network, and what the plugins answered. */
-export interface NetworkState extends PlannedNetwork {
-  netnsFile: string;
-  /** The last ADD's result (CNI format); undefined while the ADD has not finished. */
-  result?: Record<string, unknown>;
-  /** The pod's addresses, without prefix length. */
-  addresses: string[];
-  /** Whether systemd-machined knows the pod (machinectl, nss-mymachines), or why not. */
-  machine?: MachineResult;
-}
+export { type NetworkInfo, networkInfo, networkInfos, type NetworkState, readState, readStates } from "./netrecords.ts";
+
 
 /** The lock every network change takes (allocations, the hosts file, the records). `_network` is no pod's name. */
 const withNetworkLock = async <T>(runDir: string, fn: () => Promise<T>): Promise<T> => {
@@ -47,24 +40,7 @@ function cniCall(s: NetworkState, env: Record<string, string | undefined>): CniC
   return { containerId: s.containerId, netns: s.netnsFile, cniPath: env.CNI_PATH || DEFAULT_CNI_PATH };
 }
 
-export function readState(runDir: string, pod: string): NetworkState | undefined {
-  try {
-    return JSON.parse(readFileSync(new NetworkLayout(runDir).stateFile(pod), "utf8")) as NetworkState;
-  } catch {
-    return undefined;
-  }
-}
 
-/** Every pod with a network record. */
-export function readStates(runDir: string): NetworkState[] {
-  let pods: string[];
-  try {
-    pods = readdirSync(`${new NetworkLayout(runDir).dir}/pods`);
-  } catch {
-    return [];
-  }
-  return pods.flatMap((p) => readState(runDir, p) ?? []);
-}
 
 function writeState(s: NetworkState): void {
   writeFileSync(new NetworkLayout(runDirOf(s)).stateFile(s.pod), JSON.stringify(s) + "\n", { mode: 0o600 });
@@ -249,25 +225,6 @@ export async function reconcileNetworks(runDir: string): Promise<{ pods: string[
   });
 }
 
-/** A pod's address and published ports, for status and list; undefined when it has no network record. */
-export function networkInfo(runDir: string, pod: string): NetworkInfo | undefined {
-  const s = readState(runDir, pod);
-  return s && infoOf(s);
-}
 
-/** The network part of `list`: every pod with a network record, by name (one directory read, then only the records there are). */
-export function networkInfos(runDir: string): Map<string, NetworkInfo> {
-  return new Map(readStates(runDir).map((s) => [s.pod, infoOf(s)]));
-}
 
-/** A bridged pod's addresses and published ports as `status` and `list` show them. */
-export interface NetworkInfo {
-  addresses: string[];
-  ports: string[];
-  machine?: string;
-}
 
-function infoOf(s: NetworkState): NetworkInfo {
-  const machine = s.machine && (s.machine.registered ? "registered" : s.machine.reason);
-  return { addresses: s.addresses, ports: s.ports.map((p) => `${p.hostIp ?? "0.0.0.0"}:${p.hostPort}->${p.podPort}/${p.protocol}`), ...(machine ? { machine } : {}) };
-}

@@ -1,5 +1,5 @@
 /**
- * The read-only use cases: a pod's status, the list of pods, the members of a
+ * The read-only use cases: a pod's status and the members of a
  * pod (for the verbs that name one: logs, exec).
  */
 import { heldRange, previewRange } from "../host/userns.ts";
@@ -10,10 +10,10 @@ import type { Systemd, UnitListEntry } from "../systemd/bus.ts";
 import { memberOfUnit, podUnitPatterns, sandboxUnitName } from "../systemd/unitname.ts";
 import { plan } from "../plan/plan.ts";
 import { imageStoreDir, resolveImages } from "./images.ts";
-import { isPathRef, listSpecs, specDir } from "../podspec/load.ts";
+import { isPathRef } from "../podspec/specdir.ts";
 import type { PodSpec } from "../podspec/types.ts";
-import { networkInfo, networkInfos } from "./network.ts";
-import { byName, memberHealth, pinProblems, podStatus, podSummaries, type PodState, type PodStatus } from "../status/status.ts";
+import { networkInfo } from "./netrecords.ts";
+import { memberHealth, pinProblems, podStatus, type PodStatus } from "../status/status.ts";
 import { readHealthState } from "../status/health.ts";
 import { PodLayout } from "../plan/layout.ts";
 import { pinLive } from "../host/ns.ts";
@@ -70,37 +70,6 @@ export async function statusOf(ref: string, dir: string | undefined, env: Env): 
     mark("health, network and pins checked");
     return st;
   });
-}
-
-/** One row of `podunit list`. */
-export interface PodRow {
-  pod: string;
-  state: PodState;
-  /** Member units active, and loaded. */
-  active: number;
-  members: number;
-  /** Whether a spec file for the pod exists in the spec directory. */
-  spec: boolean;
-  /** The pod's addresses on the pod bridge (bridged pods that run). */
-  addresses?: string[];
-}
-
-/** Every pod that has units loaded or a spec in the spec directory, in name order. */
-export async function listPods(dir: string | undefined, env: Env): Promise<PodRow[]> {
-  const [pods, specs] = await Promise.all([withSystemd(env, (sd) => (mark("connected"), podSummaries(sd))), listSpecs(specDir({ dir, env }))]);
-  mark("pods listed");
-  const rows = new Map<string, PodRow>(pods.map((p) => [p.pod, { ...p, spec: false }]));
-  for (const s of specs) {
-    const row = rows.get(s);
-    if (row) row.spec = true;
-    else rows.set(s, { pod: s, state: "stopped", active: 0, members: 0, spec: true });
-  }
-  for (const [pod, net] of networkInfos(runDir(env))) {
-    const row = rows.get(pod);
-    if (row) row.addresses = net.addresses;
-  }
-  mark("specs and networks");
-  return [...rows.values()].sort((a, b) => byName(a.pod, b.pod));
 }
 
 export interface PodMembers {

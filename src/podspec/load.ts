@@ -5,25 +5,22 @@
  */
 // Synchronous calls of node:fs: a spec is one small file, and node:fs/promises would cost
 // every command about 1 ms to load.
-import { closeSync, constants, fstatSync, openSync, readdirSync, readSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import { NotFoundError, PermissionError, PodunitError, SpecError, UsageError } from "../errors.ts";
 import { parseSpec, stemOf } from "./parse.ts";
 import type { PodSpec } from "./types.ts";
 import { isValidName } from "./grammar.ts";
 import { checkTrustedPath, hostPathFs, type PathFs } from "./trusted-path.ts";
-import { isPathRef } from "./specref.ts";
+import { fileError, isPathRef, MISSING, specDir } from "./specdir.ts";
 
-/** Where pod specs live unless --dir or PODUNIT_SPEC_DIR says otherwise. */
-export const DEFAULT_SPEC_DIR = "/etc/podunit/pods";
+export { DEFAULT_SPEC_DIR, isPathRef, listDirFromDisk, type ListDir, listSpecs, specDir } from "./specdir.ts";
 
 /** The largest spec file podunit reads. */
 export const MAX_SPEC_BYTES = 1024 * 1024;
 
 /** Reads a whole file; resolves to undefined when it does not exist. */
 export type ReadFile = (path: string, maxBytes: number) => Promise<Uint8Array | undefined>;
-/** Lists a directory's entries that are files (or links to them); undefined when the directory does not exist. */
-export type ListDir = (dir: string) => Promise<string[] | undefined>;
 
 export interface LoadOptions {
   /** Directory of named specs; default env.PODUNIT_SPEC_DIR, then /etc/podunit/pods. */
@@ -33,13 +30,6 @@ export interface LoadOptions {
   cwd?: string;
   readFile?: ReadFile;
 }
-
-/** The spec directory in effect: `dir`, else PODUNIT_SPEC_DIR, else /etc/podunit/pods. */
-export function specDir(opts: { dir?: string; env: Record<string, string | undefined> }): string {
-  return opts.dir || opts.env.PODUNIT_SPEC_DIR || DEFAULT_SPEC_DIR;
-}
-
-export { isPathRef };
 
 /** Where `ref` is looked for. */
 export function specPath(ref: string, opts: { dir?: string; env: Record<string, string | undefined>; cwd?: string }): string {
@@ -128,16 +118,7 @@ export function firstInvalidUtf8(b: Uint8Array): number {
   return -1;
 }
 
-/** Pod names of the `*.toml` files in `dir`, sorted; empty when the directory does not exist. */
-export async function listSpecs(dir: string, list: ListDir = listDirFromDisk): Promise<string[]> {
-  const names = (await list(dir)) ?? [];
-  return names
-    .filter((n) => n.endsWith(".toml") && n.length > ".toml".length)
-    .map((n) => n.slice(0, -".toml".length))
-    .sort();
-}
 
-const MISSING = new Set(["ENOENT", "ENOTDIR"]);
 
 /**
  * As root, a spec is read only when no one but root can change it (the file and
@@ -197,22 +178,4 @@ export const readFileFromDisk: ReadFile = async (path, maxBytes) => {
   }
 };
 
-/** The real directory lister. */
-export const listDirFromDisk: ListDir = async (dir) => {
-  try {
-    const entries = readdirSync(dir, { withFileTypes: true });
-    return entries.filter((e) => e.isFile() || e.isSymbolicLink()).map((e) => e.name);
-  } catch (e) {
-    if (MISSING.has((e as NodeJS.ErrnoException).code ?? "")) return undefined;
-    throw fileError(dir, e);
-  }
-};
 
-function fileError(path: string, e: unknown): PodunitError {
-  const code = (e as NodeJS.ErrnoException).code;
-  const why = e instanceof Error ? e.message : String(e);
-  if (code === "EACCES" || code === "EPERM") {
-    return new PermissionError(`Failed to read '${path}': permission denied.`, "Run as root, or make the file readable.");
-  }
-  return new PodunitError(`Failed to read '${path}': ${why}`, { cause: e });
-}
