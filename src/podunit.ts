@@ -2,9 +2,10 @@
  * The binary's entry. Evaluating the whole command table (src/main.ts) is most of a
  * command's own start-up, so the commands run most often load only their own
  * modules: the health checks a pod's timer starts (`podunit internal health
- * CONFIG`, every few seconds per pod) and the verbs of a pod's life (start,
- * restart, stop, status, list; not when asked for help, which reads the table).
- * Everything else loads the table (docs/benchmarks.md).
+ * CONFIG`, every few seconds per pod), the other helpers podunit's units run
+ * (`internal`), the verbs of a pod's life (start, restart, stop, status, list) and
+ * `version`; not when asked for help, which reads the table. Everything else loads
+ * the table (docs/benchmarks.md).
  *
  * Built with --splitting: a verb's dynamic import() loads only the chunks of its own
  * modules from the binary, so a command does not load the whole bundle first.
@@ -19,6 +20,11 @@ const ALONE: Record<string, () => Promise<Command>> = {
   stop: () => import("./cli/stop.ts").then((m) => m.stop),
   status: () => import("./cli/status.ts").then((m) => m.status),
   list: () => import("./cli/list.ts").then((m) => m.list),
+  version: () => import("./cli/version.ts").then((m) => m.version),
+  "--version": () => import("./cli/version.ts").then((m) => m.version),
+  // What units run at every boot-time start and stop, and `podunit exec` per command;
+  // completion, the one subcommand that reads the table, loads it itself.
+  internal: () => import("./cli/internal.ts").then((m) => m.internalCommand(() => import("./main.ts").then((t) => t.commandTable()))),
 };
 
 const argv = process.argv.slice(2);

@@ -34,32 +34,21 @@
 import { readdirSync, readFileSync } from "node:fs";
 import type { Command, Io } from "./common/command.ts";
 import { type OptionSpec, parseArgs } from "./common/args.ts";
-import { complete, type CompletionSources } from "./common/complete.ts";
-import { podMembers } from "../pods/queries.ts";
-import { runDir } from "../pods/wiring.ts";
-import { listSpecs, specDir } from "../podspec/load.ts";
-import { openStore } from "../image/index.ts";
-import { imageDir } from "./common/images.ts";
+import type { CompletionSources } from "./common/complete.ts";
+import { listSpecs, specDir } from "../podspec/specdir.ts";
 import { UsageError } from "../errors.ts";
-import { prepareUnit } from "../boot/prepare.ts";
-import { hostFiles } from "../host/files.ts";
 import { backendOption } from "./common/verbs.ts";
-import { parsePrepareArgv } from "../plan/unitfiles.ts";
 import { NS_ORDER } from "../plan/builder.ts";
 import type { SandboxReady } from "../plan/types.ts";
-import { readPidFile, readySandbox, waitForExec } from "../host/ready.ts";
 import type { Namespace } from "../podspec/types.ts";
-import { networkDown, networkUp } from "../pods/network.ts";
 import type { PlannedNetwork } from "../plan/network.ts";
-import { isMountPoint, mountRoot, unmountRoot } from "../host/rootfs.ts";
-import { resolveImages } from "../pods/images.ts";
 import { joinCgroupsOf } from "../host/cgroup.ts";
 import { execve } from "../host/libc.ts";
 import { HostError } from "../host/errno.ts";
-import { prepareVolumes, removeRunVolumes } from "../host/volumes.ts";
-import { parseVolumeArg, VOLUME_ROOT } from "../plan/volumes.ts";
-import { bootPull } from "../pods/pull.ts";
-import { startPullProgress } from "./common/progress.ts";
+
+// Each subcommand loads the modules of its own work when it runs: units run these
+// helpers at every boot-time start and stop (and `podunit exec` runs join-exec), and
+// a module loaded for nothing costs each run start-up time (docs/benchmarks.md).
 
 const READY_OPTIONS = {
   "main-pid": { value: true },
@@ -86,6 +75,7 @@ const COMPLETE_OPTIONS: OptionSpec = { cword: { value: true } };
 
 async function ready(args: string[]): Promise<number> {
   const { options, positionals } = parseArgs("internal ready", args, READY_OPTIONS);
+  const { readPidFile, readySandbox } = await import("../host/ready.ts");
   const mainPid = typeof options["pid-file"] === "string" ? readPidFile(options["pid-file"]) : Number(options["main-pid"]);
   if (!Number.isInteger(mainPid) || mainPid <= 0) throw new UsageError(`'podunit internal ready' needs --main-pid PID or --pid-file FILE, not '${options["main-pid"] ?? ""}'.`);
   const holder = options.holder;
@@ -113,6 +103,7 @@ async function waitExec(args: string[]): Promise<number> {
   const { options, positionals } = parseArgs("internal wait-exec", args, WAIT_EXEC_OPTIONS);
   if (positionals.length !== 1) throw new UsageError("'podunit internal wait-exec' needs one PID file.");
   const launcher = typeof options.launcher === "string" ? options.launcher : undefined;
+  const { waitForExec } = await import("../host/ready.ts");
   await waitForExec(positionals[0]!, { children: options.children === true, timeoutMs: Number(options.timeout ?? 5000), ...(launcher ? { launcher } : {}) });
   return 0;
 }
@@ -138,6 +129,7 @@ async function pullCmd(args: string[], io: Io): Promise<number> {
   if (typeof store !== "string" || backend === undefined || positionals.length !== 1 || !positionals[0]!.startsWith("/")) {
     throw new UsageError("'podunit internal pull' needs --image-dir, --backend and the absolute path of one spec file.");
   }
+  const [{ bootPull }, { startPullProgress }] = await Promise.all([import("../pods/pull.ts"), import("./common/progress.ts")]);
   const r = await bootPull({ store, backend, pins: pinsOf(lists.image), specFile: positionals[0]! }, io.env, startPullProgress(io, false));
   if (r.rewritten) io.out("The pod's images are not the ones its unit files named: its units were written again and systemd reloaded.\n");
   return 0;
@@ -145,6 +137,12 @@ async function pullCmd(args: string[], io: Io): Promise<number> {
 
 async function prepare(args: string[]): Promise<number> {
   // The arguments are those prepareArgv writes into unit files; one parser reads them here and for `system refresh`.
+  const [{ parsePrepareArgv }, { prepareUnit }, { hostFiles }, { resolveImages }] = await Promise.all([
+    import("../plan/unitfiles.ts"),
+    import("../boot/prepare.ts"),
+    import("../host/files.ts"),
+    import("../pods/images.ts"),
+  ]);
   const a = parsePrepareArgv(["internal", "prepare", ...args]);
   if (a === undefined) {
     throw new UsageError(
@@ -162,7 +160,7 @@ async function networkUpCommand(args: string[], io: Io): Promise<number> {
   if (positionals.length !== 1) throw new UsageError("'podunit internal network-up' takes the path of one network.json.");
   const n = JSON.parse(readFileSync(positionals[0]!, "utf8")) as PlannedNetwork;
   // A failure fails the sandbox's start; its ExecStopPost (network-down) then removes what was made.
-  await networkUp(n, io.env);
+  await (await import("../pods/network.ts")).networkUp(n, io.env);
   return 0;
 }
 
@@ -170,12 +168,12 @@ async function networkUpCommand(args: string[], io: Io): Promise<number> {
 async function networkDownCommand(args: string[], io: Io): Promise<number> {
   const { options, positionals } = parseArgs("internal network-down", args, NETWORK_DOWN_OPTIONS);
   if (positionals.length !== 1 || typeof options["run-dir"] !== "string") throw new UsageError("'podunit internal network-down' needs --run-dir DIR and one pod name.");
-  const problems = await networkDown(options["run-dir"], positionals[0]!, io.env);
+  const problems = await (await import("../pods/network.ts")).networkDown(options["run-dir"], positionals[0]!, io.env);
   for (const p of problems) io.err(`${p}\n`);
   return problems.length ? 1 : 0;
 }
 /** An image member's ExecStartPre in unit files: mounts its root (see plan/unitfiles.ts, mountRootArgv). */
-function mountRootCmd(args: string[]): number {
+async function mountRootCmd(args: string[]): Promise<number> {
   const { options, lists, positionals } = parseArgs("internal mount-root", args, {
     image: { value: true },
     digest: { value: true },
@@ -190,6 +188,7 @@ function mountRootCmd(args: string[]): number {
   if ((typeof upper === "string") !== (typeof work === "string")) throw new UsageError("'podunit internal mount-root' takes --upper and --work together.");
   const target = positionals[0]!;
   const member = target.slice(target.lastIndexOf("/") + 1);
+  const { isMountPoint, mountRoot } = await import("../host/rootfs.ts");
   // A root still mounted (the member restarts) keeps its writable layer.
   if (isMountPoint(target)) return 0;
   mountRoot({
@@ -208,16 +207,17 @@ function mountRootCmd(args: string[]): number {
  * An image member's last ExecStopPost: unmounts its root. The writable layer stays
  * for a restart of the member and goes with the pod's run directory.
  */
-function umountRootCmd(args: string[]): number {
+async function umountRootCmd(args: string[]): Promise<number> {
   const { positionals } = parseArgs("internal umount-root", args, {});
   if (positionals.length !== 1 || !positionals[0]!.startsWith("/")) throw new UsageError("'podunit internal umount-root' takes the mount point.");
-  unmountRoot(positionals[0]!);
+  (await import("../host/rootfs.ts")).unmountRoot(positionals[0]!);
   return 0;
 }
 
 /** The volumes of `volumes-up`/`volumes-down` (see plan/volumes.ts, volumeArg). */
-function volumeArgs(verb: string, args: string[]) {
+async function volumeArgs(verb: string, args: string[]) {
   const { positionals } = parseArgs(`internal ${verb}`, args, {});
+  const { parseVolumeArg } = await import("../plan/volumes.ts");
   return positionals.map((a, i) => {
     const v = parseVolumeArg(a, `#${i + 1}`);
     if (!v) throw new UsageError(`'${a}' is not a volume as 'podunit internal ${verb}' takes it: type=T[,size=N][,owner=U:G][,mode=OCTAL],path=PATH.`);
@@ -230,19 +230,22 @@ function volumeArgs(verb: string, args: string[]) {
  * makes persistent and scratch directories, mounts tmpfs volumes. A failure fails the
  * sandbox, so no member starts; what it made is undone (host/volumes.ts).
  */
-function volumesUp(args: string[]): number {
-  prepareVolumes(volumeArgs("volumes-up", args));
+async function volumesUp(args: string[]): Promise<number> {
+  const [volumes, { prepareVolumes }] = await Promise.all([volumeArgs("volumes-up", args), import("../host/volumes.ts")]);
+  prepareVolumes(volumes);
   return 0;
 }
 
 /** The sandbox's first ExecStopPost in unit files: unmounts tmpfs volumes, removes scratch ones. Persistent volumes are never given to it. */
-function volumesDown(args: string[]): number {
-  removeRunVolumes(volumeArgs("volumes-down", args));
+async function volumesDown(args: string[]): Promise<number> {
+  const [volumes, { removeRunVolumes }] = await Promise.all([volumeArgs("volumes-down", args), import("../host/volumes.ts")]);
+  removeRunVolumes(volumes);
   return 0;
 }
 
 /** POD/NAME of the persistent volumes, from the directory names alone. */
-function listVolumeNames(): string[] {
+async function listVolumeNames(): Promise<string[]> {
+  const { VOLUME_ROOT } = await import("../plan/volumes.ts");
   const dirs = (p: string) => readdirSync(p, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
   return dirs(VOLUME_ROOT).flatMap((pod) => dirs(`${VOLUME_ROOT}/${pod}`).map((n) => `${pod}/${n}`));
 }
@@ -259,16 +262,22 @@ function completionSources(io: Io): CompletionSources {
   return {
     pods: async (dir) => {
       const specs = await none(() => listSpecs(specDir({ dir, env: io.env })));
+      const { runDir } = await import("../pods/context.ts");
       const running = await none(() => readdirSync(runDir(io.env), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name));
       return [...specs, ...running];
     },
-    members: (pod, dir) => none(async () => (await podMembers(pod, dir, io.env, undefined)).members),
-    images: () => none(() => openStore(imageDir(io)).list().flatMap((i) => i.names)),
-    volumes: () => none(() => listVolumeNames()),
+    members: (pod, dir) => none(async () => (await (await import("../pods/queries.ts")).podMembers(pod, dir, io.env, undefined)).members),
+    images: () =>
+      none(async () => {
+        const [{ openStore }, { imageDir }] = await Promise.all([import("../image/index.ts"), import("./common/images.ts")]);
+        return openStore(imageDir(io)).list().flatMap((i) => i.names);
+      }),
+    volumes: () => none(listVolumeNames),
   };
 }
 
 async function completeLine(args: string[], io: Io, commands: Command[]): Promise<number> {
+  const { complete } = await import("./common/complete.ts");
   const { options, positionals } = parseArgs("internal complete", args, COMPLETE_OPTIONS);
   const cword = Number(options.cword);
   if (!Number.isInteger(cword) || cword < 0) throw new UsageError("'podunit internal complete' needs --cword N, the index of the word to complete.");
@@ -296,8 +305,8 @@ function joinExec(args: string[], io: Io): number {
   throw new HostError(`run '${argv[0]}'`, "execve", errno);
 }
 
-/** The `internal` verb; `commands` is the command table, which completion reads. */
-export function internalCommand(commands: () => Command[]): Command {
+/** The `internal` verb; `commands` gives the command table, which completion reads (loaded only then when the verb runs alone). */
+export function internalCommand(commands: () => Command[] | Promise<Command[]>): Command {
   return {
   name: "internal",
   summary: "Helpers run by podunit's own units",
@@ -332,7 +341,7 @@ export function internalCommand(commands: () => Command[]): Command {
     if (sub === "wait-exec") return waitExec(rest);
     if (sub === "prepare") return prepare(rest);
     if (sub === "pull") return pullCmd(rest, io);
-    if (sub === "complete") return completeLine(rest, io, commands());
+    if (sub === "complete") return completeLine(rest, io, await commands());
     if (sub === "mount-root") return mountRootCmd(rest);
     if (sub === "umount-root") return umountRootCmd(rest);
     if (sub === "network-up") return networkUpCommand(rest, io);
