@@ -3,7 +3,8 @@
  * the figures it explains: `/bin/true` (the floor of any process start), an
  * empty program compiled by the same Bun with the same flags as podunit (the
  * floor of any Bun executable), and `podunit version` (podunit's own start-up:
- * loading its code, the command table, one line of output).
+ * its entry and the modules every command loads, node:fs among them, and one line
+ * of output; like the verbs of a pod's life, it does not load the command table).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
