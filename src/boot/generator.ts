@@ -13,13 +13,7 @@ import { parseSpec, stemOf } from "../podspec/parse.ts";
 import type { PodUnits } from "./install.ts";
 import { podUnits, pullOnlyUnits } from "./units.ts";
 
-/** The name systemd runs the generator by: a link to the podunit binary in a system-generators directory. */
-export const GENERATOR_NAME = "podunit-generator";
-
-/** True when podunit was started as the generator (argv[0] is the link's path or name). */
-export function isGeneratorInvocation(argv0: string | undefined): boolean {
-  return argv0 !== undefined && argv0.slice(argv0.lastIndexOf("/") + 1) === GENERATOR_NAME;
-}
+export { GENERATOR_NAME, isGeneratorInvocation } from "./generatorname.ts";
 
 /**
  * The generator's output directory from its arguments: systemd passes three

@@ -28,3 +28,28 @@ test("no costly built-in is reached from src/main.ts by static imports", () => {
   expect(seen.size).toBeGreaterThan(50);
   expect(reached).toEqual([]);
 });
+
+/** Every file src/<from> reaches through static imports. */
+function reachedFrom(from: string): Set<string> {
+  const seen = new Set<string>();
+  const walk = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    for (const m of readFileSync(file, "utf8").matchAll(/^(?:import|export)\s+(?!type\b)[^;]*?\bfrom\s+"([^"]+)"/gms)) {
+      if (m[1]!.startsWith(".")) walk(resolve(dirname(file), m[1]!));
+    }
+  };
+  walk(join(import.meta.dir, "../../src", from));
+  return new Set([...seen].map((f) => f.slice(f.indexOf("src/") + 4)));
+}
+
+test("stop, list, version and the units' helpers load no spec parser, planner, image or network code", () => {
+  // What a start needs and these do not; each module loaded costs a fresh process start-up time.
+  const heavy = (f: string) => f === "podspec/parse.ts" || f === "plan/plan.ts" || f === "pods/network.ts" || f === "boot/install.ts" || f.startsWith("image/");
+  for (const verb of ["cli/stop.ts", "cli/list.ts", "cli/version.ts", "cli/internal.ts", "boot/generatorname.ts"]) {
+    const reached = reachedFrom(verb);
+    expect({ verb, heavy: [...reached].filter(heavy) }).toEqual({ verb, heavy: [] });
+  }
+  // The check can fail: a start reaches all of them.
+  expect([...reachedFrom("cli/start.ts")].filter(heavy).length).toBeGreaterThan(5);
+});
