@@ -13,7 +13,7 @@ import { PodunitError } from "../errors.ts";
 import { isValidName } from "../podspec/grammar.ts";
 import { RANGE_SIZE, type UsernsConfig } from "../podspec/usernsconfig.ts";
 import { type IdRange, pickRange, type RangeRecord } from "../plan/userns.ts";
-import { rangesDir } from "../plan/layout.ts";
+import { rangeRecord, rangesDir } from "../plan/layout.ts";
 import { lockFile, tryLockFile } from "./lock.ts";
 
 
@@ -27,7 +27,7 @@ function readRecords(runDir: string): RangeRecord[] {
   }
   const out: RangeRecord[] = [];
   for (const pod of names.filter(isValidName)) {
-    const start = Number(readFileSync(join(rangesDir(runDir), pod), "utf8").trim());
+    const start = Number(readFileSync(rangeRecord(runDir, pod), "utf8").trim());
     if (Number.isSafeInteger(start) && start > 0) out.push({ pod, start });
   }
   return out;
@@ -68,7 +68,7 @@ export function holdRange(runDir: string, pod: string, config: UsernsConfig): Pr
   return withRangesLock(runDir, () => {
     const records = readRecords(runDir).filter((r) => {
       if (r.pod === pod || live(runDir, r.pod)) return true;
-      rmSync(join(rangesDir(runDir), r.pod), { force: true });
+      rmSync(rangeRecord(runDir, r.pod), { force: true });
       return false;
     });
     const own = records.find((r) => r.pod === pod);
@@ -76,7 +76,7 @@ export function holdRange(runDir: string, pod: string, config: UsernsConfig): Pr
     if (!own) {
       const tmp = join(rangesDir(runDir), `.${pod}.new`);
       writeFileSync(tmp, `${range.start}\n`, { mode: 0o644 });
-      renameSync(tmp, join(rangesDir(runDir), pod));
+      renameSync(tmp, rangeRecord(runDir, pod));
     }
     return { range, fresh: !own };
   });
@@ -88,7 +88,7 @@ export function holdRange(runDir: string, pod: string, config: UsernsConfig): Pr
  * meanwhile.
  */
 export async function freeRange(runDir: string, pod: string): Promise<void> {
-  const record = join(rangesDir(runDir), pod);
+  const record = rangeRecord(runDir, pod);
   if (!existsSync(record)) return;
   await withRangesLock(runDir, () => rmSync(record, { force: true }));
 }

@@ -154,3 +154,8 @@ export class NetworkLayout {
 export function rangesDir(runDir: string): string {
   return `${runDir.replace(/\/+$/, "")}/userns`;
 }
+
+/** The record of the range of host ids `pod` holds (userns = "auto"). */
+export function rangeRecord(runDir: string, pod: string): string {
+  return `${rangesDir(runDir)}/${pod}`;
+}

@@ -7,7 +7,7 @@
  */
 import { existsSync } from "node:fs";
 import { connectSystemd, type Systemd } from "../systemd/bus.ts";
-import { NetworkLayout, PodLayout, rangesDir } from "../plan/layout.ts";
+import { NetworkLayout, PodLayout, rangeRecord } from "../plan/layout.ts";
 import { findProgram } from "../plan/programs.ts";
 import { isPathRef } from "../podspec/specdir.ts";
 import { hostContainers } from "../host/runtime.ts";
@@ -65,7 +65,7 @@ export function stopDeps(sd: Systemd, env: Env): StopDeps {
     },
     ranges: {
       free: async (pod) => {
-        if (existsSync(`${rangesDir(dir)}/${pod}`)) await (await import("../host/userns.ts")).freeRange(dir, pod);
+        if (existsSync(rangeRecord(dir, pod))) await (await import("../host/userns.ts")).freeRange(dir, pod);
       },
     },
   };
