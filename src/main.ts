@@ -19,8 +19,6 @@ import { planCmd } from "./cli/plan.ts";
 import { generate } from "./cli/generate.ts";
 import { enable } from "./cli/enable.ts";
 import { disable } from "./cli/disable.ts";
-import { isGeneratorInvocation } from "./boot/generator.ts";
-import { runGenerator } from "./cli/generator-run.ts";
 import { logs } from "./cli/logs.ts";
 import { execCommand } from "./cli/exec.ts";
 import { imageCommand } from "./cli/image.ts";
@@ -74,11 +72,9 @@ export function wantsHelp(args: string[], runsCommand: boolean): boolean {
   return false;
 }
 
-/** Runs the command line of this process and exits with its code (the binary's entry, src/podunit.ts, calls it). */
+/** Runs the command line of this process and exits with its code (the binary's entry, src/podunit.ts, calls it; it runs the generator itself). */
 export function runProcess(): void {
-  const io = processIo();
-  // Started through the systemd generator link (argv[0] is its path; process.argv[0] of a compiled binary is "bun").
-  exitWith(isGeneratorInvocation(process.argv0) ? runGenerator(process.argv.slice(2), process.env) : main(process.argv.slice(2), io));
+  exitWith(main(process.argv.slice(2), processIo()));
 }
 
 if (import.meta.main) runProcess();

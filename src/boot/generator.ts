@@ -13,8 +13,6 @@ import { parseSpec, stemOf } from "../podspec/parse.ts";
 import type { PodUnits } from "./install.ts";
 import { podUnits, pullOnlyUnits } from "./units.ts";
 
-export { GENERATOR_NAME, isGeneratorInvocation } from "./generatorname.ts";
-
 /**
  * The generator's output directory from its arguments: systemd passes three
  * (normal, early, late); one alone serves for all three, as with systemd's own

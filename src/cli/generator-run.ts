@@ -11,7 +11,8 @@
 import { isatty } from "../host/libc.ts";
 import { writeAll } from "./common/output.ts";
 import { join } from "node:path";
-import { convertSpecs, GENERATOR_NAME, generatorOutputDir, type SpecSource } from "../boot/generator.ts";
+import { convertSpecs, generatorOutputDir, type SpecSource } from "../boot/generator.ts";
+import { GENERATOR_NAME } from "../boot/generatorname.ts";
 import { installedUnits, installUnits, SYSTEM_UNIT_DIR } from "../boot/install.ts";
 import { PodunitError } from "../errors.ts";
 import { detectHostFacts } from "../plan/hostfacts.ts";

@@ -9,7 +9,7 @@ import { basename } from "node:path";
 import type { CgroupMode, HostFacts, HostPaths } from "./types.ts";
 import { type Exists, findProgram, SEARCH_PATH } from "./programs.ts";
 
-export { findProgram, SEARCH_PATH };
+export { findProgram };
 
 
 /** The PATH systemd gives services (and podunit its containers), used when a member's env sets none. */

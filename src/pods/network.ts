@@ -19,9 +19,6 @@ import { mark } from "../trace.ts";
 import { registerMachine } from "../systemd/machined.ts";
 import { type NetworkState, readState, readStates } from "./netrecords.ts";
 
-export { type NetworkInfo, networkInfo, networkInfos, type NetworkState, readState, readStates } from "./netrecords.ts";
-
-
 /** The lock every network change takes (allocations, the hosts file, the records). `_network` is no pod's name. */
 const withNetworkLock = async <T>(runDir: string, fn: () => Promise<T>): Promise<T> => {
   const lock = await lockPod(runDir, "_network");

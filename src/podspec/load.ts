@@ -14,7 +14,7 @@ import { isValidName } from "./grammar.ts";
 import { checkTrustedPath, hostPathFs, type PathFs } from "./trusted-path.ts";
 import { fileError, isPathRef, MISSING, specDir } from "./specdir.ts";
 
-export { DEFAULT_SPEC_DIR, isPathRef, listDirFromDisk, type ListDir, listSpecs, specDir } from "./specdir.ts";
+export { DEFAULT_SPEC_DIR, isPathRef, listDirFromDisk, listSpecs, specDir } from "./specdir.ts";
 
 /** The largest spec file podunit reads. */
 export const MAX_SPEC_BYTES = 1024 * 1024;

@@ -64,6 +64,11 @@ test("version and the internal helpers: the same words and exit code as through 
   ]) {
     expect({ argv, ...binary(argv) }).toEqual({ argv, ...(await table(argv)) });
   }
+  // Run alone, not through the table: only the lone path marks the verb's own modules.
+  for (const argv of [["version"], ["internal", "bogus"]]) {
+    expect({ argv, alone: binary(argv, { PODUNIT_TRACE: "1" }).err.includes("the verb's modules loaded") }).toEqual({ argv, alone: true });
+  }
+  expect(binary(["logs"], { PODUNIT_TRACE: "1" }).err).not.toContain("the verb's modules loaded");
   // Completion reads the command table, which the verb run alone loads itself.
   const words = binary(["internal", "complete", "--cword", "1", "--", "podunit", "ver"]);
   expect(words).toEqual({ code: 0, out: "version\n", err: "" });

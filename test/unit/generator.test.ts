@@ -5,7 +5,8 @@
 import { describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import { convertSpecs, failureText, generatorOutputDir, isGeneratorInvocation, type SpecSource } from "../../src/boot/generator.ts";
+import { convertSpecs, failureText, generatorOutputDir, type SpecSource } from "../../src/boot/generator.ts";
+import { isGeneratorInvocation } from "../../src/boot/generatorname.ts";
 import { NotFoundError, PodunitError, SpecError } from "../../src/errors.ts";
 import type { PodSpec } from "../../src/podspec/types.ts";
 import { APP_DIGEST, HOST, HOST_NO_RUNC, TEST_IMAGES } from "./plan-helpers.ts";

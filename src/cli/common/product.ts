@@ -9,7 +9,7 @@ import slice from "../../../units/podunit.slice" with { type: "text" };
 import reconcile from "../../../units/podunit-network-reconcile.service" with { type: "text" };
 import copyright from "../../../contrib/debian/copyright" with { type: "text" };
 import type { InstallEntry } from "../../boot/selfinstall.ts";
-import { GENERATOR_NAME } from "../../boot/generator.ts";
+import { GENERATOR_NAME } from "../../boot/generatorname.ts";
 import { DEFAULT_SPEC_DIR } from "../../podspec/load.ts";
 import type { Command } from "./command.ts";
 import { completionScript } from "./completion-scripts.ts";
